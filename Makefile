@@ -1,0 +1,44 @@
+# Every target sets up .venv from the lock files first if it is missing or stale.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint check bench bundle bundle-test clean help
+
+help:
+	@echo "make run          set up .venv if needed, launch the app"
+	@echo "make test         set up .venv if needed, lint, type-check and run every test offscreen"
+	@echo "make lint         ruff and mypy only"
+	@echo "make bench        performance benchmark (ratios against a baseline in the same run)"
+	@echo "make bundle       build the PyInstaller bundle into dist/ and pack a .tar.gz"
+	@echo "make bundle-test  smoke-test the built bundle offscreen"
+
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/gui-trainer
+
+lint: $(STAMP)
+	$(BIN)/ruff check gui_trainer tests packaging benchmarks
+	$(BIN)/mypy
+
+test: $(STAMP) lint
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/run.py
+
+bundle: $(STAMP)
+	$(BIN)/python packaging/build_bundle.py
+
+bundle-test: $(STAMP)
+	test -x dist/gui-trainer/gui-trainer || $(MAKE) bundle
+	$(BIN)/python packaging/smoke_bundle.py dist/gui-trainer/gui-trainer
+
+clean:
+	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache

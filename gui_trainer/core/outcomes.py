@@ -1,0 +1,95 @@
+"""One-line, plain-language accounts of what a stage did, chosen from what PyTorch reported.
+
+The session decides *which* situation happened by looking at real tensors and real errors;
+this module only holds the words, so they can be read and reworded in one place.
+"""
+
+from __future__ import annotations
+
+from gui_trainer.core.records import ParamValues
+
+
+def _has_grads(params: ParamValues) -> bool:
+    return any(g is not None for g in params.grads())
+
+
+def _nonzero_grads(params: ParamValues) -> bool:
+    return any(g not in (None, 0.0) for g in params.grads())
+
+
+def zero_grad(before: ParamValues, set_to_none: bool) -> str:
+    how = "set to None" if set_to_none else "filled with 0.0"
+    if not _has_grads(before):
+        return f"There were no gradients yet: weight.grad and bias.grad stay None ({how} mode)."
+    return (
+        f"Old gradients cleared: weight.grad and bias.grad are {how}, so the next backward "
+        "starts fresh instead of adding to them."
+    )
+
+
+def forward(had_loss: bool, free: bool) -> str:
+    text = (
+        "The model computed weight × input + bias for every input, and PyTorch recorded "
+        "the operations in a graph for backward."
+    )
+    if had_loss and free:
+        text += " The old loss still measures the previous outputs until Loss runs again."
+    return text
+
+
+def loss(value: float) -> str:
+    if value != value or value in (float("inf"), float("-inf")):
+        return (
+            f"The loss is {value}: the updates overshot and the numbers blew up. "
+            "Lower the learning rate and reset or rewind."
+        )
+    return (
+        "MSE loss: the mean of the squared differences between predictions and targets — "
+        "one number saying how wrong the model is."
+    )
+
+
+NO_OUTPUTS = "There are no predictions to measure yet: run Forward before Loss."
+NO_LOSS = "There is no loss yet, so there is nothing to backpropagate: run Forward and Loss first."
+FREED_GRAPH = (
+    "PyTorch freed this graph's saved values after the first backward, so it cannot go back "
+    "through it again. Run Forward and Loss to build a new graph."
+)
+
+
+def backward(before: ParamValues, stale: bool) -> str:
+    parts = []
+    if stale:
+        parts.append(
+            "This loss was computed from earlier outputs (Forward ran after Loss), so backward "
+            "goes through that earlier graph."
+        )
+    if _nonzero_grads(before):
+        parts.append(
+            "Zero Grad was skipped: the new gradients were ADDED to the old ones, so .grad now "
+            "holds their sum, not this step's gradient."
+        )
+    else:
+        parts.append(
+            "Autograd walked the graph in reverse and stored ∂loss/∂weight and ∂loss/∂bias in "
+            "weight.grad and bias.grad."
+        )
+    return " ".join(parts)
+
+
+def step(before: ParamValues, after: ParamValues, optimizer: str) -> str:
+    if not _has_grads(before):
+        return (
+            "No gradients to follow (.grad is None): the optimizer left every parameter as it was."
+        )
+    if before.weight == after.weight and before.bias == after.bias:
+        return "Every gradient is zero, so the step changed nothing."
+    if optimizer == "sgd":
+        return "Each parameter moved against its gradient: new = old − lr × grad."
+    return "Adam moved each parameter using running averages of its gradients."
+
+
+def error(stage: str, text: str) -> str:
+    if "backward through the graph a second time" in text:
+        return FREED_GRAPH
+    return f"PyTorch raised an error during {stage}; the session is unchanged."

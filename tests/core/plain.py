@@ -1,0 +1,55 @@
+"""A plain PyTorch script, written as a learner would, to check the session against."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from gui_trainer.core.session import DEFAULT_INPUTS, DEFAULT_SEED, DEFAULT_TARGETS
+
+
+class PlainScript:
+    """The same model, data and optimizer as a default session, driven by hand."""
+
+    def __init__(self, lr: float = 0.01, seed: int = DEFAULT_SEED) -> None:
+        torch.manual_seed(seed)
+        self.model = nn.Sequential(nn.Linear(1, 1))
+        self.distances = torch.tensor(DEFAULT_INPUTS)
+        self.times = torch.tensor(DEFAULT_TARGETS)
+        self.loss_function = nn.MSELoss()
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=lr)
+        self.outputs: torch.Tensor | None = None
+        self.loss: torch.Tensor | None = None
+
+    def zero_grad(self) -> None:
+        self.optimizer.zero_grad()
+
+    def forward(self) -> None:
+        self.outputs = self.model(self.distances)
+
+    def compute_loss(self) -> None:
+        assert self.outputs is not None
+        self.loss = self.loss_function(self.outputs, self.times)
+
+    def backward(self) -> None:
+        assert self.loss is not None
+        self.loss.backward()
+
+    def step(self) -> None:
+        self.optimizer.step()
+
+    def run(self, stage: str) -> None:
+        {"zero_grad": self.zero_grad, "forward": self.forward, "loss": self.compute_loss,
+         "backward": self.backward, "step": self.step}[stage]()
+
+    @property
+    def weight(self) -> torch.Tensor:
+        return self.model[0].weight
+
+    @property
+    def bias(self) -> torch.Tensor:
+        return self.model[0].bias
+
+
+def grad_or_none(tensor: torch.Tensor) -> float | None:
+    return None if tensor.grad is None else float(tensor.grad.item())
