@@ -108,6 +108,12 @@ class TrainingSession:
             bias_grad=_scalar(self.bias.grad),
         )
 
+    def predict(self, xs: Sequence[float]) -> Values:
+        """The model's predictions for ``xs`` without recording a graph (for drawing the line)."""
+        with torch.no_grad():
+            column = torch.tensor(list(xs), dtype=torch.float32).reshape(-1, 1)
+            return _values(self.model(column)) or ()
+
     # -- settings ----------------------------------------------------------------------
     @property
     def lr(self) -> float:

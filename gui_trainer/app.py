@@ -1,0 +1,105 @@
+"""Command line, QApplication set-up, the error hook, and ``main()``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from gui_trainer import __version__
+
+if TYPE_CHECKING:  # Qt is imported late: --version and the no-display hint need none of it.
+    from PySide6.QtWidgets import QApplication
+
+    from gui_trainer.qt.main_window import MainWindow
+
+log = logging.getLogger("gui_trainer")
+
+NO_DISPLAY_HINT = (
+    "gui-trainer: no display found. Run it on a virtual screen (xvfb-run gui-trainer) "
+    "or without a window (QT_QPA_PLATFORM=offscreen gui-trainer --smoke)."
+)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="gui-trainer",
+        description="Click through the real PyTorch training loop, one stage at a time.",
+    )
+    parser.add_argument("--version", action="version", version=f"gui-trainer {__version__}")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="build the real window, train a few real epochs through the buttons' code, exit",
+    )
+    return parser.parse_args(argv)
+
+
+def display_missing(environ: os._Environ[str] | dict[str, str] = os.environ) -> bool:
+    """True on Linux when Qt would abort for want of a display."""
+    if not sys.platform.startswith("linux") or environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
+
+
+def create_window() -> MainWindow:
+    """The main window, unshown, driving a fresh session (``window.session``)."""
+    from gui_trainer.qt.main_window import MainWindow
+
+    return MainWindow()
+
+
+def _application() -> QApplication:
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        return app
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName("gui-trainer")
+    app.setApplicationDisplayName("gui_trainer")
+    app.setOrganizationName("gui_trainer")
+    app.setApplicationVersion(__version__)
+    return app
+
+
+def install_error_hook() -> None:
+    """Uncaught exceptions in slots: log them, show a dialog, keep the window alive."""
+
+    def hook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+        text = "".join(traceback.format_exception(kind, error, tb))
+        log.error("Uncaught exception:\n%s", text)
+        from PySide6.QtWidgets import QMessageBox
+
+        box = QMessageBox(QMessageBox.Icon.Critical, "Something went wrong",
+                          f"{kind.__name__}: {error}\n\nYour session is still open.")
+        box.setDetailedText(text)
+        box.exec()
+
+    sys.excepthook = hook
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if display_missing():
+        print(NO_DISPLAY_HINT, file=sys.stderr)
+        return 2
+    app = _application()
+    if args.smoke:
+        from gui_trainer.qt.smoke import run_smoke
+
+        return run_smoke(app)
+    window = create_window()
+    window.show()
+    install_error_hook()
+    return app.exec()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

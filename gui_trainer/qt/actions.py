@@ -1,0 +1,50 @@
+"""Every user command declared once; buttons, menus and shortcuts share these QActions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction, QKeySequence
+
+from gui_trainer.core.stages import CODE, LABELS, STAGES
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    name: str
+    label: str
+    shortcut: str | QKeySequence.StandardKey | None
+    tip: str
+
+
+def _stage_specs() -> list[ActionSpec]:
+    return [
+        ActionSpec(stage, LABELS[stage], str(number), f"{CODE[stage]}   (key {number})")
+        for number, stage in enumerate(STAGES, start=1)
+    ]
+
+
+SPECS: tuple[ActionSpec, ...] = (
+    *_stage_specs(),
+    ActionSpec("next_stage", "Run Next Stage", "Space", "Run the next stage of the loop (Space)"),
+    ActionSpec("reset", "Reset", "Ctrl+R", "Back to the starting weights (Ctrl+R)"),
+    ActionSpec("train_start", "Start", "Ctrl+T", "Start or resume auto-train (Ctrl+T)"),
+    ActionSpec("train_pause", "Pause", "Ctrl+P", "Pause auto-train; Start resumes it (Ctrl+P)"),
+    ActionSpec("train_stop", "Stop", "Esc", "Stop auto-train (Esc)"),
+    ActionSpec("quit", "Quit", QKeySequence.StandardKey.Quit, "Close the window"),
+)
+
+
+def create_actions(parent: QObject) -> dict[str, QAction]:
+    """One QAction per spec, named ``action_<name>`` so tests and styles can find it."""
+    actions: dict[str, QAction] = {}
+    for spec in SPECS:
+        action = QAction(spec.label, parent)
+        action.setObjectName(f"action_{spec.name}")
+        if spec.shortcut is not None:
+            action.setShortcut(QKeySequence(spec.shortcut))
+        action.setToolTip(spec.tip)
+        action.setStatusTip(spec.tip)
+        actions[spec.name] = action
+    return actions

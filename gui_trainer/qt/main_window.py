@@ -1,0 +1,193 @@
+"""The main window: stage buttons, settings, auto-train, readout and the three plots."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui_trainer.core.records import StageRecord
+from gui_trainer.core.session import TrainingSession
+from gui_trainer.core.stages import STAGES
+from gui_trainer.qt.actions import create_actions
+from gui_trainer.qt.auto_train import AutoTrainer, AutoTrainPanel
+from gui_trainer.qt.controller import SessionController
+from gui_trainer.qt.plots import FitPlot, GradPlot, LossPlot
+from gui_trainer.qt.readout import Readout
+from gui_trainer.qt.settings_panel import SettingsPanel
+from gui_trainer.qt.step_buttons import StepButtons
+from gui_trainer.qt.throttle import FrameThrottle
+
+WINDOW_TITLE = "gui_trainer — the PyTorch training loop, one stage at a time"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, session: TrainingSession | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle(WINDOW_TITLE)
+        self.setObjectName("main_window")
+        self.controller = SessionController(session, self)
+        self.session = self.controller.session
+        self.actions_by_name = create_actions(self)
+        self.trainer = AutoTrainer(self.controller, self)
+
+        self.step_buttons = StepButtons(self.actions_by_name, self)
+        self.report = QLabel(self)
+        self.report.setObjectName("stage_report")
+        self.report.setWordWrap(True)
+        self.report.setTextFormat(Qt.TextFormat.RichText)
+        self.report.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.report.setMinimumHeight(48)
+        self.readout = Readout(self)
+        self.settings = SettingsPanel(self.controller, self)
+        self.auto_panel = AutoTrainPanel(self.trainer, self.actions_by_name, self)
+        self.fit_plot = FitPlot(self)
+        self.loss_plot = LossPlot(self)
+        self.grad_plot = GradPlot(self)
+
+        self._build_layout()
+        self._build_menus()
+        self._connect()
+        self.plots_throttle = FrameThrottle(self._redraw_plots, parent=self)
+        self.statusBar().showMessage("Press Zero Grad (or key 1, or Space) to begin the loop.")
+        self.resize(1400, 900)
+        self.refresh_now()
+
+    # -- construction ------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        side = QWidget(self)
+        side_layout = QVBoxLayout(side)
+        side_layout.addWidget(self.readout)
+        side_layout.addWidget(self.settings)
+        side_layout.addWidget(self.auto_panel)
+        side_layout.addStretch(1)
+
+        lower = QSplitter(Qt.Orientation.Horizontal, self)
+        lower.addWidget(self.loss_plot)
+        lower.addWidget(self.grad_plot)
+        self.plot_splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.plot_splitter.addWidget(self.fit_plot)
+        self.plot_splitter.addWidget(lower)
+
+        self.main_splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.main_splitter.setObjectName("main_splitter")
+        self.main_splitter.addWidget(side)
+        self.main_splitter.addWidget(self.plot_splitter)
+        self.main_splitter.setStretchFactor(1, 1)
+
+        central = QWidget(self)
+        central.setObjectName("central")
+        # The window itself takes the keyboard at start, so 1–5 and Space run stages
+        # instead of landing in the learning-rate field.
+        central.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.step_buttons)
+        layout.addWidget(self.report)
+        layout.addWidget(self.main_splitter, 1)
+        self.setCentralWidget(central)
+        self.central = central
+
+    def _build_menus(self) -> None:
+        actions = self.actions_by_name
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(actions["reset"])
+        file_menu.addSeparator()
+        file_menu.addAction(actions["quit"])
+        run_menu = self.menuBar().addMenu("&Run")
+        for stage in STAGES:
+            run_menu.addAction(actions[stage])
+        run_menu.addAction(actions["next_stage"])
+        run_menu.addSeparator()
+        for name in ("train_start", "train_pause", "train_stop"):
+            run_menu.addAction(actions[name])
+        # Window-wide shortcuts even for actions that are only in a menu.
+        self.addActions(list(actions.values()))
+
+    def _connect(self) -> None:
+        actions = self.actions_by_name
+        for stage in STAGES:
+            actions[stage].triggered.connect(lambda _=False, s=stage: self.controller.run_stage(s))
+        actions["next_stage"].triggered.connect(self.controller.run_next)
+        actions["reset"].triggered.connect(self._reset)
+        actions["quit"].triggered.connect(self.close)
+        actions["train_start"].triggered.connect(self.trainer.start)
+        actions["train_pause"].triggered.connect(self.trainer.pause)
+        actions["train_stop"].triggered.connect(lambda: self.trainer.stop())
+        self.controller.stage_run.connect(self._show_record)
+        self.controller.changed.connect(self._on_changed)
+        self.controller.was_reset.connect(self._clear_report)
+        self.controller.message.connect(self.statusBar().showMessage)
+        self.trainer.state_changed.connect(lambda _state: self._update_enabled())
+        self.trainer.finished.connect(self._on_train_finished)
+        self.controller.settings_changed.connect(self._update_enabled)
+
+    # -- reacting ----------------------------------------------------------------------
+    def _reset(self) -> None:
+        self.trainer.stop("Auto-train stopped by Reset.")
+        self.controller.reset()
+
+    def _on_changed(self) -> None:
+        """Cheap widgets update at once; plots redraw at most once a frame."""
+        self.readout.refresh(self.session)
+        self.step_buttons.show_state(self.session, self.controller.last_record)
+        self._update_enabled()
+        self.plots_throttle.request()
+
+    def _show_record(self, record: StageRecord) -> None:
+        colour = "#2e9e48" if record.ok else "#d64545"
+        text = (
+            f"<b style='color:{colour}'>{html.escape(record.label)}</b> — "
+            f"{html.escape(record.explanation)}"
+        )
+        if record.error:
+            text += (
+                "<br><span style='font-family:monospace; color:#d64545'>PyTorch said: "
+                f"{html.escape(record.error.splitlines()[0])}</span>"
+            )
+        self.report.setText(text)
+
+    def _clear_report(self) -> None:
+        self.report.setText("Reset to the starting weights. Press Zero Grad to begin the loop.")
+
+    def _on_train_finished(self, message: str) -> None:
+        self.statusBar().showMessage(message)
+        self.report.setText(html.escape(message))
+        self.refresh_now()
+
+    def _update_enabled(self) -> None:
+        """Guided mode enables only the next stage; auto-train disables manual stages."""
+        busy = self.trainer.state == "running"
+        actions = self.actions_by_name
+        for stage in STAGES:
+            allowed = self.session.refusal(stage) is None
+            actions[stage].setEnabled(allowed and not busy)
+        actions["next_stage"].setEnabled(not busy)
+        actions["train_start"].setEnabled(not busy)
+        actions["train_pause"].setEnabled(busy)
+        actions["train_stop"].setEnabled(self.trainer.state != "idle")
+
+    def _redraw_plots(self) -> None:
+        self.fit_plot.refresh(self.session)
+        self.loss_plot.refresh(self.session)
+        self.grad_plot.refresh(self.session)
+
+    def refresh_now(self) -> None:
+        """Bring every view up to date immediately (start-up, tests, screenshots)."""
+        self._on_changed()
+        self.plots_throttle.flush()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.central.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.trainer.stop()
+        super().closeEvent(event)

@@ -1,0 +1,148 @@
+"""The three plots: data fit, loss history, gradient values.
+
+Each plot creates its items once and updates them with ``setData``; long histories are
+downsampled and clipped to the view so a million-step run still redraws quickly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
+from gui_trainer.core.session import TrainingSession
+
+DATA_COLOUR = "#e8871e"
+MODEL_COLOUR = "#2d7ff9"
+WEIGHT_COLOUR = "#2d7ff9"
+BIAS_COLOUR = "#c2418f"
+LOSS_COLOUR = "#2e9e48"
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def finite_or_nan(values: FloatArray) -> FloatArray:
+    """pyqtgraph breaks a curve at NaN (connect="finite"); inf would wreck the autorange."""
+    return np.where(np.isfinite(values), values, np.nan)
+
+
+def positive_or_nan(values: FloatArray) -> FloatArray:
+    """For a log axis: a loss of exactly 0 (or inf) cannot be drawn; leave a gap."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(values) & (values > 0), values, np.nan)
+
+
+def style_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str) -> None:
+    plot.setTitle(title)
+    plot.setLabel("bottom", x_label)
+    plot.setLabel("left", y_label)
+    plot.showGrid(x=True, y=True, alpha=0.25)
+    plot.addLegend(offset=(10, 10))
+
+
+class FitPlot(pg.PlotWidget):  # type: ignore[misc]
+    """The data points, the model's line, and its predictions after a forward."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("fit_plot")
+        plot = self.getPlotItem()
+        style_plot(plot, "Data fit", "distance (input)", "time (target / prediction)")
+        self.data = plot.plot([], [], pen=None, symbol="o", symbolSize=11,
+                              symbolBrush=DATA_COLOUR, name="data (targets)")
+        self.line = plot.plot([], [], pen=pg.mkPen(MODEL_COLOUR, width=2.5),
+                              name="model: weight × x + bias")
+        dashed = pg.mkPen("#888888", width=1.5, style=Qt.PenStyle.DashLine)
+        self.residuals = plot.plot([], [], pen=dashed, connect="pairs")
+        self.predictions = plot.plot([], [], pen=None, symbol="x", symbolSize=12,
+                                     symbolPen=pg.mkPen(MODEL_COLOUR, width=2.5),
+                                     symbolBrush=None, name="outputs (last forward)")
+
+    def refresh(self, session: TrainingSession) -> None:
+        xs = session.inputs.flatten().tolist()
+        ys = session.targets.flatten().tolist()
+        self.data.setData(xs, ys)
+        span = max(xs) - min(xs) or 1.0
+        ends = [min(xs) - 0.25 * span, max(xs) + 0.25 * span]
+        line = finite_or_nan(np.asarray(session.predict(ends), dtype=np.float64))
+        self.line.setData(ends, line, connect="finite")
+        if session.outputs is None:
+            self.predictions.setData([], [])
+            self.residuals.setData([], [])
+            return
+        outputs = finite_or_nan(session.outputs.detach().flatten().double().numpy())
+        self.predictions.setData(xs, outputs, connect="finite")
+        pairs_x = np.repeat(np.asarray(xs, dtype=np.float64), 2)
+        pairs_y = np.column_stack([outputs, np.asarray(ys, dtype=np.float64)]).reshape(-1)
+        self.residuals.setData(pairs_x, pairs_y, connect="pairs")
+
+
+class LossPlot(pg.PlotWidget):  # type: ignore[misc]
+    """One point per completed step, on a log axis so late progress stays visible."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("loss_plot")
+        plot = self.getPlotItem()
+        style_plot(plot, "Loss history", "epoch (completed steps)", "MSE loss (log scale)")
+        plot.setLogMode(x=False, y=True)
+        plot.setDownsampling(auto=True, mode="peak")
+        plot.setClipToView(True)
+        self.curve = plot.plot([], [], pen=pg.mkPen(LOSS_COLOUR, width=2), name="loss")
+        self.last = plot.plot([], [], pen=None, symbol="o", symbolSize=8,
+                              symbolBrush=LOSS_COLOUR)
+
+    def refresh(self, session: TrainingSession) -> None:
+        epochs = session.history.column("epoch")
+        losses = positive_or_nan(session.history.column("loss"))
+        self.curve.setData(epochs, losses, connect="finite")
+        if len(epochs) and np.isfinite(losses[-1]):
+            self.last.setData(epochs[-1:], losses[-1:])
+        else:
+            self.last.setData([], [])
+
+
+class GradPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]
+    """weight.grad and bias.grad now (bars; None draws no bar) and at every step (lines)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("grad_plot")
+        self.now = self.addPlot(row=0, col=0)
+        self.now.setTitle(".grad now")
+        self.now.getAxis("bottom").setTicks([[(0, "weight"), (1, "bias")]])
+        self.now.setXRange(-0.6, 1.6, padding=0)
+        self.now.showGrid(y=True, alpha=0.25)
+        self.bars = pg.BarGraphItem(x=[0, 1], height=[0, 0], width=0.6,
+                                    brushes=[WEIGHT_COLOUR, BIAS_COLOUR])
+        self.now.addItem(self.bars)
+        self.history = self.addPlot(row=0, col=1)
+        style_plot(self.history, "Gradient history (at each step)", "epoch", "gradient")
+        self.history.setDownsampling(auto=True, mode="peak")
+        self.history.setClipToView(True)
+        self.ci.layout.setColumnStretchFactor(0, 1)
+        self.ci.layout.setColumnStretchFactor(1, 3)
+        self.weight_curve = self.history.plot([], [], pen=pg.mkPen(WEIGHT_COLOUR, width=2),
+                                              name="weight.grad")
+        self.bias_curve = self.history.plot([], [], pen=pg.mkPen(BIAS_COLOUR, width=2),
+                                            name="bias.grad")
+        # The latest step as dots, so a history of one step is visible too.
+        self.last = self.history.plot([], [], pen=None, symbol="o", symbolSize=7,
+                                      symbolBrush=[WEIGHT_COLOUR, BIAS_COLOUR])
+
+    def refresh(self, session: TrainingSession) -> None:
+        params = session.params()
+        heights = [0.0 if g is None else g for g in params.grads()]
+        self.bars.setOpts(height=finite_or_nan(np.asarray(heights, dtype=np.float64)))
+        epochs = session.history.column("epoch")
+        self.weight_curve.setData(epochs, finite_or_nan(session.history.column("weight_grad")),
+                                  connect="finite")
+        biases = finite_or_nan(session.history.column("bias_grad"))
+        self.bias_curve.setData(epochs, biases, connect="finite")
+        if len(epochs):
+            weights = finite_or_nan(session.history.column("weight_grad")[-1:])
+            self.last.setData(np.repeat(epochs[-1:], 2), np.concatenate([weights, biases[-1:]]))
+        else:
+            self.last.setData([], [])

@@ -1,0 +1,128 @@
+"""The learner's settings: learning rate, mode, optimizer, and how zero_grad clears."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QWidget,
+)
+
+from gui_trainer.core.formatting import short
+from gui_trainer.core.session import MODES, OPTIMIZERS, Mode
+from gui_trainer.qt.controller import SessionController
+
+LR_PRESETS = (0.01, 0.1, 1.0)
+MODE_TIPS = {
+    "guided": "Stages run in loop order; the next one is highlighted.",
+    "free": "Any stage in any order: see what PyTorch really does when the order is wrong.",
+}
+
+
+class SettingsPanel(QGroupBox):
+    def __init__(self, controller: SessionController, parent: QWidget | None = None) -> None:
+        super().__init__("Settings", parent)
+        self.controller = controller
+        form = QFormLayout(self)
+
+        self.lr_edit = QLineEdit(short(controller.session.lr), self)
+        self.lr_edit.setObjectName("lr_edit")
+        self.lr_edit.setToolTip("A positive number; press Enter to apply. Try 0.01, 0.1 and 1.0.")
+        self.lr_edit.returnPressed.connect(self.apply_lr)
+        self.lr_edit.editingFinished.connect(self.apply_lr)
+        presets = QHBoxLayout()
+        presets.addWidget(self.lr_edit)
+        for rate in LR_PRESETS:
+            button = QPushButton(short(rate), self)
+            button.setObjectName(f"lr_preset_{short(rate)}")
+            button.setToolTip(f"Set the learning rate to {short(rate)}")
+            button.clicked.connect(lambda _=False, r=rate: self.choose_lr(r))
+            presets.addWidget(button)
+        form.addRow("Learning rate:", presets)
+        self.lr_error = QLabel("", self)
+        self.lr_error.setObjectName("lr_error")
+        self.lr_error.setWordWrap(True)
+        self.lr_error.setStyleSheet("color: #d64545;")
+        self.lr_error.hide()
+        form.addRow(self.lr_error)
+
+        modes = QHBoxLayout()
+        self.mode_group = QButtonGroup(self)
+        self.mode_buttons: dict[str, QRadioButton] = {}
+        for mode in MODES:
+            radio = QRadioButton(mode.capitalize(), self)
+            radio.setObjectName(f"mode_{mode}")
+            radio.setToolTip(MODE_TIPS[mode])
+            radio.toggled.connect(lambda on, m=mode: self._toggle_mode(m, on))
+            self.mode_group.addButton(radio)
+            self.mode_buttons[mode] = radio
+            modes.addWidget(radio)
+        form.addRow("Mode:", modes)
+
+        self.optimizer = QComboBox(self)
+        self.optimizer.setObjectName("optimizer_choice")
+        for name in OPTIMIZERS:
+            self.optimizer.addItem({"sgd": "SGD", "adam": "Adam"}[name], name)
+        self.optimizer.setToolTip("Changing the optimizer starts it fresh (Adam keeps state).")
+        self.optimizer.currentIndexChanged.connect(self._choose_optimizer)
+        form.addRow("Optimizer:", self.optimizer)
+
+        self.to_none = QCheckBox("zero_grad sets .grad to None", self)
+        self.to_none.setObjectName("set_to_none")
+        self.to_none.setToolTip(
+            "PyTorch 2 default (set_to_none=True). Untick to fill gradients with 0.0 instead."
+        )
+        self.to_none.toggled.connect(controller.set_zero_grad_to_none)
+        form.addRow(self.to_none)
+        self.sync()
+        controller.settings_changed.connect(self.sync)
+
+    def choose_lr(self, rate: float) -> None:
+        self.lr_edit.setText(short(rate))
+        self.apply_lr()
+
+    def apply_lr(self) -> None:
+        text = self.lr_edit.text()
+        if text == short(self.controller.session.lr) and self.lr_error.isHidden():
+            return
+        if self.controller.set_lr(text):
+            self.lr_error.hide()
+            self.lr_edit.setStyleSheet("")
+            self.lr_edit.clearFocus()  # give the keys 1–5 and Space back to the stages
+        else:
+            self.lr_error.setText(
+                f"“{text}” is not a valid learning rate: enter a positive number. "
+                f"The learning rate stays {short(self.controller.session.lr)}."
+            )
+            self.lr_error.show()
+            self.lr_edit.setStyleSheet("border: 2px solid #d64545;")
+
+    def _toggle_mode(self, mode: Mode, on: bool) -> None:
+        if on:
+            self.controller.set_mode(mode)
+
+    def _choose_optimizer(self, index: int) -> None:
+        name = self.optimizer.itemData(index)
+        if name != self.controller.session.optimizer_name:
+            self.controller.session.optimizer_name = name
+            self.controller.message.emit(
+                f"Optimizer: {self.optimizer.currentText()}, started fresh."
+            )
+            self.controller.settings_changed.emit()
+
+    def sync(self) -> None:
+        """Show the session's settings (after a load, a reset or a change elsewhere)."""
+        session = self.controller.session
+        if self.lr_error.isHidden():
+            self.lr_edit.setText(short(session.lr))
+        self.mode_buttons[session.mode].setChecked(True)
+        self.optimizer.setCurrentIndex(OPTIMIZERS.index(session.optimizer_name))
+        self.to_none.setChecked(session.set_to_none)

@@ -1,0 +1,69 @@
+"""The five stage buttons, laid out as the loop, marking the stage just run and the next one."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
+
+from gui_trainer.core.records import StageRecord
+from gui_trainer.core.session import TrainingSession
+from gui_trainer.core.stages import STAGES, Stage
+
+STYLE = """
+QToolButton {
+    padding: 10px 16px; border: 2px solid palette(mid); border-radius: 8px;
+    background: palette(button); font-size: 12pt; min-width: 90px;
+}
+QToolButton:hover { border-color: palette(highlight); }
+QToolButton:disabled { color: palette(mid); }
+QToolButton[state="next"] { border: 3px solid #2d7ff9; font-weight: bold; }
+QToolButton[state="done"] { border: 3px solid #2e9e48; background: rgba(46, 158, 72, 45); }
+QToolButton[state="error"] { border: 3px solid #d64545; background: rgba(214, 69, 69, 45); }
+QLabel[role="arrow"] { font-size: 18pt; color: palette(mid); }
+"""
+
+
+class StepButtons(QWidget):
+    """One QToolButton per stage, each showing its shared QAction (label, key, tooltip)."""
+
+    def __init__(self, actions: dict[str, QAction], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setStyleSheet(STYLE)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.buttons: dict[Stage, QToolButton] = {}
+        for stage in STAGES:
+            if self.buttons:
+                layout.addWidget(self._label("→"))
+            button = QToolButton(self)
+            button.setDefaultAction(actions[stage])
+            button.setObjectName(f"stage_button_{stage}")
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            self.buttons[stage] = button
+            layout.addWidget(button)
+        back = self._label("↺")
+        back.setToolTip("After Step the loop starts again at Zero Grad: the next epoch.")
+        layout.addWidget(back)
+
+    def _label(self, text: str) -> QLabel:
+        label = QLabel(text, self)
+        label.setProperty("role", "arrow")
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        return label
+
+    def state(self, stage: Stage) -> str:
+        return str(self.buttons[stage].property("state") or "")
+
+    def show_state(self, session: TrainingSession, last: StageRecord | None) -> None:
+        """Mark the stage just run (green, or red if it failed) and the next stage (blue)."""
+        for stage, button in self.buttons.items():
+            state = ""
+            if stage == session.next_stage:
+                state = "next"
+            if last is not None and stage == last.stage:
+                state = "done" if last.ok else "error"
+            if button.property("state") != state:
+                button.setProperty("state", state)
+                button.style().unpolish(button)
+                button.style().polish(button)

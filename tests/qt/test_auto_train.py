@@ -1,0 +1,76 @@
+"""Auto-train reaches its target, keeps the UI answering, and stops on a NaN loss."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QTimer
+from pytestqt.qtbot import QtBot
+
+from gui_trainer.qt.auto_train import SPEEDS
+from gui_trainer.qt.main_window import MainWindow
+
+
+def fastest(window: MainWindow) -> None:
+    window.auto_panel.speed.setValue(len(SPEEDS) - 1)
+
+
+def test_auto_train_reaches_its_target(window: MainWindow, qtbot: QtBot) -> None:
+    fastest(window)
+    window.auto_panel.epochs.setValue(300)
+    window.actions_by_name["train_start"].trigger()
+    qtbot.waitUntil(lambda: window.trainer.state == "idle", timeout=20_000)
+    assert window.session.epoch == 300
+    assert window.auto_panel.bar.value() == 300
+    assert "done" in window.statusBar().currentMessage()
+    losses = window.session.history.column("loss")
+    assert losses[-1] < losses[0]
+
+
+def test_ui_answers_during_auto_train(window: MainWindow, qtbot: QtBot) -> None:
+    """Timer events keep firing while training runs: the event loop is never starved."""
+    fastest(window)
+    window.auto_panel.epochs.setValue(1_000_000)
+    ticks: list[int] = []
+    probe = QTimer()
+    probe.timeout.connect(lambda: ticks.append(window.session.epoch))
+    probe.start(20)
+    window.actions_by_name["train_start"].trigger()
+    qtbot.waitUntil(lambda: len(ticks) >= 10, timeout=10_000)
+    assert window.trainer.state == "running"
+    assert ticks[-1] > ticks[0]  # training progressed between the probe's ticks
+    assert not window.step_buttons.buttons["zero_grad"].isEnabled()
+    window.actions_by_name["train_pause"].trigger()
+    paused_at = window.session.epoch
+    qtbot.wait(100)
+    assert window.trainer.state == "paused" and window.session.epoch == paused_at
+    window.actions_by_name["train_start"].trigger()
+    qtbot.waitUntil(lambda: window.session.epoch > paused_at, timeout=5_000)
+    window.actions_by_name["train_stop"].trigger()
+    assert window.trainer.state == "idle"
+    probe.stop()
+    # Plots are throttled: far fewer redraws than epochs.
+    assert window.plots_throttle.draws < window.session.epoch / 5
+
+
+def test_nan_loss_stops_auto_train_and_says_why(window: MainWindow, qtbot: QtBot) -> None:
+    fastest(window)
+    window.settings.choose_lr(1.0)
+    window.auto_panel.epochs.setValue(5000)
+    window.actions_by_name["train_start"].trigger()
+    qtbot.waitUntil(lambda: window.trainer.state == "idle", timeout=20_000)
+    assert window.session.epoch < 5000
+    loss = window.session.loss
+    assert loss is not None and not math.isfinite(loss.item())
+    assert "overshoots" in window.statusBar().currentMessage()
+    assert "lr = 1" in window.report.text()
+
+
+def test_slow_speed_lights_each_stage_in_turn(window: MainWindow, qtbot: QtBot) -> None:
+    window.auto_panel.speed.setValue(4)  # 20 ms a stage
+    window.auto_panel.epochs.setValue(2)
+    seen: list[str] = []
+    window.controller.stage_run.connect(lambda record: seen.append(record.stage))
+    window.actions_by_name["train_start"].trigger()
+    qtbot.waitUntil(lambda: window.trainer.state == "idle", timeout=5_000)
+    assert seen == ["zero_grad", "forward", "loss", "backward", "step"] * 2
