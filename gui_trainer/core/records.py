@@ -55,6 +55,8 @@ class StageRecord:
     sample_losses: Values | None
     #: The chain-rule formula's gradients (weight, bias), computed with torch ops (backward).
     formula_grads: tuple[float, float] | None
+    #: The formula's per-sample terms (output − target, (output − target) × input) (backward).
+    formula_terms: tuple[Values, Values] | None
     lr: float
     optimizer: str
     set_to_none: bool

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from gui_trainer.core import outcomes
+from gui_trainer.core.autograd_graph import FreedNodes, GraphSnapshot, read_graph
 from gui_trainer.core.history import History
 from gui_trainer.core.records import ParamValues, StageRecord, Values
 from gui_trainer.core.stages import LABELS, STAGES, Stage, as_stage, following
@@ -160,6 +161,11 @@ class TrainingSession:
         return self._stage_count
 
     @property
+    def loss_measures_current_outputs(self) -> bool:
+        """False after a Forward that came after the last Loss (the loss is stale)."""
+        return self.loss is not None and self._loss_outputs is self.outputs
+
+    @property
     def last_stage(self) -> Stage | None:
         return self._last_stage
 
@@ -226,6 +232,7 @@ class TrainingSession:
             loss_outputs=_values(self._loss_outputs),
             sample_losses=outcome.sample_losses,
             formula_grads=outcome.formula_grads,
+            formula_terms=outcome.formula_terms,
             lr=self._lr,
             optimizer=self._optimizer_name,
             set_to_none=self.set_to_none,
@@ -261,31 +268,43 @@ class TrainingSession:
         if self.loss is None or self._loss_outputs is None:
             return _Outcome(ran=False, explanation=outcomes.NO_LOSS)
         stale = self._loss_outputs is not self.outputs
-        formula = self._chain_rule_grads(self._loss_outputs)
+        grads, terms = self._chain_rule(self._loss_outputs)
         self.loss.backward()  # type: ignore[no-untyped-call]
-        return _Outcome(explanation=outcomes.backward(before, stale), formula_grads=formula)
+        self._freed.mark(self.loss)
+        return _Outcome(
+            explanation=outcomes.backward(before, stale), formula_grads=grads, formula_terms=terms
+        )
 
     def _run_step(self, before: ParamValues) -> _Outcome:
         self.optimizer.step()
         return _Outcome(explanation=outcomes.step(before, self.params(), self._optimizer_name))
 
-    def _chain_rule_grads(self, outputs: torch.Tensor) -> tuple[float, float]:
+    def _chain_rule(
+        self, outputs: torch.Tensor
+    ) -> tuple[tuple[float, float], tuple[Values, Values]]:
         """The chain rule by hand: ∂loss/∂w = (2/n)·Σ(out − t)·x, ∂loss/∂b = (2/n)·Σ(out − t).
 
         Written out with torch ops so the learner can compare it with autograd's answer.
         """
         with torch.no_grad():
             error = outputs - self.targets
+            weighted = error * self.inputs
             n = error.numel()
-            d_weight = (2.0 / n) * (error * self.inputs).sum()
+            d_weight = (2.0 / n) * weighted.sum()
             d_bias = (2.0 / n) * error.sum()
-        return float(d_weight.item()), float(d_bias.item())
+        grads = (float(d_weight.item()), float(d_bias.item()))
+        return grads, (_values(error) or (), _values(weighted) or ())
+
+    def autograd_graph(self) -> GraphSnapshot:
+        """The graph PyTorch holds now, read by walking ``grad_fn`` from the loss and outputs."""
+        return read_graph(self, self._freed)
 
     # -- helpers -----------------------------------------------------------------------
     def _clear_run_state(self) -> None:
         self.outputs = None
         self.loss = None
         self._loss_outputs = None
+        self._freed = FreedNodes()
         for param in self.model.parameters():
             param.grad = None
         self._epoch = 0
@@ -314,7 +333,9 @@ class TrainingSession:
 class _Outcome:
     """What a stage runner reports back to :meth:`TrainingSession.run`."""
 
-    __slots__ = ("error", "explanation", "formula_grads", "ran", "sample_losses")
+    __slots__ = (
+        "error", "explanation", "formula_grads", "formula_terms", "ran", "sample_losses"
+    )
 
     def __init__(
         self,
@@ -324,9 +345,11 @@ class _Outcome:
         error: str | None = None,
         sample_losses: Values | None = None,
         formula_grads: tuple[float, float] | None = None,
+        formula_terms: tuple[Values, Values] | None = None,
     ) -> None:
         self.ran = ran
         self.error = error
         self.explanation = explanation
         self.sample_losses = sample_losses
         self.formula_grads = formula_grads
+        self.formula_terms = formula_terms

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 
+from gui_trainer.core.explanations import explanation
 from gui_trainer.core.stages import CODE, LABELS, STAGES
 
 
@@ -20,7 +21,12 @@ class ActionSpec:
 
 def _stage_specs() -> list[ActionSpec]:
     return [
-        ActionSpec(stage, LABELS[stage], str(number), f"{CODE[stage]}   (key {number})")
+        ActionSpec(
+            stage,
+            LABELS[stage],
+            str(number),
+            f"{CODE[stage]}   (key {number})\n\n{explanation(stage).summary}",
+        )
         for number, stage in enumerate(STAGES, start=1)
     ]
 

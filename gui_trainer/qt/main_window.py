@@ -7,19 +7,26 @@ import html
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QDockWidget,
     QLabel,
     QMainWindow,
     QSplitter,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
+from gui_trainer.core.explanations import skipping_table
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.stages import STAGES
 from gui_trainer.qt.actions import create_actions
 from gui_trainer.qt.auto_train import AutoTrainer, AutoTrainPanel
+from gui_trainer.qt.code_panel import CodePanel
 from gui_trainer.qt.controller import SessionController
+from gui_trainer.qt.graph_view import GraphPanel
+from gui_trainer.qt.loop_diagram import LoopDiagram
+from gui_trainer.qt.math_panel import MathPanel
 from gui_trainer.qt.plots import FitPlot, GradPlot, LossPlot
 from gui_trainer.qt.readout import Readout
 from gui_trainer.qt.settings_panel import SettingsPanel
@@ -52,13 +59,21 @@ class MainWindow(QMainWindow):
         self.fit_plot = FitPlot(self)
         self.loss_plot = LossPlot(self)
         self.grad_plot = GradPlot(self)
+        self.math_panel = MathPanel(self)
+        self.graph_panel = GraphPanel(self)
+        self.graph_view = self.graph_panel.view
+        self.code_panel = CodePanel(self)
+        self.loop_diagram = LoopDiagram(self.actions_by_name, self)
+        self.skipping = QTextBrowser(self)
+        self.skipping.setObjectName("skipping_table")
+        self.skipping.setMarkdown(skipping_table())
 
         self._build_layout()
         self._build_menus()
         self._connect()
         self.plots_throttle = FrameThrottle(self._redraw_plots, parent=self)
         self.statusBar().showMessage("Press Zero Grad (or key 1, or Space) to begin the loop.")
-        self.resize(1400, 900)
+        self.resize(1600, 1000)
         self.refresh_now()
 
     # -- construction ------------------------------------------------------------------
@@ -82,6 +97,7 @@ class MainWindow(QMainWindow):
         self.main_splitter.addWidget(side)
         self.main_splitter.addWidget(self.plot_splitter)
         self.main_splitter.setStretchFactor(1, 1)
+        self.main_splitter.setSizes([320, 700])
 
         central = QWidget(self)
         central.setObjectName("central")
@@ -94,6 +110,32 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.main_splitter, 1)
         self.setCentralWidget(central)
         self.central = central
+        self.docks: dict[str, QDockWidget] = {}
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        # The right column runs the full height; the bottom row sits under the plots only.
+        self.setCorner(Qt.Corner.BottomRightCorner, right)
+        self._dock("math", "Worked math", self.math_panel, right)
+        self._dock("graph", "Computational graph (autograd)", self.graph_panel, right)
+        self._dock("loop", "The loop", self.loop_diagram, bottom)
+        self._dock("code", "Code", self.code_panel, bottom)
+        self._dock("skipping", "If a stage is skipped", self.skipping, bottom)
+        self.splitDockWidget(self.docks["loop"], self.docks["code"], Qt.Orientation.Horizontal)
+        self.tabifyDockWidget(self.docks["code"], self.docks["skipping"])
+        self.docks["code"].raise_()
+        self.resizeDocks([self.docks["math"]], [560], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["math"], self.docks["graph"]], [380, 560],
+                         Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["loop"]], [270], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["loop"], self.docks["code"]], [330, 700],
+                         Qt.Orientation.Horizontal)
+
+    def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{name}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[name] = dock
 
     def _build_menus(self) -> None:
         actions = self.actions_by_name
@@ -101,6 +143,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(actions["reset"])
         file_menu.addSeparator()
         file_menu.addAction(actions["quit"])
+        self.view_menu = self.menuBar().addMenu("&View")
         run_menu = self.menuBar().addMenu("&Run")
         for stage in STAGES:
             run_menu.addAction(actions[stage])
@@ -108,6 +151,8 @@ class MainWindow(QMainWindow):
         run_menu.addSeparator()
         for name in ("train_start", "train_pause", "train_stop"):
             run_menu.addAction(actions[name])
+        for dock in self.docks.values():
+            self.view_menu.addAction(dock.toggleViewAction())
         # Window-wide shortcuts even for actions that are only in a menu.
         self.addActions(list(actions.values()))
 
@@ -122,6 +167,9 @@ class MainWindow(QMainWindow):
         actions["train_pause"].triggered.connect(self.trainer.pause)
         actions["train_stop"].triggered.connect(lambda: self.trainer.stop())
         self.controller.stage_run.connect(self._show_record)
+        self.controller.stage_run.connect(self.math_panel.show_record)
+        self.controller.stage_run.connect(self.code_panel.show_record)
+        self.controller.stage_run.connect(self._show_graph_for)
         self.controller.changed.connect(self._on_changed)
         self.controller.was_reset.connect(self._clear_report)
         self.controller.message.connect(self.statusBar().showMessage)
@@ -138,6 +186,7 @@ class MainWindow(QMainWindow):
         """Cheap widgets update at once; plots redraw at most once a frame."""
         self.readout.refresh(self.session)
         self.step_buttons.show_state(self.session, self.controller.last_record)
+        self.loop_diagram.show_state(self.session, self.controller.last_record)
         self._update_enabled()
         self.plots_throttle.request()
 
@@ -154,7 +203,19 @@ class MainWindow(QMainWindow):
             )
         self.report.setText(text)
 
+    def _show_graph_for(self, record: StageRecord) -> None:
+        animate = record.stage == "backward" and record.ok
+        self.graph_view.show_graph(self.session.autograd_graph(), animate_backward=animate)
+        if animate:
+            self.graph_view.set_caption(
+                "Backward: autograd went from the loss back to the parameters (lit up in the "
+                "order it visited them) and the gradients arrived in .grad. The graph's saved "
+                "values are now freed."
+            )
+
     def _clear_report(self) -> None:
+        self.math_panel.show_record(None)
+        self.code_panel.clear_records()
         self.report.setText("Reset to the starting weights. Press Zero Grad to begin the loop.")
 
     def _on_train_finished(self, message: str) -> None:
@@ -178,6 +239,10 @@ class MainWindow(QMainWindow):
         self.fit_plot.refresh(self.session)
         self.loss_plot.refresh(self.session)
         self.grad_plot.refresh(self.session)
+        self.code_panel.refresh(self.session)
+        snapshot = self.session.autograd_graph()
+        if snapshot != self.graph_view.snapshot:  # keeps a running backward animation intact
+            self.graph_view.show_graph(snapshot)
 
     def refresh_now(self) -> None:
         """Bring every view up to date immediately (start-up, tests, screenshots)."""

@@ -35,6 +35,7 @@ class SettingsPanel(QGroupBox):
 
         self.lr_edit = QLineEdit(short(controller.session.lr), self)
         self.lr_edit.setObjectName("lr_edit")
+        self.lr_edit.setMinimumWidth(80)
         self.lr_edit.setToolTip("A positive number; press Enter to apply. Try 0.01, 0.1 and 1.0.")
         self.lr_edit.returnPressed.connect(self.apply_lr)
         self.lr_edit.editingFinished.connect(self.apply_lr)
@@ -44,6 +45,7 @@ class SettingsPanel(QGroupBox):
             button = QPushButton(short(rate), self)
             button.setObjectName(f"lr_preset_{short(rate)}")
             button.setToolTip(f"Set the learning rate to {short(rate)}")
+            button.setMaximumWidth(56)
             button.clicked.connect(lambda _=False, r=rate: self.choose_lr(r))
             presets.addWidget(button)
         form.addRow("Learning rate:", presets)

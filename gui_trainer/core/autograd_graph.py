@@ -1,0 +1,167 @@
+"""Read the autograd graph PyTorch really holds, for drawing.
+
+Nothing here is invented: the op nodes are the ``grad_fn`` objects found by walking
+``next_functions`` from the loss (or the outputs), named by their own class names
+(``AddmmBackward0``, ``MseLossBackward0``, ...). The plain-language labels only explain them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import torch
+
+if TYPE_CHECKING:
+    from gui_trainer.core.session import TrainingSession
+
+NodeKind = Literal["op", "leaf", "data", "tensor"]
+
+PLAIN_LABELS = {
+    "AddmmBackward0": "linear layer: inputs × weightᵀ + bias",
+    "TBackward0": "transpose: weight → weightᵀ",
+    "MseLossBackward0": "mean squared error",
+    "MmBackward0": "matrix multiply",
+    "AddBackward0": "addition",
+    "MulBackward0": "multiplication",
+}
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    key: str
+    #: PyTorch's own name for op and leaf nodes; the variable's name for data and tensors.
+    name: str
+    label: str
+    kind: NodeKind
+    #: For a leaf: the parameter's ``.grad`` now (None where PyTorch holds None).
+    grad: float | None = None
+    #: True once a backward has gone through this node and PyTorch freed its saved values.
+    freed: bool = False
+
+
+@dataclass(frozen=True)
+class GraphEdge:
+    """Drawn in the forward direction: ``source`` feeds ``target``."""
+
+    source: str
+    target: str
+
+
+@dataclass(frozen=True)
+class GraphSnapshot:
+    nodes: tuple[GraphNode, ...]
+    edges: tuple[GraphEdge, ...]
+    #: Node keys in the order backward visits them, the root first.
+    backward_order: tuple[str, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not self.nodes
+
+    @property
+    def autograd_names(self) -> list[str]:
+        """PyTorch's names of the op and leaf nodes, in backward order."""
+        by_key = {node.key: node for node in self.nodes}
+        return [by_key[k].name for k in self.backward_order if by_key[k].kind in ("op", "leaf")]
+
+    @property
+    def freed(self) -> bool:
+        ops = [node for node in self.nodes if node.kind == "op"]
+        return bool(ops) and all(node.freed for node in ops)
+
+    def node(self, key: str) -> GraphNode:
+        return next(node for node in self.nodes if node.key == key)
+
+
+def walk(root: Any) -> Iterator[tuple[Any, int, Any | None]]:
+    """Yield (node, input slot, parent) breadth-first from ``root``; each node once.
+
+    A ``None`` node is an input that needs no gradient (data such as inputs or targets).
+    """
+    seen: set[int] = set()
+    queue: list[tuple[Any, int, Any | None]] = [(root, 0, None)]
+    while queue:
+        node, slot, parent = queue.pop(0)
+        if node is not None:
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            queue.extend((child, i, node) for i, (child, _) in enumerate(node.next_functions))
+        yield node, slot, parent
+
+
+class FreedNodes:
+    """Remembers the graph nodes a backward has gone through (PyTorch freed their buffers).
+
+    PyTorch offers no query for "is this node freed"; the session tells us when it called
+    backward, and we keep references so the ids stay valid while we need them.
+    """
+
+    def __init__(self) -> None:
+        self._nodes: list[Any] = []
+        self._ids: set[int] = set()
+
+    def mark(self, loss: torch.Tensor) -> None:
+        for node, _, _ in walk(loss.grad_fn):
+            if node is not None and id(node) not in self._ids:
+                self._nodes.append(node)
+                self._ids.add(id(node))
+
+    def __contains__(self, node: object) -> bool:
+        return id(node) in self._ids
+
+
+def _data_name(parent: Any) -> tuple[str, str]:
+    if type(parent).__name__.startswith("MseLoss"):
+        return "times", "targets: the real delivery times (no gradient needed)"
+    return "distances", "inputs: the data (no gradient needed)"
+
+
+def read_graph(session: TrainingSession, freed: FreedNodes) -> GraphSnapshot:
+    """The graph behind the loss (if it measures the current outputs) or behind the outputs."""
+    if session.loss is not None and session.loss_measures_current_outputs:
+        root_tensor, root_name = session.loss, "loss"
+    elif session.outputs is not None:
+        root_tensor, root_name = session.outputs, "outputs"
+    else:
+        return GraphSnapshot((), (), ())
+    root_label = ("loss: one number, how wrong the model is" if root_name == "loss"
+                  else "outputs: the model's predictions")
+    nodes: list[GraphNode] = [GraphNode(root_name, root_name, root_label, "tensor")]
+    edges: list[GraphEdge] = []
+    order: list[str] = [root_name]
+    keys: dict[int, str] = {}
+    for node, slot, parent in walk(root_tensor.grad_fn):
+        parent_key = keys[id(parent)] if parent is not None else root_name
+        if node is None:
+            name, label = _data_name(parent)
+            key = f"{name}@{parent_key}.{slot}"
+            nodes.append(GraphNode(key, name, label, "data"))
+            edges.append(GraphEdge(key, parent_key))
+            continue
+        name = type(node).__name__
+        key = f"{name}#{len(keys)}"
+        if name == "AccumulateGrad":
+            param = node.variable
+            which = "weight" if param is session.weight else "bias"
+            key = f"{name}:{which}"
+            grad = None if param.grad is None else float(param.grad.detach().reshape(-1)[0])
+            nodes.append(GraphNode(key, name, f"{which}: stores ∂loss/∂{which} in {which}.grad",
+                                   "leaf", grad=grad, freed=node in freed))
+            keys[id(node)] = key
+        else:
+            label = PLAIN_LABELS.get(name, "an operation PyTorch recorded")
+            nodes.append(GraphNode(key, name, label, "op", freed=node in freed))
+        keys[id(node)] = key
+        outputs = session.outputs
+        if root_name == "loss" and outputs is not None and node is outputs.grad_fn:
+            # The outputs tensor sits between the linear layer and the loss, as in the text.
+            nodes.append(GraphNode("outputs", "outputs", "outputs: the model's predictions",
+                                   "tensor"))
+            edges.extend([GraphEdge(key, "outputs"), GraphEdge("outputs", parent_key)])
+        else:
+            edges.append(GraphEdge(key, parent_key))
+        order.append(key)
+    return GraphSnapshot(tuple(nodes), tuple(edges), tuple(order))

@@ -1,0 +1,146 @@
+"""The worked arithmetic of a stage, written with the numbers PyTorch produced.
+
+Every number comes from a :class:`StageRecord` (read back from tensors). ``number`` decides
+how they are written: short for the screen, :func:`formatting.full` for a copy that reads
+back exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from gui_trainer.core.formatting import short
+from gui_trainer.core.records import StageRecord
+
+Format = Callable[[float | None], str]
+
+#: How close the hand formula and autograd must be (relative, float32 arithmetic).
+CHECK_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class WorkedMath:
+    title: str
+    lines: tuple[str, ...]
+    #: For backward: formula and autograd side by side, and whether they agree.
+    checks: tuple[str, ...] = ()
+    agrees: bool | None = None
+
+    def as_text(self) -> str:
+        return "\n".join((self.title, *self.lines, *self.checks))
+
+
+def _signed(value: float, number: Format) -> str:
+    """Wrap negatives in parentheses so "− (−3)" reads right."""
+    text = number(value)
+    return f"({text})" if text.startswith("-") else text
+
+
+def worked_math(record: StageRecord, number: Format = short) -> WorkedMath:
+    builder = {
+        "zero_grad": _zero_grad,
+        "forward": _forward,
+        "loss": _loss,
+        "backward": _backward,
+        "step": _step,
+    }[record.stage]
+    if not record.ok:
+        title = f"{record.label}: nothing was computed"
+        lines = [record.explanation]
+        if record.error:
+            lines.append(f"PyTorch: {record.error.splitlines()[0]}")
+        return WorkedMath(title, tuple(lines))
+    return builder(record, number)
+
+
+def _zero_grad(record: StageRecord, number: Format) -> WorkedMath:
+    how = "set_to_none=True" if record.set_to_none else "set_to_none=False"
+    before, after = record.before, record.after
+    return WorkedMath(
+        f"optimizer.zero_grad({how})",
+        (
+            f"weight.grad: {number(before.weight_grad)} → {number(after.weight_grad)}",
+            f"bias.grad:   {number(before.bias_grad)} → {number(after.bias_grad)}",
+        ),
+    )
+
+
+def _forward(record: StageRecord, number: Format) -> WorkedMath:
+    assert record.outputs is not None
+    w, b = record.after.weight, record.after.bias
+    lines = ["output[i] = weight × input[i] + bias"]
+    for i, (x, out) in enumerate(zip(record.inputs, record.outputs, strict=True)):
+        lines.append(f"output[{i}] = {number(w)} × {number(x)} + {number(b)} = {number(out)}")
+    return WorkedMath("outputs = model(distances)", tuple(lines))
+
+
+def _loss(record: StageRecord, number: Format) -> WorkedMath:
+    assert record.loss_outputs is not None and record.sample_losses is not None
+    n = len(record.targets)
+    lines = ["loss = (1/n) × Σ (prediction − target)²", ""]
+    for out, target, sq in zip(
+        record.loss_outputs, record.targets, record.sample_losses, strict=True
+    ):
+        lines.append(f"({number(out)} − {number(target)})² = {number(sq)}")
+    total = " + ".join(number(sq) for sq in record.sample_losses)
+    lines.append("")
+    lines.append(f"loss = ({total}) / {n} = {number(record.loss)}")
+    return WorkedMath("loss = loss_function(outputs, times)", tuple(lines))
+
+
+def _backward(record: StageRecord, number: Format) -> WorkedMath:
+    assert record.formula_grads is not None and record.formula_terms is not None
+    errors, weighted = record.formula_terms
+    n = len(errors)
+    d_weight, d_bias = record.formula_grads
+    lines = [
+        "∂loss/∂weight = (2/n) × Σ (output − target) × input",
+        f"  = (2/{n}) × ({' + '.join(_signed(v, number) for v in weighted)})",
+        f"  = {number(d_weight)}",
+        "∂loss/∂bias = (2/n) × Σ (output − target) × 1",
+        f"  = (2/{n}) × ({' + '.join(_signed(v, number) for v in errors)})",
+        f"  = {number(d_bias)}",
+    ]
+    checks = []
+    agrees = True
+    for name, formula, before, after in (
+        ("weight", d_weight, record.before.weight_grad, record.after.weight_grad),
+        ("bias", d_bias, record.before.bias_grad, record.after.bias_grad),
+    ):
+        assert after is not None
+        added = after - (before or 0.0)
+        ok = abs(added - formula) <= CHECK_TOLERANCE * max(1.0, abs(formula))
+        agrees = agrees and ok
+        mark = "✓ agree" if ok else "✗ differ"
+        if before not in (None, 0.0):
+            checks.append(
+                f"{name}.grad = {number(before)} (old) + {number(added)} (new) = {number(after)}"
+                f"   formula {number(formula)} vs autograd {number(added)}  {mark}"
+            )
+        else:
+            checks.append(
+                f"{name}.grad: formula {number(formula)}, autograd {number(after)}  {mark}"
+            )
+    return WorkedMath("loss.backward()", tuple(lines), tuple(checks), agrees)
+
+
+def _step(record: StageRecord, number: Format) -> WorkedMath:
+    lr = record.lr
+    rule = "new = old − lr × grad" if record.optimizer == "sgd" else (
+        "Adam: new = old − lr × m̂ / (√v̂ + ε), from running averages of the gradients"
+    )
+    lines = [rule]
+    for name, old, new, grad in (
+        ("weight", record.before.weight, record.after.weight, record.before.weight_grad),
+        ("bias", record.before.bias, record.after.bias, record.before.bias_grad),
+    ):
+        if grad is None:
+            lines.append(f"{name}: .grad is None → unchanged at {number(new)}")
+        elif record.optimizer == "sgd":
+            lines.append(
+                f"{name}: {number(old)} − {number(lr)} × {_signed(grad, number)} = {number(new)}"
+            )
+        else:
+            lines.append(f"{name}: {number(old)} → {number(new)} (grad {number(grad)})")
+    return WorkedMath("optimizer.step()", tuple(lines))

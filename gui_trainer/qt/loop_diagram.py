@@ -1,0 +1,144 @@
+"""The five stages drawn as the cycle they are; click a box to run that stage."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QPointF, QRectF, QSize, QSizeF, Qt
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QFont,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QPolygonF,
+)
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from gui_trainer.core.records import StageRecord
+from gui_trainer.core.session import TrainingSession
+from gui_trainer.core.stages import CODE, LABELS, STAGES, Stage
+
+NEXT = QColor("#2d7ff9")
+DONE = QColor(46, 158, 72)
+ERROR = QColor(214, 69, 69)
+
+
+def _edge_point(centre: QPointF, towards: QPointF, half: QSizeF) -> QPointF:
+    """Where the line from ``centre`` to ``towards`` leaves a box of half-size ``half``."""
+    dx, dy = towards.x() - centre.x(), towards.y() - centre.y()
+    scale = min(half.width() / abs(dx) if dx else math.inf,
+                half.height() / abs(dy) if dy else math.inf)
+    return QPointF(centre.x() + dx * scale, centre.y() + dy * scale)
+
+
+class LoopDiagram(QWidget):
+    def __init__(self, actions: dict[str, QAction], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("loop_diagram")
+        self.stage_actions = actions
+        self.last: StageRecord | None = None
+        self.next: Stage = STAGES[0]
+        self.epoch = 0
+        self.setMinimumSize(300, 260)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMouseTracking(True)
+        self.setToolTip("Click a stage to run it.")
+
+    def sizeHint(self) -> QSize:
+        return QSize(380, 320)
+
+    def show_state(self, session: TrainingSession, last: StageRecord | None) -> None:
+        self.last, self.next, self.epoch = last, session.next_stage, session.epoch
+        self.update()
+
+    def box_size(self) -> QSizeF:
+        return QSizeF(min(150.0, self.width() * 0.3), min(54.0, self.height() * 0.18))
+
+    def box_rects(self) -> dict[Stage, QRectF]:
+        size = self.box_size()
+        centre = QPointF(self.width() / 2, self.height() / 2)
+        rx = max(10.0, self.width() / 2 - size.width() / 2 - 6)
+        ry = max(10.0, self.height() / 2 - size.height() / 2 - 6)
+        rects = {}
+        for i, stage in enumerate(STAGES):
+            angle = math.radians(-90 + i * 360 / len(STAGES))
+            c = QPointF(centre.x() + rx * math.cos(angle), centre.y() + ry * math.sin(angle))
+            rects[stage] = QRectF(c.x() - size.width() / 2, c.y() - size.height() / 2,
+                                  size.width(), size.height())
+        return rects
+
+    def stage_at(self, pos: QPointF) -> Stage | None:
+        return next((s for s, r in self.box_rects().items() if r.contains(pos)), None)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        stage = self.stage_at(event.position())
+        if stage is not None and self.stage_actions[stage].isEnabled():
+            self.stage_actions[stage].trigger()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        stage = self.stage_at(event.position())
+        cursor = Qt.CursorShape.PointingHandCursor if stage else Qt.CursorShape.ArrowCursor
+        self.setCursor(cursor)
+        if stage is not None:
+            self.setToolTip(f"{LABELS[stage]}: {CODE[stage]}")
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = self.palette()
+        text_colour = palette.color(QPalette.ColorRole.WindowText)
+        rects = self.box_rects()
+        half = self.box_size() / 2
+        painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 2))
+        for i, stage in enumerate(STAGES):
+            a = rects[stage].center()
+            b = rects[STAGES[(i + 1) % len(STAGES)]].center()
+            self._arrow(painter, _edge_point(a, b, half), _edge_point(b, a, half))
+        painter.setPen(text_colour)
+        centre_font = QFont(self.font())
+        centre_font.setPointSizeF(self.font().pointSizeF() * 1.1)
+        painter.setFont(centre_font)
+        painter.drawText(QRectF(0, 0, self.width(), self.height()),
+                         Qt.AlignmentFlag.AlignCenter, f"epoch {self.epoch}")
+        for stage, rect in rects.items():
+            self._box(painter, stage, rect, palette, text_colour)
+        painter.end()
+
+    def _box(self, painter: QPainter, stage: Stage, rect: QRectF, palette: QPalette,
+             text_colour: QColor) -> None:
+        fill = palette.color(QPalette.ColorRole.Base)
+        border, width = palette.color(QPalette.ColorRole.Mid), 1.5
+        if stage == self.next:
+            border, width = NEXT, 3.5
+        if self.last is not None and stage == self.last.stage:
+            colour = DONE if self.last.ok else ERROR
+            fill = QColor(colour.red(), colour.green(), colour.blue(), 70)
+            border, width = colour, 3.5
+        painter.setPen(QPen(border, width))
+        painter.setBrush(fill)
+        painter.drawRoundedRect(rect, 8, 8)
+        painter.setPen(text_colour)
+        bold = QFont(self.font())
+        bold.setBold(stage == self.next)
+        painter.setFont(bold)
+        number = STAGES.index(stage) + 1
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"{number}. {LABELS[stage]}")
+
+    @staticmethod
+    def _arrow(painter: QPainter, start: QPointF, end: QPointF) -> None:
+        painter.drawLine(start, end)
+        angle = math.atan2(end.y() - start.y(), end.x() - start.x())
+        size, spread = 9.0, 0.45
+        head = QPolygonF([
+            end,
+            *(QPointF(end.x() - size * math.cos(angle + side * spread),
+                      end.y() - size * math.sin(angle + side * spread)) for side in (-1, 1)),
+        ])
+        painter.setBrush(painter.pen().color())
+        painter.drawPolygon(head)
+
+

@@ -1,0 +1,98 @@
+"""The worked math of the stage just run, with the session's own numbers, and its explanation."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui_trainer.core.explanations import explanation
+from gui_trainer.core.formatting import full, short
+from gui_trainer.core.records import StageRecord
+from gui_trainer.core.worked_math import WorkedMath, worked_math
+
+START_TEXT = (
+    "<p>Run a stage to see its arithmetic here, written out with this model's own numbers.</p>"
+)
+
+
+def math_html(math: WorkedMath) -> str:
+    rows = "".join(f"{html.escape(line)}<br>" if line else "<br>" for line in math.lines)
+    checks = ""
+    for line in math.checks:
+        colour = "#2e9e48" if "✓" in line else "#d64545"
+        checks += f"<span style='color:{colour}'>{html.escape(line)}</span><br>"
+    return (
+        f"<p><b><code>{html.escape(math.title)}</code></b></p>"
+        f"<p style='font-family: monospace; white-space: pre'>{rows}{checks}</p>"
+    )
+
+
+def inline_code(text: str) -> str:
+    """Escape ``text`` and show its `backtick` spans as code, as the resource files write them."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
+
+
+def explanation_html(record: StageRecord) -> str:
+    info = explanation(record.stage)
+    parts = [f"<h3>{inline_code(info.title)}</h3>"]
+    for name, text in info.sections.items():
+        parts.append(f"<p><b>{html.escape(name)}.</b> {inline_code(text)}</p>")
+    return "".join(parts)
+
+
+class MathPanel(QWidget):
+    """Rich text (it scales with the font, so it stays sharp at 200%); full precision on demand."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.record: StageRecord | None = None
+        self.text = QTextBrowser(self)
+        self.text.setObjectName("math_text")
+        self.text.setOpenLinks(False)
+        self.text.setHtml(START_TEXT)
+        self.full = QCheckBox("Full precision", self)
+        self.full.setObjectName("math_full_precision")
+        self.full.setToolTip("Show every number exactly as PyTorch holds it (as a Python float).")
+        self.full.toggled.connect(self._render)
+        copy = QPushButton("Copy", self)
+        copy.setObjectName("math_copy")
+        copy.setToolTip("Copy the worked math with full-precision numbers.")
+        copy.clicked.connect(self.copy)
+        bar = QHBoxLayout()
+        bar.addWidget(self.full)
+        bar.addStretch(1)
+        bar.addWidget(copy)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(bar)
+        layout.addWidget(self.text)
+
+    def show_record(self, record: StageRecord | None) -> None:
+        self.record = record
+        self._render()
+
+    def current_math(self) -> WorkedMath | None:
+        if self.record is None:
+            return None
+        return worked_math(self.record, full if self.full.isChecked() else short)
+
+    def copy(self) -> None:
+        if self.record is not None:
+            QGuiApplication.clipboard().setText(worked_math(self.record, full).as_text())
+
+    def _render(self) -> None:
+        math = self.current_math()
+        if math is None or self.record is None:
+            self.text.setHtml(START_TEXT)
+            return
+        self.text.setHtml(math_html(math) + "<hr>" + explanation_html(self.record))

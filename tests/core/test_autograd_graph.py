@@ -1,0 +1,76 @@
+"""The drawn graph is the real autograd graph: same node names as walking grad_fn ourselves."""
+
+from typing import Any
+
+from gui_trainer.core import TrainingSession
+
+
+def grad_fn_names(root: Any) -> list[str]:
+    """An independent breadth-first walk of next_functions, as PyTorch's docs describe it."""
+    names, seen, queue = [], set(), [root]
+    while queue:
+        node = queue.pop(0)
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        names.append(type(node).__name__)
+        queue.extend(child for child, _ in node.next_functions)
+    return names
+
+
+def run(stages: list[str]) -> TrainingSession:
+    session = TrainingSession()
+    for stage in stages:
+        session.run(stage)
+    return session
+
+
+def test_no_graph_before_forward() -> None:
+    assert run(["zero_grad"]).autograd_graph().empty
+
+
+def test_after_forward_the_graph_is_the_outputs_grad_fn_graph() -> None:
+    session = run(["zero_grad", "forward"])
+    graph = session.autograd_graph()
+    assert session.outputs is not None
+    assert graph.autograd_names == grad_fn_names(session.outputs.grad_fn)
+    assert "AddmmBackward0" in graph.autograd_names
+    assert graph.autograd_names.count("AccumulateGrad") == 2
+    assert {node.name for node in graph.nodes if node.kind == "data"} == {"distances"}
+    assert not graph.freed
+
+
+def test_after_loss_the_graph_adds_mse_and_targets() -> None:
+    session = run(["zero_grad", "forward", "loss"])
+    graph = session.autograd_graph()
+    assert session.loss is not None
+    assert graph.autograd_names == grad_fn_names(session.loss.grad_fn)
+    assert graph.autograd_names[0] == "MseLossBackward0"
+    assert {node.name for node in graph.nodes if node.kind == "data"} == {"distances", "times"}
+    assert all(node.grad is None for node in graph.nodes if node.kind == "leaf")
+
+
+def test_after_backward_leaves_hold_the_gradients_and_the_graph_is_freed() -> None:
+    session = run(["zero_grad", "forward", "loss", "backward"])
+    graph = session.autograd_graph()
+    assert session.loss is not None
+    assert graph.autograd_names == grad_fn_names(session.loss.grad_fn)
+    assert graph.node("AccumulateGrad:weight").grad == session.weight.grad.item()  # type: ignore[union-attr]
+    assert graph.node("AccumulateGrad:bias").grad == session.bias.grad.item()  # type: ignore[union-attr]
+    assert graph.backward_order[0] == "loss"
+    assert graph.freed
+
+
+def test_after_step_the_graph_is_marked_freed_and_zero_grad_clears_leaves() -> None:
+    session = run(["zero_grad", "forward", "loss", "backward", "step"])
+    assert session.autograd_graph().freed
+    session.run("zero_grad")
+    graph = session.autograd_graph()
+    assert all(node.grad is None for node in graph.nodes if node.kind == "leaf")
+
+
+def test_a_new_forward_draws_a_new_live_graph() -> None:
+    session = run(["zero_grad", "forward", "loss", "backward", "step", "zero_grad", "forward"])
+    graph = session.autograd_graph()
+    assert not graph.freed
+    assert graph.autograd_names[0] == "AddmmBackward0"

@@ -1,0 +1,83 @@
+"""Math, graph, code and loop panels follow each click in the window."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, Qt
+from pytestqt.qtbot import QtBot
+
+from gui_trainer.core.formatting import short
+from gui_trainer.core.stages import CODE, LABELS, STAGES
+from gui_trainer.qt.main_window import MainWindow
+
+
+def click(window: MainWindow, qtbot: QtBot, stage: str) -> None:
+    qtbot.mouseClick(window.step_buttons.buttons[stage], Qt.MouseButton.LeftButton)  # type: ignore[index]
+    window.plots_throttle.flush()
+
+
+def test_each_click_updates_math_code_and_graph(window: MainWindow, qtbot: QtBot) -> None:
+    for stage in STAGES:
+        click(window, qtbot, stage)
+        math = window.math_panel.current_math()
+        assert math is not None and CODE[stage].split("(")[0].split("=")[-1].strip() in math.title
+        listing = window.code_panel.listing
+        assert listing is not None and listing.highlighted is not None
+        assert listing.lines[listing.highlighted].strip() == CODE[stage]
+        shown = window.graph_view.snapshot
+        assert shown == window.session.autograd_graph()
+    text = window.math_panel.text.toPlainText()
+    assert f"= {short(window.session.weight.item())}" in text  # the step's new weight
+    assert "What it does" in text
+
+
+def test_backward_lights_the_graph_in_reverse_and_shows_leaf_grads(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    for stage in STAGES[:4]:
+        click(window, qtbot, stage)
+    window.graph_view.finish_animation()
+    graph = window.graph_view.snapshot
+    assert window.graph_view.visited == list(graph.backward_order)
+    assert graph.node("AccumulateGrad:weight").grad == window.session.weight.grad.item()  # type: ignore[union-attr]
+    assert "Backward" in window.graph_view.caption_label.text()
+    click(window, qtbot, "step")
+    assert "Freed" in window.graph_view.caption_label.text()
+
+
+def test_full_precision_toggle_and_copy(window: MainWindow, qtbot: QtBot) -> None:
+    click(window, qtbot, "zero_grad")
+    click(window, qtbot, "forward")
+    out = window.session.outputs[0, 0].item()  # type: ignore[index]
+    window.math_panel.full.setChecked(True)
+    assert repr(out) in window.math_panel.text.toPlainText()
+    window.math_panel.copy()
+    from PySide6.QtGui import QGuiApplication
+
+    assert repr(out) in QGuiApplication.clipboard().text()
+
+
+def test_clicking_a_loop_box_runs_that_stage(window: MainWindow, qtbot: QtBot) -> None:
+    diagram = window.loop_diagram
+    centre = diagram.box_rects()["zero_grad"].center().toPoint()
+    qtbot.mouseClick(diagram, Qt.MouseButton.LeftButton, pos=centre)
+    assert window.session.last_stage == "zero_grad"
+    # Guided mode: a box out of order does nothing.
+    qtbot.mouseClick(diagram, Qt.MouseButton.LeftButton,
+                     pos=diagram.box_rects()["step"].center().toPoint())
+    assert window.session.stage_count == 1
+    qtbot.mouseClick(diagram, Qt.MouseButton.LeftButton, pos=QPoint(1, 1))
+    assert window.session.stage_count == 1
+
+
+def test_button_tooltips_carry_the_explanation(window: MainWindow) -> None:
+    from gui_trainer.core.explanations import explanation
+
+    for stage in STAGES:
+        tip = window.step_buttons.buttons[stage].toolTip()
+        assert CODE[stage] in tip
+        assert explanation(stage).summary in tip
+        assert LABELS[stage] == window.step_buttons.buttons[stage].text()
+
+
+def test_skipping_table_is_shown(window: MainWindow) -> None:
+    assert "Gradients pile up" in window.skipping.toPlainText()
