@@ -11,8 +11,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-import torch
-
 if TYPE_CHECKING:
     from gui_trainer.core.session import TrainingSession
 
@@ -22,6 +20,7 @@ PLAIN_LABELS = {
     "AddmmBackward0": "linear layer: inputs × weightᵀ + bias",
     "TBackward0": "transpose: weight → weightᵀ",
     "MseLossBackward0": "mean squared error",
+    "DivBackward0": "÷ number of micro-batches (loss scaling)",
     "MmBackward0": "matrix multiply",
     "AddBackward0": "addition",
     "MulBackward0": "multiplication",
@@ -39,6 +38,8 @@ class GraphNode:
     grad: float | None = None
     #: True once a backward has gone through this node and PyTorch freed its saved values.
     freed: bool = False
+    #: False for nodes that keep no tensors for backward (nothing to free).
+    saves_values: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,8 @@ class GraphSnapshot:
 
     @property
     def freed(self) -> bool:
-        ops = [node for node in self.nodes if node.kind == "op"]
-        return bool(ops) and all(node.freed for node in ops)
+        saving = [node for node in self.nodes if node.saves_values]
+        return bool(saving) and all(node.freed for node in saving)
 
     def node(self, key: str) -> GraphNode:
         return next(node for node in self.nodes if node.key == key)
@@ -92,25 +93,20 @@ def walk(root: Any) -> Iterator[tuple[Any, int, Any | None]]:
         yield node, slot, parent
 
 
-class FreedNodes:
-    """Remembers the graph nodes a backward has gone through (PyTorch freed their buffers).
+def saved_values_freed(node: Any) -> bool | None:
+    """Ask PyTorch whether backward has freed this node's saved tensors.
 
-    PyTorch offers no query for "is this node freed"; the session tells us when it called
-    backward, and we keep references so the ids stay valid while we need them.
+    PyTorch raises its "backward through the graph a second time" error when a freed saved
+    tensor is read, so reading each ``_saved_*`` attribute is the honest test. Returns None
+    for a node that saves no tensors (an AccumulateGrad leaf, a transpose).
     """
-
-    def __init__(self) -> None:
-        self._nodes: list[Any] = []
-        self._ids: set[int] = set()
-
-    def mark(self, loss: torch.Tensor) -> None:
-        for node, _, _ in walk(loss.grad_fn):
-            if node is not None and id(node) not in self._ids:
-                self._nodes.append(node)
-                self._ids.add(id(node))
-
-    def __contains__(self, node: object) -> bool:
-        return id(node) in self._ids
+    names = [name for name in dir(node) if name.startswith("_saved_")]
+    for name in names:
+        try:
+            getattr(node, name)
+        except RuntimeError:
+            return True
+    return False if names else None
 
 
 def _data_name(parent: Any) -> tuple[str, str]:
@@ -119,7 +115,7 @@ def _data_name(parent: Any) -> tuple[str, str]:
     return "distances", "inputs: the data (no gradient needed)"
 
 
-def read_graph(session: TrainingSession, freed: FreedNodes) -> GraphSnapshot:
+def read_graph(session: TrainingSession) -> GraphSnapshot:
     """The graph behind the loss (if it measures the current outputs) or behind the outputs."""
     if session.loss is not None and session.loss_measures_current_outputs:
         root_tensor, root_name = session.loss, "loss"
@@ -149,11 +145,13 @@ def read_graph(session: TrainingSession, freed: FreedNodes) -> GraphSnapshot:
             key = f"{name}:{which}"
             grad = None if param.grad is None else float(param.grad.detach().reshape(-1)[0])
             nodes.append(GraphNode(key, name, f"{which}: stores ∂loss/∂{which} in {which}.grad",
-                                   "leaf", grad=grad, freed=node in freed))
+                                   "leaf", grad=grad))
             keys[id(node)] = key
         else:
             label = PLAIN_LABELS.get(name, "an operation PyTorch recorded")
-            nodes.append(GraphNode(key, name, label, "op", freed=node in freed))
+            freed = saved_values_freed(node)
+            nodes.append(GraphNode(key, name, label, "op", freed=bool(freed),
+                                   saves_values=freed is not None))
         keys[id(node)] = key
         outputs = session.outputs
         if root_name == "loss" and outputs is not None and node is outputs.grad_fn:

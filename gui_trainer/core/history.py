@@ -1,65 +1,138 @@
-"""Per-step history in preallocated, growable NumPy arrays.
+"""Per-step history in one preallocated, growable NumPy structured array.
 
-A Python list of tensors per step would cost ~1 kB a step and make plotting a long run slow;
-one float64 row per step costs 48 bytes and hands pyqtgraph contiguous arrays directly.
+A Python list of tensors per step would cost about a kilobyte a step and make plotting a
+long run slow; one packed row per step costs ~80 bytes, and the plots get column views
+without copying. Rows are never rewritten: a reset starts a new *run* (earlier runs stay
+for comparison), and a rewind truncates, so the history always matches the timeline.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 
-from gui_trainer.core.records import ParamValues
-
-COLUMNS = ("epoch", "loss", "weight", "bias", "weight_grad", "bias_grad")
+ROW = np.dtype([
+    ("epoch", np.int64),
+    ("loss", np.float64),
+    ("weight", np.float64),
+    ("bias", np.float64),
+    ("weight_grad", np.float64),
+    ("bias_grad", np.float64),
+    # The gradient the last backward computed on its own, before adding to .grad.
+    ("weight_grad_fresh", np.float64),
+    ("bias_grad_fresh", np.float64),
+    ("lr", np.float64),
+    ("run", np.int32),
+    ("free_mode", np.int8),
+    ("adam", np.int8),
+    ("micro_batches", np.int8),
+])
+COLUMNS = ROW.names or ()
 Array = npt.NDArray[np.float64]
 
 
-def _nan_if_none(value: float | None) -> float:
+def nan_if_none(value: float | None) -> float:
     return float("nan") if value is None else value
+
+
+@dataclass(frozen=True)
+class HistoryMark:
+    """Enough to put the history back exactly as it was (for rewind)."""
+
+    size: int
+    run: int
+    run_start: int
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run: int
+    start: int
+    stop: int
+    label: str
 
 
 class History:
     """One row per completed optimizer step; missing values (no loss, no grad) are NaN."""
 
     def __init__(self, capacity: int = 1024) -> None:
-        self._data: Array = np.empty((capacity, len(COLUMNS)), dtype=np.float64)
+        self._data = np.zeros(capacity, dtype=ROW)
         self._size = 0
+        self._run = 0
+        self._run_start = 0
 
     def __len__(self) -> int:
-        return self._size
+        """Rows of the current run."""
+        return self._size - self._run_start
 
-    def append(self, epoch: int, loss: float | None, params: ParamValues) -> None:
-        """Record one step: ``params`` holds the values after the step and the grads it used."""
+    @property
+    def run(self) -> int:
+        return self._run
+
+    def append(self, **fields: float | int | None) -> None:
         if self._size == len(self._data):
-            grown = np.empty((2 * len(self._data), len(COLUMNS)), dtype=np.float64)
+            grown = np.zeros(2 * len(self._data), dtype=ROW)
             grown[: self._size] = self._data[: self._size]
             self._data = grown
-        self._data[self._size] = (
-            epoch,
-            _nan_if_none(loss),
-            params.weight,
-            params.bias,
-            _nan_if_none(params.weight_grad),
-            _nan_if_none(params.bias_grad),
-        )
+        row = self._data[self._size]
+        for name in COLUMNS:
+            row[name] = np.nan if np.issubdtype(ROW[name], np.floating) else 0
+        for name, value in fields.items():
+            row[name] = nan_if_none(value) if isinstance(value, float) or value is None else value
+        row["run"] = self._run
         self._size += 1
 
-    def column(self, name: str) -> Array:
-        """A read-only view of one column (no copy)."""
-        view = self._data[: self._size, COLUMNS.index(name)]
+    def column(self, name: str, run: int | None = None) -> Array:
+        """A read-only view of one column of the current run (or of an earlier ``run``)."""
+        start, stop = (self._run_start, self._size) if run is None else self._bounds(run)
+        view = self._data[name][start:stop]
         view.flags.writeable = False
         return view
 
-    def truncate(self, size: int) -> None:
-        """Forget every row from ``size`` on (used by rewind)."""
-        if not 0 <= size <= self._size:
-            raise ValueError(f"cannot truncate a history of {self._size} rows to {size}")
-        self._size = size
+    def start_run(self) -> None:
+        """Begin a new run (after a reset); the rows so far stay as an earlier run."""
+        self._run += 1
+        self._run_start = self._size
+
+    def earlier_runs(self) -> list[RunSummary]:
+        """The earlier runs that have at least one step, labelled with their settings."""
+        runs = self._data["run"][: self._run_start]
+        summaries = []
+        for run in np.unique(runs):
+            start, stop = self._bounds(int(run))
+            last = self._data[stop - 1]
+            label = (
+                f"run {int(run) + 1}: lr {float(last['lr']):g}, "
+                f"{'free' if last['free_mode'] else 'guided'}, "
+                f"{'Adam' if last['adam'] else 'SGD'}"
+                + (f", {int(last['micro_batches'])} micro-batches"
+                   if last["micro_batches"] > 1 else "")
+            )
+            summaries.append(RunSummary(int(run), start, stop, label))
+        return summaries
+
+    def mark(self) -> HistoryMark:
+        return HistoryMark(self._size, self._run, self._run_start)
+
+    def restore(self, mark: HistoryMark) -> None:
+        """Back to an earlier :meth:`mark` (rows after it are dropped)."""
+        # A mark past the current size is a redo: those rows are still in the array, because
+        # the timeline drops every later mark before anything new is appended.
+        if mark.size > len(self._data):
+            raise ValueError(f"no history rows up to {mark.size}")
+        self._size, self._run, self._run_start = mark.size, mark.run, mark.run_start
 
     def clear(self) -> None:
-        self._size = 0
+        self._size = self._run_start = self._run = 0
 
     @property
     def nbytes(self) -> int:
         return int(self._data.nbytes)
+
+    def _bounds(self, run: int) -> tuple[int, int]:
+        indices = np.flatnonzero(self._data["run"][: self._size] == run)
+        if len(indices) == 0:
+            return 0, 0
+        return int(indices[0]), int(indices[-1]) + 1

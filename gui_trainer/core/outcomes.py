@@ -49,6 +49,10 @@ def loss(value: float) -> str:
     )
 
 
+def micro_batch(chunk: int, count: int) -> str:
+    return f"Micro-batch {chunk + 1} of {count}."
+
+
 NO_OUTPUTS = "There are no predictions to measure yet: run Forward before Loss."
 NO_LOSS = "There is no loss yet, so there is nothing to backpropagate: run Forward and Loss first."
 FREED_GRAPH = (
@@ -57,8 +61,17 @@ FREED_GRAPH = (
 )
 
 
-def backward(before: ParamValues, stale: bool) -> str:
+def backward(before: ParamValues, stale: bool, chunk: int = 0, count: int = 1) -> str:
     parts = []
+    if count > 1:
+        done = chunk + 1
+        if done == 1:
+            return f"Micro-batch 1 of {count}: its gradient is stored in .grad."
+        return (
+            f"Micro-batch {done} of {count}: its gradient was added to .grad on purpose"
+            + (" — .grad now holds the full-batch gradient, ready for Step."
+               if done == count else ".")
+        )
     if stale:
         parts.append(
             "This loss was computed from earlier outputs (Forward ran after Loss), so backward "

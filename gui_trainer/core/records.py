@@ -43,6 +43,8 @@ class StageRecord:
     explanation: str
     before: ParamValues
     after: ParamValues
+    #: Which samples this stage worked on (a micro-batch, or all of them).
+    rows: tuple[int, ...]
     inputs: Values
     targets: Values
     #: ``session.outputs`` after the stage (None until a forward).
@@ -57,6 +59,13 @@ class StageRecord:
     formula_grads: tuple[float, float] | None
     #: The formula's per-sample terms (output − target, (output − target) × input) (backward).
     formula_terms: tuple[Values, Values] | None
+    #: Autograd's gradient of this loss alone, before backward added it to .grad (backward).
+    fresh_grads: tuple[float, float] | None
+    #: With micro-batches, after the last one: autograd's full-batch gradient, for comparison.
+    full_batch_grads: tuple[float, float] | None
+    #: Step: the loss over all the data just before the step (what the loss plot shows).
+    full_batch_loss: float | None
+    micro_batches: int
     lr: float
     optimizer: str
     set_to_none: bool

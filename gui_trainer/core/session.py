@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import torch
 from torch import nn
 
 from gui_trainer.core import outcomes
-from gui_trainer.core.autograd_graph import FreedNodes, GraphSnapshot, read_graph
-from gui_trainer.core.history import History
+from gui_trainer.core.autograd_graph import GraphSnapshot, read_graph, saved_values_freed
+from gui_trainer.core.history import History, HistoryMark
 from gui_trainer.core.records import ParamValues, StageRecord, Values
 from gui_trainer.core.stages import LABELS, STAGES, Stage, as_stage, following
+from gui_trainer.core.timeline import Action, Timeline
 from gui_trainer.core.validation import parse_learning_rate
 
 Mode = Literal["guided", "free"]
@@ -38,7 +40,20 @@ def _values(tensor: torch.Tensor | None) -> Values | None:
 
 
 def _scalar(tensor: torch.Tensor | None) -> float | None:
-    return None if tensor is None else float(tensor.detach().item())
+    return None if tensor is None else float(tensor.detach().reshape(-1)[0].item())
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """Everything needed to put the session back to one moment (see ``timeline.py``)."""
+
+    params: dict[str, torch.Tensor]
+    grads: tuple[torch.Tensor | None, ...]
+    optimizer_name: OptimizerName
+    optimizer_state: dict[str, Any]
+    settings: dict[str, Any]
+    run_state: dict[str, Any]
+    history: HistoryMark
 
 
 class TrainingSession:
@@ -46,12 +61,16 @@ class TrainingSession:
 
     ``run(stage)`` makes exactly the PyTorch call a training script makes for that stage
     and returns a :class:`StageRecord`. ``outputs`` and ``loss`` behave like the script's
-    variables: each is replaced only by its own stage.
+    variables: each is replaced only by its own stage. Every action is kept on a timeline,
+    so ``undo``, ``redo`` and ``jump_to`` restore any earlier moment exactly.
     """
 
     outputs: torch.Tensor | None
     loss: torch.Tensor | None
     _loss_outputs: torch.Tensor | None
+    _outputs_rows: tuple[int, ...]
+    _loss_rows: tuple[int, ...]
+    _last_fresh: tuple[float, float] | None
     _last_stage: Stage | None
     _next_stage: Stage
 
@@ -64,6 +83,7 @@ class TrainingSession:
         mode: Mode = "guided",
         optimizer: OptimizerName = "sgd",
         set_to_none: bool = True,
+        micro_batches: int = 1,
         seed: int = DEFAULT_SEED,
     ) -> None:
         self.inputs = torch.tensor(inputs, dtype=torch.float32)
@@ -80,10 +100,14 @@ class TrainingSession:
         self._lr = parse_learning_rate(lr)
         self._optimizer_name = self._check_optimizer(optimizer)
         self.optimizer = self._make_optimizer()
-        self.set_to_none = set_to_none
+        self._set_to_none = bool(set_to_none)
         self._mode: Mode = self._check_mode(mode)
+        self._micro_batches = self._check_micro_batches(micro_batches)
         self.history = History()
+        self.timeline = Timeline()
+        self._replaying = False
         self._clear_run_state()
+        self.timeline.add_checkpoint(self._capture())
 
     # -- the real objects ---------------------------------------------------------------
     @property
@@ -115,17 +139,19 @@ class TrainingSession:
             column = torch.tensor(list(xs), dtype=torch.float32).reshape(-1, 1)
             return _values(self.model(column)) or ()
 
-    # -- settings ----------------------------------------------------------------------
+    @property
+    def outputs_rows(self) -> tuple[int, ...]:
+        """Which samples ``outputs`` holds predictions for (all of them unless micro-batching)."""
+        return self._outputs_rows
+
+    # -- settings (each change is an action on the timeline) -------------------------------
     @property
     def lr(self) -> float:
         return self._lr
 
     @lr.setter
     def lr(self, value: float | str) -> None:
-        rate = parse_learning_rate(value)  # raises before anything changes
-        self._lr = rate
-        for group in self.optimizer.param_groups:
-            group["lr"] = rate
+        self._change("lr", parse_learning_rate(value))  # raises before anything changes
 
     @property
     def mode(self) -> Mode:
@@ -133,11 +159,7 @@ class TrainingSession:
 
     @mode.setter
     def mode(self, value: Mode) -> None:
-        value = self._check_mode(value)
-        if value == "guided" and self._mode != "guided":
-            # Whatever free mode left behind, a loop that starts at zero_grad is always valid.
-            self._next_stage = "zero_grad"
-        self._mode = value
+        self._change("mode", self._check_mode(value))
 
     @property
     def optimizer_name(self) -> OptimizerName:
@@ -146,8 +168,58 @@ class TrainingSession:
     @optimizer_name.setter
     def optimizer_name(self, value: OptimizerName) -> None:
         """Switching optimizer starts it fresh (Adam's running averages are per optimizer)."""
-        self._optimizer_name = self._check_optimizer(value)
-        self.optimizer = self._make_optimizer()
+        self._change("optimizer_name", self._check_optimizer(value))
+
+    @property
+    def set_to_none(self) -> bool:
+        return self._set_to_none
+
+    @set_to_none.setter
+    def set_to_none(self, value: bool) -> None:
+        self._change("set_to_none", bool(value))
+
+    @property
+    def micro_batches(self) -> int:
+        """How many micro-batches one step accumulates gradients over (1 = the full batch)."""
+        return self._micro_batches
+
+    @micro_batches.setter
+    def micro_batches(self, value: int) -> None:
+        self._change("micro_batches", self._check_micro_batches(value))
+
+    def valid_micro_batches(self) -> list[int]:
+        n = len(self.inputs)
+        return [k for k in range(1, n + 1) if n % k == 0]
+
+    def _change(self, name: str, value: Any) -> None:
+        if getattr(self, name) == value:
+            return
+        self._before_action()
+        self._apply_setting(name, value)
+        self.timeline.record(Action("setting", name=name, value=value))
+
+    def _apply_setting(self, name: str, value: Any) -> None:
+        if name == "lr":
+            self._lr = value
+            for group in self.optimizer.param_groups:
+                group["lr"] = value
+        elif name == "mode":
+            if value == "guided" and self._mode != "guided":
+                # Whatever free mode left behind, a loop from zero_grad is always valid.
+                self._next_stage = "zero_grad"
+            self._mode = value
+        elif name == "optimizer_name":
+            self._optimizer_name = value
+            self.optimizer = self._make_optimizer()
+        elif name == "set_to_none":
+            self._set_to_none = value
+        elif name == "micro_batches":
+            self._micro_batches = value
+            self._chunk = 0
+            if self._mode == "guided":
+                self._next_stage = "zero_grad"
+        else:  # pragma: no cover - the names above are the only ones logged
+            raise ValueError(f"unknown setting {name!r}")
 
     # -- progress ----------------------------------------------------------------------
     @property
@@ -159,6 +231,11 @@ class TrainingSession:
     def stage_count(self) -> int:
         """How many stages have been run since the start (or the last reset)."""
         return self._stage_count
+
+    @property
+    def chunk(self) -> int:
+        """The micro-batch the next forward uses (0 when not accumulating)."""
+        return self._chunk
 
     @property
     def loss_measures_current_outputs(self) -> bool:
@@ -185,10 +262,15 @@ class TrainingSession:
         )
 
     def reset(self) -> None:
-        """Back to the starting weights; settings (lr, mode, optimizer) are kept."""
+        """Back to the starting weights; settings are kept and the old run stays on record."""
+        self._before_action()
+        self._apply_reset()
+        self.timeline.record(Action("reset"))
+
+    def _apply_reset(self) -> None:
         self.model.load_state_dict(self._initial_state)
         self.optimizer = self._make_optimizer()
-        self.history.clear()
+        self.history.start_run()
         self._clear_run_state()
 
     # -- running stages ----------------------------------------------------------------
@@ -202,7 +284,21 @@ class TrainingSession:
         reason = self.refusal(stage)
         if reason is not None:
             raise StageOrderError(reason)
+        self._before_action()
+        record = self._run_stage(stage)
+        self.timeline.record(Action("stage", stage=stage), record.loss)
+        return record
+
+    def run_epoch(self) -> list[StageRecord]:
+        """Run stages in loop order from ``next_stage`` through the next step."""
+        records = [self.run(self._next_stage)]
+        while records[-1].stage != "step":
+            records.append(self.run(self._next_stage))
+        return records
+
+    def _run_stage(self, stage: Stage) -> StageRecord:
         before = self.params()
+        rows_before = self._outputs_rows
         runner: Callable[[ParamValues], _Outcome] = getattr(self, f"_run_{stage}")
         try:
             outcome = runner(before)
@@ -212,10 +308,10 @@ class TrainingSession:
         after = self.params()
         self._stage_count += 1
         self._last_stage = stage
-        self._next_stage = following(stage)
-        if stage == "step" and outcome.error is None:
-            self._epoch += 1
-            self.history.append(self._epoch, _scalar(self.loss), after)
+        self._next_stage = self._following(stage, outcome)
+        rows = outcome.rows if outcome.rows is not None else rows_before
+        if stage in ("zero_grad", "step"):
+            rows = tuple(range(len(self.inputs)))
         return StageRecord(
             stage=stage,
             index=self._stage_count,
@@ -225,71 +321,145 @@ class TrainingSession:
             explanation=outcome.explanation,
             before=before,
             after=after,
-            inputs=_values(self.inputs) or (),
-            targets=_values(self.targets) or (),
+            rows=rows,
+            inputs=_values(self.inputs[list(rows)]) or (),
+            targets=_values(self.targets[list(rows)]) or (),
             outputs=_values(self.outputs),
             loss=_scalar(self.loss),
             loss_outputs=_values(self._loss_outputs),
             sample_losses=outcome.sample_losses,
             formula_grads=outcome.formula_grads,
             formula_terms=outcome.formula_terms,
+            fresh_grads=outcome.fresh_grads,
+            full_batch_grads=outcome.full_batch_grads,
+            full_batch_loss=outcome.full_batch_loss,
+            micro_batches=self._micro_batches,
             lr=self._lr,
             optimizer=self._optimizer_name,
-            set_to_none=self.set_to_none,
+            set_to_none=self._set_to_none,
             epoch=self._epoch,
         )
 
-    def run_epoch(self) -> list[StageRecord]:
-        """Run stages in loop order from ``next_stage`` through the next step."""
-        records = [self.run(self._next_stage)]
-        while records[-1].stage != "step":
-            records.append(self.run(self._next_stage))
-        return records
+    def _following(self, stage: Stage, outcome: _Outcome) -> Stage:
+        if stage == "backward" and outcome.error is None and outcome.ran and self._chunk != 0:
+            return "forward"  # more micro-batches to accumulate before the step
+        return following(stage)
+
+    def _chunk_rows(self, chunk: int) -> tuple[int, ...]:
+        size = len(self.inputs) // self._micro_batches
+        return tuple(range(chunk * size, (chunk + 1) * size))
 
     def _run_zero_grad(self, before: ParamValues) -> _Outcome:
-        self.optimizer.zero_grad(set_to_none=self.set_to_none)
-        return _Outcome(explanation=outcomes.zero_grad(before, self.set_to_none))
+        self.optimizer.zero_grad(set_to_none=self._set_to_none)
+        self._chunk = 0
+        return _Outcome(explanation=outcomes.zero_grad(before, self._set_to_none))
 
     def _run_forward(self, before: ParamValues) -> _Outcome:
-        self.outputs = self.model(self.inputs)
-        return _Outcome(explanation=outcomes.forward(self.loss is not None, self._mode == "free"))
+        rows = self._chunk_rows(self._chunk)
+        had_loss = self.loss is not None
+        self.outputs = self.model(self.inputs[list(rows)])
+        self._outputs_rows = rows
+        text = outcomes.forward(had_loss, self._mode == "free")
+        if self._micro_batches > 1:
+            text = outcomes.micro_batch(self._chunk, self._micro_batches) + " " + text
+        return _Outcome(explanation=text, rows=rows)
 
     def _run_loss(self, before: ParamValues) -> _Outcome:
         if self.outputs is None:
             return _Outcome(ran=False, explanation=outcomes.NO_OUTPUTS)
-        self.loss = self.loss_fn(self.outputs, self.targets)
+        rows = self._outputs_rows
+        targets = self.targets[list(rows)]
+        loss = self.loss_fn(self.outputs, targets)
+        if self._micro_batches > 1:
+            # Each micro-batch's mean is scaled so the summed gradients equal the full batch's.
+            loss = loss / self._micro_batches
+        self.loss = loss
         self._loss_outputs = self.outputs
+        self._loss_rows = rows
         with torch.no_grad():
-            per_sample = nn.functional.mse_loss(self.outputs, self.targets, reduction="none")
-        value = float(self.loss.item())
-        return _Outcome(explanation=outcomes.loss(value), sample_losses=_values(per_sample))
+            per_sample = nn.functional.mse_loss(self.outputs, targets, reduction="none")
+        value = float(loss.item())
+        return _Outcome(explanation=outcomes.loss(value), sample_losses=_values(per_sample),
+                        rows=rows)
 
     def _run_backward(self, before: ParamValues) -> _Outcome:
         if self.loss is None or self._loss_outputs is None:
             return _Outcome(ran=False, explanation=outcomes.NO_LOSS)
         stale = self._loss_outputs is not self.outputs
-        grads, terms = self._chain_rule(self._loss_outputs)
+        rows = self._loss_rows
+        grads, terms = self._chain_rule(self._loss_outputs, rows)
+        # The gradient of this loss alone, by autograd, before backward adds it to .grad.
+        fresh = torch.autograd.grad(self.loss, [self.weight, self.bias], retain_graph=True)
         self.loss.backward()  # type: ignore[no-untyped-call]
-        self._freed.mark(self.loss)
+        fresh_values = (_scalar(fresh[0]) or 0.0, _scalar(fresh[1]) or 0.0)
+        self._last_fresh = fresh_values
+        full_batch = None
+        chunk = rows[0] // len(rows) if rows else 0
+        self._chunk = (chunk + 1) % self._micro_batches
+        if self._micro_batches > 1 and self._chunk == 0:
+            full_batch = self._full_batch_grads()
         return _Outcome(
-            explanation=outcomes.backward(before, stale), formula_grads=grads, formula_terms=terms
+            explanation=outcomes.backward(before, stale, chunk, self._micro_batches),
+            formula_grads=grads,
+            formula_terms=terms,
+            fresh_grads=fresh_values,
+            full_batch_grads=full_batch,
+            rows=rows,
         )
 
     def _run_step(self, before: ParamValues) -> _Outcome:
+        full_loss = self.full_batch_loss()
         self.optimizer.step()
-        return _Outcome(explanation=outcomes.step(before, self.params(), self._optimizer_name))
+        self._chunk = 0
+        self._epoch += 1
+        after = self.params()
+        fresh = self._last_fresh
+        self.history.append(
+            epoch=self._epoch,
+            loss=full_loss,
+            weight=after.weight,
+            bias=after.bias,
+            weight_grad=after.weight_grad,
+            bias_grad=after.bias_grad,
+            weight_grad_fresh=None if fresh is None else fresh[0],
+            bias_grad_fresh=None if fresh is None else fresh[1],
+            lr=self._lr,
+            free_mode=int(self._mode == "free"),
+            adam=int(self._optimizer_name == "adam"),
+            micro_batches=self._micro_batches,
+        )
+        return _Outcome(
+            explanation=outcomes.step(before, after, self._optimizer_name),
+            full_batch_loss=full_loss,
+        )
+
+    def full_batch_loss(self) -> float:
+        """The loss over all the data with the weights as they are now (no graph recorded).
+
+        The loss history plots this before each step, so it means the same thing whatever
+        order the stages ran in or however the batch was split.
+        """
+        with torch.no_grad():
+            return float(self.loss_fn(self.model(self.inputs), self.targets).item())
+
+    def _full_batch_grads(self) -> tuple[float, float]:
+        """Autograd's gradient of the full-batch loss, computed aside (``.grad`` untouched)."""
+        loss = self.loss_fn(self.model(self.inputs), self.targets)
+        grads = torch.autograd.grad(loss, [self.weight, self.bias])
+        return _scalar(grads[0]) or 0.0, _scalar(grads[1]) or 0.0
 
     def _chain_rule(
-        self, outputs: torch.Tensor
+        self, outputs: torch.Tensor, rows: tuple[int, ...]
     ) -> tuple[tuple[float, float], tuple[Values, Values]]:
         """The chain rule by hand: ∂loss/∂w = (2/n)·Σ(out − t)·x, ∂loss/∂b = (2/n)·Σ(out − t).
 
         Written out with torch ops so the learner can compare it with autograd's answer.
+        With micro-batches, n counts every sample of the full batch (the loss was scaled).
         """
         with torch.no_grad():
-            error = outputs - self.targets
-            weighted = error * self.inputs
-            n = error.numel()
+            error = outputs - self.targets[list(rows)]
+            weighted = error * self.inputs[list(rows)]
+            n = error.numel() * self._micro_batches
             d_weight = (2.0 / n) * weighted.sum()
             d_bias = (2.0 / n) * error.sum()
         grads = (float(d_weight.item()), float(d_bias.item()))
@@ -297,18 +467,134 @@ class TrainingSession:
 
     def autograd_graph(self) -> GraphSnapshot:
         """The graph PyTorch holds now, read by walking ``grad_fn`` from the loss and outputs."""
-        return read_graph(self, self._freed)
+        return read_graph(self)
+
+    # -- the timeline: undo, redo, jump ------------------------------------------------
+    @property
+    def position(self) -> int:
+        """How many actions (stages, setting changes, resets) the session is at."""
+        return self.timeline.position
+
+    @property
+    def can_undo(self) -> bool:
+        return self.timeline.position > 0
+
+    @property
+    def can_redo(self) -> bool:
+        return self.timeline.position < len(self.timeline)
+
+    def undo(self) -> StageRecord | None:
+        return self.jump_to(self.timeline.position - 1)
+
+    def redo(self) -> StageRecord | None:
+        return self.jump_to(self.timeline.position + 1)
+
+    def jump_to(self, position: int) -> StageRecord | None:
+        """Restore the session exactly as it was after ``position`` actions.
+
+        Returns the record of the last stage up to ``position`` (replayed), for display.
+        The actions after ``position`` stay available to :meth:`redo` until a new action.
+        """
+        if not 0 <= position <= len(self.timeline):
+            raise ValueError(
+                f"position {position} is outside the timeline (0–{len(self.timeline)})"
+            )
+        last_stage_at = self._last_stage_index(position)
+        base, snapshot = self.timeline.checkpoint_before(
+            position if last_stage_at is None else last_stage_at
+        )
+        self._restore(snapshot)
+        record = None
+        self._replaying = True
+        try:
+            for index in range(base, position):
+                action = self.timeline.action(index)
+                if action.kind == "stage" and action.stage is not None:
+                    record = self._run_stage(action.stage)
+                elif action.kind == "reset":
+                    self._apply_reset()
+                    record = None
+                else:
+                    self._apply_setting(str(action.name), action.value)
+        finally:
+            self._replaying = False
+        self.timeline.position = position
+        return record
+
+    def position_before_divergence(self) -> int | None:
+        """The last position before the loss first became inf or NaN in this run, if it did."""
+        return self.timeline.first_non_finite(self._run_start_position())
+
+    def _run_start_position(self) -> int:
+        for index in range(self.timeline.position - 1, -1, -1):
+            if self.timeline.action(index).kind == "reset":
+                return index + 1
+        return 0
+
+    def _last_stage_index(self, position: int) -> int | None:
+        for index in range(position - 1, -1, -1):
+            kind = self.timeline.action(index).kind
+            if kind == "stage":
+                return index
+            if kind == "reset":
+                return None
+        return None
+
+    def _before_action(self) -> None:
+        self.timeline.truncate_after_position()
+        if self.timeline.wants_checkpoint() and self._graph_is_settled():
+            self.timeline.add_checkpoint(self._capture())
+
+    def _graph_is_settled(self) -> bool:
+        """No live autograd graph exists (none can be copied, so checkpoints wait for this)."""
+        return all(
+            tensor is None or tensor.grad_fn is None or saved_values_freed(tensor.grad_fn)
+            for tensor in (self.outputs, self.loss)
+        )
+
+    def _capture(self) -> _Snapshot:
+        return _Snapshot(
+            params={k: v.detach().clone() for k, v in self.model.state_dict().items()},
+            grads=tuple(None if p.grad is None else p.grad.detach().clone()
+                        for p in self.model.parameters()),
+            optimizer_name=self._optimizer_name,
+            optimizer_state=copy.deepcopy(self.optimizer.state_dict()),
+            settings={"lr": self._lr, "mode": self._mode, "set_to_none": self._set_to_none,
+                      "micro_batches": self._micro_batches},
+            run_state={name: getattr(self, name) for name in _RUN_STATE},
+            history=self.history.mark(),
+        )
+
+    def _restore(self, snapshot: _Snapshot) -> None:
+        with torch.no_grad():
+            for name, value in self.model.state_dict().items():
+                value.copy_(snapshot.params[name])
+        for param, grad in zip(self.model.parameters(), snapshot.grads, strict=True):
+            param.grad = None if grad is None else grad.clone()
+        self._lr = snapshot.settings["lr"]
+        self._mode = snapshot.settings["mode"]
+        self._set_to_none = snapshot.settings["set_to_none"]
+        self._micro_batches = snapshot.settings["micro_batches"]
+        self._optimizer_name = snapshot.optimizer_name
+        self.optimizer = self._make_optimizer()
+        self.optimizer.load_state_dict(copy.deepcopy(snapshot.optimizer_state))
+        for name, value in snapshot.run_state.items():
+            setattr(self, name, value)
+        self.history.restore(snapshot.history)
 
     # -- helpers -----------------------------------------------------------------------
     def _clear_run_state(self) -> None:
         self.outputs = None
         self.loss = None
         self._loss_outputs = None
-        self._freed = FreedNodes()
+        self._outputs_rows = tuple(range(len(self.inputs)))
+        self._loss_rows = self._outputs_rows
+        self._last_fresh = None
         for param in self.model.parameters():
             param.grad = None
         self._epoch = 0
         self._stage_count = 0
+        self._chunk = 0
         self._last_stage = None
         self._next_stage = STAGES[0]
 
@@ -329,13 +615,23 @@ class TrainingSession:
             raise ValueError(f"unknown optimizer {name!r}: expected 'sgd' or 'adam'")
         return name
 
+    def _check_micro_batches(self, value: object) -> int:
+        n = len(self.inputs)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1 or n % value:
+            allowed = ", ".join(str(k) for k in range(1, n + 1) if n % k == 0)
+            raise ValueError(f"micro-batches must split {n} samples evenly: one of {allowed}")
+        return value
+
+
+#: The attributes that describe where the session is in its loop (snapshotted for rewind).
+_RUN_STATE = (
+    "outputs", "loss", "_loss_outputs", "_outputs_rows", "_loss_rows", "_last_fresh",
+    "_epoch", "_stage_count", "_chunk", "_last_stage", "_next_stage",
+)
+
 
 class _Outcome:
     """What a stage runner reports back to :meth:`TrainingSession.run`."""
-
-    __slots__ = (
-        "error", "explanation", "formula_grads", "formula_terms", "ran", "sample_losses"
-    )
 
     def __init__(
         self,
@@ -343,13 +639,21 @@ class _Outcome:
         explanation: str,
         ran: bool = True,
         error: str | None = None,
+        rows: tuple[int, ...] | None = None,
         sample_losses: Values | None = None,
         formula_grads: tuple[float, float] | None = None,
         formula_terms: tuple[Values, Values] | None = None,
+        fresh_grads: tuple[float, float] | None = None,
+        full_batch_grads: tuple[float, float] | None = None,
+        full_batch_loss: float | None = None,
     ) -> None:
         self.ran = ran
         self.error = error
         self.explanation = explanation
+        self.rows = rows
         self.sample_losses = sample_losses
         self.formula_grads = formula_grads
         self.formula_terms = formula_terms
+        self.fresh_grads = fresh_grads
+        self.full_batch_grads = full_batch_grads
+        self.full_batch_loss = full_batch_loss

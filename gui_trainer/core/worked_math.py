@@ -70,7 +70,9 @@ def _forward(record: StageRecord, number: Format) -> WorkedMath:
     assert record.outputs is not None
     w, b = record.after.weight, record.after.bias
     lines = ["output[i] = weight × input[i] + bias"]
-    for i, (x, out) in enumerate(zip(record.inputs, record.outputs, strict=True)):
+    if record.micro_batches > 1:
+        lines.insert(0, f"micro-batch: samples {', '.join(str(i) for i in record.rows)}")
+    for i, x, out in zip(record.rows, record.inputs, record.outputs, strict=True):
         lines.append(f"output[{i}] = {number(w)} × {number(x)} + {number(b)} = {number(out)}")
     return WorkedMath("outputs = model(distances)", tuple(lines))
 
@@ -85,14 +87,19 @@ def _loss(record: StageRecord, number: Format) -> WorkedMath:
         lines.append(f"({number(out)} − {number(target)})² = {number(sq)}")
     total = " + ".join(number(sq) for sq in record.sample_losses)
     lines.append("")
-    lines.append(f"loss = ({total}) / {n} = {number(record.loss)}")
+    if record.micro_batches > 1:
+        k = record.micro_batches
+        lines.append(f"loss = ({total}) / {n} / {k} micro-batches = {number(record.loss)}")
+        lines.append(f"(÷ {k} so that the {k} accumulated gradients add up to the full batch's)")
+    else:
+        lines.append(f"loss = ({total}) / {n} = {number(record.loss)}")
     return WorkedMath("loss = loss_function(outputs, times)", tuple(lines))
 
 
 def _backward(record: StageRecord, number: Format) -> WorkedMath:
     assert record.formula_grads is not None and record.formula_terms is not None
     errors, weighted = record.formula_terms
-    n = len(errors)
+    n = len(errors) * record.micro_batches
     d_weight, d_bias = record.formula_grads
     lines = [
         "∂loss/∂weight = (2/n) × Σ (output − target) × input",
@@ -104,12 +111,12 @@ def _backward(record: StageRecord, number: Format) -> WorkedMath:
     ]
     checks = []
     agrees = True
-    for name, formula, before, after in (
-        ("weight", d_weight, record.before.weight_grad, record.after.weight_grad),
-        ("bias", d_bias, record.before.bias_grad, record.after.bias_grad),
+    fresh = record.fresh_grads or (float("nan"), float("nan"))
+    for name, formula, before, after, added in (
+        ("weight", d_weight, record.before.weight_grad, record.after.weight_grad, fresh[0]),
+        ("bias", d_bias, record.before.bias_grad, record.after.bias_grad, fresh[1]),
     ):
         assert after is not None
-        added = after - (before or 0.0)
         ok = abs(added - formula) <= CHECK_TOLERANCE * max(1.0, abs(formula))
         agrees = agrees and ok
         mark = "✓ agree" if ok else "✗ differ"
@@ -121,6 +128,19 @@ def _backward(record: StageRecord, number: Format) -> WorkedMath:
         else:
             checks.append(
                 f"{name}.grad: formula {number(formula)}, autograd {number(after)}  {mark}"
+            )
+    if record.full_batch_grads is not None:
+        for name, accumulated, full_batch in (
+            ("weight", record.after.weight_grad, record.full_batch_grads[0]),
+            ("bias", record.after.bias_grad, record.full_batch_grads[1]),
+        ):
+            assert accumulated is not None
+            ok = abs(accumulated - full_batch) <= CHECK_TOLERANCE * max(1.0, abs(full_batch))
+            agrees = agrees and ok
+            checks.append(
+                f"{name}.grad summed over {record.micro_batches} micro-batches "
+                f"{number(accumulated)} vs full batch {number(full_batch)}  "
+                + ("✓ equal" if ok else "✗ differ")
             )
     return WorkedMath("loss.backward()", tuple(lines), tuple(checks), agrees)
 

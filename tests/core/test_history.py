@@ -4,13 +4,17 @@ import numpy as np
 import pytest
 
 from gui_trainer.core.history import History
-from gui_trainer.core.records import ParamValues
+
+
+def add(history: History, epoch: int, loss: float | None = 1.0, lr: float = 0.01) -> None:
+    history.append(epoch=epoch, loss=loss, weight=float(epoch), bias=-float(epoch),
+                   weight_grad=None, bias_grad=0.5, lr=lr)
 
 
 def test_history_grows_past_its_capacity_and_keeps_every_row() -> None:
     history = History(capacity=2)
     for i in range(5):
-        history.append(i, float(i) / 10, ParamValues(i, -i, None, 0.5))
+        add(history, i, i / 10)
     assert len(history) == 5
     assert history.column("epoch").tolist() == [0, 1, 2, 3, 4]
     assert history.column("loss")[3] == pytest.approx(0.3)
@@ -18,14 +22,36 @@ def test_history_grows_past_its_capacity_and_keeps_every_row() -> None:
     assert np.all(history.column("bias_grad") == 0.5)
 
 
-def test_columns_are_read_only_views_and_truncate_forgets() -> None:
+def test_columns_are_read_only_views_and_missing_values_are_nan() -> None:
     history = History()
-    history.append(1, None, ParamValues(1.0, 2.0, 3.0, 4.0))
+    add(history, 1, None)
     column = history.column("weight")
     with pytest.raises(ValueError):
         column[0] = 9.0
     assert math.isnan(history.column("loss")[0])
-    history.truncate(0)
+
+
+def test_a_new_run_keeps_the_earlier_one_for_comparison() -> None:
+    history = History()
+    for i in range(3):
+        add(history, i + 1, lr=0.1)
+    history.start_run()
     assert len(history) == 0
-    with pytest.raises(ValueError):
-        history.truncate(3)
+    add(history, 1, lr=0.01)
+    runs = history.earlier_runs()
+    assert len(runs) == 1
+    assert "lr 0.1" in runs[0].label and "guided" in runs[0].label
+    assert history.column("epoch", run=runs[0].run).tolist() == [1, 2, 3]
+    assert history.column("epoch").tolist() == [1]
+
+
+def test_mark_and_restore_round_trip() -> None:
+    history = History()
+    add(history, 1)
+    mark = history.mark()
+    add(history, 2)
+    history.start_run()
+    add(history, 1)
+    history.restore(mark)
+    assert history.column("epoch").tolist() == [1]
+    assert history.earlier_runs() == []

@@ -1,0 +1,130 @@
+"""Everything a session did, so that any earlier moment can be restored exactly.
+
+Storing a full copy of the model, optimizer and graph after every stage would cost
+kilobytes a stage; a million stages would not fit. Instead the timeline keeps:
+
+* the *log*: one byte per stage in a growable NumPy array (settings changes, which are
+  rare, sit in a small dict beside it), and
+* *checkpoints*: a full snapshot every ``CHECKPOINT_EVERY`` actions, taken only at a moment
+  when no live autograd graph exists (PyTorch cannot copy a graph).
+
+Rewinding to position p restores the last checkpoint at or before p and replays the log up
+to p. PyTorch on the CPU is deterministic for these operations, so the replay gives the
+same numbers bit for bit, and the cost of a jump is bounded by the checkpoint spacing.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gui_trainer.core.stages import STAGES, Stage
+
+CHECKPOINT_EVERY = 128
+SETTING = len(STAGES)  # log code for "a setting changed" (the value is in ``settings``)
+RESET = SETTING + 1
+
+
+@dataclass(frozen=True)
+class Action:
+    """One entry of the log: a stage, a setting change, or a reset."""
+
+    kind: str  # "stage", "setting" or "reset"
+    stage: Stage | None = None
+    name: str | None = None
+    value: Any = None
+
+    def describe(self) -> str:
+        from gui_trainer.core.stages import LABELS
+
+        if self.kind == "stage" and self.stage is not None:
+            return LABELS[self.stage]
+        if self.kind == "reset":
+            return "Restart from the starting weights"
+        return f"{self.name} = {self.value}"
+
+
+class Timeline:
+    def __init__(self) -> None:
+        self._codes = np.zeros(1024, dtype=np.int8)
+        # After each action: 0 no loss, 1 a finite loss, 2 inf or NaN (finds a divergence).
+        self._loss_state = np.zeros(1024, dtype=np.int8)
+        self._length = 0
+        self.position = 0
+        self._settings: dict[int, tuple[str, Any]] = {}
+        self._checkpoint_positions: list[int] = []
+        self._checkpoints: list[Any] = []
+
+    def __len__(self) -> int:
+        return self._length
+
+    def action(self, index: int) -> Action:
+        """The action that moved the session from position ``index`` to ``index + 1``."""
+        code = int(self._codes[index])
+        if code < SETTING:
+            return Action("stage", stage=STAGES[code])
+        if code == RESET:
+            return Action("reset")
+        name, value = self._settings[index]
+        return Action("setting", name=name, value=value)
+
+    def record(self, action: Action, loss: float | None = None) -> None:
+        """Append ``action`` (and the loss after it) at the position, dropping any redo tail."""
+        self.truncate_after_position()
+        if self._length == len(self._codes):
+            self._codes = np.concatenate([self._codes, np.zeros_like(self._codes)])
+            self._loss_state = np.concatenate([self._loss_state, np.zeros_like(self._loss_state)])
+        self._loss_state[self._length] = 0 if loss is None else 1 if math.isfinite(loss) else 2
+        if action.kind == "stage" and action.stage is not None:
+            code = STAGES.index(action.stage)
+        elif action.kind == "reset":
+            code = RESET
+        else:
+            code = SETTING
+            self._settings[self._length] = (str(action.name), action.value)
+        self._codes[self._length] = code
+        self._length += 1
+        self.position = self._length
+
+    def first_non_finite(self, start: int = 0) -> int | None:
+        """Index of the first action from ``start`` after which the loss was inf or NaN."""
+        bad = np.flatnonzero(self._loss_state[start: self.position] == 2)
+        return None if len(bad) == 0 else start + int(bad[0])
+
+    def truncate_after_position(self) -> None:
+        if self.position == self._length:
+            return
+        self._length = self.position
+        self._settings = {i: v for i, v in self._settings.items() if i < self._length}
+        keep = bisect.bisect_right(self._checkpoint_positions, self._length)
+        del self._checkpoint_positions[keep:]
+        del self._checkpoints[keep:]
+
+    def wants_checkpoint(self) -> bool:
+        last = self._checkpoint_positions[-1] if self._checkpoint_positions else -CHECKPOINT_EVERY
+        return self.position - last >= CHECKPOINT_EVERY
+
+    def add_checkpoint(self, snapshot: Any) -> None:
+        if self._checkpoint_positions and self._checkpoint_positions[-1] >= self.position:
+            return
+        self._checkpoint_positions.append(self.position)
+        self._checkpoints.append(snapshot)
+
+    def checkpoint_before(self, position: int) -> tuple[int, Any]:
+        """The latest checkpoint at or before ``position``."""
+        index = bisect.bisect_right(self._checkpoint_positions, position) - 1
+        if index < 0:
+            raise ValueError("the timeline has no checkpoint before this position")
+        return self._checkpoint_positions[index], self._checkpoints[index]
+
+    @property
+    def checkpoint_count(self) -> int:
+        return len(self._checkpoints)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self._codes.nbytes + self._loss_state.nbytes)

@@ -1,0 +1,163 @@
+"""Rewind restores every tensor exactly; replay gives the same numbers; memory stays bounded."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from gui_trainer.core import STAGES, TrainingSession
+from gui_trainer.core.timeline import CHECKPOINT_EVERY
+
+
+def state(session: TrainingSession) -> dict[str, Any]:
+    """Everything a learner can see or the next stage depends on, copied."""
+    def grad(p: torch.Tensor) -> torch.Tensor | None:
+        return None if p.grad is None else p.grad.clone()
+
+    return {
+        "weight": session.weight.detach().clone(),
+        "bias": session.bias.detach().clone(),
+        "weight.grad": grad(session.weight),
+        "bias.grad": grad(session.bias),
+        "optimizer": {k: {n: v.clone() if torch.is_tensor(v) else v for n, v in s.items()}
+                      for k, s in enumerate(session.optimizer.state.values())},
+        "lr": session.lr,
+        "outputs": None if session.outputs is None else session.outputs.detach().clone(),
+        "loss": None if session.loss is None else session.loss.detach().clone(),
+        "epoch": session.epoch,
+        "next": session.next_stage,
+        "history": {c: session.history.column(c).copy()
+                    for c in ("loss", "weight", "bias", "weight_grad")},
+    }
+
+
+def assert_same(a: dict[str, Any], b: dict[str, Any]) -> None:
+    assert a.keys() == b.keys()
+    for key in a:
+        x, y = a[key], b[key]
+        if isinstance(x, torch.Tensor) or isinstance(y, torch.Tensor):
+            assert x is not None and y is not None, key
+            assert torch.equal(x, y), key  # bit for bit
+        elif key == "history":
+            for column in x:
+                np.testing.assert_array_equal(x[column], y[column])
+        elif key == "optimizer":
+            assert x.keys() == y.keys()
+            for k in x:
+                for name in x[k]:
+                    v, w = x[k][name], y[k][name]
+                    assert torch.equal(v, w) if torch.is_tensor(v) else v == w
+        else:
+            assert x == y, key
+
+
+def mixed_session(optimizer: str = "sgd") -> tuple[TrainingSession, list[dict[str, Any]]]:
+    """50 stages in free mode, order mistakes and a setting change included."""
+    session = TrainingSession(mode="free", optimizer=optimizer)  # type: ignore[arg-type]
+    rng = random.Random(7)
+    states = [state(session)]
+    for i in range(50):
+        if i == 20:
+            session.lr = 0.05
+            states.append(state(session))
+        stage = STAGES[i % 5] if i % 7 else rng.choice(STAGES)
+        session.run(stage)
+        states.append(state(session))
+    return session, states
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_rewind_to_stage_17_restores_every_tensor(optimizer: str) -> None:
+    session, states = mixed_session(optimizer)
+    session.jump_to(17)
+    assert_same(state(session), states[17])
+
+
+def test_every_position_restores_exactly_and_replay_is_identical() -> None:
+    session, states = mixed_session()
+    for position in [0, 1, 5, 17, 33, 50, 51, 3]:
+        session.jump_to(position)
+        assert_same(state(session), states[position])
+    # Running forward again from stage 17 gives the same numbers as the first time.
+    session.jump_to(17)
+    for position in range(17, len(states) - 1):
+        session.redo()
+        assert_same(state(session), states[position + 1])
+
+
+def test_undo_redo_round_trip_and_a_new_action_drops_the_redo_tail() -> None:
+    session = TrainingSession()
+    records = [session.run(stage) for stage in STAGES]
+    after_loop = state(session)
+    for _ in range(5):
+        session.undo()
+    assert session.position == 0 and session.weight.grad is None
+    assert not session.can_undo and session.can_redo
+    replayed = [session.redo() for _ in range(5)]
+    assert_same(state(session), after_loop)
+    assert [r.after for r in replayed if r] == [r.after for r in records]
+    session.undo()
+    session.undo()
+    session.run("backward")
+    assert not session.can_redo
+    assert len(session.timeline) == 4
+
+
+def test_undo_returns_the_record_of_the_stage_now_last() -> None:
+    session = TrainingSession()
+    for stage in STAGES[:3]:
+        session.run(stage)
+    record = session.undo()
+    assert record is not None and record.stage == "forward"
+
+
+def test_rewinding_across_a_restart_brings_the_old_run_back() -> None:
+    session = TrainingSession()
+    for _ in range(3):
+        session.run_epoch()
+    before = state(session)
+    session.reset()
+    assert len(session.history) == 0
+    assert len(session.history.earlier_runs()) == 1
+    session.undo()
+    assert_same(state(session), before)
+
+
+def test_memory_stays_bounded_on_long_runs() -> None:
+    session = TrainingSession()
+    for _ in range(2000):
+        session.run_epoch()
+    stages = 2000 * len(STAGES)
+    assert session.timeline.checkpoint_count <= stages // CHECKPOINT_EVERY + 2
+    assert session.timeline.nbytes <= 4 * stages  # two bytes a stage, doubling growth
+    assert session.history.nbytes <= 2 * 2000 * 128  # one packed row a step
+    session.jump_to(stages // 2 + 3)
+    assert session.epoch == 1000
+
+
+def test_jump_outside_the_timeline_is_refused() -> None:
+    session = TrainingSession()
+    session.run("zero_grad")
+    with pytest.raises(ValueError, match="outside"):
+        session.jump_to(5)
+    with pytest.raises(ValueError):
+        session.jump_to(-1)
+    assert session.position == 1
+
+
+def test_rewind_after_divergence_reaches_finite_numbers() -> None:
+    session = TrainingSession(lr=1.0)
+    while True:
+        record = session.run_epoch()[2]
+        if not record.loss_is_finite:
+            break
+    target = session.position_before_divergence()
+    assert target is not None and target < session.position
+    session.jump_to(target)
+    assert session.loss is not None and torch.isfinite(session.loss)
+    assert session.next_stage == "loss"  # the very stage whose loss was not finite comes next
+    assert all(np.isfinite(session.history.column("loss")))
