@@ -523,13 +523,7 @@ class TrainingSession:
 
     def position_before_divergence(self) -> int | None:
         """The last position before the loss first became inf or NaN in this run, if it did."""
-        return self.timeline.first_non_finite(self._run_start_position())
-
-    def _run_start_position(self) -> int:
-        for index in range(self.timeline.position - 1, -1, -1):
-            if self.timeline.action(index).kind == "reset":
-                return index + 1
-        return 0
+        return self.timeline.first_non_finite(self.timeline.run_start())
 
     def _last_stage_index(self, position: int) -> int | None:
         for index in range(position - 1, -1, -1):

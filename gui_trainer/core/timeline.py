@@ -90,6 +90,11 @@ class Timeline:
         self._length += 1
         self.position = self._length
 
+    def run_start(self) -> int:
+        """Position just after the last reset before the current position (0 if none)."""
+        resets = np.flatnonzero(self._codes[: self.position] == RESET)
+        return 0 if len(resets) == 0 else int(resets[-1]) + 1
+
     def first_non_finite(self, start: int = 0) -> int | None:
         """Index of the first action from ``start`` after which the loss was inf or NaN."""
         bad = np.flatnonzero(self._loss_state[start: self.position] == 2)

@@ -34,7 +34,16 @@ def _stage_specs() -> list[ActionSpec]:
 SPECS: tuple[ActionSpec, ...] = (
     *_stage_specs(),
     ActionSpec("next_stage", "Run Next Stage", "Space", "Run the next stage of the loop (Space)"),
-    ActionSpec("reset", "Reset", "Ctrl+R", "Back to the starting weights (Ctrl+R)"),
+    ActionSpec("reset", "Restart", "Ctrl+R",
+               "Back to the starting weights; this run stays on the loss plot (Ctrl+R)"),
+    ActionSpec("undo", "Undo", QKeySequence.StandardKey.Undo, "Undo the last stage (Ctrl+Z)"),
+    ActionSpec("redo", "Redo", "Ctrl+Shift+Z", "Redo what was undone (Ctrl+Shift+Z)"),
+    ActionSpec("rewind_divergence", "Rewind to Before the Divergence", "Ctrl+B",
+               "Jump back to just before the loss became inf or NaN (Ctrl+B)"),
+    ActionSpec("clear_runs", "Clear Earlier Runs", None,
+               "Remove the faded curves of earlier runs from the loss plot"),
+    ActionSpec("predict", "Predict Before Backward and Step", None,
+               "Guess the sign of the gradient or the new weight, then see PyTorch's answer"),
     ActionSpec("train_start", "Start", "Ctrl+T", "Start or resume auto-train (Ctrl+T)"),
     ActionSpec("train_pause", "Pause", "Ctrl+P", "Pause auto-train; Start resumes it (Ctrl+P)"),
     ActionSpec("train_stop", "Stop", "Esc", "Stop auto-train (Esc)"),
@@ -53,4 +62,9 @@ def create_actions(parent: QObject) -> dict[str, QAction]:
         action.setToolTip(spec.tip)
         action.setStatusTip(spec.tip)
         actions[spec.name] = action
+    actions["predict"].setCheckable(True)
+    # Shorter words on the timeline's buttons; menus keep the full names.
+    actions["rewind_divergence"].setIconText("⏮ Before divergence")
+    actions["undo"].setIconText("⟲ Undo")
+    actions["redo"].setIconText("Redo ⟳")
     return actions

@@ -19,6 +19,8 @@ class SessionController(QObject):
     """
 
     stage_run = Signal(object)
+    #: After undo, redo or a jump: the record of the stage now last (or None).
+    rewound = Signal(object)
     changed = Signal()
     was_reset = Signal()
     settings_changed = Signal()
@@ -80,12 +82,64 @@ class SessionController(QObject):
         self.changed.emit()
 
     def set_zero_grad_to_none(self, to_none: bool) -> None:
+        if to_none == self.session.set_to_none:
+            return
         self.session.set_to_none = to_none
         self.settings_changed.emit()
 
     def reset(self) -> None:
+        had_steps = len(self.session.history) > 0
         self.session.reset()
         self.last_record = None
-        self.message.emit("Reset: back to the starting weights, epoch 0.")
+        kept = " The previous run stays on the loss plot, faded." if had_steps else ""
+        self.message.emit(f"Restarted from the starting weights, epoch 0.{kept} Ctrl+Z undoes.")
         self.was_reset.emit()
         self.changed.emit()
+
+    def set_micro_batches(self, count: int) -> bool:
+        if count == self.session.micro_batches:
+            return True
+        try:
+            self.session.micro_batches = count
+        except ValueError as exc:
+            self.message.emit(str(exc))
+            return False
+        self.message.emit(
+            "Full batch: one forward, loss and backward per step." if count == 1 else
+            f"{count} micro-batches: forward, loss and backward run {count} times, adding up the "
+            "gradients, before one step."
+        )
+        self.settings_changed.emit()
+        self.changed.emit()
+        return True
+
+    # -- the timeline --------------------------------------------------------------------
+    def undo(self) -> None:
+        if self.session.can_undo:
+            self._jump(self.session.position - 1, "Undone")
+
+    def redo(self) -> None:
+        if self.session.can_redo:
+            self._jump(self.session.position + 1, "Redone")
+
+    def jump_to(self, position: int) -> None:
+        if position != self.session.position:
+            self._jump(position, "Jumped")
+
+    def rewind_before_divergence(self) -> None:
+        position = self.session.position_before_divergence()
+        if position is None:
+            self.message.emit("Nothing to rewind: the loss has stayed finite in this run.")
+            return
+        self._jump(position, "Rewound to just before the loss stopped being finite")
+
+    def _jump(self, position: int, verb: str) -> None:
+        record = self.session.jump_to(position)
+        self.last_record = record
+        self.rewound.emit(record)
+        self.settings_changed.emit()
+        self.changed.emit()
+        self.message.emit(
+            f"{verb}: action {position} of {len(self.session.timeline)}, "
+            f"epoch {self.session.epoch}."
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent, QShowEvent
+from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -16,22 +16,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui_trainer.core.experiments import EXPERIMENTS, Experiment
 from gui_trainer.core.explanations import skipping_table
+from gui_trainer.core.predict import QUESTIONS
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.session import TrainingSession
-from gui_trainer.core.stages import STAGES
+from gui_trainer.core.stages import STAGES, Stage
 from gui_trainer.qt.actions import create_actions
 from gui_trainer.qt.auto_train import AutoTrainer, AutoTrainPanel
 from gui_trainer.qt.code_panel import CodePanel
 from gui_trainer.qt.controller import SessionController
+from gui_trainer.qt.experiment_panel import ExperimentPanel, ExperimentRunner
 from gui_trainer.qt.graph_view import GraphPanel
 from gui_trainer.qt.loop_diagram import LoopDiagram
 from gui_trainer.qt.math_panel import MathPanel
 from gui_trainer.qt.plots import FitPlot, GradPlot, LossPlot
+from gui_trainer.qt.predict_panel import PredictPanel
 from gui_trainer.qt.readout import Readout
 from gui_trainer.qt.settings_panel import SettingsPanel
 from gui_trainer.qt.step_buttons import StepButtons
 from gui_trainer.qt.throttle import FrameThrottle
+from gui_trainer.qt.timeline_bar import TimelineBar
 
 WINDOW_TITLE = "gui_trainer — the PyTorch training loop, one stage at a time"
 
@@ -45,8 +50,12 @@ class MainWindow(QMainWindow):
         self.session = self.controller.session
         self.actions_by_name = create_actions(self)
         self.trainer = AutoTrainer(self.controller, self)
+        self.experiments = ExperimentRunner(self.controller, self)
 
         self.step_buttons = StepButtons(self.actions_by_name, self)
+        self.timeline_bar = TimelineBar(self.controller, self.actions_by_name, self)
+        self.predict_panel = PredictPanel(self.controller, self)
+        self.experiment_panel = ExperimentPanel(self.experiments, self)
         self.report = QLabel(self)
         self.report.setObjectName("stage_report")
         self.report.setWordWrap(True)
@@ -106,7 +115,9 @@ class MainWindow(QMainWindow):
         central.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         layout = QVBoxLayout(central)
         layout.addWidget(self.step_buttons)
+        layout.addWidget(self.timeline_bar)
         layout.addWidget(self.report)
+        layout.addWidget(self.predict_panel)
         layout.addWidget(self.main_splitter, 1)
         self.setCentralWidget(central)
         self.central = central
@@ -120,8 +131,10 @@ class MainWindow(QMainWindow):
         self._dock("loop", "The loop", self.loop_diagram, bottom)
         self._dock("code", "Code", self.code_panel, bottom)
         self._dock("skipping", "If a stage is skipped", self.skipping, bottom)
+        self._dock("experiment", "Experiment", self.experiment_panel, bottom)
         self.splitDockWidget(self.docks["loop"], self.docks["code"], Qt.Orientation.Horizontal)
         self.tabifyDockWidget(self.docks["code"], self.docks["skipping"])
+        self.tabifyDockWidget(self.docks["code"], self.docks["experiment"])
         self.docks["code"].raise_()
         self.resizeDocks([self.docks["math"]], [560], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["math"], self.docks["graph"]], [380, 560],
@@ -143,6 +156,11 @@ class MainWindow(QMainWindow):
         file_menu.addAction(actions["reset"])
         file_menu.addSeparator()
         file_menu.addAction(actions["quit"])
+        edit_menu = self.menuBar().addMenu("&Edit")
+        for name in ("undo", "redo", "rewind_divergence"):
+            edit_menu.addAction(actions[name])
+        edit_menu.addSeparator()
+        edit_menu.addAction(actions["clear_runs"])
         self.view_menu = self.menuBar().addMenu("&View")
         run_menu = self.menuBar().addMenu("&Run")
         for stage in STAGES:
@@ -151,6 +169,16 @@ class MainWindow(QMainWindow):
         run_menu.addSeparator()
         for name in ("train_start", "train_pause", "train_stop"):
             run_menu.addAction(actions[name])
+        run_menu.addSeparator()
+        run_menu.addAction(actions["predict"])
+        experiments_menu = self.menuBar().addMenu("E&xperiments")
+        self.experiment_actions: dict[str, QAction] = {}
+        for experiment in EXPERIMENTS:
+            action = experiments_menu.addAction(experiment.title)
+            action.setObjectName(f"experiment_{experiment.key}")
+            action.setStatusTip(experiment.intro)
+            action.triggered.connect(lambda _=False, e=experiment: self.start_experiment(e))
+            self.experiment_actions[experiment.key] = action
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
         # Window-wide shortcuts even for actions that are only in a menu.
@@ -159,13 +187,23 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         actions = self.actions_by_name
         for stage in STAGES:
-            actions[stage].triggered.connect(lambda _=False, s=stage: self.controller.run_stage(s))
-        actions["next_stage"].triggered.connect(self.controller.run_next)
+            actions[stage].triggered.connect(lambda _=False, s=stage: self.request_stage(s))
+        actions["next_stage"].triggered.connect(
+            lambda: self.request_stage(self.session.next_stage))
         actions["reset"].triggered.connect(self._reset)
+        actions["undo"].triggered.connect(self.controller.undo)
+        actions["redo"].triggered.connect(self.controller.redo)
+        actions["rewind_divergence"].triggered.connect(self.controller.rewind_before_divergence)
+        actions["clear_runs"].triggered.connect(
+            lambda: self.loss_plot.clear_earlier_runs(self.session))
+        actions["predict"].toggled.connect(self._predict_toggled)
+        self.controller.rewound.connect(self._show_rewound)
+        self.experiments.started.connect(self._experiment_started)
+        self.experiments.finished.connect(lambda _e: self._update_enabled())
         actions["quit"].triggered.connect(self.close)
         actions["train_start"].triggered.connect(self.trainer.start)
         actions["train_pause"].triggered.connect(self.trainer.pause)
-        actions["train_stop"].triggered.connect(lambda: self.trainer.stop())
+        actions["train_stop"].triggered.connect(self._stop_everything)
         self.controller.stage_run.connect(self._show_record)
         self.controller.stage_run.connect(self.math_panel.show_record)
         self.controller.stage_run.connect(self.code_panel.show_record)
@@ -178,13 +216,62 @@ class MainWindow(QMainWindow):
         self.controller.settings_changed.connect(self._update_enabled)
 
     # -- reacting ----------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        """Auto-train or an experiment is driving the session: hands off the stages."""
+        return self.trainer.state == "running" or self.experiments.running
+
+    def request_stage(self, stage: Stage) -> None:
+        """A person asked for ``stage``: ask for a prediction first if that mode is on."""
+        if (self.actions_by_name["predict"].isChecked() and stage in QUESTIONS
+                and self.session.refusal(stage) is None):
+            self.predict_panel.ask(stage)
+            self.statusBar().showMessage("Make your guess, then press Reveal.")
+            return
+        self.predict_panel.cancel()
+        self.controller.run_stage(stage)
+
+    def _predict_toggled(self, on: bool) -> None:
+        if not on:
+            self.predict_panel.cancel()
+        self.statusBar().showMessage(
+            "Predict mode: you will be asked to guess before Backward and Step." if on
+            else "Predict mode off.")
+
+    def start_experiment(self, experiment: Experiment) -> None:
+        self.trainer.stop("Auto-train stopped: an experiment is starting.")
+        self.predict_panel.cancel()
+        self.experiments.start(experiment)
+
+    def _experiment_started(self, experiment: Experiment) -> None:
+        self.docks["experiment"].show()
+        self.docks["experiment"].raise_()
+        self._update_enabled()
+
+    def _stop_everything(self) -> None:
+        self.trainer.stop()
+        self.experiments.stop()
+
+    def _show_rewound(self, record: StageRecord | None) -> None:
+        self.predict_panel.cancel()
+        self.math_panel.show_record(record)
+        self.code_panel.clear_records()
+        if record is None:
+            self.report.setText("Rewound to a moment before any stage of this run.")
+        else:
+            self.code_panel.show_record(record)
+            self._show_record(record)
+        self.graph_view.show_graph(self.session.autograd_graph())
+
     def _reset(self) -> None:
-        self.trainer.stop("Auto-train stopped by Reset.")
+        self.trainer.stop("Auto-train stopped by Restart.")
+        self.experiments.stop()
         self.controller.reset()
 
     def _on_changed(self) -> None:
         """Cheap widgets update at once; plots redraw at most once a frame."""
         self.readout.refresh(self.session)
+        self.timeline_bar.refresh(self.session)
         self.step_buttons.show_state(self.session, self.controller.last_record)
         self.loop_diagram.show_state(self.session, self.controller.last_record)
         self._update_enabled()
@@ -219,21 +306,29 @@ class MainWindow(QMainWindow):
         self.report.setText("Reset to the starting weights. Press Zero Grad to begin the loop.")
 
     def _on_train_finished(self, message: str) -> None:
+        if self.session.position_before_divergence() is not None:
+            message += " Ctrl+B rewinds to just before it diverged."
         self.statusBar().showMessage(message)
         self.report.setText(html.escape(message))
         self.refresh_now()
 
     def _update_enabled(self) -> None:
         """Guided mode enables only the next stage; auto-train disables manual stages."""
-        busy = self.trainer.state == "running"
+        busy = self.busy
         actions = self.actions_by_name
         for stage in STAGES:
             allowed = self.session.refusal(stage) is None
             actions[stage].setEnabled(allowed and not busy)
         actions["next_stage"].setEnabled(not busy)
         actions["train_start"].setEnabled(not busy)
-        actions["train_pause"].setEnabled(busy)
-        actions["train_stop"].setEnabled(self.trainer.state != "idle")
+        actions["train_pause"].setEnabled(self.trainer.state == "running")
+        actions["train_stop"].setEnabled(self.trainer.state != "idle" or self.experiments.running)
+        actions["undo"].setEnabled(self.session.can_undo and not busy)
+        actions["redo"].setEnabled(self.session.can_redo and not busy)
+        actions["rewind_divergence"].setEnabled(
+            not busy and self.session.position_before_divergence() is not None)
+        actions["reset"].setEnabled(not self.experiments.running)
+        self.timeline_bar.slider.setEnabled(not busy)
 
     def _redraw_plots(self) -> None:
         self.fit_plot.refresh(self.session)
@@ -254,5 +349,5 @@ class MainWindow(QMainWindow):
         self.central.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.trainer.stop()
+        self._stop_everything()
         super().closeEvent(event)

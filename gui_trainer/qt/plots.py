@@ -34,6 +34,12 @@ def positive_or_nan(values: FloatArray) -> FloatArray:
         return np.where(np.isfinite(values) & (values > 0), values, np.nan)
 
 
+def finite_points(xs: FloatArray, ys: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Scatter items must not get NaN points: pyqtgraph's bounds warn on an all-NaN set."""
+    keep = np.isfinite(xs) & np.isfinite(ys)
+    return xs[keep], ys[keep]
+
+
 def style_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str) -> None:
     plot.setTitle(title)
     plot.setLabel("bottom", x_label)
@@ -72,10 +78,14 @@ class FitPlot(pg.PlotWidget):  # type: ignore[misc]
             self.predictions.setData([], [])
             self.residuals.setData([], [])
             return
+        # With micro-batches the last forward saw only some samples: draw those.
+        rows = list(session.outputs_rows)
+        row_x = np.asarray(xs, dtype=np.float64)[rows]
+        row_y = np.asarray(ys, dtype=np.float64)[rows]
         outputs = finite_or_nan(session.outputs.detach().flatten().double().numpy())
-        self.predictions.setData(xs, outputs, connect="finite")
-        pairs_x = np.repeat(np.asarray(xs, dtype=np.float64), 2)
-        pairs_y = np.column_stack([outputs, np.asarray(ys, dtype=np.float64)]).reshape(-1)
+        self.predictions.setData(*finite_points(row_x, outputs))
+        pairs_x = np.repeat(row_x, 2)
+        pairs_y = np.column_stack([outputs, row_y]).reshape(-1)
         self.residuals.setData(pairs_x, pairs_y, connect="pairs")
 
 
@@ -90,18 +100,44 @@ class LossPlot(pg.PlotWidget):  # type: ignore[misc]
         plot.setLogMode(x=False, y=True)
         plot.setDownsampling(auto=True, mode="peak")
         plot.setClipToView(True)
-        self.curve = plot.plot([], [], pen=pg.mkPen(LOSS_COLOUR, width=2), name="loss")
+        self.curve = plot.plot([], [], pen=pg.mkPen(LOSS_COLOUR, width=2), name="loss (this run)")
         self.last = plot.plot([], [], pen=None, symbol="o", symbolSize=8,
                               symbolBrush=LOSS_COLOUR)
+        #: Earlier runs' curves by run number, faded; kept until cleared.
+        self.earlier: dict[int, pg.PlotDataItem] = {}
+        self.cleared_before = 0
+
+    def clear_earlier_runs(self, session: TrainingSession) -> None:
+        self.cleared_before = session.history.run
+        self.refresh(session)
+
+    def _refresh_earlier(self, session: TrainingSession) -> None:
+        runs = [r for r in session.history.earlier_runs() if r.run >= self.cleared_before]
+        wanted = {r.run for r in runs}
+        for run in list(self.earlier):
+            if run not in wanted:
+                item = self.earlier.pop(run)
+                self.getPlotItem().removeItem(item)
+        for index, summary in enumerate(runs):
+            item = self.earlier.get(summary.run)
+            if item is None or item.name() != summary.label:
+                if item is not None:
+                    self.getPlotItem().removeItem(item)
+                colour = pg.intColor(index, hues=6, alpha=110)
+                item = self.getPlotItem().plot([], [], pen=pg.mkPen(colour, width=1.5),
+                                               name=summary.label)
+                item.setZValue(-1)
+                self.earlier[summary.run] = item
+            item.setData(session.history.column("epoch", run=summary.run),
+                         positive_or_nan(session.history.column("loss", run=summary.run)),
+                         connect="finite")
 
     def refresh(self, session: TrainingSession) -> None:
+        self._refresh_earlier(session)
         epochs = session.history.column("epoch")
         losses = positive_or_nan(session.history.column("loss"))
         self.curve.setData(epochs, losses, connect="finite")
-        if len(epochs) and np.isfinite(losses[-1]):
-            self.last.setData(epochs[-1:], losses[-1:])
-        else:
-            self.last.setData([], [])
+        self.last.setData(*finite_points(np.asarray(epochs[-1:], dtype=np.float64), losses[-1:]))
 
 
 class GradPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]
@@ -128,21 +164,31 @@ class GradPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]
                                               name="weight.grad")
         self.bias_curve = self.history.plot([], [], pen=pg.mkPen(BIAS_COLOUR, width=2),
                                             name="bias.grad")
+        dashed = Qt.PenStyle.DashLine
+        self.weight_fresh = self.history.plot(
+            [], [], pen=pg.mkPen(WEIGHT_COLOUR, width=1.5, style=dashed),
+            name="fresh ∂loss/∂weight (this step alone)")
+        self.bias_fresh = self.history.plot(
+            [], [], pen=pg.mkPen(BIAS_COLOUR, width=1.5, style=dashed),
+            name="fresh ∂loss/∂bias")
         # The latest step as dots, so a history of one step is visible too.
-        self.last = self.history.plot([], [], pen=None, symbol="o", symbolSize=7,
-                                      symbolBrush=[WEIGHT_COLOUR, BIAS_COLOUR])
+        self.last_weight = self.history.plot([], [], pen=None, symbol="o", symbolSize=7,
+                                             symbolBrush=WEIGHT_COLOUR)
+        self.last_bias = self.history.plot([], [], pen=None, symbol="o", symbolSize=7,
+                                           symbolBrush=BIAS_COLOUR)
 
     def refresh(self, session: TrainingSession) -> None:
         params = session.params()
         heights = [0.0 if g is None else g for g in params.grads()]
         self.bars.setOpts(height=finite_or_nan(np.asarray(heights, dtype=np.float64)))
         epochs = session.history.column("epoch")
-        self.weight_curve.setData(epochs, finite_or_nan(session.history.column("weight_grad")),
-                                  connect="finite")
+        weights = finite_or_nan(session.history.column("weight_grad"))
+        self.weight_curve.setData(epochs, weights, connect="finite")
         biases = finite_or_nan(session.history.column("bias_grad"))
         self.bias_curve.setData(epochs, biases, connect="finite")
-        if len(epochs):
-            weights = finite_or_nan(session.history.column("weight_grad")[-1:])
-            self.last.setData(np.repeat(epochs[-1:], 2), np.concatenate([weights, biases[-1:]]))
-        else:
-            self.last.setData([], [])
+        for curve, column in ((self.weight_fresh, "weight_grad_fresh"),
+                              (self.bias_fresh, "bias_grad_fresh")):
+            curve.setData(epochs, finite_or_nan(session.history.column(column)), connect="finite")
+        last_epoch = np.asarray(epochs[-1:], dtype=np.float64)
+        self.last_weight.setData(*finite_points(last_epoch, weights[-1:]))
+        self.last_bias.setData(*finite_points(last_epoch, biases[-1:]))

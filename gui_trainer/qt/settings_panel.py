@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QSignalBlocker
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -77,6 +78,21 @@ class SettingsPanel(QGroupBox):
         self.optimizer.currentIndexChanged.connect(self._choose_optimizer)
         form.addRow("Optimizer:", self.optimizer)
 
+        self.micro = QComboBox(self)
+        self.micro.setObjectName("micro_batches")
+        for count in controller.session.valid_micro_batches():
+            size = len(controller.session.inputs) // count
+            text = "1 (full batch)" if count == 1 else f"{count} (of {size} samples each)"
+            self.micro.addItem(text, count)
+        self.micro.setToolTip(
+            "Split the data into micro-batches: forward, loss and backward run on each and the "
+            "gradients add up in .grad before one step — gradient accumulation on purpose."
+        )
+        self.micro.currentIndexChanged.connect(
+            lambda index: controller.set_micro_batches(self.micro.itemData(index))
+        )
+        form.addRow("Micro-batches:", self.micro)
+
         self.to_none = QCheckBox("zero_grad sets .grad to None", self)
         self.to_none.setObjectName("set_to_none")
         self.to_none.setToolTip(
@@ -123,8 +139,13 @@ class SettingsPanel(QGroupBox):
     def sync(self) -> None:
         """Show the session's settings (after a load, a reset or a change elsewhere)."""
         session = self.controller.session
+        # Showing the session's values is not the learner changing them: no signals.
+        blockers = [QSignalBlocker(w) for w in (self.optimizer, self.to_none, self.micro,
+                                                *self.mode_buttons.values())]
         if self.lr_error.isHidden():
             self.lr_edit.setText(short(session.lr))
         self.mode_buttons[session.mode].setChecked(True)
         self.optimizer.setCurrentIndex(OPTIMIZERS.index(session.optimizer_name))
         self.to_none.setChecked(session.set_to_none)
+        self.micro.setCurrentIndex(self.micro.findData(session.micro_batches))
+        del blockers

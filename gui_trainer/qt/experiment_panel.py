@@ -1,0 +1,123 @@
+"""Runs one of the order experiments stage by stage, narrating it, with a table of gradients."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+from gui_trainer.core.experiments import Experiment
+from gui_trainer.core.formatting import short
+from gui_trainer.qt.controller import SessionController
+
+#: Slow enough to follow each stage on every panel.
+STAGE_INTERVAL_MS = 450
+
+
+class ExperimentRunner(QObject):
+    started = Signal(object)
+    progressed = Signal(int, int)
+    finished = Signal(object)
+
+    def __init__(self, controller: SessionController, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.experiment: Experiment | None = None
+        self.done = 0
+        self.interval_ms = STAGE_INTERVAL_MS
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._tick)
+
+    @property
+    def running(self) -> bool:
+        return self._timer.isActive()
+
+    def start(self, experiment: Experiment) -> None:
+        self.stop()
+        self.experiment = experiment
+        self.done = 0
+        self.controller.reset()
+        self.controller.set_mode("free")
+        self._timer.start(self.interval_ms)
+        self.started.emit(experiment)
+
+    def stop(self) -> None:
+        if self._timer.isActive():
+            self._timer.stop()
+            self.finished.emit(self.experiment)
+
+    def _tick(self) -> None:
+        experiment = self.experiment
+        if experiment is None or self.done >= len(experiment.stages):
+            self.stop()
+            return
+        self.controller.run_stage(experiment.stages[self.done])
+        self.done += 1
+        self.progressed.emit(self.done, len(experiment.stages))
+        if self.done >= len(experiment.stages):
+            self.stop()
+
+
+class ExperimentPanel(QWidget):
+    """What the running experiment is about, how far it is, what it showed."""
+
+    def __init__(self, runner: ExperimentRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.text = QLabel("Pick an experiment from the Experiments menu.", self)
+        self.text.setObjectName("experiment_text")
+        self.text.setWordWrap(True)
+        self.table = QTableWidget(0, 3, self)
+        self.table.setObjectName("experiment_table")
+        self.table.setHorizontalHeaderLabels(
+            ["epoch", "fresh ∂loss/∂weight (this step alone)", "weight.grad used by Step"]
+        )
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.hide()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        layout.addWidget(self.table, 1)
+        runner.started.connect(self._started)
+        runner.progressed.connect(self._progressed)
+        runner.finished.connect(self._finished)
+
+    def _started(self, experiment: Experiment) -> None:
+        self.text.setText(f"<b>{html.escape(experiment.title)}</b><br>{html.escape(experiment.intro)}")
+        self.table.setVisible(experiment.key == "skip_zero_grad")
+        self.table.setRowCount(0)
+
+    def _progressed(self, done: int, total: int) -> None:
+        experiment = self.runner.experiment
+        assert experiment is not None
+        self.text.setText(
+            f"<b>{html.escape(experiment.title)}</b> — stage {done} of {total}<br>"
+            f"{html.escape(experiment.intro)}"
+        )
+        if experiment.key == "skip_zero_grad":
+            self.fill_table()
+
+    def _finished(self, experiment: Experiment | None) -> None:
+        if experiment is None:
+            return
+        complete = self.runner.done >= len(experiment.stages)
+        ending = "What it showed: " if complete else "Stopped early. So far: "
+        self.text.setText(
+            f"<b>{html.escape(experiment.title)}</b><br>{html.escape(experiment.intro)}"
+            f"<br><br><b>{ending}</b>{html.escape(experiment.lesson)}"
+            "<br><i>Ctrl+Z steps back through it; the run before it is on the loss plot.</i>"
+        )
+
+    def fill_table(self) -> None:
+        history = self.runner.controller.session.history
+        epochs = history.column("epoch")
+        fresh = history.column("weight_grad_fresh")
+        used = history.column("weight_grad")
+        self.table.setRowCount(len(epochs))
+        for row, values in enumerate(zip(epochs, fresh, used, strict=True)):
+            for column, value in enumerate(values):
+                number = float(value)
+                text = str(int(number)) if column == 0 else short(
+                    None if np.isnan(number) else number)
+                self.table.setItem(row, column, QTableWidgetItem(text))

@@ -1,0 +1,103 @@
+"""Predict, then reveal: a guess is asked for before Backward or Step, then scored."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QWidget,
+)
+
+from gui_trainer.core.predict import QUESTIONS, Score, parse_weight_guess, score_sign, score_weight
+from gui_trainer.core.records import StageRecord
+from gui_trainer.core.stages import LABELS, Stage
+from gui_trainer.qt.controller import SessionController
+
+
+class PredictPanel(QFrame):
+    """Hidden until a predictable stage is asked for; Reveal runs it and scores the guess."""
+
+    scored = Signal(object)
+
+    def __init__(self, controller: SessionController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("predict_panel")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.controller = controller
+        self.stage: Stage | None = None
+        layout = QHBoxLayout(self)
+        self.question = QLabel(self)
+        layout.addWidget(self.question)
+        self.positive = QRadioButton("positive", self)
+        self.negative = QRadioButton("negative", self)
+        self.weight = QLineEdit(self)
+        self.weight.setObjectName("predict_weight")
+        self.weight.setPlaceholderText("new weight")
+        self.weight.returnPressed.connect(self.reveal)
+        for widget in (self.positive, self.negative, self.weight):
+            layout.addWidget(widget)
+        self.reveal_button = QPushButton("Reveal", self)
+        self.reveal_button.setObjectName("predict_reveal")
+        self.reveal_button.clicked.connect(self.reveal)
+        layout.addWidget(self.reveal_button)
+        self.result = QLabel(self)
+        self.result.setObjectName("predict_result")
+        self.result.setWordWrap(True)
+        layout.addWidget(self.result, 1)
+        self.hide()
+
+    def ask(self, stage: Stage) -> None:
+        self.stage = stage
+        self.question.setText(f"<b>Before {LABELS[stage]}:</b> {QUESTIONS[stage]}")
+        for widget in (self.positive, self.negative):
+            widget.setVisible(stage == "backward")
+            widget.setAutoExclusive(False)
+            widget.setChecked(False)
+            widget.setAutoExclusive(True)
+        self.weight.setVisible(stage == "step")
+        self.weight.clear()
+        self.reveal_button.show()
+        self.result.setText("")
+        self.show()
+        if stage == "step":
+            self.weight.setFocus()
+
+    def reveal(self) -> None:
+        """Check the guess; a missing or bad guess is refused and nothing runs."""
+        stage = self.stage
+        if stage is None:
+            return
+        if stage == "backward":
+            if not (self.positive.isChecked() or self.negative.isChecked()):
+                self.result.setText("Pick positive or negative first.")
+                return
+            guess_positive = self.positive.isChecked()
+        else:
+            try:
+                guess = parse_weight_guess(self.weight.text())
+            except ValueError as exc:
+                self.result.setText(str(exc))
+                return
+        self.stage = None
+        record = self.controller.run_stage(stage)
+        if record is None:
+            self.hide()
+            return
+        score = (score_sign(guess_positive, record) if stage == "backward"
+                 else score_weight(guess, record))
+        self.show_score(score, record)
+
+    def show_score(self, score: Score, record: StageRecord) -> None:
+        colour = "#2e9e48" if score.correct else "#d64545"
+        self.result.setText(f"<span style='color:{colour}'>{score.message}</span>")
+        self.reveal_button.hide()
+        self.scored.emit(score)
+
+    def cancel(self) -> None:
+        self.stage = None
+        self.hide()

@@ -1,0 +1,131 @@
+"""Experiments menu, timeline, comparison curves, micro-batches, predict mode, divergence."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from gui_trainer.core.experiments import BY_KEY, EXPERIMENTS
+from gui_trainer.core.stages import STAGES
+from gui_trainer.qt.main_window import MainWindow
+
+
+def run_loops(window: MainWindow, qtbot: QtBot, loops: int) -> None:
+    for _ in range(loops):
+        for stage in STAGES:
+            qtbot.mouseClick(window.step_buttons.buttons[stage], Qt.MouseButton.LeftButton)
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS, ids=lambda e: e.key)
+def test_each_experiment_runs_from_its_menu(window: MainWindow, qtbot: QtBot, experiment) -> None:  # type: ignore[no-untyped-def]
+    window.experiments.interval_ms = 1
+    window.experiment_actions[experiment.key].trigger()
+    assert window.session.mode == "free"
+    assert window.busy and not window.step_buttons.buttons["zero_grad"].isEnabled()
+    qtbot.waitUntil(lambda: not window.experiments.running, timeout=10_000)
+    assert window.session.stage_count == len(experiment.stages)
+    assert "What it showed" in window.experiment_panel.text.text()
+    assert window.step_buttons.buttons["zero_grad"].isEnabled()
+
+
+def test_skip_zero_grad_table_shows_sum_against_fresh(window: MainWindow, qtbot: QtBot) -> None:
+    window.experiments.interval_ms = 1
+    window.start_experiment(BY_KEY["skip_zero_grad"])
+    qtbot.waitUntil(lambda: not window.experiments.running, timeout=10_000)
+    table = window.experiment_panel.table
+    assert table.isVisibleTo(window.experiment_panel) and table.rowCount() == 6
+    fresh = [float(table.item(r, 1).text()) for r in range(6)]
+    used = [float(table.item(r, 2).text()) for r in range(6)]
+    running = 0.0
+    for f, u in zip(fresh, used, strict=True):
+        running += f
+        assert u == pytest.approx(running, rel=1e-4)
+    window.plots_throttle.flush()
+    _, fresh_curve = window.grad_plot.weight_fresh.getData()
+    assert list(fresh_curve) == pytest.approx(fresh, rel=1e-4)
+
+
+def test_undo_redo_keys_and_timeline_slider(window: MainWindow, qtbot: QtBot) -> None:
+    run_loops(window, qtbot, 2)
+    after = window.session.params()
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.session.position == 9
+    assert window.session.last_stage == "backward"
+    qtbot.keyClick(window, Qt.Key.Key_Z,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert window.session.position == 10 and window.session.params() == after
+    window.timeline_bar.slider.setValue(3)
+    qtbot.waitUntil(lambda: window.session.position == 3, timeout=2_000)
+    assert window.session.last_stage == "loss"
+    assert window.math_panel.record is not None and window.math_panel.record.stage == "loss"
+    assert "3 / 10" in window.timeline_bar.label.text()
+
+
+def test_restart_keeps_earlier_runs_as_labelled_faded_curves(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    run_loops(window, qtbot, 3)
+    window.settings.choose_lr(0.1)
+    window.actions_by_name["reset"].trigger()
+    run_loops(window, qtbot, 2)
+    window.plots_throttle.flush()
+    assert len(window.loss_plot.earlier) == 1
+    item = next(iter(window.loss_plot.earlier.values()))
+    assert "lr 0.01" in item.name() and "guided" in item.name()
+    xs, _ = item.getData()
+    assert list(xs) == [1, 2, 3]
+    assert item.opts["pen"].color().alpha() < 255
+    window.actions_by_name["clear_runs"].trigger()
+    assert window.loss_plot.earlier == {}
+
+
+def test_micro_batch_setting_changes_the_loop(window: MainWindow, qtbot: QtBot) -> None:
+    window.settings.micro.setCurrentIndex(window.settings.micro.findData(2))
+    assert window.session.micro_batches == 2
+    seen = []
+    while window.session.next_stage != "step":
+        seen.append(window.session.next_stage)
+        window.actions_by_name["next_stage"].trigger()
+    assert seen == ["zero_grad", "forward", "loss", "backward", "forward", "loss", "backward"]
+    assert "full batch" in window.math_panel.text.toPlainText()
+
+
+def test_predict_then_reveal(window: MainWindow, qtbot: QtBot) -> None:
+    window.actions_by_name["predict"].setChecked(True)
+    for stage in STAGES[:3]:
+        window.request_stage(stage)
+    window.request_stage("backward")
+    assert window.session.last_stage == "loss"  # waiting for the guess
+    panel = window.predict_panel
+    assert panel.isVisible()
+    panel.reveal()  # no guess yet: refused, nothing runs
+    assert window.session.last_stage == "loss"
+    panel.negative.setChecked(True)
+    qtbot.mouseClick(panel.reveal_button, Qt.MouseButton.LeftButton)
+    assert window.session.last_stage == "backward"
+    assert "Right" in panel.result.text()
+    window.request_stage("step")
+    panel.weight.setText("abc")
+    panel.reveal()
+    assert window.session.last_stage == "backward" and "not a number" in panel.result.text()
+    panel.weight.setText("1.46")
+    qtbot.keyClick(panel.weight, Qt.Key.Key_Return)
+    assert window.session.last_stage == "step"
+    assert "Close enough" in panel.result.text()
+
+
+def test_divergence_can_be_rewound(window: MainWindow, qtbot: QtBot) -> None:
+    window.settings.choose_lr(1.0)
+    window.auto_panel.speed.setValue(window.auto_panel.speed.maximum())
+    window.auto_panel.epochs.setValue(5000)
+    window.actions_by_name["train_start"].trigger()
+    qtbot.waitUntil(lambda: window.trainer.state == "idle", timeout=20_000)
+    assert "Ctrl+B" in window.report.text()
+    rewind = window.actions_by_name["rewind_divergence"]
+    assert rewind.isEnabled()
+    rewind.trigger()
+    assert window.session.loss is not None and math.isfinite(window.session.loss.item())
+    assert window.session.lr == 1.0
