@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -522,8 +523,22 @@ class TrainingSession:
         return record
 
     def position_before_divergence(self) -> int | None:
-        """The last position before the loss first became inf or NaN in this run, if it did."""
-        return self.timeline.first_non_finite(self.timeline.run_start())
+        """Where to rewind once the loss has become inf or NaN in this run, else None.
+
+        Not the moment just before the overflow (the weights are already huge there) but the
+        best moment before it: just after the step that left the lowest full-batch loss.
+        """
+        start = self.timeline.run_start()
+        bad = self.timeline.first_non_finite(start)
+        if bad is None:
+            return None
+        steps = self.timeline.step_positions(start, bad)
+        losses = np.asarray(self.history.column("loss")[: len(steps)], dtype=np.float64)
+        finite = np.where(np.isfinite(losses), losses, np.inf)
+        if len(finite) == 0:
+            return start
+        best = int(np.argmin(finite))  # row r measured the loss just after step r
+        return start if best == 0 else steps[best - 1] + 1
 
     def _last_stage_index(self, position: int) -> int | None:
         for index in range(position - 1, -1, -1):

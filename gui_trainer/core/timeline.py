@@ -95,6 +95,11 @@ class Timeline:
         resets = np.flatnonzero(self._codes[: self.position] == RESET)
         return 0 if len(resets) == 0 else int(resets[-1]) + 1
 
+    def step_positions(self, start: int, stop: int) -> list[int]:
+        """Indices of the step actions in [start, stop)."""
+        steps = np.flatnonzero(self._codes[start:stop] == STAGES.index("step"))
+        return [start + int(i) for i in steps]
+
     def first_non_finite(self, start: int = 0) -> int | None:
         """Index of the first action from ``start`` after which the loss was inf or NaN."""
         bad = np.flatnonzero(self._loss_state[start: self.position] == 2)

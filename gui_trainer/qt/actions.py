@@ -64,7 +64,7 @@ def create_actions(parent: QObject) -> dict[str, QAction]:
         actions[spec.name] = action
     actions["predict"].setCheckable(True)
     # Shorter words on the timeline's buttons; menus keep the full names.
-    actions["rewind_divergence"].setIconText("⏮ Before divergence")
+    actions["rewind_divergence"].setIconText("Before divergence")
     actions["undo"].setIconText("⟲ Undo")
     actions["redo"].setIconText("Redo ⟳")
     return actions

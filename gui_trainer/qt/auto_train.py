@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui_trainer.core.autotrain import check_record, train_for
+from gui_trainer.core.formatting import short
 from gui_trainer.qt.controller import SessionController
 
 #: (name shown, milliseconds between stages; 0 = batches as fast as the machine goes)
@@ -99,6 +100,14 @@ class AutoTrainer(QObject):
         self.controller.busy = state == "running"
         self.state_changed.emit(state)
 
+    def _done_message(self) -> str:
+        losses = self.controller.session.history.column("loss")[-self.done:]
+        text = f"Auto-train done: {self.done} epochs, loss {short(float(losses[-1]))}."
+        if len(losses) > 1 and losses[-1] > losses[0]:
+            text += (" The loss grew: this learning rate overshoots the minimum at every step "
+                     "and will diverge. Try a smaller one.")
+        return text
+
     def _tick(self) -> None:
         if self.delay_ms > 0:
             self._tick_one_stage()
@@ -117,7 +126,7 @@ class AutoTrainer(QObject):
         if stop is not None:
             self.stop(stop[1])
         elif self.done >= self.target:
-            self.stop(f"Auto-train done: {self.done} epochs, loss {record.loss:.6g}.")
+            self.stop(self._done_message())
 
     def _tick_batch(self) -> None:
         left = self.target - self.done
@@ -126,8 +135,7 @@ class AutoTrainer(QObject):
         self.controller.publish(result.last, per_stage=False)
         self.progress.emit(self.done, self.target)
         if result.stop == "target":
-            loss = result.last.loss if result.last is not None else None
-            self.stop(f"Auto-train done: {self.done} epochs, loss {loss:.6g}.")
+            self.stop(self._done_message())
         elif result.stop is not None:
             self.stop(result.message)
 

@@ -131,7 +131,7 @@ class SessionController(QObject):
         if position is None:
             self.message.emit("Nothing to rewind: the loss has stayed finite in this run.")
             return
-        self._jump(position, "Rewound to just before the loss stopped being finite")
+        self._jump(position, "Rewound to the lowest loss before the divergence")
 
     def _jump(self, position: int, verb: str) -> None:
         record = self.session.jump_to(position)

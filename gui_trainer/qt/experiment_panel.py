@@ -6,7 +6,14 @@ import html
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gui_trainer.core.experiments import Experiment
 from gui_trainer.core.formatting import short
@@ -74,7 +81,9 @@ class ExperimentPanel(QWidget):
         self.table.setHorizontalHeaderLabels(
             ["epoch", "fresh ∂loss/∂weight (this step alone)", "weight.grad used by Step"]
         )
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
         self.table.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(self.text)

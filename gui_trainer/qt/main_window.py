@@ -306,6 +306,10 @@ class MainWindow(QMainWindow):
         self.report.setText("Reset to the starting weights. Press Zero Grad to begin the loop.")
 
     def _on_train_finished(self, message: str) -> None:
+        last = self.controller.last_record
+        if last is not None:  # fast batches skip the per-stage panels; show where it ended
+            self.math_panel.show_record(last)
+            self.code_panel.show_record(last)
         if self.session.position_before_divergence() is not None:
             message += " Ctrl+B rewinds to just before it diverged."
         self.statusBar().showMessage(message)

@@ -45,6 +45,9 @@ def style_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str) -> Non
     plot.setLabel("bottom", x_label)
     plot.setLabel("left", y_label)
     plot.showGrid(x=True, y=True, alpha=0.25)
+    for side in ("left", "bottom"):
+        # "×1e+09" prefixes on a log or fast-changing axis confuse more than they help.
+        plot.getAxis(side).enableAutoSIPrefix(False)
     plot.addLegend(offset=(10, 10))
 
 

@@ -155,9 +155,25 @@ def test_rewind_after_divergence_reaches_finite_numbers() -> None:
         record = session.run_epoch()[2]
         if not record.loss_is_finite:
             break
+    losses = session.history.column("loss").copy()
     target = session.position_before_divergence()
     assert target is not None and target < session.position
     session.jump_to(target)
-    assert session.loss is not None and torch.isfinite(session.loss)
-    assert session.next_stage == "loss"  # the very stage whose loss was not finite comes next
-    assert all(np.isfinite(session.history.column("loss")))
+    # The best moment before the blow-up: the weights that had the lowest loss of the run.
+    assert session.full_batch_loss() == np.nanmin(np.where(np.isfinite(losses), losses, np.nan))
+    assert session.epoch == int(np.nanargmin(np.where(np.isfinite(losses), losses, np.nan)))
+
+
+def test_rewind_before_divergence_finds_the_lowest_loss_after_some_progress() -> None:
+    session = TrainingSession(lr=0.01)
+    for _ in range(20):
+        session.run_epoch()
+    session.lr = 1.0
+    while session.run_epoch()[2].loss_is_finite:
+        pass
+    best = float(np.min(session.history.column("loss")))
+    target = session.position_before_divergence()
+    assert target is not None
+    session.jump_to(target)
+    assert session.full_batch_loss() == best
+    assert session.epoch >= 20
