@@ -535,10 +535,10 @@ class TrainingSession:
         steps = self.timeline.step_positions(start, bad)
         losses = np.asarray(self.history.column("loss")[: len(steps)], dtype=np.float64)
         finite = np.where(np.isfinite(losses), losses, np.inf)
-        if len(finite) == 0:
-            return start
-        best = int(np.argmin(finite))  # row r measured the loss just after step r
-        return start if best == 0 else steps[best - 1] + 1
+        best = int(np.argmin(finite)) if len(finite) else 0
+        if best == 0:  # no step helped: back to the run's first stage, keeping its settings
+            return self.timeline.first_stage_from(start)
+        return steps[best - 1] + 1  # row r measured the loss just after step r
 
     def _last_stage_index(self, position: int) -> int | None:
         for index in range(position - 1, -1, -1):

@@ -100,6 +100,11 @@ class Timeline:
         steps = np.flatnonzero(self._codes[start:stop] == STAGES.index("step"))
         return [start + int(i) for i in steps]
 
+    def first_stage_from(self, start: int) -> int:
+        """Index of the first stage action at or after ``start`` (settings before it stay)."""
+        stages = np.flatnonzero(self._codes[start: self.position] < SETTING)
+        return start + int(stages[0]) if len(stages) else start
+
     def first_non_finite(self, start: int = 0) -> int | None:
         """Index of the first action from ``start`` after which the loss was inf or NaN."""
         bad = np.flatnonzero(self._loss_state[start: self.position] == 2)
