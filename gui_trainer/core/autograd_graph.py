@@ -110,9 +110,13 @@ def saved_values_freed(node: Any) -> bool | None:
 
 
 def _data_name(parent: Any) -> tuple[str, str]:
-    if type(parent).__name__.startswith("MseLoss"):
+    """Name the input of ``parent`` that needs no gradient, by what that operation takes."""
+    kind = type(parent).__name__
+    if kind.startswith("MseLoss"):
         return "times", "targets: the real delivery times (no gradient needed)"
-    return "distances", "inputs: the data (no gradient needed)"
+    if kind.startswith(("Addmm", "Mm")):
+        return "distances", "inputs: the data (no gradient needed)"
+    return "constant", "a fixed number (no gradient needed)"
 
 
 def read_graph(session: TrainingSession) -> GraphSnapshot:

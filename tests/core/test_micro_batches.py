@@ -79,3 +79,11 @@ def test_micro_batches_must_split_the_data_evenly(bad: object) -> None:
         session.micro_batches = bad  # type: ignore[assignment]
     assert session.micro_batches == 1
     assert session.valid_micro_batches() == [1, 2, 4]
+
+
+def test_graph_names_the_divisor_as_a_constant_not_as_data() -> None:
+    session = TrainingSession(micro_batches=2)
+    for stage in ["zero_grad", "forward", "loss"]:
+        session.run(stage)
+    data = sorted(node.name for node in session.autograd_graph().nodes if node.kind == "data")
+    assert data == ["constant", "distances", "times"]
