@@ -47,25 +47,53 @@ def display_missing(environ: os._Environ[str] | dict[str, str] = os.environ) -> 
     return not (environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
 
 
-def create_window() -> MainWindow:
-    """The main window, unshown, driving a fresh session (``window.session``)."""
+def create_window(*, remember: bool = True) -> MainWindow:
+    """The main window, unshown, driving a fresh session (``window.session``).
+
+    With ``remember`` the learner's saved settings and layout are restored (QSettings) and
+    saved again on close; a value that cannot be used is reported, not fatal.
+    """
+    from gui_trainer.core.session import TrainingSession
+    from gui_trainer.qt import preferences
     from gui_trainer.qt.main_window import MainWindow
 
-    return MainWindow()
+    if not remember:
+        return MainWindow()
+    kwargs, problems = preferences.session_settings()
+    window = MainWindow(TrainingSession(**kwargs))
+    problems += preferences.restore_window(window)
+    window.remember_settings = True
+    if problems:
+        window.statusBar().showMessage(
+            "Some saved settings could not be used and were reset: " + ", ".join(problems) + ".")
+    return window
 
 
 def _application() -> QApplication:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance()
-    if isinstance(app, QApplication):
-        return app
-    app = QApplication(sys.argv[:1])
+    if not isinstance(app, QApplication):
+        app = QApplication(sys.argv[:1])
+    configure_application(app)
+    return app
+
+
+def configure_application(app: QApplication) -> None:
+    """Names, desktop file and icon: what the desktop and QSettings know the app by."""
     app.setApplicationName("gui-trainer")
     app.setApplicationDisplayName("gui_trainer")
     app.setOrganizationName("gui_trainer")
     app.setApplicationVersion(__version__)
-    return app
+    app.setDesktopFileName("gui-trainer")
+    from PySide6.QtGui import QIcon
+
+    from gui_trainer.resources import resource_path
+
+    icon = QIcon(str(resource_path("icons", "gui-trainer.svg")))
+    for size in (16, 32, 48, 64, 128, 256):
+        icon.addFile(str(resource_path("icons", f"gui-trainer-{size}.png")))
+    app.setWindowIcon(icon)
 
 
 def install_error_hook() -> None:

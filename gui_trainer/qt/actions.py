@@ -47,7 +47,14 @@ SPECS: tuple[ActionSpec, ...] = (
     ActionSpec("train_start", "Start", "Ctrl+T", "Start or resume auto-train (Ctrl+T)"),
     ActionSpec("train_pause", "Pause", "Ctrl+P", "Pause auto-train; Start resumes it (Ctrl+P)"),
     ActionSpec("train_stop", "Stop", "Esc", "Stop auto-train (Esc)"),
-    ActionSpec("quit", "Quit", QKeySequence.StandardKey.Quit, "Close the window"),
+    ActionSpec("quit", "Quit", QKeySequence.StandardKey.Quit, "Close the window (Ctrl+Q)"),
+    ActionSpec("reset_layout", "Reset Layout", None, "Put every panel back where it started"),
+    ActionSpec("shortcuts", "Keyboard Shortcuts", QKeySequence.StandardKey.HelpContents,
+               "List every keyboard shortcut (F1)"),
+    ActionSpec("about", "About gui_trainer", None, "Versions of the app and its libraries"),
+    ActionSpec("theme_system", "Follow System Theme", None, "Light or dark, as the desktop is"),
+    ActionSpec("theme_light", "Light Theme", None, "Always light"),
+    ActionSpec("theme_dark", "Dark Theme", None, "Always dark"),
 )
 
 
@@ -63,6 +70,8 @@ def create_actions(parent: QObject) -> dict[str, QAction]:
         action.setStatusTip(spec.tip)
         actions[spec.name] = action
     actions["predict"].setCheckable(True)
+    for name in ("theme_system", "theme_light", "theme_dark"):
+        actions[name].setCheckable(True)
     # Shorter words on the timeline's buttons; menus keep the full names.
     actions["rewind_divergence"].setIconText("Before divergence")
     actions["undo"].setIconText("⟲ Undo")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QLabel,
     QMainWindow,
+    QScrollArea,
     QSplitter,
     QTextBrowser,
     QVBoxLayout,
@@ -22,19 +24,23 @@ from gui_trainer.core.predict import QUESTIONS
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.stages import STAGES, Stage
+from gui_trainer.qt import preferences
 from gui_trainer.qt.actions import create_actions
 from gui_trainer.qt.auto_train import AutoTrainer, AutoTrainPanel
 from gui_trainer.qt.code_panel import CodePanel
 from gui_trainer.qt.controller import SessionController
+from gui_trainer.qt.dialogs import show_about, show_shortcuts
 from gui_trainer.qt.experiment_panel import ExperimentPanel, ExperimentRunner
 from gui_trainer.qt.graph_view import GraphPanel
 from gui_trainer.qt.loop_diagram import LoopDiagram
 from gui_trainer.qt.math_panel import MathPanel
 from gui_trainer.qt.plots import FitPlot, GradPlot, LossPlot
 from gui_trainer.qt.predict_panel import PredictPanel
+from gui_trainer.qt.preferences import LAYOUT_VERSION
 from gui_trainer.qt.readout import Readout
 from gui_trainer.qt.settings_panel import SettingsPanel
 from gui_trainer.qt.step_buttons import StepButtons
+from gui_trainer.qt.theme import PLOT_COLOURS, THEME_CHOICES, ThemeChoice, apply_palette, resolve
 from gui_trainer.qt.throttle import FrameThrottle
 from gui_trainer.qt.timeline_bar import TimelineBar
 
@@ -44,6 +50,8 @@ WINDOW_TITLE = "gui_trainer — the PyTorch training loop, one stage at a time"
 class MainWindow(QMainWindow):
     def __init__(self, session: TrainingSession | None = None) -> None:
         super().__init__()
+        #: Save layout and settings on close (create_window turns it on; bare tests leave it).
+        self.remember_settings = False
         self.setWindowTitle(WINDOW_TITLE)
         self.setObjectName("main_window")
         self.controller = SessionController(session, self)
@@ -81,8 +89,16 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self.plots_throttle = FrameThrottle(self._redraw_plots, parent=self)
+        self.theme_choice: ThemeChoice = "system"
+        self.theme: str = ""
+        self.set_theme("system")
+        QGuiApplication.styleHints().colorSchemeChanged.connect(
+            lambda _scheme: self.set_theme(self.theme_choice))
         self.statusBar().showMessage("Press Zero Grad (or key 1, or Space) to begin the loop.")
         self.resize(1600, 1000)
+        # The layout as built, for View ▸ Reset Layout.
+        self._default_state = self.saveState(LAYOUT_VERSION)
+        self._default_splitters = (self.main_splitter.saveState(), self.plot_splitter.saveState())
         self.refresh_now()
 
     # -- construction ------------------------------------------------------------------
@@ -93,6 +109,14 @@ class MainWindow(QMainWindow):
         side_layout.addWidget(self.settings)
         side_layout.addWidget(self.auto_panel)
         side_layout.addStretch(1)
+        # Scrolls on a short screen instead of forcing the window taller than it.
+        side_scroll = QScrollArea(self)
+        side_scroll.setObjectName("side_scroll")
+        side_scroll.setWidget(side)
+        side_scroll.setWidgetResizable(True)
+        side_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side_scroll.setMinimumWidth(side.minimumSizeHint().width() + 16)
 
         lower = QSplitter(Qt.Orientation.Horizontal, self)
         lower.addWidget(self.loss_plot)
@@ -103,7 +127,7 @@ class MainWindow(QMainWindow):
 
         self.main_splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.main_splitter.setObjectName("main_splitter")
-        self.main_splitter.addWidget(side)
+        self.main_splitter.addWidget(side_scroll)
         self.main_splitter.addWidget(self.plot_splitter)
         self.main_splitter.setStretchFactor(1, 1)
         self.main_splitter.setSizes([320, 700])
@@ -154,6 +178,7 @@ class MainWindow(QMainWindow):
         actions = self.actions_by_name
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(actions["reset"])
+        file_menu.addAction(actions["reset_layout"])
         file_menu.addSeparator()
         file_menu.addAction(actions["quit"])
         edit_menu = self.menuBar().addMenu("&Edit")
@@ -181,6 +206,16 @@ class MainWindow(QMainWindow):
             self.experiment_actions[experiment.key] = action
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
+        self.view_menu.addSeparator()
+        themes = QActionGroup(self)
+        for name in ("theme_system", "theme_light", "theme_dark"):
+            themes.addAction(actions[name])
+            self.view_menu.addAction(actions[name])
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(actions["reset_layout"])
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(actions["shortcuts"])
+        help_menu.addAction(actions["about"])
         # Window-wide shortcuts even for actions that are only in a menu.
         self.addActions(list(actions.values()))
 
@@ -197,6 +232,12 @@ class MainWindow(QMainWindow):
         actions["clear_runs"].triggered.connect(
             lambda: self.loss_plot.clear_earlier_runs(self.session))
         actions["predict"].toggled.connect(self._predict_toggled)
+        actions["reset_layout"].triggered.connect(self.reset_layout)
+        actions["about"].triggered.connect(lambda: show_about(self))
+        actions["shortcuts"].triggered.connect(lambda: show_shortcuts(self, self.actions_by_name))
+        for choice in THEME_CHOICES:
+            actions[f"theme_{choice}"].triggered.connect(
+                lambda _=False, c=choice: self.set_theme(c))
         self.controller.rewound.connect(self._show_rewound)
         self.experiments.started.connect(self._experiment_started)
         self.experiments.finished.connect(lambda _e: self._update_enabled())
@@ -230,6 +271,30 @@ class MainWindow(QMainWindow):
             return
         self.predict_panel.cancel()
         self.controller.run_stage(stage)
+
+    def set_theme(self, choice: ThemeChoice) -> None:
+        """Light, dark, or whatever the desktop uses; the plots follow."""
+        self.theme_choice = choice
+        self.actions_by_name[f"theme_{choice}"].setChecked(True)
+        theme = resolve(choice)
+        self.theme = theme
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_palette(app, theme)
+        colours = PLOT_COLOURS[theme]
+        for plot in (self.fit_plot, self.loss_plot, self.grad_plot):
+            plot.apply_colours(colours)
+        self.step_buttons.setStyleSheet(self.step_buttons.styleSheet())  # re-resolve palette()
+        self.graph_view.show_graph(self.graph_view.snapshot)
+        self.loop_diagram.update()
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state, LAYOUT_VERSION)
+        for dock in self.docks.values():
+            dock.show()
+        self.main_splitter.restoreState(self._default_splitters[0])
+        self.plot_splitter.restoreState(self._default_splitters[1])
+        self.statusBar().showMessage("Layout reset.")
 
     def _predict_toggled(self, on: bool) -> None:
         if not on:
@@ -354,4 +419,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._stop_everything()
+        if self.remember_settings:
+            preferences.save(self)
         super().closeEvent(event)

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from gui_trainer.core.session import TrainingSession
+from gui_trainer.qt.theme import PlotColours
 
 DATA_COLOUR = "#e8871e"
 MODEL_COLOUR = "#2d7ff9"
@@ -40,6 +41,33 @@ def finite_points(xs: FloatArray, ys: FloatArray) -> tuple[FloatArray, FloatArra
     return xs[keep], ys[keep]
 
 
+def colour_plot(plot: pg.PlotItem, colours: PlotColours) -> None:
+    """Axis, label, title and legend colours for a theme."""
+    pen = pg.mkPen(colours.foreground)
+    for side in ("left", "bottom"):
+        axis = plot.getAxis(side)
+        axis.setPen(pen)
+        axis.setTextPen(pen)
+        if axis.labelText:
+            axis.setLabel(axis.labelText, color=colours.foreground)
+    if plot.titleLabel.text:
+        plot.setTitle(plot.titleLabel.text, color=colours.foreground)
+    if plot.legend is not None:
+        plot.legend.setLabelTextColor(colours.foreground)
+
+
+class Themed:
+    """Mixin for the plot widgets: restyle every plot item they hold for a theme."""
+
+    def plot_items(self) -> list[pg.PlotItem]:
+        raise NotImplementedError
+
+    def apply_colours(self, colours: PlotColours) -> None:
+        self.setBackground(colours.background)  # type: ignore[attr-defined]
+        for item in self.plot_items():
+            colour_plot(item, colours)
+
+
 def style_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str) -> None:
     plot.setTitle(title)
     plot.setLabel("bottom", x_label)
@@ -51,8 +79,11 @@ def style_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str) -> Non
     plot.addLegend(offset=(10, 10))
 
 
-class FitPlot(pg.PlotWidget):  # type: ignore[misc]
+class FitPlot(Themed, pg.PlotWidget):  # type: ignore[misc]
     """The data points, the model's line, and its predictions after a forward."""
+
+    def plot_items(self) -> list[pg.PlotItem]:
+        return [self.getPlotItem()]
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -92,8 +123,11 @@ class FitPlot(pg.PlotWidget):  # type: ignore[misc]
         self.residuals.setData(pairs_x, pairs_y, connect="pairs")
 
 
-class LossPlot(pg.PlotWidget):  # type: ignore[misc]
+class LossPlot(Themed, pg.PlotWidget):  # type: ignore[misc]
     """One point per completed step, on a log axis so late progress stays visible."""
+
+    def plot_items(self) -> list[pg.PlotItem]:
+        return [self.getPlotItem()]
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -143,8 +177,11 @@ class LossPlot(pg.PlotWidget):  # type: ignore[misc]
         self.last.setData(*finite_points(np.asarray(epochs[-1:], dtype=np.float64), losses[-1:]))
 
 
-class GradPlot(pg.GraphicsLayoutWidget):  # type: ignore[misc]
+class GradPlot(Themed, pg.GraphicsLayoutWidget):  # type: ignore[misc]
     """weight.grad and bias.grad now (bars; None draws no bar) and at every step (lines)."""
+
+    def plot_items(self) -> list[pg.PlotItem]:
+        return [self.now, self.history]
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

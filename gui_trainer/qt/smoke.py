@@ -60,9 +60,11 @@ def run_smoke(app: QApplication) -> int:
 
     started = time.monotonic()
     try:
-        window = create_window()
+        window = create_window(remember=False)  # never touch the learner's saved settings
         window.show()
         app.processEvents()
+        _check(not window.windowIcon().isNull() or not app.windowIcon().isNull(),
+               "the application icon did not load")
         first = window.session.params()
         _train_by_clicks(window, SMOKE_EPOCHS)
         _check(window.session.epoch == SMOKE_EPOCHS, "epochs were not counted")

@@ -1,0 +1,38 @@
+"""Which collected files the bundle leaves out: things the app never loads.
+
+Measured on this project (see the README's bundle section):
+- safe to drop: torch's ``test/`` folder, torch's ``bin/`` except ``torch_shm_manager``
+  (``import torch`` fails without it), ``torch/lib/*_test.so``, Qt translations (the app is
+  English only), the Qt plugins for image formats and services the app never uses, and the
+  GTK platform theme (the app styles itself with Fusion);
+- harmful to drop: ``torch._dynamo`` / ``torch._inductor`` (Adam imports them lazily) and
+  ``torch.distributed`` (``import torch`` needs it) — these stay.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+UNUSED_QT_PLUGIN_DIRS = ("imageformats", "tls", "networkinformation", "qmltooling",
+                         "sqldrivers", "multimedia", "position", "sensors", "webview")
+
+
+def keep_entry(dest: str) -> bool:
+    """True if the bundle should contain the file that lands at ``dest``."""
+    parts = PurePosixPath(dest.replace("\\", "/")).parts
+    name = parts[-1] if parts else ""
+    if parts[:2] == ("torch", "test"):
+        return False
+    if parts[:2] == ("torch", "bin") and name != "torch_shm_manager":
+        return False
+    if parts[:2] == ("torch", "lib") and name.endswith("_test.so"):
+        return False
+    if "translations" in parts and any(p.startswith("PySide6") for p in parts):
+        return False
+    if name == "libqgtk3.so":  # GTK platform theme: needs GTK, and the app uses Fusion
+        return False
+    if "plugins" in parts:
+        index = parts.index("plugins")
+        if len(parts) > index + 1 and parts[index + 1] in UNUSED_QT_PLUGIN_DIRS:
+            return name.startswith("libqsvg")  # keep SVG (the icon)
+    return True

@@ -1,0 +1,102 @@
+"""Desktop manners: remembered settings and layout, themes, About, shortcuts, icon."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from gui_trainer.app import create_window
+from gui_trainer.qt import dialogs
+from gui_trainer.qt.main_window import MainWindow
+from gui_trainer.qt.theme import PLOT_COLOURS
+
+
+def open_window(qtbot: QtBot) -> MainWindow:
+    window = create_window()
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def test_settings_and_layout_round_trip(qtbot: QtBot, isolated_settings: Path) -> None:
+    first = open_window(qtbot)
+    # The offscreen screen is 800×800 and a restore keeps a window on its screen, so use the
+    # smallest size the window allows: distinct from the default 1600×1000.
+    first.resize(first.minimumSizeHint())
+    size = (first.width(), first.height())
+    assert size != (1600, 1000)
+    first.settings.choose_lr(0.1)
+    first.settings.mode_buttons["free"].setChecked(True)
+    first.auto_panel.speed.setValue(2)
+    first.auto_panel.epochs.setValue(250)
+    first.docks["graph"].hide()
+    first.set_theme("dark")
+    first.close()
+    assert list(isolated_settings.rglob("*.ini")), "settings were not written to the test folder"
+
+    second = open_window(qtbot)
+    assert second.session.lr == 0.1 and second.session.mode == "free"
+    assert second.session.position == 0  # restored settings are the start, not undoable edits
+    assert second.auto_panel.speed.value() == 2 and second.trainer.target == 250
+    assert (second.width(), second.height()) == size
+    assert not second.docks["graph"].isVisible()
+    assert second.theme_choice == "dark"
+    second.actions_by_name["reset_layout"].trigger()
+    assert second.docks["graph"].isVisible()
+
+
+def test_corrupt_settings_fall_back_with_a_message(qtbot: QtBot) -> None:
+    store = QSettings()
+    store.setValue("session/lr", "abc")
+    store.setValue("session/mode", "sideways")
+    store.setValue("window/state", "not a layout")
+    store.setValue("auto/speed", "fast")
+    store.sync()
+    window = open_window(qtbot)
+    assert window.session.lr == 0.01 and window.session.mode == "guided"
+    message = window.statusBar().currentMessage()
+    assert "learning rate" in message and "mode" in message
+
+
+def test_dark_theme_restyles_the_plots(window: MainWindow) -> None:
+    window.set_theme("dark")
+    dark = QColor(PLOT_COLOURS["dark"].background)
+    for plot in (window.fit_plot, window.loss_plot, window.grad_plot):
+        assert plot.backgroundBrush().color() == dark
+    window_colour = QPalette.ColorRole.Window
+    assert QApplication.palette().color(window_colour).lightness() < 80
+    window.set_theme("light")
+    assert window.loss_plot.backgroundBrush().color() == QColor("#ffffff")
+    assert QApplication.palette().color(window_colour).lightness() > 180
+
+
+def test_system_theme_follows_the_colour_scheme(window: MainWindow) -> None:
+    hints = QApplication.styleHints()
+    window.set_theme("system")
+    expected = "dark" if hints.colorScheme() == Qt.ColorScheme.Dark else "light"
+    assert window.theme == expected
+    assert window.actions_by_name["theme_system"].isChecked()
+
+
+def test_about_lists_every_version_and_shortcuts_list_the_keys(window: MainWindow) -> None:
+    text = dialogs.about_text()
+    for name, version in dialogs.versions().items():
+        assert name in text and version in text
+    shortcuts = dialogs.shortcuts_text(window.actions_by_name)
+    for key in ("Ctrl+Z", "Ctrl+Shift+Z", "Space", "F1"):
+        assert key in shortcuts
+
+
+def test_application_identity(qapp: QApplication) -> None:
+    from gui_trainer.app import configure_application
+
+    app = qapp
+    configure_application(app)
+    assert app.desktopFileName() == "gui-trainer"
+    assert not app.windowIcon().isNull()
+    assert not app.windowIcon().pixmap(64, 64).isNull()
