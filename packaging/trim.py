@@ -4,7 +4,8 @@ Measured on this project (see the README's bundle section):
 - safe to drop: torch's ``test/`` folder, torch's ``bin/`` except ``torch_shm_manager``
   (``import torch`` fails without it), ``torch/lib/*_test.so``, Qt translations (the app is
   English only), the Qt plugins for image formats and services the app never uses, and the
-  GTK platform theme (the app styles itself with Fusion);
+  GTK platform theme (the app styles itself with Fusion), and the X11/xcb/GL/font
+  libraries every desktop has (see HOST_LIBRARY_PREFIXES);
 - harmful to drop: ``torch._dynamo`` / ``torch._inductor`` (Adam imports them lazily) and
   ``torch.distributed`` (``import torch`` needs it) — these stay.
 """
@@ -12,6 +13,15 @@ Measured on this project (see the README's bundle section):
 from __future__ import annotations
 
 from pathlib import PurePosixPath
+
+#: Libraries every Linux desktop provides, in versions that must match its X server and
+#: graphics driver. PyInstaller collects them when the build machine happens to have them,
+#: which would make the bundle depend on where it was built; the host's copies are used
+#: instead (the README lists the packages for a bare machine).
+HOST_LIBRARY_PREFIXES = (
+    "libX11", "libXau", "libXdmcp", "libXext", "libXrender", "libxcb", "libxkbcommon",
+    "libfontconfig", "libfreetype", "libGL", "libEGL", "libOpenGL", "libdbus-1",
+)
 
 UNUSED_QT_PLUGIN_DIRS = ("imageformats", "tls", "networkinformation", "qmltooling",
                          "sqldrivers", "multimedia", "position", "sensors", "webview")
@@ -28,6 +38,8 @@ def keep_entry(dest: str) -> bool:
     if parts[:2] == ("torch", "lib") and name.endswith("_test.so"):
         return False
     if "translations" in parts and any(p.startswith("PySide6") for p in parts):
+        return False
+    if len(parts) == 1 and name.startswith(HOST_LIBRARY_PREFIXES):
         return False
     if name == "libqgtk3.so":  # GTK platform theme: needs GTK, and the app uses Fusion
         return False

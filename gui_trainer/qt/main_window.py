@@ -105,9 +105,10 @@ class MainWindow(QMainWindow):
     def _build_layout(self) -> None:
         side = QWidget(self)
         side_layout = QVBoxLayout(side)
+        # Most used first: on a short screen the settings are the part that scrolls.
         side_layout.addWidget(self.readout)
-        side_layout.addWidget(self.settings)
         side_layout.addWidget(self.auto_panel)
+        side_layout.addWidget(self.settings)
         side_layout.addStretch(1)
         # Scrolls on a short screen instead of forcing the window taller than it.
         side_scroll = QScrollArea(self)
@@ -163,7 +164,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks["math"]], [560], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["math"], self.docks["graph"]], [380, 560],
                          Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["loop"]], [270], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["loop"]], [240], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["loop"], self.docks["code"]], [330, 700],
                          Qt.Orientation.Horizontal)
 

@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 
 from gui_trainer.core.session import TrainingSession
@@ -22,6 +23,17 @@ BIAS_COLOUR = "#c2418f"
 LOSS_COLOUR = "#2e9e48"
 
 FloatArray = npt.NDArray[np.float64]
+
+
+def pen(colour: object, width: float, **style: object) -> object:
+    """A plot pen whose width is in logical pixels, so lines keep their weight at 200 %.
+
+    pyqtgraph's pens are cosmetic: their width counts device pixels, which halves a line's
+    apparent thickness on a screen scaled to 200 %.
+    """
+    screen = QGuiApplication.primaryScreen()
+    ratio = screen.devicePixelRatio() if screen is not None else 1.0
+    return pg.mkPen(colour, width=width * ratio, **style)
 
 
 def finite_or_nan(values: FloatArray) -> FloatArray:
@@ -43,11 +55,11 @@ def finite_points(xs: FloatArray, ys: FloatArray) -> tuple[FloatArray, FloatArra
 
 def colour_plot(plot: pg.PlotItem, colours: PlotColours) -> None:
     """Axis, label, title and legend colours for a theme."""
-    pen = pg.mkPen(colours.foreground)
+    axis_pen = pg.mkPen(colours.foreground)
     for side in ("left", "bottom"):
         axis = plot.getAxis(side)
-        axis.setPen(pen)
-        axis.setTextPen(pen)
+        axis.setPen(axis_pen)
+        axis.setTextPen(axis_pen)
         if axis.labelText:
             axis.setLabel(axis.labelText, color=colours.foreground)
     if plot.titleLabel.text:
@@ -92,12 +104,12 @@ class FitPlot(Themed, pg.PlotWidget):  # type: ignore[misc]
         style_plot(plot, "Data fit", "distance (input)", "time (target / prediction)")
         self.data = plot.plot([], [], pen=None, symbol="o", symbolSize=11,
                               symbolBrush=DATA_COLOUR, name="data (targets)")
-        self.line = plot.plot([], [], pen=pg.mkPen(MODEL_COLOUR, width=2.5),
+        self.line = plot.plot([], [], pen=pen(MODEL_COLOUR, 2.5),
                               name="model: weight × x + bias")
-        dashed = pg.mkPen("#888888", width=1.5, style=Qt.PenStyle.DashLine)
+        dashed = pen("#888888", 1.5, style=Qt.PenStyle.DashLine)
         self.residuals = plot.plot([], [], pen=dashed, connect="pairs")
         self.predictions = plot.plot([], [], pen=None, symbol="x", symbolSize=12,
-                                     symbolPen=pg.mkPen(MODEL_COLOUR, width=2.5),
+                                     symbolPen=pen(MODEL_COLOUR, 2.5),
                                      symbolBrush=None, name="outputs (last forward)")
 
     def refresh(self, session: TrainingSession) -> None:
@@ -137,7 +149,7 @@ class LossPlot(Themed, pg.PlotWidget):  # type: ignore[misc]
         plot.setLogMode(x=False, y=True)
         plot.setDownsampling(auto=True, mode="peak")
         plot.setClipToView(True)
-        self.curve = plot.plot([], [], pen=pg.mkPen(LOSS_COLOUR, width=2), name="loss (this run)")
+        self.curve = plot.plot([], [], pen=pen(LOSS_COLOUR, 2), name="loss (this run)")
         self.last = plot.plot([], [], pen=None, symbol="o", symbolSize=8,
                               symbolBrush=LOSS_COLOUR)
         #: Earlier runs' curves by run number, faded; kept until cleared.
@@ -161,7 +173,7 @@ class LossPlot(Themed, pg.PlotWidget):  # type: ignore[misc]
                 if item is not None:
                     self.getPlotItem().removeItem(item)
                 colour = pg.intColor(index, hues=6, alpha=110)
-                item = self.getPlotItem().plot([], [], pen=pg.mkPen(colour, width=1.5),
+                item = self.getPlotItem().plot([], [], pen=pen(colour, 1.5),
                                                name=summary.label)
                 item.setZValue(-1)
                 self.earlier[summary.run] = item
@@ -200,16 +212,16 @@ class GradPlot(Themed, pg.GraphicsLayoutWidget):  # type: ignore[misc]
         self.history.setClipToView(True)
         self.ci.layout.setColumnStretchFactor(0, 1)
         self.ci.layout.setColumnStretchFactor(1, 3)
-        self.weight_curve = self.history.plot([], [], pen=pg.mkPen(WEIGHT_COLOUR, width=2),
+        self.weight_curve = self.history.plot([], [], pen=pen(WEIGHT_COLOUR, 2),
                                               name="weight.grad")
-        self.bias_curve = self.history.plot([], [], pen=pg.mkPen(BIAS_COLOUR, width=2),
+        self.bias_curve = self.history.plot([], [], pen=pen(BIAS_COLOUR, 2),
                                             name="bias.grad")
         dashed = Qt.PenStyle.DashLine
         self.weight_fresh = self.history.plot(
-            [], [], pen=pg.mkPen(WEIGHT_COLOUR, width=1.5, style=dashed),
+            [], [], pen=pen(WEIGHT_COLOUR, 1.5, style=dashed),
             name="fresh ∂loss/∂weight (this step alone)")
         self.bias_fresh = self.history.plot(
-            [], [], pen=pg.mkPen(BIAS_COLOUR, width=1.5, style=dashed),
+            [], [], pen=pen(BIAS_COLOUR, 1.5, style=dashed),
             name="fresh ∂loss/∂bias")
         # The latest step as dots, so a history of one step is visible too.
         self.last_weight = self.history.plot([], [], pen=None, symbol="o", symbolSize=7,
