@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "packaging"))
 
-from trim import keep_entry  # noqa: E402
+from trim import keep_entry
 
 
 def test_drops_what_the_app_never_loads() -> None:

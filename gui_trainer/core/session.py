@@ -96,6 +96,11 @@ class TrainingSession:
         with torch.random.fork_rng():
             torch.manual_seed(seed)
             self.model = nn.Sequential(nn.Linear(1, 1))
+        layer = self.model[0]
+        assert isinstance(layer, nn.Linear)
+        self._linear = layer  # looked up once: Sequential indexing is slow on a hot path
+        #: Plain-number copies of the data per set of rows, for the records.
+        self._data_values: dict[tuple[int, ...], tuple[Values, Values]] = {}
         self.loss_fn = nn.MSELoss()
         self._initial_state = copy.deepcopy(self.model.state_dict())
         self._lr = parse_learning_rate(lr)
@@ -113,17 +118,15 @@ class TrainingSession:
     # -- the real objects ---------------------------------------------------------------
     @property
     def linear(self) -> nn.Linear:
-        layer = self.model[0]
-        assert isinstance(layer, nn.Linear)
-        return layer
+        return self._linear
 
     @property
     def weight(self) -> torch.Tensor:
-        return self.linear.weight
+        return self._linear.weight
 
     @property
     def bias(self) -> torch.Tensor:
-        return self.linear.bias
+        return self._linear.bias
 
     def params(self) -> ParamValues:
         """The parameters and their gradients as plain numbers, read from the tensors now."""
@@ -323,8 +326,8 @@ class TrainingSession:
             before=before,
             after=after,
             rows=rows,
-            inputs=_values(self.inputs[list(rows)]) or (),
-            targets=_values(self.targets[list(rows)]) or (),
+            inputs=self._data_for(rows)[0],
+            targets=self._data_for(rows)[1],
             outputs=_values(self.outputs),
             loss=_scalar(self.loss),
             loss_outputs=_values(self._loss_outputs),
@@ -340,6 +343,14 @@ class TrainingSession:
             set_to_none=self._set_to_none,
             epoch=self._epoch,
         )
+
+    def _data_for(self, rows: tuple[int, ...]) -> tuple[Values, Values]:
+        cached = self._data_values.get(rows)
+        if cached is None:
+            index = list(rows)
+            cached = (_values(self.inputs[index]) or (), _values(self.targets[index]) or ())
+            self._data_values[rows] = cached
+        return cached
 
     def _following(self, stage: Stage, outcome: _Outcome) -> Stage:
         if stage == "backward" and outcome.error is None and outcome.ran and self._chunk != 0:

@@ -177,7 +177,9 @@ class AutoTrainPanel(QGroupBox):
         self.bar.setRange(0, trainer.target)
         self.bar.setValue(0)
         form.addRow(self.bar)
-        trainer.progress.connect(self._show_progress)
+        # A progress bar repaints on every setValue; the window syncs it once a frame.
+        self._progress = (0, trainer.target)
+        trainer.progress.connect(self._remember_progress)
 
     def _set_target(self, value: int) -> None:
         self.trainer.target = value
@@ -189,6 +191,12 @@ class AutoTrainPanel(QGroupBox):
         self.trainer.set_speed(index)
         self.speed_name.setText(SPEEDS[index][0])
 
-    def _show_progress(self, done: int, target: int) -> None:
-        self.bar.setRange(0, target)
-        self.bar.setValue(min(done, target))
+    def _remember_progress(self, done: int, target: int) -> None:
+        self._progress = (done, target)
+
+    def sync_progress(self) -> None:
+        done, target = self._progress
+        if self.bar.maximum() != target:
+            self.bar.setRange(0, target)
+        if self.bar.value() != min(done, target):
+            self.bar.setValue(min(done, target))

@@ -34,7 +34,7 @@ from gui_trainer.qt.experiment_panel import ExperimentPanel, ExperimentRunner
 from gui_trainer.qt.graph_view import GraphPanel
 from gui_trainer.qt.loop_diagram import LoopDiagram
 from gui_trainer.qt.math_panel import MathPanel
-from gui_trainer.qt.plots import FitPlot, GradPlot, LossPlot
+from gui_trainer.qt.plots import PAINT_COST, FitPlot, GradPlot, LossPlot
 from gui_trainer.qt.predict_panel import PredictPanel
 from gui_trainer.qt.preferences import LAYOUT_VERSION
 from gui_trainer.qt.readout import Readout
@@ -88,7 +88,8 @@ class MainWindow(QMainWindow):
         self._build_layout()
         self._build_menus()
         self._connect()
-        self.plots_throttle = FrameThrottle(self._redraw_plots, parent=self)
+        # Plots paint later in the event loop; their paint time counts toward a frame's cost.
+        self.frame = FrameThrottle(self._draw_frame, extra_cost=PAINT_COST.take, parent=self)
         self.theme_choice: ThemeChoice = "system"
         self.theme: str = ""
         self.set_theme("system")
@@ -335,13 +336,9 @@ class MainWindow(QMainWindow):
         self.controller.reset()
 
     def _on_changed(self) -> None:
-        """Cheap widgets update at once; plots redraw at most once a frame."""
-        self.readout.refresh(self.session)
-        self.timeline_bar.refresh(self.session)
-        self.step_buttons.show_state(self.session, self.controller.last_record)
-        self.loop_diagram.show_state(self.session, self.controller.last_record)
+        """What may be clicked updates at once; everything drawn waits for the next frame."""
         self._update_enabled()
-        self.plots_throttle.request()
+        self.frame.request()
 
     def _show_record(self, record: StageRecord) -> None:
         colour = "#2e9e48" if record.ok else "#d64545"
@@ -400,7 +397,13 @@ class MainWindow(QMainWindow):
         actions["reset"].setEnabled(not self.experiments.running)
         self.timeline_bar.slider.setEnabled(not busy)
 
-    def _redraw_plots(self) -> None:
+    def _draw_frame(self) -> None:
+        """Redraw every view from the session: at most once a frame, however fast it runs."""
+        self.readout.refresh(self.session)
+        self.timeline_bar.refresh(self.session)
+        self.step_buttons.show_state(self.session, self.controller.last_record)
+        self.loop_diagram.show_state(self.session, self.controller.last_record)
+        self.auto_panel.sync_progress()
         self.fit_plot.refresh(self.session)
         self.loss_plot.refresh(self.session)
         self.grad_plot.refresh(self.session)
@@ -409,10 +412,12 @@ class MainWindow(QMainWindow):
         if snapshot != self.graph_view.snapshot:  # keeps a running backward animation intact
             self.graph_view.show_graph(snapshot)
 
+
     def refresh_now(self) -> None:
         """Bring every view up to date immediately (start-up, tests, screenshots)."""
-        self._on_changed()
-        self.plots_throttle.flush()
+        self._update_enabled()
+        self.frame.request()
+        self.frame.flush()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

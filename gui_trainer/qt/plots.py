@@ -6,11 +6,13 @@ downsampled and clipped to the view so a million-step run still redraws quickly.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
 from gui_trainer.core.session import TrainingSession
@@ -68,8 +70,27 @@ def colour_plot(plot: pg.PlotItem, colours: PlotColours) -> None:
         plot.legend.setLabelTextColor(colours.foreground)
 
 
+class PaintCost:
+    """Seconds spent painting plots since it was last taken (for the frame throttle)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def take(self) -> float:
+        spent, self.seconds = self.seconds, 0.0
+        return spent
+
+
+PAINT_COST = PaintCost()
+
+
 class Themed:
-    """Mixin for the plot widgets: restyle every plot item they hold for a theme."""
+    """Mixin for the plot widgets: theme colours, and paint time counted in PAINT_COST."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        start = time.perf_counter()
+        super().paintEvent(event)  # type: ignore[misc]
+        PAINT_COST.seconds += time.perf_counter() - start
 
     def plot_items(self) -> list[pg.PlotItem]:
         raise NotImplementedError

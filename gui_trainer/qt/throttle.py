@@ -8,25 +8,38 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QTimer
 
 DEFAULT_FPS = 30.0
+#: A frame may take at most this share of the time: slow draws (a big window, software
+#: rendering) stretch the interval instead of starving the work the frames show.
+MAX_DRAW_SHARE = 0.3
 
 
 class FrameThrottle(QObject):
     """Call ``draw`` at most ``fps`` times a second, and always once after the last request.
 
     A request that comes after a quiet frame draws at once (a click feels instant); requests
-    during a burst (auto-train) are merged into one draw at the end of the frame.
+    during a burst (auto-train) are merged into one draw at the end of the frame. When a draw
+    is slow the next one waits longer, so drawing never takes more than ``MAX_DRAW_SHARE``.
     """
 
     def __init__(self, draw: Callable[[], None], fps: float = DEFAULT_FPS,
+                 extra_cost: Callable[[], float] | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._draw = draw
-        self._interval = 1.0 / fps
+        #: Drawing work done outside ``draw`` since the last frame (e.g. paint events).
+        self._extra_cost = extra_cost or (lambda: 0.0)
+        self._min_interval = 1.0 / fps
+        self._interval = self._min_interval
         self._last = -float("inf")
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._fire)
         self.draws = 0
+
+    @property
+    def interval(self) -> float:
+        """Seconds the next frame waits after the last one (grows when drawing is slow)."""
+        return self._interval
 
     def request(self) -> None:
         if self._timer.isActive():
@@ -44,6 +57,9 @@ class FrameThrottle(QObject):
             self._fire()
 
     def _fire(self) -> None:
-        self._last = time.perf_counter()
+        start = time.perf_counter()
         self.draws += 1
         self._draw()
+        self._last = time.perf_counter()
+        cost = self._last - start + self._extra_cost()
+        self._interval = max(self._min_interval, cost / MAX_DRAW_SHARE - cost)

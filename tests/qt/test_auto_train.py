@@ -50,7 +50,7 @@ def test_ui_answers_during_auto_train(window: MainWindow, qtbot: QtBot) -> None:
     assert window.trainer.state == "idle"
     probe.stop()
     # Plots are throttled: far fewer redraws than epochs.
-    assert window.plots_throttle.draws < window.session.epoch / 5
+    assert window.frame.draws < window.session.epoch / 5
 
 
 def test_nan_loss_stops_auto_train_and_says_why(window: MainWindow, qtbot: QtBot) -> None:

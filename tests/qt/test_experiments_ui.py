@@ -43,7 +43,7 @@ def test_skip_zero_grad_table_shows_sum_against_fresh(window: MainWindow, qtbot:
     for f, u in zip(fresh, used, strict=True):
         running += f
         assert u == pytest.approx(running, rel=1e-4)
-    window.plots_throttle.flush()
+    window.frame.flush()
     _, fresh_curve = window.grad_plot.weight_fresh.getData()
     assert list(fresh_curve) == pytest.approx(fresh, rel=1e-4)
 
@@ -57,10 +57,12 @@ def test_undo_redo_keys_and_timeline_slider(window: MainWindow, qtbot: QtBot) ->
     qtbot.keyClick(window, Qt.Key.Key_Z,
                    Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert window.session.position == 10 and window.session.params() == after
+    window.frame.flush()
     window.timeline_bar.slider.setValue(3)
     qtbot.waitUntil(lambda: window.session.position == 3, timeout=2_000)
     assert window.session.last_stage == "loss"
     assert window.math_panel.record is not None and window.math_panel.record.stage == "loss"
+    window.frame.flush()
     assert "3 / 10" in window.timeline_bar.label.text()
 
 
@@ -71,7 +73,7 @@ def test_restart_keeps_earlier_runs_as_labelled_faded_curves(
     window.settings.choose_lr(0.1)
     window.actions_by_name["reset"].trigger()
     run_loops(window, qtbot, 2)
-    window.plots_throttle.flush()
+    window.frame.flush()
     assert len(window.loss_plot.earlier) == 1
     item = next(iter(window.loss_plot.earlier.values()))
     assert "lr 0.01" in item.name() and "guided" in item.name()

@@ -34,6 +34,7 @@ def test_clicking_the_buttons_drives_the_session(window: MainWindow, qtbot: QtBo
         assert window.controller.last_record.stage == stage
     assert window.session.epoch == 1
     assert window.session.params().weight != start.weight
+    window.frame.flush()  # views redraw within a frame of the click
     assert window.readout.values["epoch"].text() == "1"
     assert window.readout.values["weight"].text() == f"{window.session.weight.item():.6g}"
 
@@ -59,6 +60,7 @@ def test_free_mode_enables_every_stage_and_shows_pytorch_errors(
     for label in ["Forward", "Loss", "Backward", "Backward"]:
         qtbot.mouseClick(button(window, label), Qt.MouseButton.LeftButton)
     assert "second time" in window.report.text()
+    window.frame.flush()
     assert window.step_buttons.state("backward") == "error"
 
 
@@ -107,7 +109,7 @@ def test_plots_draw_the_session(window: MainWindow, qtbot: QtBot) -> None:
     for _ in range(3):
         window.controller.session.run_epoch()
     window.controller.publish(None)
-    window.plots_throttle.flush()
+    window.frame.flush()
     xs, ys = window.loss_plot.curve.getData()
     assert list(xs) == [1, 2, 3]
     # The loss axis is logarithmic: pyqtgraph hands back log10 of the data.
@@ -126,6 +128,7 @@ def test_reset_returns_the_window_to_the_start(window: MainWindow, qtbot: QtBot)
     for label in ["Zero Grad", "Forward", "Loss", "Backward", "Step"]:
         qtbot.mouseClick(button(window, label), Qt.MouseButton.LeftButton)
     window.actions_by_name["reset"].trigger()
+    window.frame.flush()
     assert window.session.params() == start
     assert window.readout.values["epoch"].text() == "0"
     assert window.step_buttons.state("zero_grad") == "next"

@@ -12,7 +12,7 @@ from gui_trainer.qt.main_window import MainWindow
 
 def click(window: MainWindow, qtbot: QtBot, stage: str) -> None:
     qtbot.mouseClick(window.step_buttons.buttons[stage], Qt.MouseButton.LeftButton)  # type: ignore[index]
-    window.plots_throttle.flush()
+    window.frame.flush()
 
 
 def test_each_click_updates_math_code_and_graph(window: MainWindow, qtbot: QtBot) -> None:

@@ -1,0 +1,126 @@
+"""Performance harness: every claim is a ratio against a baseline measured in the same run.
+
+    make bench
+
+1. Simulator overhead: epochs per second through ``TrainingSession.run`` (records, history,
+   timeline) against the same five calls in a bare PyTorch loop.
+2. Redraw throttling: auto-train with the app's frame-throttled plots against redrawing every
+   plot after every epoch (the naive way), both through the real window offscreen.
+3. Memory per step of a long run: history and timeline bytes per completed step.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import torch
+from torch import nn
+
+from gui_trainer.core import TrainingSession
+from gui_trainer.core.session import DEFAULT_INPUTS, DEFAULT_TARGETS
+
+EPOCHS = 2000
+#: Redrawing every epoch costs ~0.1 s an epoch offscreen, so the window comparison is shorter.
+WINDOW_EPOCHS = 150
+REPEATS = 3
+
+
+def best_of(run: Callable[[], float]) -> float:
+    return min(run() for _ in range(REPEATS))
+
+
+def bare_pytorch() -> float:
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(1, 1))
+    x, y = torch.tensor(DEFAULT_INPUTS), torch.tensor(DEFAULT_TARGETS)
+    loss_fn, opt = nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=0.01)
+    start = time.perf_counter()
+    for _ in range(EPOCHS):
+        opt.zero_grad()
+        out = model(x)
+        loss = loss_fn(out, y)
+        loss.backward()
+        opt.step()
+    return time.perf_counter() - start
+
+
+def simulator() -> float:
+    session = TrainingSession()
+    start = time.perf_counter()
+    for _ in range(EPOCHS):
+        session.run_epoch()
+    return time.perf_counter() - start
+
+
+def window_auto_train(throttled: bool, epochs: int | None = None) -> tuple[float, int]:
+    from PySide6.QtWidgets import QApplication
+
+    from gui_trainer.app import create_window
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    window = create_window(remember=False)
+    window.show()
+    draws = 0
+    if not throttled:
+        def redraw_every_epoch() -> None:
+            nonlocal draws
+            window._draw_frame()
+            draws += 1
+        window.controller.changed.connect(redraw_every_epoch)
+        # One epoch per batch, so "changed" fires once per epoch.
+        import gui_trainer.qt.auto_train as auto
+        auto.BATCH_BUDGET_S = 0.0
+    window.auto_panel.speed.setValue(window.auto_panel.speed.maximum())
+    window.auto_panel.epochs.setValue(epochs or WINDOW_EPOCHS)
+    start = time.perf_counter()
+    window.actions_by_name["train_start"].trigger()
+    while window.trainer.state != "idle":
+        app.processEvents()
+    elapsed = time.perf_counter() - start
+    if throttled:
+        draws = window.frame.draws
+    else:
+        import gui_trainer.qt.auto_train as auto
+        auto.BATCH_BUDGET_S = 0.012
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+    return elapsed, draws
+
+
+def main() -> int:
+    print(f"torch {torch.__version__}, {EPOCHS} epochs, best of {REPEATS}")
+    bare = best_of(bare_pytorch)
+    sim = best_of(simulator)
+    print(f"1. bare PyTorch loop      {EPOCHS / bare:9.0f} epochs/s")
+    print(f"   TrainingSession.run    {EPOCHS / sim:9.0f} epochs/s   "
+          f"overhead ratio {sim / bare:.2f}x (records, history, timeline)")
+    naive = [window_auto_train(throttled=False) for _ in range(2)]
+    smart = [window_auto_train(throttled=True) for _ in range(2)]
+    naive_s = statistics.median(t for t, _ in naive)
+    smart_s = statistics.median(t for t, _ in smart)
+    print(f"2. auto-train {WINDOW_EPOCHS} epochs in the window (offscreen), median of 2:")
+    print(f"   redraw every epoch     {naive_s:7.2f} s, {naive[0][1]} redraws")
+    print(f"   frame-throttled        {smart_s:7.2f} s, {smart[0][1]} redraws   "
+          f"speed-up ratio {naive_s / smart_s:.1f}x")
+    long_s, long_draws = window_auto_train(throttled=True, epochs=EPOCHS)
+    print(f"   a long run, {EPOCHS} epochs: {EPOCHS / long_s:.0f} epochs/s with {long_draws} "
+          f"redraws = {sim / long_s:.0%} of the core's own speed (the rest is drawing)")
+    session = TrainingSession()
+    for _ in range(20_000):
+        session.run_epoch()
+    per_step = (session.history.nbytes + session.timeline.nbytes) / 20_000
+    print(f"3. memory after 20,000 epochs: {per_step:.0f} bytes per step "
+          f"(history + timeline, preallocated with doubling), "
+          f"{session.timeline.checkpoint_count} checkpoints")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""The frame throttle merges bursts and backs off when drawing is slow (no timing asserts)."""
+
+from __future__ import annotations
+
+import time
+
+from pytestqt.qtbot import QtBot
+
+from gui_trainer.qt.throttle import MAX_DRAW_SHARE, FrameThrottle
+
+
+def test_a_burst_of_requests_is_one_immediate_draw_and_one_trailing_draw(qtbot: QtBot) -> None:
+    calls: list[float] = []
+    throttle = FrameThrottle(lambda: calls.append(time.perf_counter()), fps=30)
+    for _ in range(100):
+        throttle.request()
+    assert len(calls) == 1  # the first request draws at once
+    qtbot.waitUntil(lambda: len(calls) == 2, timeout=1000)
+    qtbot.wait(100)
+    assert len(calls) == 2  # the other 99 were merged into one
+
+
+def test_slow_draws_stretch_the_interval(qtbot: QtBot) -> None:
+    def slow_draw() -> None:
+        time.sleep(0.05)
+
+    throttle = FrameThrottle(slow_draw, fps=30)
+    throttle.request()
+    # After a 50 ms draw the next may come no sooner than cost / share - cost later.
+    assert throttle.interval >= 0.05 / MAX_DRAW_SHARE - 0.05 - 1e-3
+
+
+def test_paint_time_outside_the_draw_counts_too(qtbot: QtBot) -> None:
+    throttle = FrameThrottle(lambda: None, fps=30, extra_cost=lambda: 0.05)
+    throttle.request()
+    assert throttle.interval >= 0.05 / MAX_DRAW_SHARE - 0.05 - 1e-3
