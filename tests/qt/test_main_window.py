@@ -46,6 +46,7 @@ def test_guided_mode_enables_only_the_next_stage(window: MainWindow, qtbot: QtBo
     assert enabled() == ["zero_grad"]
     qtbot.mouseClick(button(window, "Zero Grad"), Qt.MouseButton.LeftButton)
     assert enabled() == ["forward"]
+    window.frame.flush()  # the highlight is drawn within a frame
     assert window.step_buttons.state("zero_grad") == "done"
     assert window.step_buttons.state("forward") == "next"
 
