@@ -124,9 +124,6 @@ class History:
             raise ValueError(f"no history rows up to {mark.size}")
         self._size, self._run, self._run_start = mark.size, mark.run, mark.run_start
 
-    def clear(self) -> None:
-        self._size = self._run_start = self._run = 0
-
     @property
     def nbytes(self) -> int:
         return int(self._data.nbytes)

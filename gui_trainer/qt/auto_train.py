@@ -97,7 +97,6 @@ class AutoTrainer(QObject):
 
     def _set_state(self, state: State) -> None:
         self.state = state
-        self.controller.busy = state == "running"
         self.state_changed.emit(state)
 
     def _done_message(self) -> str:

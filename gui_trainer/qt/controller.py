@@ -31,7 +31,6 @@ class SessionController(QObject):
         super().__init__(parent)
         self.session = session or TrainingSession()
         self.last_record: StageRecord | None = None
-        self.busy = False  # True while auto-train drives the session
 
     def run_stage(self, stage: Stage) -> StageRecord | None:
         """Run ``stage`` for a person; a refusal is reported, not raised."""
