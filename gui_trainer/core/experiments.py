@@ -53,7 +53,8 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         "and the weights.",
         ("zero_grad", "forward", "loss", "backward") * 3,
         "Gradients were computed every time, but nothing applied them: the weights and the loss "
-        "did not change.",
+        "did not change (the readout shows the same loss each time, and the loss history stays "
+        "empty because no step was completed).",
     ),
     Experiment(
         "backward_twice",
