@@ -51,11 +51,13 @@ class Action:
 class Timeline:
     def __init__(self) -> None:
         self._codes = np.zeros(1024, dtype=np.int8)
-        # After each action: 0 no loss, 1 a finite loss, 2 inf or NaN (finds a divergence).
-        self._loss_state = np.zeros(1024, dtype=np.int8)
         self._length = 0
         self.position = 0
         self._settings: dict[int, tuple[str, Any]] = {}
+        # Sorted indices of the rare actions the window asks about after every change, so
+        # those questions cost a bisect instead of a scan of a possibly huge log.
+        self._resets: list[int] = []
+        self._non_finite: list[int] = []
         self._checkpoint_positions: list[int] = []
         self._checkpoints: list[Any] = []
 
@@ -77,12 +79,13 @@ class Timeline:
         self.truncate_after_position()
         if self._length == len(self._codes):
             self._codes = np.concatenate([self._codes, np.zeros_like(self._codes)])
-            self._loss_state = np.concatenate([self._loss_state, np.zeros_like(self._loss_state)])
-        self._loss_state[self._length] = 0 if loss is None else 1 if math.isfinite(loss) else 2
+        if loss is not None and not math.isfinite(loss):
+            self._non_finite.append(self._length)  # finds "just before it diverged"
         if action.kind == "stage" and action.stage is not None:
             code = STAGES.index(action.stage)
         elif action.kind == "reset":
             code = RESET
+            self._resets.append(self._length)
         else:
             code = SETTING
             self._settings[self._length] = (str(action.name), action.value)
@@ -92,8 +95,8 @@ class Timeline:
 
     def run_start(self) -> int:
         """Position just after the last reset before the current position (0 if none)."""
-        resets = np.flatnonzero(self._codes[: self.position] == RESET)
-        return 0 if len(resets) == 0 else int(resets[-1]) + 1
+        index = bisect.bisect_left(self._resets, self.position) - 1
+        return 0 if index < 0 else self._resets[index] + 1
 
     def step_positions(self, start: int, stop: int) -> list[int]:
         """Indices of the step actions in [start, stop)."""
@@ -107,14 +110,18 @@ class Timeline:
 
     def first_non_finite(self, start: int = 0) -> int | None:
         """Index of the first action from ``start`` after which the loss was inf or NaN."""
-        bad = np.flatnonzero(self._loss_state[start: self.position] == 2)
-        return None if len(bad) == 0 else start + int(bad[0])
+        index = bisect.bisect_left(self._non_finite, start)
+        if index < len(self._non_finite) and self._non_finite[index] < self.position:
+            return self._non_finite[index]
+        return None
 
     def truncate_after_position(self) -> None:
         if self.position == self._length:
             return
         self._length = self.position
         self._settings = {i: v for i, v in self._settings.items() if i < self._length}
+        for marks in (self._resets, self._non_finite):
+            del marks[bisect.bisect_left(marks, self._length):]
         keep = bisect.bisect_right(self._checkpoint_positions, self._length)
         del self._checkpoint_positions[keep:]
         del self._checkpoints[keep:]
@@ -142,4 +149,4 @@ class Timeline:
 
     @property
     def nbytes(self) -> int:
-        return int(self._codes.nbytes + self._loss_state.nbytes)
+        return int(self._codes.nbytes)
