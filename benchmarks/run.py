@@ -111,7 +111,8 @@ def main() -> int:
           f"speed-up ratio {naive_s / smart_s:.1f}x")
     long_s, long_draws = window_auto_train(throttled=True, epochs=EPOCHS)
     print(f"   a long run, {EPOCHS} epochs: {EPOCHS / long_s:.0f} epochs/s with {long_draws} "
-          f"redraws = {sim / long_s:.0%} of the core's own speed (the rest: drawing and the event loop)")
+          f"redraws = {sim / long_s:.0%} of the core's own speed "
+          "(the rest: drawing and the event loop)")
     session = TrainingSession()
     for _ in range(20_000):
         session.run_epoch()
