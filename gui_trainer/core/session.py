@@ -30,6 +30,11 @@ DEFAULT_TARGETS = ((6.96,), (12.11,), (16.77,), (22.21,))
 DEFAULT_SEED = 42
 
 
+def micro_batch_counts(samples: int) -> list[int]:
+    """The micro-batch counts that split ``samples`` evenly (equal sizes keep the scaling exact)."""
+    return [k for k in range(1, samples + 1) if samples % k == 0]
+
+
 class StageOrderError(RuntimeError):
     """Raised in guided mode when a stage is asked for out of loop order."""
 
@@ -192,8 +197,7 @@ class TrainingSession:
         self._change("micro_batches", self._check_micro_batches(value))
 
     def valid_micro_batches(self) -> list[int]:
-        n = len(self.inputs)
-        return [k for k in range(1, n + 1) if n % k == 0]
+        return micro_batch_counts(len(self.inputs))
 
     def _change(self, name: str, value: Any) -> None:
         if getattr(self, name) == value:
@@ -636,10 +640,11 @@ class TrainingSession:
         return name
 
     def _check_micro_batches(self, value: object) -> int:
-        n = len(self.inputs)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1 or n % value:
-            allowed = ", ".join(str(k) for k in range(1, n + 1) if n % k == 0)
-            raise ValueError(f"micro-batches must split {n} samples evenly: one of {allowed}")
+        allowed = self.valid_micro_batches()
+        if isinstance(value, bool) or value not in allowed:
+            raise ValueError(f"micro-batches must split {len(self.inputs)} samples evenly: "
+                             f"one of {', '.join(map(str, allowed))}")
+        assert isinstance(value, int)
         return value
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from gui_trainer.core.stages import STAGES, Stage
+from gui_trainer.core.stages import LABELS, STAGES, Stage
 
 CHECKPOINT_EVERY = 128
 SETTING = len(STAGES)  # log code for "a setting changed" (the value is in ``settings``)
@@ -39,8 +39,6 @@ class Action:
     value: Any = None
 
     def describe(self) -> str:
-        from gui_trainer.core.stages import LABELS
-
         if self.kind == "stage" and self.stage is not None:
             return LABELS[self.stage]
         if self.kind == "reset":

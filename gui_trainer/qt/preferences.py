@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from gui_trainer.core.session import DEFAULT_INPUTS, MODES, OPTIMIZERS, micro_batch_counts
 from gui_trainer.core.validation import parse_learning_rate
 from gui_trainer.qt.theme import THEME_CHOICES
 
@@ -48,7 +49,7 @@ def session_settings(settings: QSettings | None = None) -> tuple[dict[str, Any],
     kwargs: dict[str, Any] = {}
     problems: list[str] = []
     mode = store.value("session/mode")
-    if mode in ("guided", "free"):
+    if mode in MODES:
         kwargs["mode"] = mode
     elif mode is not None:
         problems.append("mode")
@@ -59,12 +60,12 @@ def session_settings(settings: QSettings | None = None) -> tuple[dict[str, Any],
         except ValueError:
             problems.append("learning rate")
     optimizer = store.value("session/optimizer")
-    if optimizer in ("sgd", "adam"):
+    if optimizer in OPTIMIZERS:
         kwargs["optimizer"] = optimizer
     elif optimizer is not None:
         problems.append("optimizer")
     micro = _int(store.value("session/micro_batches"))
-    if micro in (1, 2, 4):
+    if micro in micro_batch_counts(len(DEFAULT_INPUTS)):
         kwargs["micro_batches"] = micro
     elif micro is not None:
         problems.append("micro-batches")

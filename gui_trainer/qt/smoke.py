@@ -12,6 +12,7 @@ import time
 from PySide6.QtWidgets import QApplication
 
 from gui_trainer.core.stages import STAGES
+from gui_trainer.qt.main_window import MainWindow
 
 SMOKE_EPOCHS = 3
 AUTO_EPOCHS = 20
@@ -27,10 +28,7 @@ def _check(condition: bool, message: str) -> None:
         raise SmokeFailure(message)
 
 
-def _train_by_clicks(window: object, epochs: int) -> None:
-    from gui_trainer.qt.main_window import MainWindow
-
-    assert isinstance(window, MainWindow)
+def _train_by_clicks(window: MainWindow, epochs: int) -> None:
     for _ in range(epochs):
         for stage in STAGES:
             window.step_buttons.buttons[stage].click()
@@ -40,10 +38,7 @@ def _train_by_clicks(window: object, epochs: int) -> None:
                    f"the {stage} button did not run its stage")
 
 
-def _auto_train(app: QApplication, window: object, epochs: int) -> None:
-    from gui_trainer.qt.main_window import MainWindow
-
-    assert isinstance(window, MainWindow)
+def _auto_train(app: QApplication, window: MainWindow, epochs: int) -> None:
     window.trainer.target = epochs
     window.auto_panel.speed.setValue(window.auto_panel.speed.maximum())
     window.actions_by_name["train_start"].trigger()
