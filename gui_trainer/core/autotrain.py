@@ -7,12 +7,13 @@ and returns, letting the event loop repaint and answer clicks between batches.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from gui_trainer.core.formatting import short
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.session import TrainingSession
+from gui_trainer.core.stages import Stage
 
 StopReason = Literal["target", "diverged", "error"]
 
@@ -25,6 +26,8 @@ class BatchResult:
     last: StageRecord | None
     stop: StopReason | None = None
     message: str = ""
+    #: The latest record of each stage in this batch (for the panels when the run pauses).
+    latest: dict[Stage, StageRecord] = field(default_factory=dict)
 
 
 def check_record(record: StageRecord) -> tuple[StopReason, str] | None:
@@ -48,15 +51,17 @@ def train_for(session: TrainingSession, epochs_left: int, budget_s: float) -> Ba
     deadline = time.perf_counter() + budget_s
     done = 0
     last: StageRecord | None = None
+    latest: dict[Stage, StageRecord] = {}
     while done < epochs_left:
         last = session.run(session.next_stage)
+        latest[last.stage] = last
         stop = check_record(last)
         if stop is not None:
-            return BatchResult(done, last, *stop)
+            return BatchResult(done, last, *stop, latest=latest)
         if last.stage == "step":
             done += 1
             if time.perf_counter() >= deadline:
                 break
     if done >= epochs_left:
-        return BatchResult(done, last, "target", "")
-    return BatchResult(done, last)
+        return BatchResult(done, last, "target", "", latest=latest)
+    return BatchResult(done, last, latest=latest)

@@ -1,12 +1,21 @@
-"""The training script the simulator runs, as a learner would write it, with live values."""
+"""The training script the simulator runs, as a learner would write it, with live values.
+
+The listing is a complete program: copied whole and run by plain Python (with only torch
+installed) it trains the same model from the same seed for the epochs done so far and prints
+weights equal, bit for bit, to the session's — as long as the run kept one set of settings in
+guided loop order. When it did not, the script says so in a comment at the top.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
+
 from gui_trainer.core.formatting import short
 from gui_trainer.core.records import StageRecord
+from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.stages import CODE, STAGES, Stage
 
 OPTIMIZER_CODE = {"sgd": "torch.optim.SGD", "adam": "torch.optim.Adam"}
@@ -20,10 +29,30 @@ class CodeListing:
     #: Live values shown beside a line, by line index.
     notes: dict[int, str]
     highlighted: int | None
+    #: Running the script reproduces the session's weights exactly.
+    reproducible: bool
+
+    def text(self) -> str:
+        """The script with the live values as comments: valid Python, ready to run."""
+        width = max(len(line) for line in self.lines) + 2
+        rows = [
+            (line.ljust(width) + f"# {self.notes[i]}") if i in self.notes else line
+            for i, line in enumerate(self.lines)
+        ]
+        return "\n".join(rows) + "\n"
 
 
 def _values(values: tuple[float, ...] | None) -> str:
     return "None" if values is None else "[" + ", ".join(short(v, 4) for v in values) + "]"
+
+
+def _float32(value: float) -> str:
+    """The shortest decimal that gives back exactly this float32 (what torch.tensor makes)."""
+    return str(np.float32(value))
+
+
+def _column(values: list[float]) -> str:
+    return "[" + ", ".join(f"[{_float32(v)}]" for v in values) + "]"
 
 
 def stage_note(record: StageRecord) -> str:
@@ -41,37 +70,75 @@ def stage_note(record: StageRecord) -> str:
     }[record.stage]
 
 
-def code_listing(
-    inputs: tuple[float, ...],
-    targets: tuple[float, ...],
-    lr: float,
-    optimizer: str,
-    set_to_none: bool,
-    epoch: int,
-    latest: Mapping[Stage, StageRecord],
-    last: Stage | None,
-) -> CodeListing:
+def reproducible(session: TrainingSession) -> bool:
+    """Every step of this run had today's settings, in guided loop order."""
+    history = session.history
+    if len(history) == 0:
+        return True
+    same = (
+        (history.column("lr") == session.lr).all()
+        and (history.column("adam") == int(session.optimizer_name == "adam")).all()
+        and (history.column("micro_batches") == session.micro_batches).all()
+        and not history.column("free_mode").any()
+    )
+    return bool(same)
+
+
+def code_listing(session: TrainingSession, latest: Mapping[Stage, StageRecord],
+                 last: Stage | None) -> CodeListing:
     """The script, with each stage's line annotated by the latest time it ran."""
-    zero_grad = CODE["zero_grad"] if set_to_none else "optimizer.zero_grad(set_to_none=False)"
+    zero_grad = CODE["zero_grad"] if session.set_to_none else \
+        "optimizer.zero_grad(set_to_none=False)"
+    exact = reproducible(session)
     head = [
         "import torch",
         "from torch import nn",
         "",
-        f"distances = torch.tensor([{', '.join(f'[{short(x)}]' for x in inputs)}])",
-        f"times = torch.tensor([{', '.join(f'[{short(y)}]' for y in targets)}])",
+    ]
+    if not exact:
+        head += [
+            "# This run changed its settings or ran stages out of order on the way, so this",
+            "# script (today's settings, in loop order) will not end at the app's weights.",
+            "",
+        ]
+    head += [
+        f"torch.manual_seed({session.seed})  # the app's seed: the same starting weights",
+        f"distances = torch.tensor({_column(session.inputs.flatten().tolist())})",
+        f"times = torch.tensor({_column(session.targets.flatten().tolist())})",
         "model = nn.Sequential(nn.Linear(1, 1))",
         "loss_function = nn.MSELoss()",
-        f"optimizer = {OPTIMIZER_CODE[optimizer]}(model.parameters(), lr={short(lr)})",
+        f"optimizer = {OPTIMIZER_CODE[session.optimizer_name]}(model.parameters(), "
+        f"lr={session.lr!r})",
+        f"num_epochs = {session.epoch}  # the epochs done in the app so far",
         "",
         "for epoch in range(num_epochs):",
     ]
     lines = list(head)
+    epoch_line = len(lines) - 1
     stage_lines: dict[Stage, int] = {}
+    parts = session.micro_batches
+    size = len(session.inputs) // parts
     for stage in STAGES:
+        if stage == "forward" and parts > 1:
+            lines.append(f"    for start in range(0, {len(session.inputs)}, {size}):"
+                         f"  # {parts} micro-batches of {size}")
+        indent = "        " if parts > 1 and stage in ("forward", "loss", "backward") else "    "
         stage_lines[stage] = len(lines)
-        lines.append("    " + (zero_grad if stage == "zero_grad" else CODE[stage]))
-    notes = {len(head) - 1: f"epoch = {epoch}"}
+        lines.append(indent + _stage_code(stage, zero_grad, parts, size))
+    lines += ["", 'print("weight:", model[0].weight.item(), "bias:", model[0].bias.item())']
+    notes = {epoch_line: f"epoch = {session.epoch}"}
     for stage, record in latest.items():
         notes[stage_lines[stage]] = stage_note(record)
     highlighted = None if last is None else stage_lines[last]
-    return CodeListing(tuple(lines), stage_lines, notes, highlighted)
+    return CodeListing(tuple(lines), stage_lines, notes, highlighted, exact)
+
+
+def _stage_code(stage: Stage, zero_grad: str, parts: int, size: int) -> str:
+    if stage == "zero_grad":
+        return zero_grad
+    if parts == 1 or stage not in ("forward", "loss"):
+        return CODE[stage]
+    chunk = f"[start:start + {size}]"
+    if stage == "forward":
+        return f"outputs = model(distances{chunk})"
+    return f"loss = loss_function(outputs, times{chunk}) / {parts}"

@@ -2,13 +2,16 @@
 
 Each experiment restarts from the starting weights (an undoable action: the earlier run stays
 on the loss plot) and then runs a fixed sequence of stages. The sequence is the experiment;
-the words say what to watch for while it runs and what it showed.
+the words say what to watch for while it runs, and what it showed is measured from the run's
+own records, so it holds whatever optimizer, learning rate or micro-batches are chosen.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from gui_trainer.core.formatting import short
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.stages import Stage
@@ -23,8 +26,9 @@ class Experiment:
     #: Shown when it starts: what is about to happen and what to watch.
     intro: str
     stages: tuple[Stage, ...]
-    #: Shown when it ends: what it showed.
-    lesson: str
+    #: Why the order matters, said only after the whole experiment ran; what it *showed* in
+    #: this run is measured from its records by :func:`findings`.
+    moral: str
 
 
 EXPERIMENTS: tuple[Experiment, ...] = (
@@ -34,8 +38,8 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         "One Zero Grad, then six loops without it. Watch weight.grad: each backward adds its "
         "fresh gradient to the old sum (the table compares the two).",
         ("zero_grad", *LOOP_WITHOUT_ZERO_GRAD * 6),
-        "The gradient the optimizer used was a running sum, not this step's gradient, so the "
-        "steps grew and pointed partly the wrong way. That is why each loop starts with Zero Grad.",
+        "Without Zero Grad, Step follows the running sum of every gradient since the last "
+        "clear, not the gradient of the current weights. That is why each loop starts with it.",
     ),
     Experiment(
         "skip_backward",
@@ -43,8 +47,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         "Three loops of Zero Grad, Forward, Loss, Step, with no Backward. Watch .grad and the "
         "weights.",
         ("zero_grad", "forward", "loss", "step") * 3,
-        ".grad stayed None, so Step had nothing to follow and the weights never moved: the loss "
-        "is the same every epoch.",
+        "Step only follows what is in .grad, and only Backward puts it there.",
     ),
     Experiment(
         "skip_step",
@@ -52,38 +55,163 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         "Three loops of Zero Grad, Forward, Loss, Backward, with no Step. Watch the gradients "
         "and the weights.",
         ("zero_grad", "forward", "loss", "backward") * 3,
-        "Gradients were computed every time, but nothing applied them: the weights and the loss "
-        "did not change (the readout shows the same loss each time, and the loss history stays "
-        "empty because no step was completed).",
+        "Backward only computes gradients; Step is the one call that changes the weights.",
     ),
     Experiment(
         "backward_twice",
         "Backward twice on one graph",
         "One loop, with a second Backward straight after the first.",
         ("zero_grad", "forward", "loss", "backward", "backward"),
-        "The first backward freed the values the graph had saved, so PyTorch refused to go "
-        "through it again. A new Forward and Loss build a new graph.",
+        "Each Backward needs a graph of its own: a new Forward and Loss record one.",
     ),
     Experiment(
         "zero_grad_before_step",
         "Zero Grad between Backward and Step",
         "One loop, with Zero Grad moved to just before Step.",
         ("zero_grad", "forward", "loss", "backward", "zero_grad", "step"),
-        "Zero Grad threw away the gradients backward had just computed, so Step had nothing to "
-        "follow and the weights stayed where they were.",
+        "Zero Grad belongs at the start of the loop, before Backward, never between Backward "
+        "and Step.",
     ),
 )
 
 BY_KEY = {experiment.key: experiment for experiment in EXPERIMENTS}
 
 
-def start_experiment(session: TrainingSession) -> None:
-    """Restart from the starting weights in free mode (both undoable)."""
-    session.reset()
+def start_experiment(session: TrainingSession, experiment: Experiment) -> None:
+    """Restart from the starting weights in free mode (both undoable), naming the new run."""
+    session.reset(note=experiment.title)
     session.mode = "free"
 
 
 def run_experiment(session: TrainingSession, experiment: Experiment) -> list[StageRecord]:
     """Run the whole experiment at once (the window runs it stage by stage instead)."""
-    start_experiment(session)
+    start_experiment(session, experiment)
     return [session.run(stage) for stage in experiment.stages]
+
+
+def findings(experiment: Experiment, records: Sequence[StageRecord]) -> str:
+    """What this run of ``experiment`` showed, measured from its records (any settings).
+
+    Every sentence is computed from the numbers PyTorch produced, so it stays true with Adam,
+    another learning rate or micro-batches. The moral is added only when every stage ran.
+    """
+    if not records:
+        return "No stage ran, so there is nothing to report."
+    measured = _MEASURES[experiment.key](list(records))
+    if len(records) < len(experiment.stages):
+        return (f"Only {len(records)} of {len(experiment.stages)} stages ran. "
+                f"What they showed: {measured}")
+    return f"{measured} {experiment.moral}"
+
+
+def _weight_moves(steps: list[StageRecord]) -> list[float]:
+    return [abs(r.after.weight - r.before.weight) for r in steps]
+
+
+def _loss_change(steps: list[StageRecord]) -> str:
+    losses = [r.full_batch_loss for r in steps if r.full_batch_loss is not None]
+    if len(losses) < 2:
+        return ""
+    verb = "fell" if losses[-1] < losses[0] else "rose" if losses[-1] > losses[0] else "stayed"
+    return (f" The full-batch loss {verb} from {short(losses[0])} to {short(losses[-1])} "
+            "over those steps.")
+
+
+def _skip_zero_grad(records: list[StageRecord]) -> str:
+    steps = [r for r in records if r.stage == "step" and r.ok]
+    fresh: list[float] = []
+    used: list[float] = []
+    last_fresh: float | None = None
+    for record in records:
+        if record.stage == "backward" and record.fresh_grads is not None:
+            last_fresh = record.fresh_grads[0]
+        if record.stage == "step" and record.ok and last_fresh is not None:
+            fresh.append(last_fresh)
+            used.append(record.before.weight_grad or 0.0)
+    if not used:
+        return "No Step ran after a Backward, so no accumulated gradient was used yet."
+    text = (f"Step used weight.grad = {short(used[0])} the first time and {short(used[-1])} "
+            f"the {len(used)}th time, while the last backward's own ∂loss/∂weight was "
+            f"{short(fresh[-1])}: .grad held the sum of every backward since Zero Grad.")
+    opposite = sum(1 for u, f in zip(used, fresh, strict=True) if u * f < 0)
+    if opposite:
+        text += (f" In {opposite} of {len(used)} steps that sum pointed the opposite way "
+                 "from the step's own gradient.")
+    moves = _weight_moves(steps)
+    if len(moves) >= 2:
+        trend = ("grew" if moves[-1] > moves[0] * 1.05 else
+                 "shrank" if moves[-1] < moves[0] * 0.95 else "stayed about the same size")
+        text += (f" The weight moved by {short(moves[0], 3)} at the first step and "
+                 f"{short(moves[-1], 3)} at the last: the steps {trend}")
+        if steps[-1].optimizer == "adam":
+            text += " (Adam divides by the gradient's running size, so the sum's size matters " \
+                    "less to it than to SGD)"
+        text += "."
+    return text + _loss_change(steps)
+
+
+def _skip_backward(records: list[StageRecord]) -> str:
+    steps = [r for r in records if r.stage == "step" and r.ok]
+    if not steps:
+        return "No Step ran yet."
+    grads = {short(r.before.weight_grad) for r in steps}
+    moved = max(_weight_moves(steps))
+    text = f"At every Step weight.grad was {' or '.join(sorted(grads))}"
+    if moved == 0.0:
+        text += (", so Step had nothing to follow and the weight stayed "
+                 f"{short(steps[-1].after.weight)}.")
+    else:
+        text += f", and the weight still moved by up to {short(moved, 3)}."
+    losses = {short(r.loss) for r in records if r.stage == "loss" and r.ok}
+    if len(losses) == 1:
+        text += f" The loss was {losses.pop()} every time."
+    return text
+
+
+def _skip_step(records: list[StageRecord]) -> str:
+    backwards = [r for r in records if r.stage == "backward" and r.ok]
+    first, last = records[0].before, records[-1].after
+    same = (first.weight, first.bias) == (last.weight, last.bias)
+    text = (f"Backward ran {len(backwards)} times (the last left weight.grad = "
+            f"{short(last.weight_grad)}), and the weights "
+            + ("did not change: " if same else "changed: ")
+            + f"weight {short(first.weight)} → {short(last.weight)}, "
+              f"bias {short(first.bias)} → {short(last.bias)}.")
+    losses = [short(r.loss) for r in records if r.stage == "loss" and r.ok]
+    if losses and len(set(losses)) == 1:
+        text += f" The loss was {losses[0]} each time."
+    text += " No Step completed, so the loss history has no point for this run."
+    return text
+
+
+def _backward_twice(records: list[StageRecord]) -> str:
+    backwards = [r for r in records if r.stage == "backward"]
+    if len(backwards) < 2:
+        return "The second Backward has not run yet."
+    second = backwards[1]
+    if second.error:
+        return f"The second Backward failed. PyTorch said: {second.error.splitlines()[0]}"
+    return "The second Backward ran without an error. " + second.explanation
+
+
+def _zero_grad_before_step(records: list[StageRecord]) -> str:
+    backward = next((r for r in records if r.stage == "backward" and r.ok), None)
+    step = next((r for r in records if r.stage == "step"), None)
+    if backward is None or step is None:
+        return "The Step after the moved Zero Grad has not run yet."
+    moved = abs(step.after.weight - step.before.weight)
+    text = (f"Backward left weight.grad = {short(backward.after.weight_grad)}; Zero Grad then "
+            f"made it {short(step.before.weight_grad)} before Step, ")
+    if moved == 0.0:
+        return text + ("so Step had nothing to follow and the weight stayed "
+                       f"{short(step.after.weight)}.")
+    return text + f"and the weight moved by {short(moved, 3)}."
+
+
+_MEASURES: dict[str, Callable[[list[StageRecord]], str]] = {
+    "skip_zero_grad": _skip_zero_grad,
+    "skip_backward": _skip_backward,
+    "skip_step": _skip_step,
+    "backward_twice": _backward_twice,
+    "zero_grad_before_step": _zero_grad_before_step,
+}

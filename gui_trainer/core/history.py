@@ -62,6 +62,8 @@ class History:
         self._size = 0
         self._run = 0
         self._run_start = 0
+        #: What started each run, when something named it (an experiment's title).
+        self._notes: dict[int, str] = {}
 
     def __len__(self) -> int:
         """Rows of the current run."""
@@ -91,22 +93,31 @@ class History:
         view.flags.writeable = False
         return view
 
-    def start_run(self) -> None:
-        """Begin a new run (after a reset); the rows so far stay as an earlier run."""
+    def start_run(self, note: str = "") -> None:
+        """Begin a new run (after a reset); the rows so far stay as an earlier run.
+
+        ``note`` names the run on the loss plot once it is an earlier run (an experiment's
+        title, say).
+        """
         self._run += 1
         self._run_start = self._size
+        self._notes[self._run] = note
 
     def earlier_runs(self) -> list[RunSummary]:
-        """The earlier runs that have at least one step, labelled with their settings."""
+        """The earlier runs that have at least one step, numbered 1, 2, … in order.
+
+        Each is labelled with what started it (if named) and the settings of its last step.
+        """
         runs = self._data["run"][: self._run_start]
         summaries = []
-        for run in np.unique(runs):
+        for ordinal, run in enumerate(np.unique(runs), start=1):
             start, stop = self._bounds(int(run))
             last = self._data[stop - 1]
+            note = self._notes.get(int(run), "")
             label = (
-                f"run {int(run) + 1}: lr {float(last['lr']):g}, "
-                f"{'free' if last['free_mode'] else 'guided'}, "
-                f"{'Adam' if last['adam'] else 'SGD'}"
+                f"run {ordinal}: " + (f"{note}, " if note else "")
+                + f"lr {float(last['lr']):g}, {'Adam' if last['adam'] else 'SGD'}, "
+                f"{'free' if last['free_mode'] else 'guided'}"
                 + (f", {int(last['micro_batches'])} micro-batches"
                    if last["micro_batches"] > 1 else "")
             )

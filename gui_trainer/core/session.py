@@ -92,6 +92,8 @@ class TrainingSession:
         micro_batches: int = 1,
         seed: int = DEFAULT_SEED,
     ) -> None:
+        #: The seed the starting weights came from (the Code panel's script uses it too).
+        self.seed = seed
         self.inputs = torch.tensor(inputs, dtype=torch.float32)
         self.targets = torch.tensor(targets, dtype=torch.float32)
         if self.inputs.shape != self.targets.shape or self.inputs.ndim != 2:
@@ -269,16 +271,21 @@ class TrainingSession:
             f"{LABELS[wanted]} (switch to free mode to break the order)."
         )
 
-    def reset(self) -> None:
-        """Back to the starting weights; settings are kept and the old run stays on record."""
-        self._before_action()
-        self._apply_reset()
-        self.timeline.record(Action("reset"))
+    def reset(self, note: str = "") -> None:
+        """Back to the starting weights; settings are kept and the old run stays on record.
 
-    def _apply_reset(self) -> None:
+        ``note`` names the new run (an experiment's title) on the loss plot later on.
+        """
+        if not isinstance(note, str):
+            raise TypeError(f"note must be a string, not {type(note).__name__}")
+        self._before_action()
+        self._apply_reset(note)
+        self.timeline.record(Action("reset", value=note))
+
+    def _apply_reset(self, note: str = "") -> None:
         self.model.load_state_dict(self._initial_state)
         self.optimizer = self._make_optimizer()
-        self.history.start_run()
+        self.history.start_run(note)
         self._clear_run_state()
 
     # -- running stages ----------------------------------------------------------------
@@ -528,7 +535,7 @@ class TrainingSession:
                 if action.kind == "stage" and action.stage is not None:
                     record = self._run_stage(action.stage)
                 elif action.kind == "reset":
-                    self._apply_reset()
+                    self._apply_reset(str(action.value or ""))
                     record = None
                 else:
                     self._apply_setting(str(action.name), action.value)

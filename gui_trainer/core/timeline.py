@@ -42,7 +42,7 @@ class Action:
         if self.kind == "stage" and self.stage is not None:
             return LABELS[self.stage]
         if self.kind == "reset":
-            return "Restart from the starting weights"
+            return "Restart" + (f": {self.value}" if self.value else "")
         return f"{self.name} = {self.value}"
 
 
@@ -68,7 +68,7 @@ class Timeline:
         if code < SETTING:
             return Action("stage", stage=STAGES[code])
         if code == RESET:
-            return Action("reset")
+            return Action("reset", value=self._settings.get(index, ("", ""))[1])
         name, value = self._settings[index]
         return Action("setting", name=name, value=value)
 
@@ -84,6 +84,8 @@ class Timeline:
         elif action.kind == "reset":
             code = RESET
             self._resets.append(self._length)
+            if action.value:
+                self._settings[self._length] = ("note", action.value)
         else:
             code = SETTING
             self._settings[self._length] = (str(action.name), action.value)

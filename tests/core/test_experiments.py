@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from gui_trainer.core import TrainingSession
-from gui_trainer.core.experiments import BY_KEY, EXPERIMENTS, run_experiment
+from gui_trainer.core.experiments import BY_KEY, EXPERIMENTS, findings, run_experiment
+from gui_trainer.core.formatting import short
 from gui_trainer.core.predict import parse_weight_guess, score_sign, score_weight
 
 from .plain import PlainScript, grad_or_none
@@ -47,6 +48,69 @@ def test_skip_backward_and_skip_step_leave_the_weights_alone() -> None:
         records = run_experiment(session, BY_KEY[key])
         assert (session.weight.item(), session.bias.item()) == (start.weight, start.bias), key
         assert records[-1].ok
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS, ids=lambda e: e.key)
+def test_earlier_runs_are_named_by_the_experiment_and_numbered(experiment) -> None:  # type: ignore[no-untyped-def]
+    session = TrainingSession()
+    session.run_epoch()
+    session.reset()
+    session.run_epoch()
+    run_experiment(session, experiment)
+    session.reset()
+    session.run("zero_grad")
+    session.run("forward")  # a run with no step is left out of the list...
+    session.reset()
+    session.run_epoch()
+    session.reset()
+    labels = [run.label for run in session.history.earlier_runs()]
+    # ...and the numbers have no gap for it.
+    assert [label.split(":")[0] for label in labels] == [
+        f"run {n}" for n in range(1, len(labels) + 1)]
+    has_steps = "step" in experiment.stages
+    assert len(labels) == 3 + has_steps
+    assert any(experiment.title in label for label in labels) == has_steps
+    assert all("lr 0.01" in label and "SGD" in label for label in labels)
+
+
+def test_skip_zero_grad_findings_are_measured_with_sgd() -> None:
+    session = TrainingSession()
+    experiment = BY_KEY["skip_zero_grad"]
+    text = findings(experiment, run_experiment(session, experiment))
+    used = session.history.column("weight_grad")
+    assert short(float(used[-1])) in text  # the sum the last step followed
+    assert "the steps grew" in text
+    assert "fell" in text or "rose" in text
+    assert text.endswith(experiment.moral)
+
+
+def test_skip_zero_grad_findings_with_adam_say_what_happened() -> None:
+    """Adam's steps stay near lr: the text must not claim they grew (they did not)."""
+    session = TrainingSession(optimizer="adam")
+    experiment = BY_KEY["skip_zero_grad"]
+    records = run_experiment(session, experiment)
+    moves = [abs(r.after.weight - r.before.weight) for r in records if r.stage == "step"]
+    assert moves[-1] <= moves[0] * 1.05  # what actually happened with Adam here
+    text = findings(experiment, records)
+    assert "the steps grew" not in text
+    assert "Adam" in text
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS, ids=lambda e: e.key)
+def test_findings_of_a_partial_run_say_how_much_ran(experiment) -> None:  # type: ignore[no-untyped-def]
+    session = TrainingSession()
+    records = run_experiment(session, experiment)[:3]
+    text = findings(experiment, records)
+    assert text.startswith(f"Only 3 of {len(experiment.stages)} stages ran")
+    assert experiment.moral not in text
+
+
+def test_skip_backward_and_skip_step_findings_state_the_unmoved_weight() -> None:
+    for key in ("skip_backward", "skip_step", "zero_grad_before_step"):
+        session = TrainingSession()
+        text = findings(BY_KEY[key], run_experiment(session, BY_KEY[key]))
+        assert short(session.weight.item()) in text, key
+        assert "moved by" not in text, key
 
 
 def test_backward_twice_reports_pytorchs_error() -> None:
