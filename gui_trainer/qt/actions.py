@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 
 from gui_trainer.core.explanations import explanation
-from gui_trainer.core.stages import CODE, LABELS, STAGES
+from gui_trainer.core.stages import CODE, LABELS, STAGES, Stage
 
 
 @dataclass(frozen=True)
@@ -19,14 +21,25 @@ class ActionSpec:
     tip: str
 
 
+def _plain(text: str) -> str:
+    """The resource files mark code with `backticks`; a status bar shows it without them."""
+    return text.replace("`", "")
+
+
+def stage_tooltip(stage: Stage, refusal: str | None = None) -> str:
+    """Rich text: the call, its key, what it does — and why it cannot run now, if it cannot."""
+    number = STAGES.index(stage) + 1
+    summary = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(explanation(stage).summary))
+    tip = f"<p><code>{html.escape(CODE[stage])}</code> &nbsp;(key {number})</p><p>{summary}</p>"
+    if refusal:
+        tip += f"<p><b>Not now:</b> {html.escape(refusal)}</p>"
+    return tip
+
+
 def _stage_specs() -> list[ActionSpec]:
     return [
-        ActionSpec(
-            stage,
-            LABELS[stage],
-            str(number),
-            f"{CODE[stage]}   (key {number})\n\n{explanation(stage).summary}",
-        )
+        ActionSpec(stage, LABELS[stage], str(number),
+                   f"{CODE[stage]} (key {number}): {_plain(explanation(stage).summary)}")
         for number, stage in enumerate(STAGES, start=1)
     ]
 
@@ -69,6 +82,8 @@ def create_actions(parent: QObject) -> dict[str, QAction]:
         action.setToolTip(spec.tip)
         action.setStatusTip(spec.tip)
         actions[spec.name] = action
+    for stage in STAGES:
+        actions[stage].setToolTip(stage_tooltip(stage))
     actions["predict"].setCheckable(True)
     for name in ("theme_system", "theme_light", "theme_dark"):
         actions[name].setCheckable(True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from gui_trainer.core.autotrain import check_record, train_for
 from gui_trainer.core.formatting import short
 from gui_trainer.qt.controller import SessionController
+from gui_trainer.qt.rich_label import RichLabel
 
 #: (name shown, milliseconds between stages; 0 = batches as fast as the machine goes)
 SPEEDS: tuple[tuple[str, int], ...] = (
@@ -38,6 +39,8 @@ SPEEDS: tuple[tuple[str, int], ...] = (
 )
 #: Work per event-loop turn at full speed: short enough that a click is answered at once.
 BATCH_BUDGET_S = 0.012
+#: The longest run one Start may ask for.
+MAX_EPOCHS = 10_000_000
 
 State = Literal["idle", "running", "paused"]
 
@@ -68,12 +71,20 @@ class AutoTrainer(QObject):
         if self._timer.isActive():
             self._timer.setInterval(self.delay_ms)
 
+    @property
+    def batch_mode(self) -> bool:
+        """Running as fast as the machine goes: records are not shown one by one."""
+        return self.state == "running" and self.delay_ms == 0
+
     def start(self) -> None:
         """Start a new run of ``target`` epochs, or resume a paused one."""
         if self.state == "running":
             return
         if self.state == "idle":
             self.done = 0
+        elif self.done >= self.target:  # resumed after lowering the target below the done
+            self.stop(self._done_message())
+            return
         self._set_state("running")
         self.progress.emit(self.done, self.target)
         self._timer.start(self.delay_ms)
@@ -82,9 +93,7 @@ class AutoTrainer(QObject):
         if self.state == "running":
             self._timer.stop()
             self._set_state("paused")
-            self.controller.message.emit(
-                f"Auto-train paused at epoch {self.done} of {self.target}."
-            )
+            self.controller.say(f"Auto-train paused at epoch {self.done} of {self.target}.")
 
     def stop(self, reason: str = "") -> None:
         if self.state == "idle":
@@ -100,7 +109,11 @@ class AutoTrainer(QObject):
         self.state_changed.emit(state)
 
     def _done_message(self) -> str:
-        losses = self.controller.session.history.column("loss")[-self.done:]
+        # The run's own rows; fewer if the learner undid some while it was paused.
+        history = self.controller.session.history.column("loss")
+        losses = history[len(history) - min(self.done, len(history)):]
+        if len(losses) == 0:
+            return f"Auto-train done: {self.done} epochs."
         text = f"Auto-train done: {self.done} epochs, loss {short(float(losses[-1]))}."
         if len(losses) > 1 and losses[-1] > losses[0]:
             text += (" The loss grew: this learning rate overshoots the minimum at every step "
@@ -108,7 +121,9 @@ class AutoTrainer(QObject):
         return text
 
     def _tick(self) -> None:
-        if self.delay_ms > 0:
+        if self.done >= self.target:
+            self.stop(self._done_message())
+        elif self.delay_ms > 0:
             self._tick_one_stage()
         else:
             self._tick_batch()
@@ -131,7 +146,7 @@ class AutoTrainer(QObject):
         left = self.target - self.done
         result = train_for(self.controller.session, left, BATCH_BUDGET_S)
         self.done += result.epochs
-        self.controller.publish(result.last, per_stage=False)
+        self.controller.publish(result.last, per_stage=False, latest=result.latest)
         self.progress.emit(self.done, self.target)
         if result.stop == "target":
             self.stop(self._done_message())
@@ -156,11 +171,18 @@ class AutoTrainPanel(QGroupBox):
         form.addRow(buttons)
         self.epochs = QSpinBox(self)
         self.epochs.setObjectName("auto_epochs")
-        self.epochs.setRange(1, 1_000_000)
+        # 0 can be typed so that it can be refused with a reason, not silently reverted.
+        self.epochs.setRange(0, MAX_EPOCHS)
+        self.epochs.setKeyboardTracking(False)  # a typed number counts on Enter or leaving
         self.epochs.setValue(trainer.target)
-        self.epochs.setToolTip("How many epochs (full loops) one run trains for.")
+        self.epochs.setToolTip(
+            f"How many epochs (full loops) one run trains for: 1 to {MAX_EPOCHS:,}.")
         self.epochs.valueChanged.connect(self._set_target)
         form.addRow("Epochs:", self.epochs)
+        self.epochs_error = RichLabel(self)
+        self.epochs_error.setObjectName("epochs_error")
+        self.epochs_error.hide()
+        form.addRow(self.epochs_error)
         self.speed = QSlider(Qt.Orientation.Horizontal, self)
         self.speed.setObjectName("auto_speed")
         self.speed.setRange(0, len(SPEEDS) - 1)
@@ -181,6 +203,15 @@ class AutoTrainPanel(QGroupBox):
         trainer.progress.connect(self._remember_progress)
 
     def _set_target(self, value: int) -> None:
+        if value < 1:
+            self.epochs_error.show_coloured(
+                f"A run needs at least 1 epoch; {value} would do nothing. "
+                f"Epochs stay {self.trainer.target:,}.", "bad")
+            self.epochs_error.show()
+            with QSignalBlocker(self.epochs):
+                self.epochs.setValue(self.trainer.target)
+            return
+        self.epochs_error.hide()
         self.trainer.target = value
         if self.trainer.state == "idle":
             self.bar.setRange(0, value)

@@ -3,59 +3,83 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 
-from PySide6.QtWidgets import QTextBrowser, QWidget
+from PySide6.QtCore import QEvent
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
 from gui_trainer.core.code_listing import CodeListing, code_listing
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.stages import Stage
+from gui_trainer.qt.theme import Colours, colours
 
-HIGHLIGHT = "background-color: rgba(46, 158, 72, 70); font-weight: bold;"
+PAUSED_NOTE = ("Auto-train is running as fast as it can: the values beside the code are "
+               "paused and catch up when the run pauses or ends.")
 
 
-class CodePanel(QTextBrowser):
+def listing_html(listing: CodeListing, theme: Colours, paused: bool) -> str:
+    width = max(len(line) for line in listing.lines) + 2
+    rows = []
+    if paused:
+        rows.append(f"<div style='color:{theme.muted}'># {html.escape(PAUSED_NOTE)}</div>")
+    for index, line in enumerate(listing.lines):
+        text = html.escape(line.ljust(width)).replace(" ", "&nbsp;")
+        note = listing.notes.get(index)
+        if note:
+            text += f"<span style='color:{theme.muted}'># {html.escape(note)}</span>"
+        current = index == listing.highlighted
+        anchor = "<a name='current'></a>" if current else ""
+        style = (f"background-color: {theme.highlight_fill}; font-weight: bold;"
+                 if current else "")
+        rows.append(f"<div style='{style}'>{anchor}{text or '&nbsp;'}</div>")
+    return f"<div style='font-family: monospace'>{''.join(rows)}</div>"
+
+
+class CodePanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("code_panel")
-        self.setLineWrapMode(QTextBrowser.LineWrapMode.NoWrap)
-        self.latest: dict[Stage, StageRecord] = {}
-        self.last: Stage | None = None
+        self.text = QTextBrowser(self)
+        self.text.setObjectName("code_panel")
+        self.text.setLineWrapMode(QTextBrowser.LineWrapMode.NoWrap)
+        copy = QPushButton("Copy Script", self)
+        copy.setObjectName("code_copy")
+        copy.setToolTip("Copy the whole script: it runs as it is, with only torch installed.")
+        copy.clicked.connect(self.copy)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(copy)
         self.listing: CodeListing | None = None
+        self.paused = False
 
-    def show_record(self, record: StageRecord) -> None:
-        self.latest[record.stage] = record
-        self.last = record.stage
-
-    def clear_records(self) -> None:
-        self.latest.clear()
-        self.last = None
-
-    def refresh(self, session: TrainingSession) -> None:
-        listing = code_listing(
-            tuple(session.inputs.flatten().tolist()),
-            tuple(session.targets.flatten().tolist()),
-            session.lr,
-            session.optimizer_name,
-            session.set_to_none,
-            session.epoch,
-            self.latest,
-            self.last,
-        )
-        if listing == self.listing:
+    def refresh(self, session: TrainingSession, latest: Mapping[Stage, StageRecord],
+                last: Stage | None, paused: bool = False) -> None:
+        """Show the script for ``session``; ``paused`` keeps the notes while a fast run goes."""
+        if paused and self.listing is not None:
+            if not self.paused:
+                self.paused = True
+                self._render()
             return
-        self.listing = listing
-        width = max(len(line) for line in listing.lines) + 2
-        rows = []
-        for index, line in enumerate(listing.lines):
-            text = html.escape(line.ljust(width)).replace(" ", "&nbsp;")
-            note = listing.notes.get(index)
-            if note:
-                text += f"<span style='color:#6a737d'># {html.escape(note)}</span>"
-            current = index == listing.highlighted
-            anchor = "<a name='current'></a>" if current else ""
-            style = HIGHLIGHT if current else ""
-            rows.append(f"<div style='{style}'>{anchor}{text or '&nbsp;'}</div>")
-        self.setHtml(f"<div style='font-family: monospace'>{''.join(rows)}</div>")
-        if listing.highlighted is not None:
-            self.scrollToAnchor("current")
+        listing = code_listing(session, latest, last)
+        if listing == self.listing and paused == self.paused:
+            return
+        self.listing, self.paused = listing, paused
+        self._render()
+
+    def copy(self) -> None:
+        if self.listing is not None:
+            QGuiApplication.clipboard().setText(self.listing.text())
+
+    def _render(self) -> None:
+        if self.listing is None:
+            return
+        self.text.setHtml(listing_html(self.listing, colours(), self.paused))
+        if self.listing.highlighted is not None:
+            self.text.scrollToAnchor("current")
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._render()

@@ -1,4 +1,10 @@
-"""The one QObject that owns the session: views call it, and it tells them what changed."""
+"""The one QObject that owns the session: views call it, and it tells them what changed.
+
+Every change of session state — a stage, a setting, a restart, undo/redo/jump — goes through
+a method here and is announced the same way: ``changed`` always (views redraw from it,
+throttled), ``settings_changed`` when a setting may differ, and one ``message`` for the status
+bar. Views never emit this object's signals; they call its methods.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,14 @@ from PySide6.QtCore import QObject, Signal
 
 from gui_trainer.core.formatting import short
 from gui_trainer.core.records import StageRecord
-from gui_trainer.core.session import Mode, TrainingSession
-from gui_trainer.core.stages import Stage
+from gui_trainer.core.session import Mode, OptimizerName, TrainingSession
+from gui_trainer.core.stages import LABELS, STAGES, Stage
+
+OPTIMIZER_NAMES: dict[str, str] = {"sgd": "SGD", "adam": "Adam"}
+
+
+def key_hint(stage: Stage) -> str:
+    return f"{LABELS[stage]} (key {STAGES.index(stage) + 1})"
 
 
 class SessionController(QObject):
@@ -15,7 +27,7 @@ class SessionController(QObject):
 
     ``stage_run`` carries each :class:`StageRecord` a person asked for (one click, one
     record). ``changed`` says the session's state moved on for any reason (a click, an
-    auto-train batch, a reset, a rewind); views redraw from the session on it, throttled.
+    auto-train batch, a setting, a reset, a rewind); views redraw from the session on it.
     """
 
     stage_run = Signal(object)
@@ -31,7 +43,14 @@ class SessionController(QObject):
         super().__init__(parent)
         self.session = session or TrainingSession()
         self.last_record: StageRecord | None = None
+        #: The latest record of each stage since the start, a reset or a rewind (code panel).
+        self.latest: dict[Stage, StageRecord] = {}
 
+    def say(self, text: str) -> None:
+        """A line for the status bar (for helpers such as auto-train that own no status bar)."""
+        self.message.emit(text)
+
+    # -- stages --------------------------------------------------------------------------
     def run_stage(self, stage: Stage) -> StageRecord | None:
         """Run ``stage`` for a person; a refusal is reported, not raised."""
         reason = self.session.refusal(stage)
@@ -45,55 +64,63 @@ class SessionController(QObject):
     def run_next(self) -> StageRecord | None:
         return self.run_stage(self.session.next_stage)
 
-    def publish(self, record: StageRecord | None, *, per_stage: bool = True) -> None:
+    def publish(self, record: StageRecord | None, *, per_stage: bool = True,
+                latest: dict[Stage, StageRecord] | None = None) -> None:
         """Tell views about a new state; auto-train batches pass ``per_stage=False``."""
+        if latest:
+            self.latest.update(latest)
         if record is not None:
             self.last_record = record
+            self.latest[record.stage] = record
             if per_stage:
                 self.stage_run.emit(record)
-                self.message.emit(f"{record.label}: {record.explanation}")
+                # The banner explains the stage; the status bar says where the loop is now.
+                self.message.emit(
+                    f"{record.label} {'ran' if record.ok else 'did not run'} · epoch "
+                    f"{self.session.epoch} · next: {key_hint(self.session.next_stage)}")
         self.changed.emit()
 
-    def set_lr(self, value: object) -> bool:
-        """Apply a typed learning rate; on bad input say why and keep the old one."""
+    # -- settings ------------------------------------------------------------------------
+    def _setting_changed(self, text: str) -> None:
+        self.message.emit(text)
+        self.settings_changed.emit()
+        self.changed.emit()
+
+    def set_lr(self, value: object) -> str | None:
+        """Apply a typed learning rate; on bad input return why (and say it), keeping the old."""
         old = self.session.lr
         try:
             self.session.lr = value  # type: ignore[assignment]
         except ValueError as exc:
-            self.message.emit(f"{exc} The learning rate stays {short(old)}.")
-            return False
+            reason = f"{exc} The learning rate stays {short(old)}."
+            self.message.emit(reason)
+            return reason
         if self.session.lr != old:
-            self.message.emit(f"Learning rate set to {short(self.session.lr)}.")
-            self.settings_changed.emit()
-        return True
+            self._setting_changed(f"Learning rate set to {short(self.session.lr)}.")
+        return None
 
     def set_mode(self, mode: Mode) -> None:
         if mode == self.session.mode:
             return
         self.session.mode = mode
-        if mode == "guided":
-            self.message.emit(
-                "Guided mode: stages run in loop order; the loop restarts at Zero Grad."
-            )
-        else:
-            self.message.emit("Free mode: run any stage in any order and see what PyTorch does.")
-        self.settings_changed.emit()
-        self.changed.emit()
+        self._setting_changed(
+            "Guided mode: stages run in loop order; the loop restarts at Zero Grad."
+            if mode == "guided" else
+            "Free mode: run any stage in any order and see what PyTorch does.")
+
+    def set_optimizer(self, name: OptimizerName) -> None:
+        if name == self.session.optimizer_name:
+            return
+        self.session.optimizer_name = name
+        self._setting_changed(f"Optimizer: {OPTIMIZER_NAMES[name]}, started fresh.")
 
     def set_zero_grad_to_none(self, to_none: bool) -> None:
         if to_none == self.session.set_to_none:
             return
         self.session.set_to_none = to_none
-        self.settings_changed.emit()
-
-    def reset(self) -> None:
-        had_steps = len(self.session.history) > 0
-        self.session.reset()
-        self.last_record = None
-        kept = " The previous run stays on the loss plot, faded." if had_steps else ""
-        self.message.emit(f"Restarted from the starting weights, epoch 0.{kept} Ctrl+Z undoes.")
-        self.was_reset.emit()
-        self.changed.emit()
+        self._setting_changed(
+            "Zero Grad now sets .grad to None." if to_none else
+            "Zero Grad now fills .grad with 0.0.")
 
     def set_micro_batches(self, count: int) -> bool:
         if count == self.session.micro_batches:
@@ -103,14 +130,22 @@ class SessionController(QObject):
         except ValueError as exc:
             self.message.emit(str(exc))
             return False
-        self.message.emit(
+        self._setting_changed(
             "Full batch: one forward, loss and backward per step." if count == 1 else
-            f"{count} micro-batches: forward, loss and backward run {count} times, adding up the "
-            "gradients, before one step."
-        )
+            f"{count} micro-batches: forward, loss and backward run {count} times, adding up "
+            "the gradients, before one step.")
+        return True
+
+    def reset(self, note: str = "") -> None:
+        had_steps = len(self.session.history) > 0
+        self.session.reset(note)
+        self.last_record = None
+        self.latest = {}
+        kept = " The previous run stays on the loss plot, faded." if had_steps else ""
+        self.message.emit(f"Restarted from the starting weights, epoch 0.{kept} Ctrl+Z undoes.")
+        self.was_reset.emit()
         self.settings_changed.emit()
         self.changed.emit()
-        return True
 
     # -- the timeline --------------------------------------------------------------------
     def undo(self) -> None:
@@ -122,6 +157,8 @@ class SessionController(QObject):
             self._jump(self.session.position + 1, "Redone")
 
     def jump_to(self, position: int) -> None:
+        """Jump along the timeline; a position past either end goes to that end."""
+        position = max(0, min(int(position), len(self.session.timeline)))
         if position != self.session.position:
             self._jump(position, "Jumped")
 
@@ -135,6 +172,7 @@ class SessionController(QObject):
     def _jump(self, position: int, verb: str) -> None:
         record = self.session.jump_to(position)
         self.last_record = record
+        self.latest = {} if record is None else {record.stage: record}
         self.rewound.emit(record)
         self.settings_changed.emit()
         self.changed.emit()

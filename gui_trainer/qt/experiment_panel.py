@@ -15,8 +15,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui_trainer.core.experiments import Experiment
+from gui_trainer.core.experiments import Experiment, findings
 from gui_trainer.core.formatting import short
+from gui_trainer.core.records import StageRecord
 from gui_trainer.qt.controller import SessionController
 
 #: Slow enough to follow each stage on every panel.
@@ -32,7 +33,9 @@ class ExperimentRunner(QObject):
         super().__init__(parent)
         self.controller = controller
         self.experiment: Experiment | None = None
-        self.done = 0
+        self.records: list[StageRecord] = []
+        #: Why the experiment stopped before its end ("" when it ran, or runs, in full).
+        self.stopped_because = ""
         self.interval_ms = STAGE_INTERVAL_MS
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._tick)
@@ -41,18 +44,26 @@ class ExperimentRunner(QObject):
     def running(self) -> bool:
         return self._timer.isActive()
 
+    @property
+    def done(self) -> int:
+        """Stages of the experiment run so far."""
+        return len(self.records)
+
     def start(self, experiment: Experiment) -> None:
         self.stop()
         self.experiment = experiment
-        self.done = 0
-        self.controller.reset()
+        self.records = []
+        self.stopped_because = ""
+        self.controller.reset(note=experiment.title)
         self.controller.set_mode("free")
         self._timer.start(self.interval_ms)
         self.started.emit(experiment)
 
-    def stop(self) -> None:
+    def stop(self, reason: str = "") -> None:
         if self._timer.isActive():
             self._timer.stop()
+            if self.experiment is not None and self.done < len(self.experiment.stages):
+                self.stopped_because = reason or "you stopped it."
             self.finished.emit(self.experiment)
 
     def _tick(self) -> None:
@@ -60,11 +71,21 @@ class ExperimentRunner(QObject):
         if experiment is None or self.done >= len(experiment.stages):
             self.stop()
             return
-        self.controller.run_stage(experiment.stages[self.done])
-        self.done += 1
+        stage = experiment.stages[self.done]
+        refusal = self.controller.session.refusal(stage)
+        if refusal is not None:  # the learner switched to guided mode mid-experiment
+            self.stop(refusal)
+            return
+        record = self.controller.run_stage(stage)
+        if record is not None:
+            self.records.append(record)
         self.progressed.emit(self.done, len(experiment.stages))
         if self.done >= len(experiment.stages):
             self.stop()
+
+    def findings(self) -> str:
+        """What the experiment showed so far, measured from the stages that really ran."""
+        return "" if self.experiment is None else findings(self.experiment, self.records)
 
 
 class ExperimentPanel(QWidget):
@@ -99,7 +120,8 @@ class ExperimentPanel(QWidget):
 
     def _progressed(self, done: int, total: int) -> None:
         experiment = self.runner.experiment
-        assert experiment is not None
+        if experiment is None:
+            return
         self.text.setText(
             f"<b>{html.escape(experiment.title)}</b> — stage {done} of {total}<br>"
             f"{html.escape(experiment.intro)}"
@@ -110,11 +132,11 @@ class ExperimentPanel(QWidget):
     def _finished(self, experiment: Experiment | None) -> None:
         if experiment is None:
             return
-        complete = self.runner.done >= len(experiment.stages)
-        ending = "What it showed: " if complete else "Stopped early. So far: "
+        reason = self.runner.stopped_because
+        ending = "What it showed: " if not reason else f"Stopped early: {reason} "
         self.text.setText(
             f"<b>{html.escape(experiment.title)}</b><br>{html.escape(experiment.intro)}"
-            f"<br><br><b>{ending}</b>{html.escape(experiment.lesson)}"
+            f"<br><br><b>{html.escape(ending)}</b>{html.escape(self.runner.findings())}"
             "<br><i>Ctrl+Z steps back through it; the run before it is on the loss plot.</i>"
         )
 

@@ -8,12 +8,13 @@ and the drawing says so.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QResizeEvent
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QResizeEvent
 from PySide6.QtWidgets import (
     QGraphicsRectItem,
     QGraphicsScene,
     QGraphicsSimpleTextItem,
+    QGraphicsTextItem,
     QGraphicsView,
     QLabel,
     QVBoxLayout,
@@ -22,15 +23,16 @@ from PySide6.QtWidgets import (
 
 from gui_trainer.core.autograd_graph import GraphNode, GraphSnapshot
 from gui_trainer.core.formatting import short
+from gui_trainer.qt.theme import Colours, colours, qcolor
 
-NODE_W, NODE_H, GAP_X, GAP_Y = 190.0, 56.0, 24.0, 40.0
-KIND_COLOURS = {
-    "op": QColor(45, 127, 249, 60),
-    "leaf": QColor(46, 158, 72, 60),
-    "data": QColor(140, 140, 140, 50),
-    "tensor": QColor(232, 135, 30, 60),
-}
-VISITED = QColor(214, 160, 30, 150)
+
+def kind_fill(theme: Colours, kind: str) -> QColor:
+    return qcolor({"op": theme.node_op, "leaf": theme.node_leaf, "data": theme.node_data,
+                   "tensor": theme.node_tensor}[kind])
+
+NODE_W, NODE_H, GAP_X, GAP_Y = 180.0, 76.0, 16.0, 34.0
+#: Below this the node texts get too small to read: the view scrolls instead of shrinking.
+MIN_SCALE = 0.75
 BACKWARD_STEP_MS = 220
 
 
@@ -96,8 +98,6 @@ class GraphView(QGraphicsView):
     def set_caption(self, text: str) -> None:
         self.caption = text
         self._draw()
-        for key in self.visited:
-            self.boxes[key].setBrush(QBrush(VISITED))
 
     def finish_animation(self) -> None:
         while self._to_visit:
@@ -111,7 +111,7 @@ class GraphView(QGraphicsView):
         self.visited.append(key)
         box = self.boxes.get(key)
         if box is not None:
-            box.setBrush(QBrush(VISITED))
+            box.setBrush(QBrush(qcolor(colours().node_visited)))
         if not self._to_visit:
             self._animation.stop()
 
@@ -126,15 +126,19 @@ class GraphView(QGraphicsView):
         for node in self.snapshot.nodes:
             layers.setdefault(depth[node.key], []).append(node)
         widest = max((len(nodes) for nodes in layers.values()), default=1)
+        # Boxes as wide as their name; the line under it wraps instead of shrinking.
+        metrics = QFontMetricsF(self.title_font())
+        node_w = max([NODE_W, *(12 + metrics.horizontalAdvance(node.name)
+                                for node in self.snapshot.nodes)])
         centres: dict[str, QPointF] = {}
         for layer, nodes in layers.items():
-            indent = (widest - len(nodes)) * (NODE_W + GAP_X) / 2
+            indent = (widest - len(nodes)) * (node_w + GAP_X) / 2
             for column, node in enumerate(nodes):
-                x = indent + column * (NODE_W + GAP_X)
+                x = indent + column * (node_w + GAP_X)
                 y = (deepest - layer) * (NODE_H + GAP_Y)
-                rect = QRectF(x, y, NODE_W, NODE_H)
+                rect = QRectF(x, y, node_w, NODE_H)
                 self.boxes[node.key] = self._node(scene, node, rect, text_colour)
-                centres[node.key] = QPointF(x + NODE_W / 2, y + NODE_H / 2)
+                centres[node.key] = QPointF(x + node_w / 2, y + NODE_H / 2)
         pen = QPen(text_colour, 1.5)
         for edge in self.snapshot.edges:
             a, b = centres[edge.source], centres[edge.target]
@@ -143,38 +147,61 @@ class GraphView(QGraphicsView):
             scene.addLine(start.x(), start.y(), end.x(), end.y(), pen)
             head = scene.addEllipse(end.x() - 4, end.y() - 4, 8, 8, pen, QBrush(text_colour))
             head.setZValue(1)
+        visited = QBrush(qcolor(colours().node_visited))
+        for key in self.visited:
+            if key in self.boxes:
+                self.boxes[key].setBrush(visited)
         self.caption_label.setText(self.caption)
         self._fit()
 
     def _node(self, scene: QGraphicsScene, node: GraphNode, rect: QRectF,
               text_colour: QColor) -> QGraphicsRectItem:
-        box = scene.addRect(rect, QPen(text_colour, 1.2), QBrush(KIND_COLOURS[node.kind]))
+        theme = colours()
+        box = scene.addRect(rect, QPen(text_colour, 1.2), QBrush(kind_fill(theme, node.kind)))
         if node.freed:
-            box.setPen(QPen(QColor(150, 150, 150), 1.2, Qt.PenStyle.DashLine))
+            box.setPen(QPen(qcolor(theme.freed_border), 1.2, Qt.PenStyle.DashLine))
         box.setToolTip(f"{node.name}\n{node.label}")
+        title = QGraphicsSimpleTextItem(node.name, box)
+        title.setFont(self.title_font())
+        title.setBrush(text_colour)
+        title.setPos(rect.x() + 6, rect.y() + 4)
+        text = QGraphicsTextItem(box)
+        text.setPlainText(self.detail(node))
+        text.setFont(self.font())
+        text.setDefaultTextColor(text_colour)
+        text.setTextWidth(rect.width() - 8)
+        text.setPos(rect.x() + 2, rect.y() + 24)
+        return box
+
+    def title_font(self) -> QFont:
         bold = QFont(self.font())
         bold.setBold(True)
         bold.setPointSizeF(self.font().pointSizeF() * 1.15)
-        title = QGraphicsSimpleTextItem(node.name, box)
-        title.setFont(bold)
-        title.setBrush(text_colour)
-        title.setPos(rect.x() + 6, rect.y() + 4)
+        return bold
+
+    @staticmethod
+    def detail(node: GraphNode) -> str:
+        """The line under a node's name: what it holds (a leaf: its .grad now)."""
         detail = node.label
         if node.kind == "leaf":
             detail = f"{node.label.split(':')[0]}.grad = {short(node.grad)}"
-        if node.freed:
-            detail += "  (freed)"
-        text = QGraphicsSimpleTextItem(detail, box)
-        text.setBrush(text_colour)
-        text.setPos(rect.x() + 6, rect.y() + 26)
-        scale = min(1.0, (NODE_W - 12) / max(1.0, text.boundingRect().width()))
-        text.setScale(scale)
-        return box
+        return detail + ("  (freed)" if node.freed else "")
 
     def _fit(self) -> None:
+        """Fit the graph to the view, but never so small that its text cannot be read."""
         rect = self.scene().itemsBoundingRect().adjusted(-10, -10, 10, 10)
         self.setSceneRect(rect)
-        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        if rect.isEmpty():
+            return
+        view = self.viewport().rect()
+        scale = min(view.width() / rect.width(), view.height() / rect.height(), 1.25)
+        self.resetTransform()
+        self.scale(max(scale, MIN_SCALE), max(scale, MIN_SCALE))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._draw()  # the boxes and text were drawn in the old theme's colours
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -9,6 +9,7 @@ from PySide6.QtGui import (
     QAction,
     QColor,
     QFont,
+    QFontMetricsF,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -21,10 +22,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.stages import CODE, LABELS, STAGES, Stage
-
-NEXT = QColor("#2d7ff9")
-DONE = QColor(46, 158, 72)
-ERROR = QColor(214, 69, 69)
+from gui_trainer.qt.theme import colours, qcolor
 
 
 def _edge_point(centre: QPointF, towards: QPointF, half: QSizeF) -> QPointF:
@@ -56,7 +54,7 @@ class LoopDiagram(QWidget):
         self.update()
 
     def box_size(self) -> QSizeF:
-        return QSizeF(min(150.0, self.width() * 0.3), min(54.0, self.height() * 0.18))
+        return QSizeF(min(150.0, self.width() * 0.34), min(54.0, self.height() * 0.18))
 
     def box_rects(self) -> dict[Stage, QRectF]:
         size = self.box_size()
@@ -110,23 +108,28 @@ class LoopDiagram(QWidget):
 
     def _box(self, painter: QPainter, stage: Stage, rect: QRectF, palette: QPalette,
              text_colour: QColor) -> None:
+        theme = colours()
         fill = palette.color(QPalette.ColorRole.Base)
         border, width = palette.color(QPalette.ColorRole.Mid), 1.5
         if stage == self.next:
-            border, width = NEXT, 3.5
+            border, width = qcolor(theme.accent), 3.5
         if self.last is not None and stage == self.last.stage:
-            colour = DONE if self.last.ok else ERROR
-            fill = QColor(colour.red(), colour.green(), colour.blue(), 70)
-            border, width = colour, 3.5
+            ok = self.last.ok
+            fill = qcolor(theme.good_fill if ok else theme.bad_fill)
+            border, width = qcolor(theme.good if ok else theme.bad), 3.5
         painter.setPen(QPen(border, width))
         painter.setBrush(fill)
         painter.drawRoundedRect(rect, 8, 8)
         painter.setPen(text_colour)
         bold = QFont(self.font())
         bold.setBold(stage == self.next)
+        text = f"{STAGES.index(stage) + 1}. {LABELS[stage]}"
+        # A narrow dock: shrink the label to fit its box rather than cut it off.
+        room = (rect.width() - 8) / max(1.0, QFontMetricsF(bold).horizontalAdvance(text))
+        if room < 1.0:
+            bold.setPointSizeF(max(6.0, bold.pointSizeF() * room))
         painter.setFont(bold)
-        number = STAGES.index(stage) + 1
-        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"{number}. {LABELS[stage]}")
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
 
     @staticmethod
     def _arrow(painter: QPainter, start: QPointF, end: QPointF) -> None:

@@ -1,19 +1,27 @@
-"""The main window: stage buttons, settings, auto-train, readout and the three plots."""
+"""The main window: stage buttons, settings, auto-train, readout, plots and teaching docks."""
 
 from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QShowEvent
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QGuiApplication,
+    QKeyEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QLabel,
     QMainWindow,
     QScrollArea,
     QSplitter,
+    QTabWidget,
     QTextBrowser,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -25,12 +33,13 @@ from gui_trainer.core.records import StageRecord
 from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.stages import STAGES, Stage
 from gui_trainer.qt import preferences
-from gui_trainer.qt.actions import create_actions
+from gui_trainer.qt.actions import create_actions, stage_tooltip
 from gui_trainer.qt.auto_train import AutoTrainer, AutoTrainPanel
 from gui_trainer.qt.code_panel import CodePanel
 from gui_trainer.qt.controller import SessionController
 from gui_trainer.qt.dialogs import show_about, show_shortcuts
 from gui_trainer.qt.experiment_panel import ExperimentPanel, ExperimentRunner
+from gui_trainer.qt.fields import DeliberateFocus, is_stage_key
 from gui_trainer.qt.graph_view import GraphPanel
 from gui_trainer.qt.loop_diagram import LoopDiagram
 from gui_trainer.qt.math_panel import MathPanel
@@ -38,13 +47,24 @@ from gui_trainer.qt.plots import PAINT_COST, FitPlot, GradPlot, LossPlot
 from gui_trainer.qt.predict_panel import PredictPanel
 from gui_trainer.qt.preferences import LAYOUT_VERSION
 from gui_trainer.qt.readout import Readout
+from gui_trainer.qt.rich_label import RichLabel, coloured
 from gui_trainer.qt.settings_panel import SettingsPanel
 from gui_trainer.qt.step_buttons import StepButtons
-from gui_trainer.qt.theme import PLOT_COLOURS, THEME_CHOICES, ThemeChoice, apply_palette, resolve
+from gui_trainer.qt.theme import THEME_CHOICES, Colours, ThemeChoice, apply_palette, resolve
 from gui_trainer.qt.throttle import FrameThrottle
 from gui_trainer.qt.timeline_bar import TimelineBar
 
-WINDOW_TITLE = "gui_trainer — the PyTorch training loop, one stage at a time"
+#: Qt adds the application's name (gui_trainer) to the title bar itself.
+WINDOW_TITLE = "The PyTorch training loop, one stage at a time"
+#: The size the window opens at when the screen has room for it.
+PREFERRED_SIZE = QSize(1600, 1000)
+#: Below this available size the docks are stacked as tabs so each plot keeps a usable size.
+COMPACT_BELOW = QSize(1400, 900)
+#: What each stage key asks for (Space: the next stage, whichever it is).
+STAGE_KEYS: dict[Qt.Key, Stage | None] = {
+    Qt.Key.Key_1: "zero_grad", Qt.Key.Key_2: "forward", Qt.Key.Key_3: "loss",
+    Qt.Key.Key_4: "backward", Qt.Key.Key_5: "step", Qt.Key.Key_Space: None,
+}
 
 
 class MainWindow(QMainWindow):
@@ -64,10 +84,8 @@ class MainWindow(QMainWindow):
         self.timeline_bar = TimelineBar(self.controller, self.actions_by_name, self)
         self.predict_panel = PredictPanel(self.controller, self)
         self.experiment_panel = ExperimentPanel(self.experiments, self)
-        self.report = QLabel(self)
+        self.report = RichLabel(self)
         self.report.setObjectName("stage_report")
-        self.report.setWordWrap(True)
-        self.report.setTextFormat(Qt.TextFormat.RichText)
         self.report.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.report.setMinimumHeight(48)
         self.readout = Readout(self)
@@ -88,6 +106,9 @@ class MainWindow(QMainWindow):
         self._build_layout()
         self._build_menus()
         self._connect()
+        #: Stage keys reach a text field only when the learner chose that field.
+        self.focus_guard = DeliberateFocus(self)
+        self.focus_guard.watch(self)
         # Plots paint later in the event loop; their paint time counts toward a frame's cost.
         self.frame = FrameThrottle(self._draw_frame, extra_cost=PAINT_COST.take, parent=self)
         self.theme_choice: ThemeChoice = "system"
@@ -95,11 +116,13 @@ class MainWindow(QMainWindow):
         self.set_theme("system")
         QGuiApplication.styleHints().colorSchemeChanged.connect(
             lambda _scheme: self.set_theme(self.theme_choice))
-        self.statusBar().showMessage("Press Zero Grad (or key 1, or Space) to begin the loop.")
-        self.resize(1600, 1000)
+        self.report.show_plain("Press Zero Grad (key 1, or Space for the next stage) to begin "
+                               "the loop. Each click runs the real PyTorch call.")
+        self.compact = False
+        self.fit_to_screen()
         # The layout as built, for View ▸ Reset Layout.
         self._default_state = self.saveState(LAYOUT_VERSION)
-        self._default_splitters = (self.main_splitter.saveState(), self.plot_splitter.saveState())
+        self._default_splitters = (self.plot_splitter.saveState(), self.lower_plots.saveState())
         self.refresh_now()
 
     # -- construction ------------------------------------------------------------------
@@ -119,20 +142,17 @@ class MainWindow(QMainWindow):
         side_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         side_scroll.setMinimumWidth(side.minimumSizeHint().width() + 16)
+        self.side = side_scroll
 
-        lower = QSplitter(Qt.Orientation.Horizontal, self)
-        lower.addWidget(self.loss_plot)
-        lower.addWidget(self.grad_plot)
+        self.lower_plots = QSplitter(Qt.Orientation.Horizontal, self)
+        self.lower_plots.addWidget(self.loss_plot)
+        self.lower_plots.addWidget(self.grad_plot)
         self.plot_splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.plot_splitter.setObjectName("plot_splitter")
+        self.lower_plots.setObjectName("lower_plots")
         self.plot_splitter.addWidget(self.fit_plot)
-        self.plot_splitter.addWidget(lower)
+        self.plot_splitter.addWidget(self.lower_plots)
 
-        self.main_splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.main_splitter.setObjectName("main_splitter")
-        self.main_splitter.addWidget(side_scroll)
-        self.main_splitter.addWidget(self.plot_splitter)
-        self.main_splitter.setStretchFactor(1, 1)
-        self.main_splitter.setSizes([320, 700])
 
         central = QWidget(self)
         central.setObjectName("central")
@@ -140,20 +160,33 @@ class MainWindow(QMainWindow):
         # instead of landing in the learning-rate field.
         central.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         layout = QVBoxLayout(central)
-        layout.addWidget(self.step_buttons)
-        layout.addWidget(self.timeline_bar)
+        # The stages and the timeline span the whole window, above the docks.
+        for name, widget in (("stages", self.step_buttons), ("timeline", self.timeline_bar)):
+            bar = QToolBar(name.capitalize(), self)
+            bar.setObjectName(f"toolbar_{name}")
+            bar.setMovable(False)
+            bar.setFloatable(False)
+            bar.toggleViewAction().setVisible(False)
+            bar.addWidget(widget)
+            if name == "timeline":
+                self.addToolBarBreak()
+            self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         layout.addWidget(self.report)
         layout.addWidget(self.predict_panel)
-        layout.addWidget(self.main_splitter, 1)
+        layout.addWidget(self.plot_splitter, 1)
         self.setCentralWidget(central)
         self.central = central
         self.docks: dict[str, QDockWidget] = {}
+        self.setTabPosition(Qt.DockWidgetArea.AllDockWidgetAreas, QTabWidget.TabPosition.North)
+        left = Qt.DockWidgetArea.LeftDockWidgetArea
         right = Qt.DockWidgetArea.RightDockWidgetArea
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-        # The right column runs the full height; the bottom row sits under the plots only.
+        # The side columns run the full height; the bottom row sits under the plots only.
         self.setCorner(Qt.Corner.BottomRightCorner, right)
+        self.setCorner(Qt.Corner.BottomLeftCorner, left)
+        self._dock("controls", "Values and settings", self.side, left)
         self._dock("math", "Worked math", self.math_panel, right)
-        self._dock("graph", "Computational graph (autograd)", self.graph_panel, right)
+        self._dock("graph", "Graph (autograd)", self.graph_panel, right)
         self._dock("loop", "The loop", self.loop_diagram, bottom)
         self._dock("code", "Code", self.code_panel, bottom)
         self._dock("skipping", "If a stage is skipped", self.skipping, bottom)
@@ -162,12 +195,6 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["code"], self.docks["skipping"])
         self.tabifyDockWidget(self.docks["code"], self.docks["experiment"])
         self.docks["code"].raise_()
-        self.resizeDocks([self.docks["math"]], [560], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["math"], self.docks["graph"]], [380, 560],
-                         Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["loop"]], [240], Qt.Orientation.Vertical)
-        self.resizeDocks([self.docks["loop"], self.docks["code"]], [330, 700],
-                         Qt.Orientation.Horizontal)
 
     def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
         dock = QDockWidget(title, self)
@@ -180,7 +207,6 @@ class MainWindow(QMainWindow):
         actions = self.actions_by_name
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(actions["reset"])
-        file_menu.addAction(actions["reset_layout"])
         file_menu.addSeparator()
         file_menu.addAction(actions["quit"])
         edit_menu = self.menuBar().addMenu("&Edit")
@@ -249,12 +275,11 @@ class MainWindow(QMainWindow):
         actions["train_stop"].triggered.connect(self._stop_everything)
         self.controller.stage_run.connect(self._show_record)
         self.controller.stage_run.connect(self.math_panel.show_record)
-        self.controller.stage_run.connect(self.code_panel.show_record)
         self.controller.stage_run.connect(self._show_graph_for)
         self.controller.changed.connect(self._on_changed)
         self.controller.was_reset.connect(self._clear_report)
         self.controller.message.connect(self.statusBar().showMessage)
-        self.trainer.state_changed.connect(lambda _state: self._update_enabled())
+        self.trainer.state_changed.connect(self._on_train_state)
         self.trainer.finished.connect(self._on_train_finished)
         self.controller.settings_changed.connect(self._update_enabled)
 
@@ -275,7 +300,11 @@ class MainWindow(QMainWindow):
         self.controller.run_stage(stage)
 
     def set_theme(self, choice: ThemeChoice) -> None:
-        """Light, dark, or whatever the desktop uses; the plots follow."""
+        """Light, dark, or whatever the desktop uses.
+
+        Only the palette changes here: every view that draws with theme colours redraws
+        itself on the palette-change event that follows (see ``theme.py``).
+        """
         self.theme_choice = choice
         self.actions_by_name[f"theme_{choice}"].setChecked(True)
         theme = resolve(choice)
@@ -283,19 +312,61 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_palette(app, theme)
-        colours = PLOT_COLOURS[theme]
-        for plot in (self.fit_plot, self.loss_plot, self.grad_plot):
-            plot.apply_colours(colours)
-        self.step_buttons.setStyleSheet(self.step_buttons.styleSheet())  # re-resolve palette()
-        self.graph_view.show_graph(self.graph_view.snapshot)
-        self.loop_diagram.update()
+
+    def fit_to_screen(self) -> None:
+        """Open at the preferred size or the screen's available size, whichever is smaller.
+
+        On a small screen (or a large one at 200 % scale) the docks become tabs of one
+        group on the right, so the plots keep a usable size instead of being squeezed.
+        """
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        available = screen.availableGeometry()
+        self.compact = (available.width() < COMPACT_BELOW.width()
+                        or available.height() < COMPACT_BELOW.height())
+        if self.compact:
+            self.stack_docks()
+        # Leave room for the window manager's frame (title bar and borders).
+        width = min(PREFERRED_SIZE.width(), available.width() - 16)
+        height = min(PREFERRED_SIZE.height(), available.height() - 40)
+        self.resize(max(width, 320), max(height, 240))
+        self.move(available.topLeft())
+        if self.compact:
+            self.resizeDocks([self.docks["controls"]], [340], Qt.Orientation.Horizontal)
+            self.resizeDocks([self.docks["controls"], self.docks["loop"]], [420, 200],
+                             Qt.Orientation.Vertical)
+        else:
+            # Side columns by share of the width; the plots keep the rest.
+            self.resizeDocks([self.docks["controls"], self.docks["math"]],
+                             [self.width() * 20 // 100, self.width() * 32 // 100],
+                             Qt.Orientation.Horizontal)
+            self.resizeDocks([self.docks["math"], self.docks["graph"]], [40, 60],
+                             Qt.Orientation.Vertical)
+            self.resizeDocks([self.docks["loop"], self.docks["code"]], [30, 70],
+                             Qt.Orientation.Horizontal)
+            self.resizeDocks([self.docks["loop"]], [self.height() // 4],
+                             Qt.Orientation.Vertical)
+
+    def stack_docks(self) -> None:
+        """Two groups of tabbed docks on the right: the values and settings in front above,
+        The loop below; the plots get the rest of the width."""
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        groups = (("controls", "math", "code", "graph"), ("loop", "skipping", "experiment"))
+        for names in groups:
+            self.addDockWidget(right, self.docks[names[0]])
+        self.splitDockWidget(self.docks["controls"], self.docks["loop"],
+                             Qt.Orientation.Vertical)
+        for names in groups:
+            for name in names[1:]:
+                self.tabifyDockWidget(self.docks[names[0]], self.docks[name])
+        for names in groups:
+            self.docks[names[0]].raise_()
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state, LAYOUT_VERSION)
         for dock in self.docks.values():
             dock.show()
-        self.main_splitter.restoreState(self._default_splitters[0])
-        self.plot_splitter.restoreState(self._default_splitters[1])
+        self.plot_splitter.restoreState(self._default_splitters[0])
+        self.lower_plots.restoreState(self._default_splitters[1])
         self.statusBar().showMessage("Layout reset.")
 
     def _predict_toggled(self, on: bool) -> None:
@@ -322,11 +393,9 @@ class MainWindow(QMainWindow):
     def _show_rewound(self, record: StageRecord | None) -> None:
         self.predict_panel.cancel()
         self.math_panel.show_record(record)
-        self.code_panel.clear_records()
         if record is None:
-            self.report.setText("Rewound to a moment before any stage of this run.")
+            self.report.show_plain("Rewound to a moment before any stage of this run.")
         else:
-            self.code_panel.show_record(record)
             self._show_record(record)
         self.graph_view.show_graph(self.session.autograd_graph())
 
@@ -341,17 +410,16 @@ class MainWindow(QMainWindow):
         self.frame.request()
 
     def _show_record(self, record: StageRecord) -> None:
-        colour = "#2e9e48" if record.ok else "#d64545"
-        text = (
-            f"<b style='color:{colour}'>{html.escape(record.label)}</b> — "
-            f"{html.escape(record.explanation)}"
-        )
-        if record.error:
-            text += (
-                "<br><span style='font-family:monospace; color:#d64545'>PyTorch said: "
-                f"{html.escape(record.error.splitlines()[0])}</span>"
-            )
-        self.report.setText(text)
+        def render(c: Colours) -> str:
+            text = (f"{coloured(record.label, c.good if record.ok else c.bad, bold=True)} — "
+                    f"{html.escape(record.explanation)}")
+            if record.error:
+                text += ("<br><span style='font-family:monospace'>"
+                         + coloured("PyTorch said: " + record.error.splitlines()[0], c.bad)
+                         + "</span>")
+            return text
+
+        self.report.show_content(render)
 
     def _show_graph_for(self, record: StageRecord) -> None:
         animate = record.stage == "backward" and record.ok
@@ -365,27 +433,48 @@ class MainWindow(QMainWindow):
 
     def _clear_report(self) -> None:
         self.math_panel.show_record(None)
-        self.code_panel.clear_records()
-        self.report.setText("Reset to the starting weights. Press Zero Grad to begin the loop.")
+        self.report.show_plain("Reset to the starting weights. Press Zero Grad to begin the loop.")
+
+    def _on_train_state(self, state: str) -> None:
+        if state == "running":
+            self.predict_panel.cancel()
+            self.report.show_plain(
+                f"Auto-train is running: {self.trainer.target:,} epochs. Pause (Ctrl+P) or "
+                "stop (Esc) it at any time.")
+        elif state == "paused":
+            self.report.show_plain(
+                f"Auto-train paused at epoch {self.trainer.done:,} of {self.trainer.target:,}. "
+                "Start (Ctrl+T) resumes it; the panels show where it stopped.")
+        self.refresh_now()
 
     def _on_train_finished(self, message: str) -> None:
-        last = self.controller.last_record
-        if last is not None:  # fast batches skip the per-stage panels; show where it ended
-            self.math_panel.show_record(last)
-            self.code_panel.show_record(last)
         if self.session.position_before_divergence() is not None:
             message += " Ctrl+B rewinds to just before it diverged."
         self.statusBar().showMessage(message)
-        self.report.setText(html.escape(message))
+        self.report.show_plain(message)
         self.refresh_now()
 
+    def stage_refusal(self, stage: Stage) -> str | None:
+        """Why ``stage`` cannot be run by hand now, or None if it can."""
+        if self.trainer.state == "running":
+            return "Auto-train is running: pause it (Ctrl+P) or stop it (Esc) first."
+        if self.experiments.running:
+            return "An experiment is running: stop it (Esc) first."
+        return self.session.refusal(stage)
+
     def _update_enabled(self) -> None:
-        """Guided mode enables only the next stage; auto-train disables manual stages."""
+        """Guided mode enables only the next stage; auto-train disables manual stages.
+
+        A disabled stage says why in its tooltip (and when its key is pressed).
+        """
         busy = self.busy
         actions = self.actions_by_name
         for stage in STAGES:
-            allowed = self.session.refusal(stage) is None
-            actions[stage].setEnabled(allowed and not busy)
+            refusal = self.stage_refusal(stage)
+            actions[stage].setEnabled(refusal is None)
+            tip = stage_tooltip(stage, refusal)
+            if actions[stage].toolTip() != tip:
+                actions[stage].setToolTip(tip)
         actions["next_stage"].setEnabled(not busy)
         actions["train_start"].setEnabled(not busy)
         actions["train_pause"].setEnabled(self.trainer.state == "running")
@@ -395,7 +484,22 @@ class MainWindow(QMainWindow):
         actions["rewind_divergence"].setEnabled(
             not busy and self.session.position_before_divergence() is not None)
         actions["reset"].setEnabled(not self.experiments.running)
+        actions["predict"].setEnabled(not busy)
+        self.predict_panel.reveal_button.setEnabled(not busy)
         self.timeline_bar.slider.setEnabled(not busy)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """A stage key whose stage cannot run reaches here (its shortcut is off): say why."""
+        if is_stage_key(event):
+            stage = STAGE_KEYS[Qt.Key(event.key())]
+            reason = self.stage_refusal(stage or self.session.next_stage)
+            if reason is not None:
+                self.statusBar().showMessage(reason)
+            else:  # an allowed stage whose shortcut did not fire (the window was inactive)
+                self.actions_by_name[stage or "next_stage"].trigger()
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def _draw_frame(self) -> None:
         """Redraw every view from the session: at most once a frame, however fast it runs."""
@@ -407,11 +511,18 @@ class MainWindow(QMainWindow):
         self.fit_plot.refresh(self.session)
         self.loss_plot.refresh(self.session)
         self.grad_plot.refresh(self.session)
-        self.code_panel.refresh(self.session)
+        # A fast run shows no record one by one: the panels say they are paused, and show
+        # the run's last stage as soon as it pauses or ends.
+        paused = self.trainer.batch_mode
+        if self.math_panel.paused and not paused:
+            self.math_panel.show_record(self.controller.last_record)
+        self.math_panel.set_paused(paused)
+        last = self.controller.last_record
+        self.code_panel.refresh(self.session, self.controller.latest,
+                                None if last is None else last.stage, paused)
         snapshot = self.session.autograd_graph()
         if snapshot != self.graph_view.snapshot:  # keeps a running backward animation intact
             self.graph_view.show_graph(snapshot)
-
 
     def refresh_now(self) -> None:
         """Bring every view up to date immediately (start-up, tests, screenshots)."""
@@ -425,6 +536,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._stop_everything()
+        self.graph_view.finish_animation()
+        self.frame.cancel()
         if self.remember_settings:
             preferences.save(self)
         super().closeEvent(event)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 
+from PySide6.QtCore import QEvent
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -19,21 +20,31 @@ from gui_trainer.core.explanations import explanation
 from gui_trainer.core.formatting import full, short
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.worked_math import WorkedMath, worked_math
+from gui_trainer.qt.rich_label import coloured
+from gui_trainer.qt.theme import Colours, colours
 
 START_TEXT = (
     "<p>Run a stage to see its arithmetic here, written out with this model's own numbers.</p>"
 )
 
 
-def math_html(math: WorkedMath) -> str:
+PAUSED_TEXT = (
+    "<p><b>Auto-train is running as fast as it can.</b> The worked math is paused so the "
+    "training is not slowed down; it shows the last stage of the run as soon as the run "
+    "pauses or ends. (At a slower speed it follows every stage.)</p>"
+)
+
+
+def math_html(math: WorkedMath, theme: Colours) -> str:
     rows = "".join(f"{html.escape(line)}<br>" if line else "<br>" for line in math.lines)
-    checks = ""
-    for line in math.checks:
-        colour = "#2e9e48" if "✓" in line else "#d64545"
-        checks += f"<span style='color:{colour}'>{html.escape(line)}</span><br>"
+    # The verdicts wrap (they are sentences); the arithmetic keeps its columns and scrolls.
+    checks = "".join(
+        f"<p style='font-family: monospace'>"
+        f"{coloured(line, theme.good if '✓' in line else theme.bad)}</p>"
+        for line in math.checks)
     return (
         f"<p><b><code>{html.escape(math.title)}</code></b></p>"
-        f"<p style='font-family: monospace; white-space: pre'>{rows}{checks}</p>"
+        f"<p style='font-family: monospace; white-space: pre'>{rows}</p>{checks}"
     )
 
 
@@ -56,6 +67,8 @@ class MathPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.record: StageRecord | None = None
+        #: True while a fast auto-train runs: the panel says so instead of going stale.
+        self.paused = False
         self.text = QTextBrowser(self)
         self.text.setObjectName("math_text")
         self.text.setOpenLinks(False)
@@ -81,6 +94,16 @@ class MathPanel(QWidget):
         self.record = record
         self._render()
 
+    def set_paused(self, paused: bool) -> None:
+        if paused != self.paused:
+            self.paused = paused
+            self._render()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._render()
+
     def current_math(self) -> WorkedMath | None:
         if self.record is None:
             return None
@@ -91,8 +114,11 @@ class MathPanel(QWidget):
             QGuiApplication.clipboard().setText(worked_math(self.record, full).as_text())
 
     def _render(self) -> None:
+        if self.paused:
+            self.text.setHtml(PAUSED_TEXT)
+            return
         math = self.current_math()
         if math is None or self.record is None:
             self.text.setHtml(START_TEXT)
             return
-        self.text.setHtml(math_html(math) + "<hr>" + explanation_html(self.record))
+        self.text.setHtml(math_html(math, colours()) + "<hr>" + explanation_html(self.record))

@@ -1,30 +1,43 @@
 """The three plots: data fit, loss history, gradient values.
 
 Each plot creates its items once and updates them with ``setData``; long histories are
-downsampled and clipped to the view so a million-step run still redraws quickly.
+downsampled and clipped to the view so a million-step run still redraws quickly. Each has its
+legend as a line of text below it (outside the data, wrapping on a narrow screen), and takes
+its colours from the theme whenever the palette changes.
 """
 
 from __future__ import annotations
 
+import html
+import math
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QGuiApplication, QPaintEvent
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
+from gui_trainer.core.formatting import short
+from gui_trainer.core.history import RunSummary
 from gui_trainer.core.session import TrainingSession
-from gui_trainer.qt.theme import PlotColours
-
-DATA_COLOUR = "#e8871e"
-MODEL_COLOUR = "#2d7ff9"
-WEIGHT_COLOUR = "#2d7ff9"
-BIAS_COLOUR = "#c2418f"
-LOSS_COLOUR = "#2e9e48"
+from gui_trainer.qt.rich_label import RichLabel, coloured
+from gui_trainer.qt.theme import Colours, colours
 
 FloatArray = npt.NDArray[np.float64]
+#: Earlier runs drawn at most (the newest); older ones stay in the history, undrawn.
+MAX_EARLIER_DRAWN = 12
+#: Earlier runs named in the legend at most (the newest); the rest are counted.
+MAX_EARLIER_NAMED = 4
+#: Faded earlier runs: alpha of their pens.
+EARLIER_ALPHA = 150
+#: The widest view the history plots allow, in log10 units of the loss (float32 spans ±38).
+LOG_LIMIT = 50.0
+#: The widest linear view a value axis allows (beyond float32's largest, 3.4e38).
+VALUE_LIMIT = 1e39
 
 
 def pen(colour: object, width: float, **style: object) -> object:
@@ -36,6 +49,12 @@ def pen(colour: object, width: float, **style: object) -> object:
     screen = QGuiApplication.primaryScreen()
     ratio = screen.devicePixelRatio() if screen is not None else 1.0
     return pg.mkPen(colour, width=width * ratio, **style)
+
+
+def faded(colour: str, alpha: int = EARLIER_ALPHA) -> tuple[int, int, int, int]:
+    value = colour.lstrip("#")
+    red, green, blue = (int(value[i:i + 2], 16) for i in (0, 2, 4))
+    return red, green, blue, alpha
 
 
 def finite_or_nan(values: FloatArray) -> FloatArray:
@@ -55,19 +74,73 @@ def finite_points(xs: FloatArray, ys: FloatArray) -> tuple[FloatArray, FloatArra
     return xs[keep], ys[keep]
 
 
-def colour_plot(plot: pg.PlotItem, colours: PlotColours) -> None:
-    """Axis, label, title and legend colours for a theme."""
-    axis_pen = pg.mkPen(colours.foreground)
-    for side in ("left", "bottom"):
-        axis = plot.getAxis(side)
-        axis.setPen(axis_pen)
-        axis.setTextPen(axis_pen)
-        if axis.labelText:
-            axis.setLabel(axis.labelText, color=colours.foreground)
-    if plot.titleLabel.text:
-        plot.setTitle(plot.titleLabel.text, color=colours.foreground)
-    if plot.legend is not None:
-        plot.legend.setLabelTextColor(colours.foreground)
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """About ``count`` round values (1, 2 or 5 × 10ⁿ apart) between ``low`` and ``high``."""
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        return []
+    raw = (high - low) / count
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    first = math.ceil(low / step)
+    values = [round(i * step, 12) for i in range(first, math.floor(high / step) + 1)]
+    return [v for v in values if v > 0]
+
+
+class LossAxis(pg.AxisItem):  # type: ignore[misc]
+    """A log axis that still labels its ticks when the view spans less than a decade.
+
+    pyqtgraph labels only powers of ten on a log axis; a loss between 0.03 and 0.025 then has
+    no label at all. Within a decade this axis puts round linear values instead.
+    """
+
+    def logTickValues(
+        self, minVal: float, maxVal: float, size: float,
+        stdTicks: list[tuple[float, list[float]]],
+    ) -> list[tuple[object, list[float]]]:
+        span = maxVal - minVal
+        if not (math.isfinite(span) and span > 0):
+            return []
+        if span < 1.0:
+            values = nice_ticks(10.0 ** minVal, 10.0 ** maxVal, count=max(2, int(size // 60)))
+            return [(None, [math.log10(v) for v in values])]
+        # Whole decades, thinned to one label per ~40 px; 2× and 5× when there is room.
+        decades = list(range(math.ceil(minVal), math.floor(maxVal) + 1))
+        every = max(1, math.ceil(len(decades) * 40 / max(size, 1.0)))
+        ticks = [float(d) for d in decades[::every]]
+        if size / span > 120:
+            ticks += [d + math.log10(m) for d in range(math.floor(minVal), math.ceil(maxVal))
+                      for m in (2, 5) if minVal <= d + math.log10(m) <= maxVal]
+        return [(None, sorted(ticks))]
+
+    def logTickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        return [short(10.0 ** v * scale, 3) for v in values]
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    glyph: str  # "━" a line, "╌" a dashed line, "●" a dot, "○" a ring, "✕" a cross
+    colour: str
+    text: str
+
+
+class Legend(RichLabel):
+    """A plot's legend as wrapped text under the plot: never on top of the data."""
+
+    def __init__(self, entries: Callable[[Colours], list[LegendEntry]],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("plot_legend")
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
+        self.set_entries(entries)
+
+    def set_entries(self, entries: Callable[[Colours], list[LegendEntry]]) -> None:
+        self._entries = entries
+        self.show_content(lambda c: " &nbsp;&nbsp; ".join(
+            f"{coloured(e.glyph, e.colour, bold=True)}&nbsp;{html.escape(e.text)}"
+            for e in entries(c)))
+
+    def entries(self) -> list[LegendEntry]:
+        return self._entries(colours())
 
 
 class PaintCost:
@@ -84,21 +157,17 @@ class PaintCost:
 PAINT_COST = PaintCost()
 
 
-class Themed:
-    """Mixin for the plot widgets: theme colours, and paint time counted in PAINT_COST."""
+class TimedPaint:
+    """Mixin for pyqtgraph's widgets: their paint time counts toward the frame's cost."""
 
     def paintEvent(self, event: QPaintEvent) -> None:
         start = time.perf_counter()
         super().paintEvent(event)  # type: ignore[misc]
         PAINT_COST.seconds += time.perf_counter() - start
 
-    def plot_items(self) -> list[pg.PlotItem]:
-        raise NotImplementedError
 
-    def apply_colours(self, colours: PlotColours) -> None:
-        self.setBackground(colours.background)  # type: ignore[attr-defined]
-        for item in self.plot_items():
-            colour_plot(item, colours)
+class _Canvas(TimedPaint, pg.GraphicsLayoutWidget):  # type: ignore[misc]
+    pass
 
 
 def style_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str) -> None:
@@ -109,29 +178,90 @@ def style_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str) -> Non
     for side in ("left", "bottom"):
         # "×1e+09" prefixes on a log or fast-changing axis confuse more than they help.
         plot.getAxis(side).enableAutoSIPrefix(False)
-    plot.addLegend(offset=(10, 10))
 
 
-class FitPlot(Themed, pg.PlotWidget):  # type: ignore[misc]
-    """The data points, the model's line, and its predictions after a forward."""
+def colour_plot(plot: pg.PlotItem, foreground: str) -> None:
+    """Axis, label and title colours for a theme."""
+    axis_pen = pg.mkPen(foreground)
+    for side in ("left", "bottom"):
+        axis = plot.getAxis(side)
+        axis.setPen(axis_pen)
+        axis.setTextPen(axis_pen)
+        if axis.labelText:
+            axis.setLabel(axis.labelText, color=foreground)
+    if plot.titleLabel.text:
+        plot.setTitle(plot.titleLabel.text, color=foreground)
+
+
+class PlotPanel(QWidget):
+    """A pyqtgraph canvas with its legend below; restyles itself when the theme changes."""
+
+    def __init__(self, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.canvas = _Canvas(self)
+        self.legend = Legend(lambda _c: [], self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 2)
+        layout.setSpacing(0)
+        layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.legend)
 
     def plot_items(self) -> list[pg.PlotItem]:
-        return [self.getPlotItem()]
+        raise NotImplementedError
+
+    def backgroundBrush(self) -> object:
+        return self.canvas.backgroundBrush()
+
+    def restyle(self) -> None:
+        """Colours from the theme in force (called again on every palette change)."""
+        theme = colours()
+        self.canvas.setBackground(theme.plot_background)
+        for item in self.plot_items():
+            colour_plot(item, theme.plot_foreground)
+        self.apply_pens(theme)
+        self.legend.refresh()
+
+    def apply_pens(self, theme: Colours) -> None:
+        raise NotImplementedError
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.restyle()
+
+
+class FitPlot(PlotPanel):
+    """The data points, the model's line, and its predictions after a forward."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("fit_plot")
-        plot = self.getPlotItem()
-        style_plot(plot, "Data fit", "distance (input)", "time (target / prediction)")
-        self.data = plot.plot([], [], pen=None, symbol="o", symbolSize=11,
-                              symbolBrush=DATA_COLOUR, name="data (targets)")
-        self.line = plot.plot([], [], pen=pen(MODEL_COLOUR, 2.5),
-                              name="model: weight × x + bias")
-        dashed = pen("#888888", 1.5, style=Qt.PenStyle.DashLine)
-        self.residuals = plot.plot([], [], pen=dashed, connect="pairs")
-        self.predictions = plot.plot([], [], pen=None, symbol="x", symbolSize=12,
-                                     symbolPen=pen(MODEL_COLOUR, 2.5),
-                                     symbolBrush=None, name="outputs (last forward)")
+        super().__init__("fit_plot", parent)
+        self.plot = self.canvas.addPlot()
+        style_plot(self.plot, "Data fit", "distance (input)", "time (target / prediction)")
+        self.plot.setLimits(xMin=-VALUE_LIMIT, xMax=VALUE_LIMIT, yMin=-VALUE_LIMIT,
+                            yMax=VALUE_LIMIT)
+        self.data = self.plot.plot([], [], pen=None, symbol="o", symbolSize=11)
+        self.line = self.plot.plot([], [])
+        self.residuals = self.plot.plot([], [], connect="pairs")
+        self.predictions = self.plot.plot([], [], pen=None, symbol="x", symbolSize=12,
+                                          symbolBrush=None)
+        self.legend.set_entries(lambda c: [
+            LegendEntry("●", c.data, "data (targets)"),
+            LegendEntry("━", c.model, "model: weight × x + bias"),
+            LegendEntry("✕", c.model, "outputs (last forward)"),
+            LegendEntry("╌", c.residual, "error (output − target)"),
+        ])
+        self.restyle()
+
+    def plot_items(self) -> list[pg.PlotItem]:
+        return [self.plot]
+
+    def apply_pens(self, theme: Colours) -> None:
+        self.data.setSymbolBrush(theme.data)
+        self.data.setSymbolPen(theme.data)
+        self.line.setPen(pen(theme.model, 2.5))
+        self.residuals.setPen(pen(theme.residual, 1.5, style=Qt.PenStyle.DashLine))
+        self.predictions.setSymbolPen(pen(theme.model, 2.5))
 
     def refresh(self, session: TrainingSession) -> None:
         xs = session.inputs.flatten().tolist()
@@ -156,105 +286,181 @@ class FitPlot(Themed, pg.PlotWidget):  # type: ignore[misc]
         self.residuals.setData(pairs_x, pairs_y, connect="pairs")
 
 
-class LossPlot(Themed, pg.PlotWidget):  # type: ignore[misc]
-    """One point per completed step, on a log axis so late progress stays visible."""
+class HistoryLimits:
+    """View limits for a plot over epochs: a little past the data, never absurdly far.
 
-    def plot_items(self) -> list[pg.PlotItem]:
-        return [self.getPlotItem()]
+    Zooming out without limit drove pyqtgraph's downsampling to fail on every redraw; the
+    limits grow with the run in doublings, so they are set rarely.
+    """
+
+    def __init__(self, plot: pg.PlotItem, log_y: bool) -> None:
+        self.plot = plot
+        self.log_y = log_y
+        self.span = 0
+
+    def update(self, epochs: int) -> None:
+        span = 16
+        while span < epochs:
+            span *= 2
+        if span == self.span:
+            return
+        self.span = span
+        y_limit = LOG_LIMIT if self.log_y else VALUE_LIMIT
+        self.plot.setLimits(xMin=-0.1 * span, xMax=1.1 * span, yMin=-y_limit, yMax=y_limit)
+
+
+class LossPlot(PlotPanel):
+    """One point per completed step, on a log axis so late progress stays visible.
+
+    Point k is the full-batch loss just before step k. As soon as Loss has run, a ring marks
+    where the next point will land.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("loss_plot")
-        plot = self.getPlotItem()
-        style_plot(plot, "Loss history", "epoch (completed steps)", "MSE loss (log scale)")
-        plot.setLogMode(x=False, y=True)
-        plot.setDownsampling(auto=True, mode="peak")
-        plot.setClipToView(True)
-        self.curve = plot.plot([], [], pen=pen(LOSS_COLOUR, 2), name="loss (this run)")
-        self.last = plot.plot([], [], pen=None, symbol="o", symbolSize=8,
-                              symbolBrush=LOSS_COLOUR)
-        #: Earlier runs' curves by run number, faded; kept until cleared.
+        super().__init__("loss_plot", parent)
+        self.plot = self.canvas.addPlot(axisItems={"left": LossAxis("left")})
+        style_plot(self.plot, "Loss history", "epoch (completed steps)", "MSE loss (log scale)")
+        self.plot.setLogMode(x=False, y=True)
+        self.plot.setDownsampling(auto=True, mode="peak")
+        self.plot.setClipToView(True)
+        self.limits = HistoryLimits(self.plot, log_y=True)
+        self.curve = self.plot.plot([], [])
+        self.last = self.plot.plot([], [], pen=None, symbol="o", symbolSize=8)
+        self.now = self.plot.plot([], [], pen=None, symbol="o", symbolSize=11, symbolBrush=None)
+        #: Earlier runs' curves by run number, faded; drawn once, kept until cleared.
         self.earlier: dict[int, pg.PlotDataItem] = {}
+        self._earlier_shown: list[RunSummary] = []
+        self._earlier_hidden = 0
         self.cleared_before = 0
+        self.legend.set_entries(self._legend_entries)
+        self.restyle()
+
+    def plot_items(self) -> list[pg.PlotItem]:
+        return [self.plot]
+
+    def apply_pens(self, theme: Colours) -> None:
+        self.curve.setPen(pen(theme.loss, 2))
+        self.last.setSymbolBrush(theme.loss)
+        self.last.setSymbolPen(theme.loss)
+        self.now.setSymbolPen(pen(theme.loss, 2))
+        for index, summary in enumerate(self._earlier_shown):
+            self.earlier[summary.run].setPen(pen(self._earlier_colour(theme, index), 1.5))
+
+    @staticmethod
+    def _earlier_colour(theme: Colours, index: int) -> tuple[int, int, int, int]:
+        return faded(theme.earlier_runs[index % len(theme.earlier_runs)])
+
+    def _legend_entries(self, theme: Colours) -> list[LegendEntry]:
+        entries = [LegendEntry("━", theme.loss, "loss (this run)"),
+                   LegendEntry("○", theme.loss, "loss now (before Step)")]
+        shown = self._earlier_shown
+        named = shown[-MAX_EARLIER_NAMED:]
+        for summary in named:
+            colour = theme.earlier_runs[shown.index(summary) % len(theme.earlier_runs)]
+            entries.append(LegendEntry("━", colour, summary.label))
+        older = len(shown) - len(named) + self._earlier_hidden
+        if older:
+            entries.append(LegendEntry("━", theme.residual, f"{older} older runs "
+                                       f"({self._earlier_hidden} not drawn)"
+                                       if self._earlier_hidden else f"{older} older runs"))
+        return entries
 
     def clear_earlier_runs(self, session: TrainingSession) -> None:
         self.cleared_before = session.history.run
         self.refresh(session)
+        self.plot.enableAutoRange()
 
     def _refresh_earlier(self, session: TrainingSession) -> None:
         runs = [r for r in session.history.earlier_runs() if r.run >= self.cleared_before]
-        wanted = {r.run for r in runs}
+        shown = runs[-MAX_EARLIER_DRAWN:]
+        if shown == self._earlier_shown and len(runs) - len(shown) == self._earlier_hidden:
+            return  # earlier runs never change: nothing to redo on an ordinary frame
         for run in list(self.earlier):
-            if run not in wanted:
-                item = self.earlier.pop(run)
-                self.getPlotItem().removeItem(item)
-        for index, summary in enumerate(runs):
-            item = self.earlier.get(summary.run)
-            if item is None or item.name() != summary.label:
-                if item is not None:
-                    self.getPlotItem().removeItem(item)
-                colour = pg.intColor(index, hues=6, alpha=110)
-                item = self.getPlotItem().plot([], [], pen=pen(colour, 1.5),
-                                               name=summary.label)
-                item.setZValue(-1)
-                self.earlier[summary.run] = item
-            item.setData(session.history.column("epoch", run=summary.run),
-                         positive_or_nan(session.history.column("loss", run=summary.run)),
-                         connect="finite")
+            self.plot.removeItem(self.earlier.pop(run))
+        theme = colours()
+        for index, summary in enumerate(shown):
+            item = self.plot.plot(
+                session.history.column("epoch", run=summary.run),
+                positive_or_nan(session.history.column("loss", run=summary.run)),
+                pen=pen(self._earlier_colour(theme, index), 1.5), connect="finite")
+            item.setZValue(-1)
+            self.earlier[summary.run] = item
+        self._earlier_shown = shown
+        self._earlier_hidden = len(runs) - len(shown)
+        self.legend.refresh()
 
     def refresh(self, session: TrainingSession) -> None:
         self._refresh_earlier(session)
         epochs = session.history.column("epoch")
         losses = positive_or_nan(session.history.column("loss"))
+        self.limits.update(len(epochs))
         self.curve.setData(epochs, losses, connect="finite")
         self.last.setData(*finite_points(np.asarray(epochs[-1:], dtype=np.float64), losses[-1:]))
+        if session.loss is not None and session.last_stage in ("loss", "backward"):
+            x = np.asarray([session.epoch + 1], dtype=np.float64)
+            y = positive_or_nan(np.asarray([session.full_batch_loss()], dtype=np.float64))
+            self.now.setData(*finite_points(x, y))
+        else:
+            self.now.setData([], [])
 
 
-class GradPlot(Themed, pg.GraphicsLayoutWidget):  # type: ignore[misc]
+class GradPlot(PlotPanel):
     """weight.grad and bias.grad now (bars; None draws no bar) and at every step (lines)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("grad_plot", parent)
+        self.now = self.canvas.addPlot(row=0, col=0)
+        self.now.setTitle(".grad now")
+        self.now.getAxis("bottom").setTicks([[(0, "weight"), (1, "bias")]])
+        self.now.setXRange(-0.6, 1.6, padding=0)
+        self.now.setMouseEnabled(x=False, y=True)
+        self.now.setLimits(yMin=-VALUE_LIMIT, yMax=VALUE_LIMIT)
+        self.now.showGrid(y=True, alpha=0.25)
+        self.bars = pg.BarGraphItem(x=[0, 1], height=[0, 0], width=0.6)
+        self.now.addItem(self.bars)
+        self.history = self.canvas.addPlot(row=0, col=1)
+        style_plot(self.history, "Gradient history", "epoch", "gradient")
+        self.history.setDownsampling(auto=True, mode="peak")
+        self.history.setClipToView(True)
+        self.limits = HistoryLimits(self.history, log_y=False)
+        self.canvas.ci.layout.setColumnStretchFactor(0, 1)
+        self.canvas.ci.layout.setColumnStretchFactor(1, 3)
+        self.weight_curve = self.history.plot([], [])
+        self.bias_curve = self.history.plot([], [])
+        self.weight_fresh = self.history.plot([], [])
+        self.bias_fresh = self.history.plot([], [])
+        # The latest step as dots, so a history of one step is visible too.
+        self.last_weight = self.history.plot([], [], pen=None, symbol="o", symbolSize=7)
+        self.last_bias = self.history.plot([], [], pen=None, symbol="o", symbolSize=7)
+        self.legend.set_entries(lambda c: [
+            LegendEntry("━", c.weight, "weight.grad"),
+            LegendEntry("━", c.bias, "bias.grad"),
+            LegendEntry("╌", c.weight, "∂loss/∂weight of that step alone"),
+            LegendEntry("╌", c.bias, "∂loss/∂bias of that step alone"),
+        ])
+        self.restyle()
 
     def plot_items(self) -> list[pg.PlotItem]:
         return [self.now, self.history]
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("grad_plot")
-        self.now = self.addPlot(row=0, col=0)
-        self.now.setTitle(".grad now")
-        self.now.getAxis("bottom").setTicks([[(0, "weight"), (1, "bias")]])
-        self.now.setXRange(-0.6, 1.6, padding=0)
-        self.now.showGrid(y=True, alpha=0.25)
-        self.bars = pg.BarGraphItem(x=[0, 1], height=[0, 0], width=0.6,
-                                    brushes=[WEIGHT_COLOUR, BIAS_COLOUR])
-        self.now.addItem(self.bars)
-        self.history = self.addPlot(row=0, col=1)
-        style_plot(self.history, "Gradient history (at each step)", "epoch", "gradient")
-        self.history.setDownsampling(auto=True, mode="peak")
-        self.history.setClipToView(True)
-        self.ci.layout.setColumnStretchFactor(0, 1)
-        self.ci.layout.setColumnStretchFactor(1, 3)
-        self.weight_curve = self.history.plot([], [], pen=pen(WEIGHT_COLOUR, 2),
-                                              name="weight.grad")
-        self.bias_curve = self.history.plot([], [], pen=pen(BIAS_COLOUR, 2),
-                                            name="bias.grad")
+    def apply_pens(self, theme: Colours) -> None:
+        self.bars.setOpts(brushes=[theme.weight, theme.bias], pens=[theme.weight, theme.bias])
         dashed = Qt.PenStyle.DashLine
-        self.weight_fresh = self.history.plot(
-            [], [], pen=pen(WEIGHT_COLOUR, 1.5, style=dashed),
-            name="fresh ∂loss/∂weight (this step alone)")
-        self.bias_fresh = self.history.plot(
-            [], [], pen=pen(BIAS_COLOUR, 1.5, style=dashed),
-            name="fresh ∂loss/∂bias")
-        # The latest step as dots, so a history of one step is visible too.
-        self.last_weight = self.history.plot([], [], pen=None, symbol="o", symbolSize=7,
-                                             symbolBrush=WEIGHT_COLOUR)
-        self.last_bias = self.history.plot([], [], pen=None, symbol="o", symbolSize=7,
-                                           symbolBrush=BIAS_COLOUR)
+        for curve, dot, colour, fresh in (
+            (self.weight_curve, self.last_weight, theme.weight, self.weight_fresh),
+            (self.bias_curve, self.last_bias, theme.bias, self.bias_fresh),
+        ):
+            curve.setPen(pen(colour, 2))
+            fresh.setPen(pen(colour, 1.5, style=dashed))
+            dot.setSymbolBrush(colour)
+            dot.setSymbolPen(colour)
 
     def refresh(self, session: TrainingSession) -> None:
         params = session.params()
         heights = [0.0 if g is None else g for g in params.grads()]
         self.bars.setOpts(height=finite_or_nan(np.asarray(heights, dtype=np.float64)))
         epochs = session.history.column("epoch")
+        self.limits.update(len(epochs))
         weights = finite_or_nan(session.history.column("weight_grad"))
         self.weight_curve.setData(epochs, weights, connect="finite")
         biases = finite_or_nan(session.history.column("bias_grad"))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMainWindow,
     QPushButton,
     QRadioButton,
     QWidget,
@@ -17,6 +19,8 @@ from gui_trainer.core.predict import QUESTIONS, Score, parse_weight_guess, score
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.stages import LABELS, Stage
 from gui_trainer.qt.controller import SessionController
+from gui_trainer.qt.fields import give_focus
+from gui_trainer.qt.rich_label import RichLabel, coloured
 
 
 class PredictPanel(QFrame):
@@ -45,9 +49,8 @@ class PredictPanel(QFrame):
         self.reveal_button.setObjectName("predict_reveal")
         self.reveal_button.clicked.connect(self.reveal)
         layout.addWidget(self.reveal_button)
-        self.result = QLabel(self)
+        self.result = RichLabel(self)
         self.result.setObjectName("predict_result")
-        self.result.setWordWrap(True)
         layout.addWidget(self.result, 1)
         self.hide()
 
@@ -62,10 +65,10 @@ class PredictPanel(QFrame):
         self.weight.setVisible(stage == "step")
         self.weight.clear()
         self.reveal_button.show()
-        self.result.setText("")
+        self.result.show_plain("")
         self.show()
         if stage == "step":
-            self.weight.setFocus()
+            give_focus(self.weight)  # asked to type a number: the digits are the answer
 
     def reveal(self) -> None:
         """Check the guess; a missing or bad guess is refused and nothing runs."""
@@ -74,16 +77,17 @@ class PredictPanel(QFrame):
             return
         if stage == "backward":
             if not (self.positive.isChecked() or self.negative.isChecked()):
-                self.result.setText("Pick positive or negative first.")
+                self.result.show_plain("Pick positive or negative first.")
                 return
             guess_positive = self.positive.isChecked()
         else:
             try:
                 guess = parse_weight_guess(self.weight.text())
             except ValueError as exc:
-                self.result.setText(str(exc))
+                self.result.show_plain(str(exc))
                 return
         self.stage = None
+        self.return_focus()
         record = self.controller.run_stage(stage)
         if record is None:
             self.hide()
@@ -93,11 +97,26 @@ class PredictPanel(QFrame):
         self.show_score(score, record)
 
     def show_score(self, score: Score, record: StageRecord) -> None:
-        colour = "#2e9e48" if score.correct else "#d64545"
-        self.result.setText(f"<span style='color:{colour}'>{score.message}</span>")
+        self.result.show_content(
+            lambda c: coloured(score.message, c.good if score.correct else c.bad))
+        self.return_focus()
         self.reveal_button.hide()
         self.scored.emit(score)
 
+    def return_focus(self) -> None:
+        """Hand the keyboard back to the window before a focused part of the panel hides.
+
+        Qt would otherwise pass the focus on to the next field in the tab order — the
+        learning rate — and the next stage key would be typed into it.
+        """
+        focused = QApplication.focusWidget()
+        if focused is None or not (focused is self or self.isAncestorOf(focused)):
+            return
+        window = self.window()
+        home = window.centralWidget() if isinstance(window, QMainWindow) else window
+        (home or window).setFocus(Qt.FocusReason.OtherFocusReason)
+
     def cancel(self) -> None:
         self.stage = None
+        self.return_focus()
         self.hide()

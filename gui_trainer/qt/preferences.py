@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from gui_trainer.qt.main_window import MainWindow
 
 #: Bump when the dock layout changes so an old saved layout is not forced onto a new one.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 
 
 def _bytes(value: object) -> QByteArray | None:
@@ -29,8 +29,8 @@ def save(window: MainWindow, settings: QSettings | None = None) -> None:
     store = settings or QSettings()
     store.setValue("window/geometry", window.saveGeometry())
     store.setValue("window/state", window.saveState(LAYOUT_VERSION))
-    store.setValue("window/main_splitter", window.main_splitter.saveState())
     store.setValue("window/plot_splitter", window.plot_splitter.saveState())
+    store.setValue("window/lower_plots", window.lower_plots.saveState())
     session = window.session
     store.setValue("session/mode", session.mode)
     store.setValue("session/lr", repr(session.lr))
@@ -82,8 +82,8 @@ def restore_window(window: MainWindow, settings: QSettings | None = None) -> lis
     state = _bytes(store.value("window/state"))
     if state is not None and not window.restoreState(state, LAYOUT_VERSION):
         problems.append("panel layout")
-    for key, splitter in (("window/main_splitter", window.main_splitter),
-                          ("window/plot_splitter", window.plot_splitter)):
+    for key, splitter in (("window/plot_splitter", window.plot_splitter),
+                          ("window/lower_plots", window.lower_plots)):
         saved = _bytes(store.value(key))
         if saved is not None and not splitter.restoreState(saved):
             problems.append("panel sizes")

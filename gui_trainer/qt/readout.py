@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QWidget
 
 from gui_trainer.core.formatting import full, short
@@ -27,11 +28,15 @@ class Readout(QGroupBox):
         super().__init__("Values now", parent)
         form = QFormLayout(self)
         self.values: dict[str, QLabel] = {}
+        # A font, not a stylesheet: a stylesheet freezes the label's colours at the theme it
+        # was polished in, and the numbers went near-invisible after a switch.
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        mono.setPointSizeF(max(mono.pointSizeF(), self.font().pointSizeF()) * 1.1)
         for key, title in ROWS:
             label = QLabel("–", self)
             label.setObjectName(f"readout_{key}")
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            label.setStyleSheet("font-family: monospace; font-size: 11pt;")
+            label.setFont(mono)
             form.addRow(f"{title}:", label)
             self.values[key] = label
 

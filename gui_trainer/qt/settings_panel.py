@@ -10,8 +10,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
-    QLineEdit,
     QPushButton,
     QRadioButton,
     QWidget,
@@ -19,7 +17,9 @@ from PySide6.QtWidgets import (
 
 from gui_trainer.core.formatting import short
 from gui_trainer.core.session import MODES, OPTIMIZERS, Mode
-from gui_trainer.qt.controller import SessionController
+from gui_trainer.qt.controller import OPTIMIZER_NAMES, SessionController
+from gui_trainer.qt.fields import CommitLineEdit
+from gui_trainer.qt.rich_label import RichLabel
 
 LR_PRESETS = (0.01, 0.1, 1.0)
 MODE_TIPS = {
@@ -34,26 +34,27 @@ class SettingsPanel(QGroupBox):
         self.controller = controller
         form = QFormLayout(self)
 
-        self.lr_edit = QLineEdit(short(controller.session.lr), self)
+        self.lr_edit = CommitLineEdit(short(controller.session.lr), self)
         self.lr_edit.setObjectName("lr_edit")
-        self.lr_edit.setMinimumWidth(80)
-        self.lr_edit.setToolTip("A positive number; press Enter to apply. Try 0.01, 0.1 and 1.0.")
-        self.lr_edit.returnPressed.connect(self.apply_lr)
-        self.lr_edit.editingFinished.connect(self.apply_lr)
+        self.lr_edit.setMinimumWidth(64)
+        self.lr_edit.setToolTip("A positive number; press Enter to apply, Esc to go back. "
+                                "Try 0.01, 0.1 and 1.0.")
+        self.lr_edit.commit_requested.connect(self.apply_lr)
+        self.lr_edit.revert_requested.connect(self.revert_lr)
+        self.lr_edit.textEdited.connect(self._lr_edited)
         presets = QHBoxLayout()
         presets.addWidget(self.lr_edit)
         for rate in LR_PRESETS:
             button = QPushButton(short(rate), self)
             button.setObjectName(f"lr_preset_{short(rate)}")
             button.setToolTip(f"Set the learning rate to {short(rate)}")
-            button.setMaximumWidth(56)
+            button.setMaximumWidth(44)
             button.clicked.connect(lambda _=False, r=rate: self.choose_lr(r))
             presets.addWidget(button)
         form.addRow("Learning rate:", presets)
-        self.lr_error = QLabel("", self)
+        #: Why a typed rate was refused, or that a typed rate waits for Enter.
+        self.lr_error = RichLabel(self)
         self.lr_error.setObjectName("lr_error")
-        self.lr_error.setWordWrap(True)
-        self.lr_error.setStyleSheet("color: #d64545;")
         self.lr_error.hide()
         form.addRow(self.lr_error)
 
@@ -73,7 +74,7 @@ class SettingsPanel(QGroupBox):
         self.optimizer = QComboBox(self)
         self.optimizer.setObjectName("optimizer_choice")
         for name in OPTIMIZERS:
-            self.optimizer.addItem({"sgd": "SGD", "adam": "Adam"}[name], name)
+            self.optimizer.addItem(OPTIMIZER_NAMES[name], name)
         self.optimizer.setToolTip("Changing the optimizer starts it fresh (Adam keeps state).")
         self.optimizer.currentIndexChanged.connect(self._choose_optimizer)
         form.addRow("Optimizer:", self.optimizer)
@@ -82,7 +83,8 @@ class SettingsPanel(QGroupBox):
         self.micro.setObjectName("micro_batches")
         for count in controller.session.valid_micro_batches():
             size = len(controller.session.inputs) // count
-            text = "1 (full batch)" if count == 1 else f"{count} (of {size} samples each)"
+            each = "1 sample" if size == 1 else f"{size} samples"
+            text = "1 (full batch)" if count == 1 else f"{count} ({each} each)"
             self.micro.addItem(text, count)
         self.micro.setToolTip(
             "Split the data into micro-batches: forward, loss and backward run on each and the "
@@ -108,33 +110,38 @@ class SettingsPanel(QGroupBox):
         self.apply_lr()
 
     def apply_lr(self) -> None:
+        """Apply the typed rate (Enter, a preset, or leaving the field on purpose)."""
         text = self.lr_edit.text()
         if text == short(self.controller.session.lr) and self.lr_error.isHidden():
             return
-        if self.controller.set_lr(text):
+        reason = self.controller.set_lr(text)
+        if reason is None:
             self.lr_error.hide()
-            self.lr_edit.setStyleSheet("")
+            self.lr_edit.setText(short(self.controller.session.lr))
             self.lr_edit.clearFocus()  # give the keys 1–5 and Space back to the stages
         else:
-            self.lr_error.setText(
-                f"“{text}” is not a valid learning rate: enter a positive number. "
-                f"The learning rate stays {short(self.controller.session.lr)}."
-            )
+            self.lr_error.show_coloured(reason, "bad")
             self.lr_error.show()
-            self.lr_edit.setStyleSheet("border: 2px solid #d64545;")
+
+    def revert_lr(self) -> None:
+        self.lr_error.hide()
+        self.lr_edit.setText(short(self.controller.session.lr))
+        self.lr_edit.clearFocus()
+
+    def _lr_edited(self, text: str) -> None:
+        if text == short(self.controller.session.lr):
+            self.lr_error.hide()
+            return
+        self.lr_error.show_coloured("Press Enter to use this learning rate (Esc keeps "
+                                    f"{short(self.controller.session.lr)}).", "muted")
+        self.lr_error.show()
 
     def _toggle_mode(self, mode: Mode, on: bool) -> None:
         if on:
             self.controller.set_mode(mode)
 
     def _choose_optimizer(self, index: int) -> None:
-        name = self.optimizer.itemData(index)
-        if name != self.controller.session.optimizer_name:
-            self.controller.session.optimizer_name = name
-            self.controller.message.emit(
-                f"Optimizer: {self.optimizer.currentText()}, started fresh."
-            )
-            self.controller.settings_changed.emit()
+        self.controller.set_optimizer(self.optimizer.itemData(index))
 
     def sync(self) -> None:
         """Show the session's settings (after a load, a reset or a change elsewhere)."""
@@ -142,8 +149,9 @@ class SettingsPanel(QGroupBox):
         # Showing the session's values is not the learner changing them: no signals.
         blockers = [QSignalBlocker(w) for w in (self.optimizer, self.to_none, self.micro,
                                                 *self.mode_buttons.values())]
-        if self.lr_error.isHidden():
+        if not self.lr_edit.hasFocus():
             self.lr_edit.setText(short(session.lr))
+            self.lr_error.hide()
         self.mode_buttons[session.mode].setChecked(True)
         self.optimizer.setCurrentIndex(OPTIMIZERS.index(session.optimizer_name))
         self.to_none.setChecked(session.set_to_none)

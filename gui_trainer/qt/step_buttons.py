@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
 
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.stages import STAGES, Stage
+from gui_trainer.qt.theme import Colours, colours
 
-STYLE = """
-QToolButton {
-    padding: 10px 16px; border: 2px solid palette(mid); border-radius: 8px;
-    background: palette(button); font-size: 12pt; min-width: 90px;
-}
-QToolButton:hover { border-color: palette(highlight); }
-QToolButton:disabled { color: palette(mid); }
-QToolButton[state="next"] { border: 3px solid #2d7ff9; font-weight: bold; }
-QToolButton[state="done"] { border: 3px solid #2e9e48; background: rgba(46, 158, 72, 45); }
-QToolButton[state="error"] { border: 3px solid #d64545; background: rgba(214, 69, 69, 45); }
-QLabel[role="arrow"] { font-size: 18pt; color: palette(mid); }
+
+def style_sheet(theme: Colours) -> str:
+    """The buttons' look: the next stage in the accent colour, the last one green or red."""
+    return f"""
+QToolButton {{
+    padding: 8px 10px; border: 2px solid palette(mid); border-radius: 8px;
+    background: palette(button); color: palette(button-text); font-size: 12pt;
+    min-width: 64px;
+}}
+QToolButton:hover {{ border-color: palette(highlight); }}
+QToolButton:disabled {{ color: {theme.disabled_text}; }}
+QToolButton[state="next"] {{ border: 3px solid {theme.accent}; font-weight: bold; }}
+QToolButton[state="done"] {{ border: 3px solid {theme.good}; background: {theme.good_fill}; }}
+QToolButton[state="error"] {{ border: 3px solid {theme.bad}; background: {theme.bad_fill}; }}
+QLabel[role="arrow"] {{ font-size: 18pt; color: {theme.disabled_text}; }}
 """
 
 
@@ -29,7 +34,7 @@ class StepButtons(QWidget):
 
     def __init__(self, actions: dict[str, QAction], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setStyleSheet(STYLE)
+        self.restyle()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         self.buttons: dict[Stage, QToolButton] = {}
@@ -45,6 +50,16 @@ class StepButtons(QWidget):
         back = self._label("↺")
         back.setToolTip("After Step the loop starts again at Zero Grad: the next epoch.")
         layout.addWidget(back)
+
+    def restyle(self) -> None:
+        """A stylesheet resolves its colours once: set it again for the theme in force."""
+        self.setStyleSheet(style_sheet(colours()))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self.styleSheet() != style_sheet(
+                colours()):
+            self.restyle()
 
     def _label(self, text: str) -> QLabel:
         label = QLabel(text, self)

@@ -56,6 +56,10 @@ class FrameThrottle(QObject):
             self._timer.stop()
             self._fire()
 
+    def cancel(self) -> None:
+        """Drop a pending draw (the window is closing)."""
+        self._timer.stop()
+
     def _fire(self) -> None:
         start = time.perf_counter()
         self.draws += 1

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from gui_trainer.app import create_window
 from gui_trainer.qt import dialogs
 from gui_trainer.qt.main_window import MainWindow
-from gui_trainer.qt.theme import PLOT_COLOURS
+from gui_trainer.qt.theme import DARK, LIGHT
 
 
 def open_window(qtbot: QtBot) -> MainWindow:
@@ -25,11 +25,12 @@ def open_window(qtbot: QtBot) -> MainWindow:
 
 def test_settings_and_layout_round_trip(qtbot: QtBot, isolated_settings: Path) -> None:
     first = open_window(qtbot)
-    # The offscreen screen is 800×800 and a restore keeps a window on its screen, so use the
-    # smallest size the window allows: distinct from the default 1600×1000.
-    first.resize(first.minimumSizeHint())
+    # The offscreen screen is 800×800 and a restore keeps a window on its screen: pick a size
+    # on it that differs from the one the window opened at.
+    opened = (first.width(), first.height())
+    first.resize(first.width() - 37, first.height() - 23)
     size = (first.width(), first.height())
-    assert size != (1600, 1000)
+    assert size != opened
     first.settings.choose_lr(0.1)
     first.settings.mode_buttons["free"].setChecked(True)
     first.auto_panel.speed.setValue(2)
@@ -65,13 +66,15 @@ def test_corrupt_settings_fall_back_with_a_message(qtbot: QtBot) -> None:
 
 def test_dark_theme_restyles_the_plots(window: MainWindow) -> None:
     window.set_theme("dark")
-    dark = QColor(PLOT_COLOURS["dark"].background)
+    QApplication.processEvents()  # the palette change reaches the views as an event
+    dark = QColor(DARK.plot_background)
     for plot in (window.fit_plot, window.loss_plot, window.grad_plot):
         assert plot.backgroundBrush().color() == dark
     window_colour = QPalette.ColorRole.Window
     assert QApplication.palette().color(window_colour).lightness() < 80
     window.set_theme("light")
-    assert window.loss_plot.backgroundBrush().color() == QColor("#ffffff")
+    QApplication.processEvents()
+    assert window.loss_plot.backgroundBrush().color() == QColor(LIGHT.plot_background)
     assert QApplication.palette().color(window_colour).lightness() > 180
 
 

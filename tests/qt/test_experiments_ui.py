@@ -76,12 +76,15 @@ def test_restart_keeps_earlier_runs_as_labelled_faded_curves(
     window.frame.flush()
     assert len(window.loss_plot.earlier) == 1
     item = next(iter(window.loss_plot.earlier.values()))
-    assert "lr 0.01" in item.name() and "guided" in item.name()
+    legend = [entry.text for entry in window.loss_plot.legend.entries()]
+    assert "run 1: lr 0.01, SGD, guided" in legend
+    assert "run 1: lr 0.01, SGD, guided" in window.loss_plot.legend.text()
     xs, _ = item.getData()
     assert list(xs) == [1, 2, 3]
     assert item.opts["pen"].color().alpha() < 255
     window.actions_by_name["clear_runs"].trigger()
     assert window.loss_plot.earlier == {}
+    assert not any("run 1" in entry.text for entry in window.loss_plot.legend.entries())
 
 
 def test_micro_batch_setting_changes_the_loop(window: MainWindow, qtbot: QtBot) -> None:

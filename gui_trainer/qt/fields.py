@@ -1,0 +1,91 @@
+"""Text fields that take only what the learner typed on purpose.
+
+Two rules keep the stage keys (1–5, Space) and the fields out of each other's way:
+
+* A field gets those keys only when the learner put the keyboard there on purpose — clicked
+  it, tabbed to it, or was asked to type in it (:func:`give_focus`). Focus that lands in a
+  field by accident (a widget beside it disappeared, the app moved it) leaves the keys to the
+  stages: :class:`DeliberateFocus` watches every field of the window.
+* :class:`CommitLineEdit` applies its text only on Enter or when the learner deliberately
+  leaves it (a click elsewhere, Tab); Esc puts back the value in force.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QFocusEvent, QKeyEvent
+from PySide6.QtWidgets import QAbstractSpinBox, QLineEdit, QWidget
+
+#: The keys that drive stages from anywhere in the window.
+STAGE_KEYS = frozenset({Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_4, Qt.Key.Key_5,
+                        Qt.Key.Key_Space})
+#: Ways focus arrives that mean "the learner chose this field".
+DELIBERATE = frozenset({Qt.FocusReason.MouseFocusReason, Qt.FocusReason.TabFocusReason,
+                        Qt.FocusReason.BacktabFocusReason, Qt.FocusReason.ShortcutFocusReason})
+PROPERTY = "deliberate_focus"
+
+
+def is_deliberate(widget: QWidget) -> bool:
+    return bool(widget.property(PROPERTY))
+
+
+def give_focus(widget: QWidget) -> None:
+    """Put the keyboard in ``widget`` because the app asked the learner to type there."""
+    widget.setProperty(PROPERTY, True)
+    widget.setFocus(Qt.FocusReason.OtherFocusReason)
+
+
+def is_stage_key(event: QKeyEvent) -> bool:
+    plain = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+    return Qt.Key(event.key()) in STAGE_KEYS and plain == Qt.KeyboardModifier.NoModifier
+
+
+class DeliberateFocus(QObject):
+    """Event filter for text fields: stage keys pass through unless the field was chosen."""
+
+    def watch(self, root: QWidget) -> None:
+        for field in root.findChildren(QLineEdit) + root.findChildren(QAbstractSpinBox):
+            field.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if not isinstance(watched, QWidget):
+            return False
+        kind = event.type()
+        if kind == QEvent.Type.FocusIn and isinstance(event, QFocusEvent):
+            # Any other arrival keeps the mark: False since the last exit, unless
+            # give_focus set it, or the learner is back from another window or a popup.
+            if event.reason() in DELIBERATE:
+                watched.setProperty(PROPERTY, True)
+        elif kind == QEvent.Type.FocusOut and isinstance(event, QFocusEvent):
+            if event.reason() not in (Qt.FocusReason.ActiveWindowFocusReason,
+                                      Qt.FocusReason.PopupFocusReason):
+                watched.setProperty(PROPERTY, False)
+        elif kind == QEvent.Type.MouseButtonPress:
+            watched.setProperty(PROPERTY, True)
+        elif (kind == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
+              and is_stage_key(event) and not is_deliberate(watched)):
+            event.ignore()  # not overridden: the window's stage shortcut runs
+            return True
+        return False
+
+
+class CommitLineEdit(QLineEdit):
+    """A line edit that asks to commit on Enter or a deliberate exit, and reverts on Esc."""
+
+    commit_requested = Signal()
+    revert_requested = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.commit_requested.emit()
+            return
+        if event.key() == Qt.Key.Key_Escape and event.modifiers() == Qt.KeyboardModifier.NoModifier:
+            self.revert_requested.emit()
+            return
+        super().keyPressEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        if event.reason() in (Qt.FocusReason.MouseFocusReason, Qt.FocusReason.TabFocusReason,
+                              Qt.FocusReason.BacktabFocusReason):
+            self.commit_requested.emit()
