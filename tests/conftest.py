@@ -1,4 +1,10 @@
-"""Test-wide set-up: Qt offscreen, no real settings touched, uncaught slot errors fail tests."""
+"""Test-wide set-up: Qt draws offscreen, so the suite needs no display.
+
+Everything else that touches Qt lives in ``tests/qt/conftest.py``: settings isolation and the
+check for leaked windows and timers. pytest-qt fails a test on an exception raised inside a
+Qt slot (its exception capture, on by default) and on a Qt warning or critical message
+(``qt_log_level_fail`` in pyproject.toml).
+"""
 
 from __future__ import annotations
 

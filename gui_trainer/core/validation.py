@@ -8,6 +8,15 @@ import math
 MAX_LEARNING_RATE = 1e6
 
 
+def plain_number(value: float) -> str:
+    """A number as a person writes it: 1e9, not 1e+09; 0.01, not 1.000000e-02."""
+    text = f"{value:g}"
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
 def parse_learning_rate(value: object) -> float:
     """Return ``value`` as a learning rate, or raise ValueError with a one-line reason."""
     if isinstance(value, bool):
@@ -27,10 +36,12 @@ def parse_learning_rate(value: object) -> float:
         raise ValueError(f"{value!r} is too large to be a learning rate (it is infinite).")
     if rate <= 0:
         raise ValueError(
-            f"The learning rate must be positive ({rate:g} would not move the weights downhill)."
+            f"The learning rate must be positive ({plain_number(rate)} would not move the "
+            "weights downhill)."
         )
     if rate > MAX_LEARNING_RATE:
         raise ValueError(
-            f"{rate:g} is above the largest learning rate allowed ({MAX_LEARNING_RATE:g})."
+            f"{plain_number(rate)} is above the largest allowed learning rate, "
+            f"{plain_number(MAX_LEARNING_RATE)}."
         )
     return rate

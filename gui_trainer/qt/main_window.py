@@ -60,6 +60,8 @@ WINDOW_TITLE = "The PyTorch training loop, one stage at a time"
 PREFERRED_SIZE = QSize(1600, 1000)
 #: Below this available size the docks are stacked as tabs so each plot keeps a usable size.
 COMPACT_BELOW = QSize(1400, 900)
+#: Below this available width the loss and gradient plots stack instead of sitting side by side.
+NARROW_BELOW = 1000
 #: What each stage key asks for (Space: the next stage, whichever it is).
 STAGE_KEYS: dict[Qt.Key, Stage | None] = {
     Qt.Key.Key_1: "zero_grad", Qt.Key.Key_2: "forward", Qt.Key.Key_3: "loss",
@@ -114,8 +116,7 @@ class MainWindow(QMainWindow):
         self.theme_choice: ThemeChoice = "system"
         self.theme: str = ""
         self.set_theme("system")
-        QGuiApplication.styleHints().colorSchemeChanged.connect(
-            lambda _scheme: self.set_theme(self.theme_choice))
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._desktop_scheme_changed)
         self.report.show_plain("Press Zero Grad (key 1, or Space for the next stage) to begin "
                                "the loop. Each click runs the real PyTorch call.")
         self.compact = False
@@ -313,6 +314,9 @@ class MainWindow(QMainWindow):
         if isinstance(app, QApplication):
             apply_palette(app, theme)
 
+    def _desktop_scheme_changed(self, _scheme: Qt.ColorScheme) -> None:
+        self.set_theme(self.theme_choice)
+
     def fit_to_screen(self) -> None:
         """Open at the preferred size or the screen's available size, whichever is smaller.
 
@@ -325,6 +329,8 @@ class MainWindow(QMainWindow):
                         or available.height() < COMPACT_BELOW.height())
         if self.compact:
             self.stack_docks()
+            if available.width() < NARROW_BELOW:  # too narrow for two plots side by side
+                self.lower_plots.setOrientation(Qt.Orientation.Vertical)
         # Leave room for the window manager's frame (title bar and borders).
         width = min(PREFERRED_SIZE.width(), available.width() - 16)
         height = min(PREFERRED_SIZE.height(), available.height() - 40)
@@ -536,8 +542,12 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._stop_everything()
+        # Nothing may fire into a closed window.
         self.graph_view.finish_animation()
         self.frame.cancel()
+        self.timeline_bar.cancel()
+        # A closed window no longer follows the desktop's theme (nor sets the app's palette).
+        QGuiApplication.styleHints().colorSchemeChanged.disconnect(self._desktop_scheme_changed)
         if self.remember_settings:
             preferences.save(self)
         super().closeEvent(event)

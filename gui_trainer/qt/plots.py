@@ -81,8 +81,9 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     raw = (high - low) / count
     power = 10.0 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
-    first = math.ceil(low / step)
-    values = [round(i * step, 12) for i in range(first, math.floor(high / step) + 1)]
+    # A hair of slack so that ends which are multiples of the step (0.025, 0.03) count.
+    first, last = math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9)
+    values = [round(i * step, 12) for i in range(first, last + 1)]
     return [v for v in values if v > 0]
 
 

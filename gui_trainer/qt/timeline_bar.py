@@ -50,6 +50,10 @@ class TimelineBar(QWidget):
         last = session.timeline.action(position - 1).describe() if position else "the start"
         self.label.setText(f"{position} / {length} · {last} · epoch {session.epoch}")
 
+    def cancel(self) -> None:
+        """Drop a jump the slider still waits to ask for."""
+        self._pending.stop()
+
     def _on_slider(self, _value: int) -> None:
         if not self._syncing:
             self._pending.start(JUMP_DELAY_MS)

@@ -1,25 +1,14 @@
-import subprocess
-import sys
-
 import pytest
 
 from gui_trainer.core import STAGES, TrainingSession
 from gui_trainer.core.code_listing import code_listing
 from gui_trainer.core.explanations import SECTIONS, explanation, skipping_table
 from gui_trainer.core.stages import CODE
+from tests.scripts import printed_weights, run_scripts
 
 
 def listing_after(session: TrainingSession, latest: dict, last: str | None):  # type: ignore[no-untyped-def]
     return code_listing(session, latest, last)
-
-
-def run_script(text: str) -> tuple[float, float]:
-    """Run the listing as a learner would (plain Python, a fresh process); read its print."""
-    result = subprocess.run([sys.executable, "-c", text], capture_output=True, text=True,
-                            timeout=120, check=True)
-    words = result.stdout.split()
-    assert words[0] == "weight:" and words[2] == "bias:", result.stdout
-    return float(words[1]), float(words[3])
 
 
 def test_code_listing_highlights_the_line_of_each_stage() -> None:
@@ -42,42 +31,42 @@ def test_code_listing_follows_settings() -> None:
     assert "optimizer.zero_grad(set_to_none=False)" in text
 
 
-@pytest.mark.parametrize(
-    ("settings", "epochs", "extra"),
-    [
-        ({}, 3, ["zero_grad", "forward"]),  # a half-done loop does not move the weights
-        ({"optimizer": "adam", "lr": 0.1}, 5, []),
-        ({"micro_batches": 2, "set_to_none": False}, 4, []),
-    ],
-    ids=["sgd", "adam", "micro-batches"],
-)
-def test_the_listing_runs_and_ends_at_the_sessions_weights(
-    settings: dict, epochs: int, extra: list[str]
-) -> None:
-    session = TrainingSession(**settings)
-    latest: dict = {}
-    for _ in range(epochs):
-        for record in session.run_epoch():
-            latest[record.stage] = record
-    for stage in extra:
-        latest[stage] = session.run(stage)
-    listing = listing_after(session, latest, extra[-1] if extra else "step")
-    assert listing.reproducible
-    assert f"num_epochs = {epochs}" in listing.text()
-    weight, bias = run_script(listing.text())
-    assert (weight, bias) == (session.weight.item(), session.bias.item())  # bit for bit
+#: Sessions whose listing must reproduce them: (settings, whole epochs, stages after them).
+REPRODUCIBLE = [
+    ({}, 3, ["zero_grad", "forward"]),  # a half-done loop does not move the weights
+    ({"optimizer": "adam", "lr": 0.1}, 5, []),
+    ({"micro_batches": 2, "set_to_none": False}, 4, []),
+]
 
 
-def test_the_listing_says_when_it_cannot_reproduce_the_run() -> None:
-    session = TrainingSession()
-    session.run_epoch()
-    session.lr = 0.1  # changed mid-run: today's settings no longer describe every step
-    session.run_epoch()
-    listing = listing_after(session, {}, None)
+def test_the_listing_runs_and_ends_at_the_sessions_weights() -> None:
+    sessions, scripts = [], []
+    for settings, epochs, extra in REPRODUCIBLE:
+        session = TrainingSession(**settings)  # type: ignore[arg-type]
+        latest: dict = {}
+        for _ in range(epochs):
+            for record in session.run_epoch():
+                latest[record.stage] = record
+        for stage in extra:
+            latest[stage] = session.run(stage)
+        listing = listing_after(session, latest, extra[-1] if extra else "step")
+        assert listing.reproducible
+        assert f"num_epochs = {epochs}" in listing.text()
+        sessions.append(session)
+        scripts.append(listing.text())
+    # Changed mid-run: today's settings no longer describe every step, and it says so.
+    changed = TrainingSession()
+    changed.run_epoch()
+    changed.lr = 0.1
+    changed.run_epoch()
+    listing = listing_after(changed, {}, None)
     assert not listing.reproducible
     assert "will not end at the app's weights" in listing.text()
-    weight, _ = run_script(listing.text())
-    assert weight != session.weight.item()
+    *outputs, changed_output = run_scripts([*scripts, listing.text()])
+    for session, output in zip(sessions, outputs, strict=True):
+        # bit for bit: the printed floats read back as exactly the session's
+        assert printed_weights(output) == (session.weight.item(), session.bias.item())
+    assert printed_weights(changed_output)[0] != changed.weight.item()
 
 
 @pytest.mark.parametrize("stage", STAGES)

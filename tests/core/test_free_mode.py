@@ -28,8 +28,6 @@ def test_skipped_zero_grad_accumulates_gradients_like_pytorch() -> None:
     session, script = run_both(["zero_grad", *loop, *loop, *loop])
     assert_same(session, script)
     # The third backward adds to two earlier gradients.
-    fresh = TrainingSession(mode="free")
-    fresh.model.load_state_dict(session.model.state_dict())
     record = session.run("forward")
     session.run("loss")
     summed = session.run("backward")

@@ -1,10 +1,14 @@
+"""Fixtures for the Qt tests: isolated settings, a shown main window, and a leak check."""
+
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QSettings
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -22,11 +26,46 @@ def isolated_settings(tmp_path: Path, qapp: QApplication) -> Iterator[Path]:
     yield tmp_path
 
 
+@pytest.fixture(autouse=True)
+def no_leaks(qapp: QApplication, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail a test that leaves a window open or a timer running after its windows closed.
+
+    pytest-qt closes the widgets a test registered (``qtbot.addWidget``) before fixtures are
+    torn down, so by then every window must be hidden and every timer the app started from
+    Python stopped: a timer still running would fire into a closed window (napari checks
+    its tests the same way).
+    """
+    started: weakref.WeakSet[QTimer] = weakref.WeakSet()
+    original = QTimer.start
+
+    def start(timer: QTimer, *args: object) -> None:
+        started.add(timer)
+        original(timer, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(QTimer, "start", start)
+    yield
+    # pytest-qt closed the test's widgets with deleteLater: delete them now, or every later
+    # test would repaint them on each theme change (the suite slowed down to minutes).
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    windows = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
+    for widget in windows:
+        widget.close()
+    running = [t for t in started if shiboken6.isValid(t) and t.isActive()]
+    for timer in running:
+        timer.stop()
+    assert not windows, f"windows left open: {[w.objectName() or w for w in windows]}"
+    assert not running, (
+        "timers left running: "
+        f"{[(t.parent().objectName() if t.parent() else None, t.interval()) for t in running]}")
+
+
+def show(window: MainWindow, qtbot: QtBot) -> MainWindow:
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
 @pytest.fixture
 def window(qtbot: QtBot) -> Iterator[MainWindow]:
-    win = create_window()
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.trainer.stop()
+    yield show(create_window(), qtbot)

@@ -1,0 +1,123 @@
+"""The plots read well: labelled axes at any range, legends off the data, sane views."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from gui_trainer.core.stages import STAGES
+from gui_trainer.qt.main_window import MainWindow
+from gui_trainer.qt.plots import MAX_EARLIER_DRAWN, LossAxis, nice_ticks
+
+
+def labels_drawn(axis: LossAxis) -> list[str]:
+    """The tick labels pyqtgraph paints on ``axis`` once it has settled its width.
+
+    The first pass measures the labels and widens the axis (a layout change); the second
+    places them, as the second paint on screen would.
+    """
+    specs = None
+    for _ in range(2):
+        image = QImage(400, 400, QImage.Format.Format_ARGB32)
+        painter = QPainter(image)
+        try:
+            specs = axis.generateDrawSpecs(painter)
+        finally:
+            painter.end()
+        QApplication.processEvents()
+    return [text for _rect, _flags, text in specs[2]] if specs else []
+
+
+def train(window: MainWindow, epochs: int) -> None:
+    for _ in range(epochs):
+        window.session.run_epoch()
+    window.controller.publish(None)
+    window.frame.flush()
+
+
+def test_loss_axis_is_labelled_within_one_decade(window: MainWindow) -> None:
+    window.resize(1600, 1200)  # a plot of a usual size (the test screen is small)
+    QApplication.processEvents()
+    train(window, 3)
+    plot = window.loss_plot.plot
+    plot.setYRange(np.log10(0.0245), np.log10(0.0305), padding=0)  # less than a decade
+    labels = labels_drawn(plot.getAxis("left"))
+    assert len(labels) >= 2
+    values = [float(label) for label in labels]
+    assert all(0.0245 <= v <= 0.0305 for v in values)
+    plot.setYRange(-3, 2, padding=0)  # five decades: whole decades, thinned to fit
+    labels = labels_drawn(plot.getAxis("left"))
+    assert len(labels) >= 2
+    assert all(np.log10(float(label)).is_integer() for label in labels)
+
+
+def test_nice_ticks_are_round_numbers() -> None:
+    assert nice_ticks(0.025, 0.03, 5) == [0.025, 0.026, 0.027, 0.028, 0.029, 0.03]
+    assert nice_ticks(140, 170, 3) == [140, 150, 160, 170]
+    assert nice_ticks(1.0, 1.0) == []
+
+
+def test_legends_sit_below_their_data(window: MainWindow) -> None:
+    for plot in (window.fit_plot, window.loss_plot, window.grad_plot):
+        assert plot.legend.isVisible()
+        assert plot.legend.geometry().top() >= plot.canvas.geometry().bottom(), plot.objectName()
+        assert plot.legend.entries()
+
+
+def test_current_loss_is_marked_as_soon_as_loss_runs(window: MainWindow, qtbot: QtBot) -> None:
+    for stage in STAGES[:3]:
+        qtbot.mouseClick(window.step_buttons.buttons[stage], Qt.MouseButton.LeftButton)
+    window.frame.flush()
+    xs, ys = window.loss_plot.now.getData()
+    assert list(xs) == [1.0]
+    assert 10 ** ys[0] == pytest.approx(window.session.full_batch_loss(), rel=1e-6)
+    for stage in STAGES[3:]:
+        qtbot.mouseClick(window.step_buttons.buttons[stage], Qt.MouseButton.LeftButton)
+    window.frame.flush()
+    xs, _ = window.loss_plot.curve.getData()
+    assert list(xs) == [1.0]  # the step put the point where the ring was
+    assert len(window.loss_plot.now.getData()[0] or []) == 0
+
+
+def test_clearing_earlier_runs_fits_the_view_to_this_run(window: MainWindow) -> None:
+    train(window, 60)
+    window.actions_by_name["reset"].trigger()
+    train(window, 3)
+    window.actions_by_name["clear_runs"].trigger()
+    window.frame.flush()
+    (_low, high), _ = window.loss_plot.plot.viewRange()
+    assert high < 10
+
+
+def test_zooming_far_out_keeps_every_redraw_working(window: MainWindow, qtbot: QtBot) -> None:
+    train(window, 20)
+    for plot in (window.loss_plot.plot, window.grad_plot.history, window.fit_plot.plot):
+        for _ in range(200):  # about 170 wheel notches broke the loss plot
+            plot.getViewBox().scaleBy((1.25, 1.25))
+        (x_low, x_high), _ = plot.viewRange()
+        assert x_high - x_low < 1e40
+    train(window, 1)  # a frame after the zoom: no exception from pyqtgraph
+    for stage in STAGES:
+        qtbot.mouseClick(window.step_buttons.buttons[stage], Qt.MouseButton.LeftButton)
+    window.frame.flush()
+    (x_low, x_high), _ = window.loss_plot.plot.viewRange()
+    assert x_high <= 1.1 * 32 + 1e-9  # limits grow with the run, by doublings
+
+
+def test_earlier_runs_are_drawn_once_and_capped(window: MainWindow) -> None:
+    for _ in range(MAX_EARLIER_DRAWN + 3):
+        train(window, 1)
+        window.controller.reset()
+    window.frame.flush()
+    loss_plot = window.loss_plot
+    items = dict(loss_plot.earlier)
+    assert len(items) == MAX_EARLIER_DRAWN
+    train(window, 2)  # an ordinary frame keeps the same items
+    assert loss_plot.earlier == items
+    texts = [entry.text for entry in loss_plot.legend.entries()]
+    assert f"run {MAX_EARLIER_DRAWN + 3}: lr 0.01, SGD, guided" in texts
+    assert any("older runs (3 not drawn)" in text for text in texts)
