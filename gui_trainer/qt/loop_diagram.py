@@ -41,7 +41,7 @@ class LoopDiagram(QWidget):
         self.last: StageRecord | None = None
         self.next: Stage = STAGES[0]
         self.epoch = 0
-        self.setMinimumSize(220, 160)
+        self.setMinimumSize(200, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(True)
         self.setToolTip("Click a stage to run it.")

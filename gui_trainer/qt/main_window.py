@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QScrollArea,
     QSplitter,
+    QTabBar,
     QTabWidget,
     QTextBrowser,
     QToolBar,
@@ -62,6 +63,8 @@ PREFERRED_SIZE = QSize(1600, 1000)
 COMPACT_BELOW = QSize(1400, 900)
 #: Below this available width the loss and gradient plots stack instead of sitting side by side.
 NARROW_BELOW = 1000
+#: Below this available size even stacked plots would be slivers: each plot becomes a tab.
+TINY_BELOW = QSize(900, 650)
 #: What each stage key asks for (Space: the next stage, whichever it is).
 STAGE_KEYS: dict[Qt.Key, Stage | None] = {
     Qt.Key.Key_1: "zero_grad", Qt.Key.Key_2: "forward", Qt.Key.Key_3: "loss",
@@ -120,6 +123,7 @@ class MainWindow(QMainWindow):
         self.report.show_plain("Press Zero Grad (key 1, or Space for the next stage) to begin "
                                "the loop. Each click runs the real PyTorch call.")
         self.compact = False
+        self.plot_tabs: QTabWidget | None = None
         self.fit_to_screen()
         # The layout as built, for View ▸ Reset Layout.
         self._default_state = self.saveState(LAYOUT_VERSION)
@@ -175,6 +179,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.report)
         layout.addWidget(self.predict_panel)
         layout.addWidget(self.plot_splitter, 1)
+        self.central_layout = layout
         self.setCentralWidget(central)
         self.central = central
         self.docks: dict[str, QDockWidget] = {}
@@ -331,6 +336,9 @@ class MainWindow(QMainWindow):
             self.stack_docks()
             if available.width() < NARROW_BELOW:  # too narrow for two plots side by side
                 self.lower_plots.setOrientation(Qt.Orientation.Vertical)
+            if (available.width() < TINY_BELOW.width()
+                    or available.height() < TINY_BELOW.height()):
+                self.plots_as_tabs()
         # Leave room for the window manager's frame (title bar and borders).
         width = min(PREFERRED_SIZE.width(), available.width() - 16)
         height = min(PREFERRED_SIZE.height(), available.height() - 40)
@@ -367,12 +375,32 @@ class MainWindow(QMainWindow):
         for names in groups:
             self.docks[names[0]].raise_()
 
+    def plots_as_tabs(self) -> None:
+        """One plot at a time, each as large as the centre allows (a very small screen)."""
+        tabs = QTabWidget(self)
+        tabs.setObjectName("plot_tabs")
+        tabs.setDocumentMode(True)
+        for plot, title in ((self.fit_plot, "Data fit"), (self.loss_plot, "Loss history"),
+                            (self.grad_plot, "Gradients")):
+            tabs.addTab(plot, title)
+        self.central_layout.replaceWidget(self.plot_splitter, tabs)
+        self.plot_splitter.hide()
+        self.plot_tabs = tabs
+
+    def _unelide_dock_tabs(self) -> None:
+        """Whole names on the tabs of stacked docks ("C…" says nothing); arrows scroll."""
+        for bar in self.findChildren(QTabBar):
+            if bar.parent() is self:  # the dock areas' tab bars, not the plots' tabs
+                bar.setElideMode(Qt.TextElideMode.ElideNone)
+                bar.setUsesScrollButtons(True)
+
     def reset_layout(self) -> None:
         self.restoreState(self._default_state, LAYOUT_VERSION)
         for dock in self.docks.values():
             dock.show()
         self.plot_splitter.restoreState(self._default_splitters[0])
         self.lower_plots.restoreState(self._default_splitters[1])
+        self._unelide_dock_tabs()
         self.statusBar().showMessage("Layout reset.")
 
     def _predict_toggled(self, on: bool) -> None:
@@ -539,6 +567,12 @@ class MainWindow(QMainWindow):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.central.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._unelide_dock_tabs()
+        # The layout's minimum is final only now (docks and tabs settled): fit again.
+        available = (self.screen() or QGuiApplication.primaryScreen()).availableGeometry()
+        if self.height() > available.height() or self.width() > available.width():
+            self.resize(min(self.width(), available.width()),
+                        min(self.height(), available.height()))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._stop_everything()

@@ -292,7 +292,10 @@ def test_the_window_fits_a_small_screen_with_docks_as_tabs(window: MainWindow) -
     assert window.docks["math"] in tabbed and window.docks["code"] in tabbed
     assert window.docks["skipping"] in window.tabifiedDockWidgets(window.docks["loop"])
     for plot in (window.fit_plot, window.loss_plot, window.grad_plot):
-        assert plot.canvas.width() >= 300 and plot.canvas.height() >= 100, plot.objectName()
+        if window.plot_tabs is not None:  # 800 wide: one plot at a time
+            window.plot_tabs.setCurrentWidget(plot)
+            QApplication.processEvents()
+        assert plot.canvas.width() >= 300 and plot.canvas.height() >= 150, plot.objectName()
 
 
 def test_a_large_screen_gets_the_side_by_side_layout(
@@ -313,6 +316,31 @@ def test_a_large_screen_gets_the_side_by_side_layout(
     assert (window.width(), window.height()) == (1600, 1000)
     assert window.dockWidgetArea(window.docks["controls"]) == Qt.DockWidgetArea.LeftDockWidgetArea
     assert window.tabifiedDockWidgets(window.docks["math"]) == []
+
+
+def test_a_200_percent_screen_shows_one_plot_at_a_time(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """1600 × 1000 at 200 % leaves 800 × 500: every part must still fit and be usable."""
+    from PySide6.QtCore import QRect
+
+    from gui_trainer.app import create_window
+
+    class HalfScreen:
+        def availableGeometry(self) -> QRect:  # noqa: N802 - Qt's name
+            return QRect(0, 0, 800, 500)
+
+    monkeypatch.setattr(MainWindow, "screen", lambda self: HalfScreen())
+    window = create_window()
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.width() <= 800 and window.height() <= 500
+    tabs = window.plot_tabs
+    assert tabs is not None
+    assert [tabs.tabText(i) for i in range(tabs.count())] == [
+        "Data fit", "Loss history", "Gradients"]
+    assert window.fit_plot.canvas.height() >= 150
 
 
 def test_the_first_stage_labels_match(window: MainWindow) -> None:
