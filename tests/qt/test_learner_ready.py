@@ -327,7 +327,7 @@ def test_a_200_percent_screen_shows_one_plot_at_a_time(
     from gui_trainer.app import create_window
 
     class HalfScreen:
-        def availableGeometry(self) -> QRect:  # noqa: N802 - Qt's name
+        def availableGeometry(self) -> QRect:
             return QRect(0, 0, 800, 500)
 
     monkeypatch.setattr(MainWindow, "screen", lambda self: HalfScreen())
