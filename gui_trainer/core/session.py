@@ -17,7 +17,7 @@ from gui_trainer.core.history import History, HistoryMark
 from gui_trainer.core.records import ParamValues, StageRecord, Values
 from gui_trainer.core.stages import LABELS, STAGES, Stage, as_stage, following
 from gui_trainer.core.timeline import Action, Timeline
-from gui_trainer.core.validation import parse_learning_rate
+from gui_trainer.core.validation import flag, parse_learning_rate, whole_number
 
 Mode = Literal["guided", "free"]
 OptimizerName = Literal["sgd", "adam"]
@@ -28,6 +28,20 @@ OPTIMIZERS: tuple[OptimizerName, ...] = ("sgd", "adam")
 DEFAULT_INPUTS = ((1.0,), (2.0,), (3.0,), (4.0,))
 DEFAULT_TARGETS = ((6.96,), (12.11,), (16.77,), (22.21,))
 DEFAULT_SEED = 42
+
+
+def _column(values: Sequence[Sequence[float]], name: str) -> torch.Tensor:
+    """One feature per row, finite: what the one-input model can take."""
+    try:
+        column = torch.tensor(values, dtype=torch.float32)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise ValueError(f"{name} must be rows of numbers: {exc}") from None
+    if column.ndim != 2 or column.shape[1] != 1 or len(column) == 0:
+        raise ValueError(f"{name} must be one column of numbers, one row per sample "
+                         f"(got shape {tuple(column.shape)}): the model has one input")
+    if not torch.isfinite(column).all():
+        raise ValueError(f"{name} must be finite numbers (no NaN or inf)")
+    return column
 
 
 def micro_batch_counts(samples: int) -> list[int]:
@@ -93,19 +107,19 @@ class TrainingSession:
         seed: int = DEFAULT_SEED,
     ) -> None:
         #: The seed the starting weights came from (the Code panel's script uses it too).
-        self.seed = seed
-        self.inputs = torch.tensor(inputs, dtype=torch.float32)
-        self.targets = torch.tensor(targets, dtype=torch.float32)
-        if self.inputs.shape != self.targets.shape or self.inputs.ndim != 2:
-            raise ValueError("inputs and targets must be columns of the same length")
+        self.seed = whole_number(seed, "seed")
+        self.inputs = _column(inputs, "inputs")
+        self.targets = _column(targets, "targets")
+        if len(self.inputs) != len(self.targets):
+            raise ValueError(f"inputs and targets must have as many rows: {len(self.inputs)} "
+                             f"inputs, {len(self.targets)} targets")
         # A private RNG state: the same seed gives the same first weights every time,
         # without disturbing torch's global generator for the rest of the program.
         with torch.random.fork_rng():
-            torch.manual_seed(seed)
-            self.model = nn.Sequential(nn.Linear(1, 1))
-        layer = self.model[0]
-        assert isinstance(layer, nn.Linear)
-        self._linear = layer  # looked up once: Sequential indexing is slow on a hot path
+            torch.manual_seed(self.seed)
+            # Kept as an attribute: Sequential indexing is slow on a hot path.
+            self._linear = nn.Linear(1, 1)
+            self.model = nn.Sequential(self._linear)
         #: Plain-number copies of the data per set of rows, for the records.
         self._data_values: dict[tuple[int, ...], tuple[Values, Values]] = {}
         self.loss_fn = nn.MSELoss()
@@ -113,7 +127,7 @@ class TrainingSession:
         self._lr = parse_learning_rate(lr)
         self._optimizer_name = self._check_optimizer(optimizer)
         self.optimizer = self._make_optimizer()
-        self._set_to_none = bool(set_to_none)
+        self._set_to_none = flag(set_to_none, "set_to_none")
         self._mode: Mode = self._check_mode(mode)
         self._micro_batches = self._check_micro_batches(micro_batches)
         self.history = History()
@@ -187,7 +201,7 @@ class TrainingSession:
 
     @set_to_none.setter
     def set_to_none(self, value: bool) -> None:
-        self._change("set_to_none", bool(value))
+        self._change("set_to_none", flag(value, "set_to_none"))
 
     @property
     def micro_batches(self) -> int:
@@ -518,6 +532,7 @@ class TrainingSession:
         Returns the record of the last stage up to ``position`` (replayed), for display.
         The actions after ``position`` stay available to :meth:`redo` until a new action.
         """
+        position = whole_number(position, "position")
         if not 0 <= position <= len(self.timeline):
             raise ValueError(
                 f"position {position} is outside the timeline (0–{len(self.timeline)})"
@@ -647,12 +662,12 @@ class TrainingSession:
         return name
 
     def _check_micro_batches(self, value: object) -> int:
+        count = whole_number(value, "micro_batches")
         allowed = self.valid_micro_batches()
-        if isinstance(value, bool) or value not in allowed:
+        if count not in allowed:
             raise ValueError(f"micro-batches must split {len(self.inputs)} samples evenly: "
                              f"one of {', '.join(map(str, allowed))}")
-        assert isinstance(value, int)
-        return value
+        return count
 
 
 #: The attributes that describe where the session is in its loop (snapshotted for rewind).

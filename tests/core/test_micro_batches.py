@@ -72,7 +72,7 @@ def test_fresh_gradient_is_autograds_gradient_of_this_loss_alone() -> None:
     assert session.weight.grad.item() == pytest.approx(before + record.fresh_grads[0], rel=1e-6)  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("bad", [0, 3, 5, -1, 1.5, "2", True])
+@pytest.mark.parametrize("bad", [0, 3, 5, -1])  # wrong types: TypeError (test_session)
 def test_micro_batches_must_split_the_data_evenly(bad: object) -> None:
     session = TrainingSession()
     with pytest.raises(ValueError, match="split 4 samples evenly"):

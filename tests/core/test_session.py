@@ -156,3 +156,63 @@ def test_records_are_immutable() -> None:
     record = TrainingSession().run("zero_grad")
     with pytest.raises(AttributeError):
         record.stage = "step"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("bad", [10**400, "0_1", "\u0661", "5e-324", 1e-13, "1e9", "abc", None])
+def test_the_notebook_api_refuses_odd_learning_rates_with_a_value_error(bad: object) -> None:
+    session = TrainingSession()
+    with pytest.raises(ValueError):
+        session.lr = bad  # type: ignore[assignment]
+    with pytest.raises(ValueError):
+        TrainingSession(lr=bad)  # type: ignore[arg-type]
+    assert session.lr == 0.01 and session.position == 0
+
+
+def test_whole_numbers_and_flags_are_checked_by_type() -> None:
+    import numpy as np
+
+    session = TrainingSession()
+    session.micro_batches = np.int64(2)  # type: ignore[assignment]  # a numpy integer is fine
+    assert session.micro_batches == 2 and type(session.micro_batches) is int
+    for bad in (2.0, True, "2"):
+        with pytest.raises(TypeError, match="whole number"):
+            session.micro_batches = bad  # type: ignore[assignment]
+    with pytest.raises(ValueError, match="split 4 samples evenly"):
+        session.micro_batches = 3
+    for bad_flag in ("False", 0, None):
+        with pytest.raises(TypeError, match="True or False"):
+            session.set_to_none = bad_flag  # type: ignore[assignment]
+    assert session.set_to_none is True
+    with pytest.raises(TypeError, match="whole number"):
+        session.jump_to(None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="whole number"):
+        TrainingSession(seed=1.5)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("inputs", "targets", "match"),
+    [
+        (((1.0, 2.0), (3.0, 4.0)), ((1.0,), (2.0,)), "one column"),  # two features
+        (((1.0,), (2.0,)), ((1.0,),), "as many rows"),
+        (((1.0,), (float("nan"),)), ((1.0,), (2.0,)), "finite"),
+        ((), (), "one column"),
+        ((("a",),), ((1.0,),), "rows of numbers"),
+    ],
+)
+def test_data_the_model_cannot_take_is_refused_up_front(
+    inputs: object, targets: object, match: str
+) -> None:
+    with pytest.raises(ValueError, match=match):
+        TrainingSession(inputs=inputs, targets=targets)  # type: ignore[arg-type]
+
+
+def test_no_assert_guards_input() -> None:
+    """Input checks must hold under ``python -O`` too: none may be an assert."""
+    import ast
+    import inspect
+
+    from gui_trainer.core import session as module
+
+    tree = ast.parse(inspect.getsource(module))
+    asserts = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Assert)]
+    assert asserts == []

@@ -74,3 +74,40 @@ def test_slow_speed_lights_each_stage_in_turn(window: MainWindow, qtbot: QtBot) 
     window.actions_by_name["train_start"].trigger()
     qtbot.waitUntil(lambda: window.trainer.state == "idle", timeout=5_000)
     assert seen == ["zero_grad", "forward", "loss", "backward", "step"] * 2
+
+
+def test_resuming_below_the_epochs_done_after_a_rewind_stops_cleanly(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    """Start, Pause, rewind to the start, lower Epochs below the epochs done, Start: this
+    raised IndexError on every tick, forever."""
+    window.auto_panel.speed.setValue(len(SPEEDS) - 2)  # 20 ms a stage
+    window.auto_panel.epochs.setValue(50)
+    window.actions_by_name["train_start"].trigger()
+    qtbot.waitUntil(lambda: window.trainer.done >= 3, timeout=10_000)
+    window.actions_by_name["train_pause"].trigger()
+    window.timeline_bar.slider.setValue(0)  # drag the timeline back to the start
+    qtbot.waitUntil(lambda: window.session.position == 0, timeout=2_000)
+    window.auto_panel.epochs.setValue(2)
+    window.actions_by_name["train_start"].trigger()
+    qtbot.waitUntil(lambda: window.trainer.state == "idle", timeout=2_000)
+    assert "Auto-train done" in window.statusBar().currentMessage()
+    qtbot.wait(50)  # no tick keeps firing
+    assert window.trainer.state == "idle" and window.session.position == 0
+
+
+def test_reveal_cannot_run_a_stage_during_auto_train(window: MainWindow, qtbot: QtBot) -> None:
+    window.actions_by_name["predict"].trigger()
+    for stage in ("zero_grad", "forward", "loss", "backward"):
+        window.request_stage(stage)  # type: ignore[arg-type]
+    panel = window.predict_panel
+    assert panel.isVisible()
+    window.auto_panel.speed.setValue(0)
+    window.actions_by_name["train_start"].trigger()
+    assert not panel.isVisible()  # the question is withdrawn
+    assert not window.actions_by_name["predict"].isEnabled()
+    stages = window.session.stage_count
+    panel.negative.setChecked(True)
+    panel.reveal()  # even called directly, nothing is waiting to be revealed
+    assert window.session.stage_count == stages
+    window.actions_by_name["train_stop"].trigger()

@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from gui_trainer.app import create_window
 from gui_trainer.qt import dialogs
+from gui_trainer.qt.auto_train import SPEEDS
 from gui_trainer.qt.main_window import MainWindow
 from gui_trainer.qt.theme import DARK, LIGHT
 
@@ -113,3 +114,28 @@ def test_application_identity(qapp: QApplication) -> None:
     assert app.desktopFileName() == "gui-trainer"
     assert not app.windowIcon().isNull()
     assert not app.windowIcon().pixmap(64, 64).isNull()
+
+
+def test_no_settings_file_can_stop_the_app_from_starting(
+    qtbot: QtBot, isolated_settings: Path
+) -> None:
+    store = QSettings()
+    store.setValue("auto/speed", "2147483648")  # made create_window raise OverflowError
+    store.setValue("auto/epochs", str(2**31))
+    store.setValue("session/lr", "nan")
+    store.setValue("session/micro_batches", "3")
+    store.setValue("view/theme", "x" * 10_000_000)  # 10 MB of junk
+    store.setValue("window/geometry", "junk")
+    store.sync()
+    window = open_window(qtbot)
+    message = window.statusBar().currentMessage()
+    for name in ("auto-train speed", "auto-train epochs", "learning rate", "micro-batches",
+                 "theme", "window size"):
+        assert name in message, name
+    assert window.trainer.speed in range(len(SPEEDS)) and window.trainer.target == 100
+    assert window.session.lr == 0.01 and window.session.micro_batches == 1
+    window.close()
+    written = sum(f.stat().st_size for f in isolated_settings.rglob("*.ini"))
+    assert written < 100_000  # the junk was not written back
+    again = open_window(qtbot)  # and the next start is clean
+    assert "could not be used" not in again.statusBar().currentMessage()
