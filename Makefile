@@ -4,11 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint check bench bundle bundle-test clean help
+.PHONY: run test test-thorough lint check bench bundle bundle-test clean help
 
 help:
 	@echo "make run          set up .venv if needed, launch the app"
 	@echo "make test         set up .venv if needed, lint, type-check and run every test offscreen"
+	@echo "make test-thorough  the property tests with thousands of random sequences (before a release)"
 	@echo "make lint         ruff and mypy only"
 	@echo "make bench        performance benchmark (ratios against a baseline in the same run)"
 	@echo "make bundle       build the PyInstaller bundle into dist/ and pack a .tar.gz"
@@ -29,6 +30,10 @@ lint: $(STAMP)
 
 test: $(STAMP) lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+test-thorough: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q tests/core/test_properties.py \
+		--hypothesis-profile=thorough --hypothesis-show-statistics
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/run.py

@@ -11,3 +11,17 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from hypothesis import HealthCheck, settings  # noqa: E402 - after the environment is set
+
+# `make test`: a few hundred random sequences, quick enough for every run. Before a release,
+# `make test-thorough` (``--hypothesis-profile=thorough``) runs thousands.
+settings.register_profile(
+    "default", max_examples=200, stateful_step_count=30, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "thorough", max_examples=3000, stateful_step_count=60, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("default")
