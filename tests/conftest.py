@@ -12,7 +12,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from hypothesis import HealthCheck, settings  # noqa: E402 - after the environment is set
+from hypothesis import HealthCheck, settings
 
 # `make test`: a few hundred random sequences, quick enough for every run. Before a release,
 # `make test-thorough` (``--hypothesis-profile=thorough``) runs thousands.

@@ -38,7 +38,7 @@ def check_record(record: StageRecord) -> tuple[StopReason, str] | None:
         return "diverged", (
             f"Auto-train stopped at epoch {record.epoch}: the loss became {short(record.loss)}. "
             f"With lr = {short(record.lr)} each step overshoots the minimum and the error grows "
-            "until it overflows. Lower the learning rate, then reset."
+            "until it overflows. Lower the learning rate, then Restart (Ctrl+R)."
         )
     return None
 

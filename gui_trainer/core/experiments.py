@@ -190,7 +190,8 @@ def _backward_twice(records: list[StageRecord]) -> str:
         return "The second Backward has not run yet."
     second = backwards[1]
     if second.error:
-        return f"The second Backward failed. PyTorch said: {second.error.splitlines()[0]}"
+        said = second.error.splitlines()[0].split(". ")[0]  # its first sentence says it all
+        return f"The second Backward failed. PyTorch said: {said}."
     return "The second Backward ran without an error. " + second.explanation
 
 

@@ -60,7 +60,8 @@ def score_weight(guess: float, record: StageRecord) -> Score:
         return Score(False, f"The weight became {short(actual)}: the step diverged.")
     close = off <= CLOSE_ENOUGH * max(abs(actual), 0.05)
     grad = record.before.weight_grad
-    how = (f"{short(record.before.weight)} − {short(record.lr)} × {short(grad)}"
+    factor = short(grad) if grad is None or grad >= 0 else f"({short(grad)})"
+    how = (f"{short(record.before.weight)} − {short(record.lr)} × {factor}"
            if grad is not None and record.optimizer == "sgd" else "the optimizer's update")
     verdict = "Close enough" if close else "Not quite"
     return Score(close, f"{verdict}: you said {short(guess)}, the new weight is {short(actual)} "

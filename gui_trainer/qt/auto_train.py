@@ -214,6 +214,7 @@ class AutoTrainPanel(QGroupBox):
         self.epochs_error.hide()
         self.trainer.target = value
         if self.trainer.state == "idle":
+            self._progress = (0, value)  # what the next frame draws
             self.bar.setRange(0, value)
             self.bar.setValue(0)
 

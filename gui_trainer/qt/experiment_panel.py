@@ -5,10 +5,12 @@ from __future__ import annotations
 import html
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
+    QScrollArea,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -106,9 +108,21 @@ class ExperimentPanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         self.table.hide()
+        self.text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        # The findings scroll, and the table below gives up room to them: a small dock
+        # used to cut "What it showed" off.
+        scroll = QScrollArea(self)
+        scroll.setWidget(self.text)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(scroll)
+        split.addWidget(self.table)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.text)
-        layout.addWidget(self.table, 1)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(split)
         runner.started.connect(self._started)
         runner.progressed.connect(self._progressed)
         runner.finished.connect(self._finished)

@@ -165,7 +165,10 @@ class GraphView(QGraphicsView):
         title.setFont(self.title_font())
         title.setBrush(text_colour)
         title.setPos(rect.x() + 6, rect.y() + 4)
-        text = QGraphicsTextItem(box)
+        # Made without a parent and then attached: a QGraphicsTextItem constructed with its
+        # parent was deleted with its Python wrapper, and the line vanished.
+        text = QGraphicsTextItem()
+        text.setParentItem(box)
         text.setPlainText(self.detail(node))
         text.setFont(self.font())
         text.setDefaultTextColor(text_colour)
@@ -218,3 +221,4 @@ class GraphPanel(QWidget):
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addWidget(self.view.caption_label)
         layout.addWidget(self.view, 1)
+        self.view.show_graph(self.view.snapshot)  # "No graph yet", not a blank box

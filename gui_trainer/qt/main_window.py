@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import (
@@ -106,7 +107,8 @@ class MainWindow(QMainWindow):
         self.loop_diagram = LoopDiagram(self.actions_by_name, self)
         self.skipping = QTextBrowser(self)
         self.skipping.setObjectName("skipping_table")
-        self.skipping.setMarkdown(skipping_table())
+        # The dock's title already names it: the table needs no big heading of its own.
+        self.skipping.setMarkdown(re.sub(r"^# .*\n+", "", skipping_table()))
 
         self._build_layout()
         self._build_menus()
@@ -309,7 +311,8 @@ class MainWindow(QMainWindow):
         """Light, dark, or whatever the desktop uses.
 
         Only the palette changes here: every view that draws with theme colours redraws
-        itself on the palette-change event that follows (see ``theme.py``).
+        itself on the palette-change event that follows (see ``theme.py``), except the
+        stage buttons, whose stylesheet is set again.
         """
         self.theme_choice = choice
         self.actions_by_name[f"theme_{choice}"].setChecked(True)
@@ -318,6 +321,7 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_palette(app, theme)
+        self.step_buttons.restyle()  # a stylesheet: no palette-change event reaches it
 
     def _desktop_scheme_changed(self, _scheme: Qt.ColorScheme) -> None:
         self.set_theme(self.theme_choice)
@@ -570,9 +574,11 @@ class MainWindow(QMainWindow):
         self._unelide_dock_tabs()
         # The layout's minimum is final only now (docks and tabs settled): fit again.
         available = (self.screen() or QGuiApplication.primaryScreen()).availableGeometry()
-        if self.height() > available.height() or self.width() > available.width():
-            self.resize(min(self.width(), available.width()),
-                        min(self.height(), available.height()))
+        frame = self.frameGeometry().size() - self.size()  # title bar and borders
+        width = min(self.width(), available.width() - frame.width())
+        height = min(self.height(), available.height() - frame.height())
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._stop_everything()

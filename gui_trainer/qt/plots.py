@@ -458,8 +458,15 @@ class GradPlot(PlotPanel):
 
     def refresh(self, session: TrainingSession) -> None:
         params = session.params()
-        heights = [0.0 if g is None else g for g in params.grads()]
-        self.bars.setOpts(height=finite_or_nan(np.asarray(heights, dtype=np.float64)))
+        grads = params.grads()
+        heights = [0.0 if g is None else g for g in grads]
+        # None is not 0: a gradient that does not exist draws no bar at all.
+        theme = colours()
+        shown = [None if g is None else c for g, c in zip(grads, (theme.weight, theme.bias),
+                                                            strict=True)]
+        self.bars.setOpts(height=finite_or_nan(np.asarray(heights, dtype=np.float64)),
+                          brushes=[c or (0, 0, 0, 0) for c in shown],
+                          pens=[c or (0, 0, 0, 0) for c in shown])
         epochs = session.history.column("epoch")
         self.limits.update(len(epochs))
         weights = finite_or_nan(session.history.column("weight_grad"))

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPushButton,
     QRadioButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -34,9 +35,14 @@ class PredictPanel(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.controller = controller
         self.stage: Stage | None = None
-        layout = QHBoxLayout(self)
+        # The question and the verdict wrap on rows of their own: in one row they made the
+        # window wider than a small screen.
+        layout = QVBoxLayout(self)
         self.question = QLabel(self)
+        self.question.setWordWrap(True)
         layout.addWidget(self.question)
+        answer = QHBoxLayout()
+        layout.addLayout(answer)
         self.positive = QRadioButton("positive", self)
         self.negative = QRadioButton("negative", self)
         self.weight = QLineEdit(self)
@@ -44,14 +50,15 @@ class PredictPanel(QFrame):
         self.weight.setPlaceholderText("new weight")
         self.weight.returnPressed.connect(self.reveal)
         for widget in (self.positive, self.negative, self.weight):
-            layout.addWidget(widget)
+            answer.addWidget(widget)
         self.reveal_button = QPushButton("Reveal", self)
         self.reveal_button.setObjectName("predict_reveal")
         self.reveal_button.clicked.connect(self.reveal)
-        layout.addWidget(self.reveal_button)
+        answer.addWidget(self.reveal_button)
+        answer.addStretch(1)
         self.result = RichLabel(self)
         self.result.setObjectName("predict_result")
-        layout.addWidget(self.result, 1)
+        layout.addWidget(self.result)
         self.hide()
 
     def ask(self, stage: Stage) -> None:

@@ -122,6 +122,8 @@ class SettingsPanel(QGroupBox):
         else:
             self.lr_error.show_coloured(reason, "bad")
             self.lr_error.show()
+            if not self.lr_edit.hasFocus():  # left the field: show the rate in force again
+                self.lr_edit.setText(short(self.controller.session.lr))
 
     def revert_lr(self) -> None:
         self.lr_error.hide()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
 
@@ -13,14 +13,18 @@ from gui_trainer.qt.theme import Colours, colours
 
 
 def style_sheet(theme: Colours) -> str:
-    """The buttons' look: the next stage in the accent colour, the last one green or red."""
+    """The buttons' look: the next stage in the accent colour, the last one green or red.
+
+    Only the theme's colours, no palette(...) references: at the moment the palette
+    changes, a stylesheet would still resolve those from the old palette.
+    """
     return f"""
 QToolButton {{
-    padding: 8px 10px; border: 2px solid palette(mid); border-radius: 8px;
-    background: palette(button); color: palette(button-text); font-size: 12pt;
+    padding: 8px 10px; border: 2px solid {theme.button_border}; border-radius: 8px;
+    background: {theme.button}; color: {theme.button_text}; font-size: 12pt;
     min-width: 64px;
 }}
-QToolButton:hover {{ border-color: palette(highlight); }}
+QToolButton:hover {{ border-color: {theme.accent}; }}
 QToolButton:disabled {{ color: {theme.disabled_text}; }}
 QToolButton[state="next"] {{ border: 3px solid {theme.accent}; font-weight: bold; }}
 QToolButton[state="done"] {{ border: 3px solid {theme.good}; background: {theme.good_fill}; }}
@@ -52,14 +56,15 @@ class StepButtons(QWidget):
         layout.addWidget(back)
 
     def restyle(self) -> None:
-        """A stylesheet resolves its colours once: set it again for the theme in force."""
-        self.setStyleSheet(style_sheet(colours()))
+        """A stylesheet resolves its colours once: set it again for the theme in force.
 
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange and self.styleSheet() != style_sheet(
-                colours()):
-            self.restyle()
+        Qt sends no palette-change event to a widget with a stylesheet, so the window calls
+        this after every theme switch.
+        """
+        self.setStyleSheet(style_sheet(colours()))
+        for button in getattr(self, "buttons", {}).values():
+            button.style().unpolish(button)
+            button.style().polish(button)
 
     def _label(self, text: str) -> QLabel:
         label = QLabel(text, self)

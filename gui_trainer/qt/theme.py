@@ -34,6 +34,10 @@ class Colours:
     accent: str  # the stage that comes next; links
     muted: str  # comments beside code
     disabled_text: str  # a stage that cannot run now (still legible)
+    # The stage buttons (their stylesheet cannot follow the palette by itself).
+    button: str
+    button_text: str
+    button_border: str
     # Fills behind text (translucent; the text on them keeps the palette's colour).
     good_fill: str
     bad_fill: str
@@ -59,7 +63,8 @@ class Colours:
 
 
 LIGHT = Colours(
-    good="#1f7a35", bad="#b3261e", accent="#1a5fd0", muted="#57606a", disabled_text="#7d848c",
+    good="#1f7a35", bad="#b3261e", accent="#1a5fd0", muted="#57606a", disabled_text="#646b73",
+    button="#efefef", button_text="#000000", button_border="#a0a4aa",
     good_fill="rgba(46, 158, 72, 45)", bad_fill="rgba(214, 69, 69, 45)",
     highlight_fill="rgba(46, 158, 72, 70)",
     plot_background="#ffffff", plot_foreground="#30343b",
@@ -74,6 +79,7 @@ LIGHT = Colours(
 
 DARK = Colours(
     good="#5cc878", bad="#ff7b7b", accent="#6aa7ff", muted="#9aa1ab", disabled_text="#8b919a",
+    button="#2d3138", button_text="#e3e5e8", button_border="#6b717a",
     good_fill="rgba(92, 200, 120, 50)", bad_fill="rgba(255, 123, 123, 50)",
     highlight_fill="rgba(92, 200, 120, 60)",
     plot_background="#15181d", plot_foreground="#c9ccd1",
@@ -145,5 +151,8 @@ def light_palette(app: QApplication) -> QPalette:
 
 
 def apply_palette(app: QApplication, theme: Theme) -> None:
-    app.setStyle("Fusion")
+    # Setting the style again would reset the palette to the style's own (light) first, and
+    # views would redraw once in the wrong theme.
+    if app.style().name().lower() != "fusion":
+        app.setStyle("Fusion")
     app.setPalette(dark_palette() if theme == "dark" else light_palette(app))

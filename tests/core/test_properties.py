@@ -22,8 +22,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from torch import nn
 
 from gui_trainer.core import STAGES, TrainingSession, timeline
-from gui_trainer.core.session import DEFAULT_INPUTS, DEFAULT_SEED, DEFAULT_TARGETS
-from gui_trainer.core.session import StageOrderError
+from gui_trainer.core.session import DEFAULT_INPUTS, DEFAULT_SEED, DEFAULT_TARGETS, StageOrderError
 
 Action = tuple[str, Any]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QGuiApplication, QTextDocumentFragment
+from PySide6.QtGui import QColor, QGuiApplication, QTextDocumentFragment
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -345,3 +345,60 @@ def test_a_200_percent_screen_shows_one_plot_at_a_time(
 
 def test_the_first_stage_labels_match(window: MainWindow) -> None:
     assert [window.step_buttons.buttons[s].text() for s in STAGES] == [LABELS[s] for s in STAGES]
+
+
+# -- what a walk through the app on a virtual screen found -----------------------------------
+def test_predict_questions_do_not_widen_the_window(window: MainWindow, qtbot: QtBot) -> None:
+    available = window.screen().availableGeometry()
+    window.actions_by_name["predict"].trigger()
+    for stage in STAGES[:4]:
+        window.request_stage(stage)
+    QApplication.processEvents()
+    assert window.predict_panel.isVisible()
+    assert window.width() <= available.width()
+    assert window.predict_panel.question.wordWrap() and window.predict_panel.result.wordWrap()
+
+
+def test_the_progress_bar_counts_to_the_epochs_chosen(window: MainWindow) -> None:
+    window.auto_panel.epochs.setValue(2000)
+    window.frame.request()
+    window.frame.flush()
+    assert window.auto_panel.bar.maximum() == 2000
+    assert window.auto_panel.bar.text() == "epoch 0 of 2000"
+
+
+def test_a_refused_rate_does_not_stay_in_the_field_after_leaving_it(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    activate(window, qtbot)
+    edit = window.settings.lr_edit
+    qtbot.mouseClick(edit, Qt.MouseButton.LeftButton)
+    edit.selectAll()
+    type_text(qtbot, window, "1e9")
+    press(qtbot, window, Qt.Key.Key_Tab)  # leaves the field on purpose: applied, refused
+    assert window.session.lr == 0.01
+    assert edit.text() == "0.01"  # the field shows the rate in force again
+    assert "1e9 is above the largest allowed learning rate" in window.settings.lr_error.text()
+
+
+def test_a_gradient_that_is_none_draws_no_bar(window: MainWindow, qtbot: QtBot) -> None:
+    window.frame.flush()
+    brushes = window.grad_plot.bars.opts["brushes"]
+    assert all(pg_colour(b).alpha() == 0 for b in brushes)  # .grad is None: no bar
+    for stage in STAGES[:4]:
+        qtbot.mouseClick(window.step_buttons.buttons[stage], Qt.MouseButton.LeftButton)
+    window.frame.flush()
+    brushes = window.grad_plot.bars.opts["brushes"]
+    assert all(pg_colour(b).alpha() == 255 for b in brushes)
+
+
+def pg_colour(brush: object) -> QColor:
+    import pyqtgraph as pg
+
+    return pg.mkBrush(brush).color()
+
+
+def test_the_skipping_table_has_no_second_title(window: MainWindow) -> None:
+    text = window.skipping.toPlainText()
+    assert not text.startswith("What breaks when a stage is skipped")
+    assert "Gradients pile up" in text

@@ -48,6 +48,23 @@ def over(fill: QColor, base: QColor) -> QColor:
         (fill.blueF(), base.blueF()))))
 
 
+def screen_pixels(widget: QWidget) -> Counter[int]:
+    """The widget's pixels as the window's backing store holds them now."""
+    QApplication.processEvents()  # let pending repaints reach the backing store
+    window = widget.window()
+    corner = widget.mapTo(window, widget.rect().topLeft())
+    image = widget.screen().grabWindow(window.winId(), corner.x(), corner.y(),
+                                       widget.width(), widget.height()).toImage()
+    return Counter(image.pixel(x, y) for x in range(image.width())
+                   for y in range(image.height()))
+
+
+def background_of(widget: QWidget) -> QColor:
+    """The commonest colour inside the widget (its border trimmed off)."""
+    pixels = screen_pixels(widget)
+    return QColor(pixels.most_common(1)[0][0])
+
+
 def rendered_contrast(widget: QWidget) -> float:
     """Contrast between a widget's background (its commonest pixel) and its text (the pixel
     farthest from it), as it is on screen now.
@@ -55,13 +72,7 @@ def rendered_contrast(widget: QWidget) -> float:
     The pixels come from the window's backing store, not from ``widget.grab()``: grab paints
     the widget afresh, so it would miss a widget that was never repainted after a switch.
     """
-    QApplication.processEvents()  # let pending repaints reach the backing store
-    window = widget.window()
-    corner = widget.mapTo(window, widget.rect().topLeft())
-    image = widget.screen().grabWindow(window.winId(), corner.x(), corner.y(),
-                                       widget.width(), widget.height()).toImage()
-    pixels = Counter(image.pixel(x, y) for x in range(image.width())
-                     for y in range(image.height()))
+    pixels = screen_pixels(widget)
     background = QColor(pixels.most_common(1)[0][0])
     return max(contrast(background, QColor(p)) for p in pixels)
 
@@ -85,6 +96,10 @@ def test_values_stay_readable_after_a_theme_switch(
         assert rendered_contrast(label) >= AA_TEXT, key
     assert rendered_contrast(window.report) >= AA_TEXT
     assert rendered_contrast(window.statusBar()) >= AA_TEXT
+    for stage, button in window.step_buttons.buttons.items():  # on screen, not repainted
+        assert rendered_contrast(button) >= 3.0, stage  # a disabled label: 3:1 at least
+        assert background_of(button).lightness() < 128 if then == "dark" else \
+            background_of(button).lightness() > 128, stage
 
 
 @pytest.mark.parametrize("name", ["light", "dark"])
@@ -119,6 +134,8 @@ def test_graph_text_follows_the_theme(window: MainWindow, qtbot: QtBot,
     boxes = [i for i in view.scene().items() if isinstance(i, QGraphicsRectItem)]
     assert boxes
     for box in boxes:
+        details = [c for c in box.childItems() if isinstance(c, QGraphicsTextItem)]
+        assert len(details) == 1 and details[0].toPlainText(), box.toolTip()  # name + line
         behind = over(box.brush().color(), base)
         for child in box.childItems():
             if isinstance(child, QGraphicsSimpleTextItem):
