@@ -359,7 +359,7 @@ class MainWindow(QMainWindow):
                              Qt.Orientation.Horizontal)
             self.resizeDocks([self.docks["math"], self.docks["graph"]], [40, 60],
                              Qt.Orientation.Vertical)
-            self.resizeDocks([self.docks["loop"], self.docks["code"]], [30, 70],
+            self.resizeDocks([self.docks["loop"], self.docks["code"]], [40, 60],
                              Qt.Orientation.Horizontal)
             self.resizeDocks([self.docks["loop"]], [self.height() // 4],
                              Qt.Orientation.Vertical)

@@ -102,7 +102,7 @@ class LossAxis(pg.AxisItem):  # type: ignore[misc]
         if not (math.isfinite(span) and span > 0):
             return []
         if span < 1.0:
-            values = nice_ticks(10.0 ** minVal, 10.0 ** maxVal, count=max(2, int(size // 60)))
+            values = nice_ticks(10.0 ** minVal, 10.0 ** maxVal, count=max(3, int(size // 45)))
             return [(None, [math.log10(v) for v in values])]
         # Whole decades, thinned to one label per ~40 px; 2× and 5× when there is room.
         decades = list(range(math.ceil(minVal), math.floor(maxVal) + 1))
