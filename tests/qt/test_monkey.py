@@ -35,7 +35,7 @@ ACTIONS = int(os.environ.get("MONKEY_ACTIONS", "120"))
 #: One action (and the event loop turn after it) must not take longer than this.
 SLOW_S = 3.0
 #: What a monkey types: numbers good and bad, junk, huge, empty.
-TEXTS = ["0.1", "1", "abc", "-3", "1e9", "nan", "0", "", "2", "1e-300", "١", "99999999",
+TEXTS = ["0.1", "1", "abc", "-3", "1e9", "nan", "0", "", "2", "1e-300", "\u0661", "99999999",
          "0.05", " 0.3 ", "inf"]
 KEYS: list[tuple[Qt.Key, Qt.KeyboardModifier]] = [
     *((key, Qt.KeyboardModifier.NoModifier) for key in (
