@@ -4,13 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-thorough monkey lint check bench bundle bundle-test clean help
+.PHONY: run test test-thorough monkey soak lint check bench bundle bundle-test clean help
 
 help:
 	@echo "make run          set up .venv if needed, launch the app"
 	@echo "make test         set up .venv if needed, lint, type-check and run every test offscreen"
 	@echo "make test-thorough  the property tests with thousands of random sequences (before a release)"
 	@echo "make monkey       the GUI monkey with 40 seeds of 400 random actions each"
+	@echo "make soak         a million steps in the core: speed at start and end, bytes per step"
 	@echo "make lint         ruff and mypy only"
 	@echo "make bench        performance benchmark (ratios against a baseline in the same run)"
 	@echo "make bundle       build the PyInstaller bundle into dist/ and pack a .tar.gz"
@@ -39,6 +40,9 @@ test-thorough: $(STAMP)
 monkey: $(STAMP)
 	MONKEY_SEEDS=$$(seq -s, 1 40) MONKEY_ACTIONS=400 QT_QPA_PLATFORM=offscreen \
 		$(BIN)/python -m pytest -q tests/qt/test_monkey.py
+
+soak: $(STAMP)
+	$(BIN)/python benchmarks/soak.py
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/run.py

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import torch
@@ -14,6 +14,7 @@ from torch import nn
 from gui_trainer.core import outcomes
 from gui_trainer.core.autograd_graph import GraphSnapshot, read_graph, saved_values_freed
 from gui_trainer.core.history import History, HistoryMark
+from gui_trainer.core.packing import Packed, Packer, freeze, thaw, unpack
 from gui_trainer.core.records import ParamValues, StageRecord, Values
 from gui_trainer.core.stages import LABELS, STAGES, Stage, as_stage, following
 from gui_trainer.core.timeline import Action, Timeline
@@ -65,14 +66,24 @@ def _scalar(tensor: torch.Tensor | None) -> float | None:
 
 @dataclass(frozen=True)
 class _Snapshot:
-    """Everything needed to put the session back to one moment (see ``timeline.py``)."""
+    """Everything needed to put the session back to one moment (see ``timeline.py``).
 
-    params: dict[str, torch.Tensor]
-    grads: tuple[torch.Tensor | None, ...]
+    Compact: the numbers of the parameters, their ``.grad`` and the optimizer's state in one
+    packed blob; structure shared between snapshots; no tensor or graph references (the
+    graphs are made again on restore, see ``_graph_recipe``).
+    """
+
+    tensors: Packed
+    #: Which parameters had a ``.grad`` (their values follow the parameters in the blob).
+    has_grad: tuple[bool, ...]
     optimizer_name: OptimizerName
-    optimizer_state: dict[str, Any]
-    settings: dict[str, Any]
-    run_state: dict[str, Any]
+    #: The optimizer's per-parameter state: (param index, name, value or _TENSOR).
+    optimizer_entries: tuple[tuple[int, str, Any], ...]
+    optimizer_groups: Any
+    settings: tuple[tuple[str, Any], ...]
+    #: The values of ``_RUN_STATE`` (no tensors: ``outputs`` and ``loss`` are made again).
+    run_state: tuple[Any, ...]
+    graph_recipe: tuple[tuple[str, bool], ...]
     history: HistoryMark
 
 
@@ -88,6 +99,11 @@ class TrainingSession:
     outputs: torch.Tensor | None
     loss: torch.Tensor | None
     _loss_outputs: torch.Tensor | None
+    #: The parameters a live graph was made with, kept once a step changed them (else None).
+    _outputs_params: tuple[torch.Tensor, ...] | None
+    _loss_outputs_params: tuple[torch.Tensor, ...] | None
+    #: What the loss was divided by when it was computed (its micro-batch count).
+    _loss_scale: int
     _outputs_rows: tuple[int, ...]
     _loss_rows: tuple[int, ...]
     _last_fresh: tuple[float, float] | None
@@ -132,6 +148,7 @@ class TrainingSession:
         self._micro_batches = self._check_micro_batches(micro_batches)
         self.history = History()
         self.timeline = Timeline()
+        self._packer = Packer()
         self._replaying = False
         self._clear_run_state()
         self.timeline.add_checkpoint(self._capture())
@@ -396,6 +413,7 @@ class TrainingSession:
         had_loss = self.loss is not None
         self.outputs = self.model(self.inputs[list(rows)])
         self._outputs_rows = rows
+        self._outputs_params = None  # made with the parameters as they are now
         text = outcomes.forward(had_loss, self._mode == "free")
         if self._micro_batches > 1:
             text = outcomes.micro_batch(self._chunk, self._micro_batches) + " " + text
@@ -412,7 +430,9 @@ class TrainingSession:
             loss = loss / self._micro_batches
         self.loss = loss
         self._loss_outputs = self.outputs
+        self._loss_outputs_params = self._outputs_params
         self._loss_rows = rows
+        self._loss_scale = self._micro_batches
         with torch.no_grad():
             per_sample = nn.functional.mse_loss(self.outputs, targets, reduction="none")
         value = float(loss.item())
@@ -446,6 +466,7 @@ class TrainingSession:
 
     def _run_step(self, before: ParamValues) -> _Outcome:
         full_loss = self.full_batch_loss()
+        self._keep_forward_params()
         self.optimizer.step()
         self._chunk = 0
         self._epoch += 1
@@ -542,6 +563,8 @@ class TrainingSession:
             position if last_stage_at is None else last_stage_at
         )
         self._restore(snapshot)
+        #: How many actions this jump replayed after its checkpoint (the cost of a jump).
+        self.last_jump_replayed = position - base
         record = None
         self._replaying = True
         try:
@@ -588,44 +611,170 @@ class TrainingSession:
 
     def _before_action(self) -> None:
         self.timeline.truncate_after_position()
-        if self.timeline.wants_checkpoint() and self._graph_is_settled():
+        if self.timeline.wants_checkpoint():
             self.timeline.add_checkpoint(self._capture())
 
-    def _graph_is_settled(self) -> bool:
-        """No live autograd graph exists (none can be copied, so checkpoints wait for this)."""
-        return all(
-            tensor is None or tensor.grad_fn is None or saved_values_freed(tensor.grad_fn)
-            for tensor in (self.outputs, self.loss)
-        )
+    # -- live graphs in checkpoints --------------------------------------------------------
+    # PyTorch cannot copy an autograd graph, but the session's graphs are cheap to make
+    # again: outputs = model(inputs[rows]) with the parameters of that moment, and the loss
+    # from them. A checkpoint stores that recipe for every graph backward has not freed yet,
+    # so checkpoints never wait for a backward (in free mode one may never come, and every
+    # undo then replayed the whole session).
+    def _keep_forward_params(self) -> None:
+        """Before a step changes the parameters, keep those the graphs were made with."""
+        params = None
+        if self.outputs is not None and self._outputs_params is None:
+            params = self._outputs_params = self._param_values()
+        if self._loss_outputs is not None and self._loss_outputs_params is None:
+            self._loss_outputs_params = params if self._loss_outputs is self.outputs \
+                and params is not None else self._param_values()
 
+    def _param_values(self) -> tuple[torch.Tensor, ...]:
+        return tuple(p.detach().clone() for p in self.model.parameters())
+
+    def _freed(self, tensor: torch.Tensor | None) -> bool:
+        return (tensor is not None and tensor.grad_fn is not None
+                and bool(saved_values_freed(tensor.grad_fn)))
+
+    def _graph_recipe(self) -> tuple[tuple[str, bool], ...]:
+        """How to make the graphs of now again: which exist, and which backward freed."""
+        recipe = []
+        if self.outputs is not None:
+            recipe.append(("outputs_freed", self._freed(self.outputs)))
+        if self.loss is not None:
+            recipe += [("loss_freed", self._freed(self.loss)),
+                       ("loss_outputs_freed", self._freed(self._loss_outputs)),
+                       ("loss_outputs_is_outputs", self._loss_outputs is self.outputs)]
+        return tuple(recipe)
+
+    def _rebuild_graphs(self, recipe: tuple[tuple[str, bool], ...]) -> None:
+        """Make ``outputs`` and ``loss`` again, live or freed as they were, with the same
+        parameters, rows and scaling: the same numbers, and the same next backward."""
+        plan = dict(recipe)
+        self.outputs = self.loss = self._loss_outputs = None
+        same = plan.get("loss_outputs_is_outputs", False)
+        builds: list[tuple[bool, Callable[[], None]]] = []
+        if "loss_freed" in plan:
+            def build_loss() -> None:
+                self._loss_outputs, self.loss = self._make_graph_with_loss(plan)
+                if same:
+                    self.outputs = self._loss_outputs
+            builds.append((self._loss_outputs_params is not None, build_loss))
+        if "outputs_freed" in plan and not same:
+            def build_outputs() -> None:
+                self.outputs = self._make_graph(self._outputs_rows, self._outputs_params,
+                                                free_outputs=plan["outputs_freed"])
+            builds.append((self._outputs_params is not None, build_outputs))
+        # Graphs made with older parameters first: putting the current ones back counts as
+        # a write, which must not reach a graph made with the current ones.
+        for _older, build in sorted(builds, key=lambda b: not b[0]):
+            build()
+
+    def _with_params(self, params: tuple[torch.Tensor, ...] | None,
+                     make: Callable[[], Any]) -> Any:
+        """Run ``make`` with the parameters ``params`` in place (None: those of now)."""
+        if params is None:
+            return make()
+        current = self._param_values()
+        with torch.no_grad():
+            for param, value in zip(self.model.parameters(), params, strict=True):
+                param.copy_(value)
+        try:
+            return make()
+        finally:
+            with torch.no_grad():
+                for param, value in zip(self.model.parameters(), current, strict=True):
+                    param.copy_(value)
+
+    def _free(self, tensor: torch.Tensor) -> None:
+        """Run a backward that frees ``tensor``'s graph without touching any ``.grad``."""
+        torch.autograd.grad(tensor.sum(), list(self.model.parameters()), allow_unused=True)
+
+    def _make_graph(self, rows: tuple[int, ...], params: tuple[torch.Tensor, ...] | None,
+                    *, free_outputs: bool) -> torch.Tensor:
+        def make() -> torch.Tensor:
+            outputs = cast(torch.Tensor, self.model(self.inputs[list(rows)]))
+            if free_outputs:
+                self._free(outputs)
+            return outputs
+        return cast(torch.Tensor, self._with_params(params, make))
+
+    def _loss_of(self, outputs: torch.Tensor) -> torch.Tensor:
+        loss = cast(torch.Tensor, self.loss_fn(outputs, self.targets[list(self._loss_rows)]))
+        return loss / self._loss_scale if self._loss_scale > 1 else loss
+
+    def _make_graph_with_loss(self, plan: dict[str, bool]
+                              ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The loss's outputs and the loss, freed as they were (a loss made over outputs
+        that a backward had freed is live on top of a freed graph)."""
+        def make() -> tuple[torch.Tensor, torch.Tensor]:
+            outputs = cast(torch.Tensor, self.model(self.inputs[list(self._loss_rows)]))
+            if plan["loss_outputs_freed"] and not plan["loss_freed"]:
+                self._free(outputs)
+            loss = self._loss_of(outputs)
+            if plan["loss_freed"]:
+                self._free(loss)
+            return outputs, loss
+        return cast(tuple[torch.Tensor, torch.Tensor],
+                    self._with_params(self._loss_outputs_params, make))
+
+    # -- checkpoints -------------------------------------------------------------------
     def _capture(self) -> _Snapshot:
+        params = list(self.model.parameters())
+        tensors = [p.detach() for p in params]
+        tensors += [p.grad.detach() for p in params if p.grad is not None]
+        state = self.optimizer.state_dict()
+        entries = []
+        for index, values in state["state"].items():
+            for name, value in values.items():
+                if torch.is_tensor(value):
+                    tensors.append(value)
+                    entries.append((index, name, _TENSOR))
+                else:
+                    entries.append((index, name, freeze(value)))
+        packer = self._packer
         return _Snapshot(
-            params={k: v.detach().clone() for k, v in self.model.state_dict().items()},
-            grads=tuple(None if p.grad is None else p.grad.detach().clone()
-                        for p in self.model.parameters()),
+            tensors=packer.pack(tensors),
+            has_grad=packer.intern(tuple(p.grad is not None for p in params)),
             optimizer_name=self._optimizer_name,
-            optimizer_state=copy.deepcopy(self.optimizer.state_dict()),
-            settings={"lr": self._lr, "mode": self._mode, "set_to_none": self._set_to_none,
-                      "micro_batches": self._micro_batches},
-            run_state={name: getattr(self, name) for name in _RUN_STATE},
+            optimizer_entries=packer.intern(tuple(entries)),
+            optimizer_groups=packer.intern(freeze(state["param_groups"])),
+            settings=packer.intern((("lr", self._lr), ("mode", self._mode),
+                                    ("set_to_none", self._set_to_none),
+                                    ("micro_batches", self._micro_batches))),
+            run_state=self._run_state_without_graphs(),
+            graph_recipe=packer.intern(self._graph_recipe()),
             history=self.history.mark(),
         )
 
+    def _run_state_without_graphs(self) -> tuple[Any, ...]:
+        """The run state in ``_RUN_STATE`` order (a tuple costs a fraction of a dict)."""
+        return tuple(getattr(self, name) for name in _RUN_STATE)
+
     def _restore(self, snapshot: _Snapshot) -> None:
+        tensors = iter(unpack(snapshot.tensors))
+        params = list(self.model.parameters())
         with torch.no_grad():
-            for name, value in self.model.state_dict().items():
-                value.copy_(snapshot.params[name])
-        for param, grad in zip(self.model.parameters(), snapshot.grads, strict=True):
-            param.grad = None if grad is None else grad.clone()
-        self._lr = snapshot.settings["lr"]
-        self._mode = snapshot.settings["mode"]
-        self._set_to_none = snapshot.settings["set_to_none"]
-        self._micro_batches = snapshot.settings["micro_batches"]
+            for param in params:
+                param.copy_(next(tensors))
+        for param, has_grad in zip(params, snapshot.has_grad, strict=True):
+            param.grad = next(tensors) if has_grad else None
+        settings = dict(snapshot.settings)
+        self._lr = settings["lr"]
+        self._mode = settings["mode"]
+        self._set_to_none = settings["set_to_none"]
+        self._micro_batches = settings["micro_batches"]
         self._optimizer_name = snapshot.optimizer_name
         self.optimizer = self._make_optimizer()
-        self.optimizer.load_state_dict(copy.deepcopy(snapshot.optimizer_state))
-        for name, value in snapshot.run_state.items():
+        state: dict[int, dict[str, Any]] = {}
+        for index, name, value in snapshot.optimizer_entries:
+            state.setdefault(index, {})[name] = next(tensors) if value is _TENSOR \
+                else thaw(value)
+        self.optimizer.load_state_dict(
+            {"state": state, "param_groups": thaw(snapshot.optimizer_groups)})
+        for name, value in zip(_RUN_STATE, snapshot.run_state, strict=True):
             setattr(self, name, value)
+        self._rebuild_graphs(snapshot.graph_recipe)
         self.history.restore(snapshot.history)
 
     # -- helpers -----------------------------------------------------------------------
@@ -633,6 +782,9 @@ class TrainingSession:
         self.outputs = None
         self.loss = None
         self._loss_outputs = None
+        self._outputs_params = None
+        self._loss_outputs_params = None
+        self._loss_scale = 1
         self._outputs_rows = tuple(range(len(self.inputs)))
         self._loss_rows = self._outputs_rows
         self._last_fresh = None
@@ -671,8 +823,12 @@ class TrainingSession:
 
 
 #: The attributes that describe where the session is in its loop (snapshotted for rewind).
+#: Stands in a checkpoint's optimizer entries for a tensor packed in its blob.
+_TENSOR = "<tensor>"
+
 _RUN_STATE = (
-    "outputs", "loss", "_loss_outputs", "_outputs_rows", "_loss_rows", "_last_fresh",
+    "_outputs_rows", "_loss_rows", "_last_fresh",
+    "_outputs_params", "_loss_outputs_params", "_loss_scale",
     "_epoch", "_stage_count", "_chunk", "_last_stage", "_next_stage",
 )
 

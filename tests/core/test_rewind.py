@@ -193,3 +193,30 @@ def test_a_divergence_undone_and_replaced_is_forgotten() -> None:
         session.run_epoch()
     assert session.position_before_divergence() is None
     assert not session.can_redo
+
+
+@pytest.mark.parametrize("pattern", [
+    ["forward", "loss"],  # free mode with no backward: the graph is never freed
+    ["zero_grad", "forward", "loss", "backward", "forward", "step", "loss"],  # stale graphs
+])
+def test_checkpoints_never_wait_for_a_backward(pattern: list[str]) -> None:
+    """An undo replays at most the checkpoint spacing, whatever the graph is doing."""
+    session = TrainingSession(mode="free")
+    while len(session.timeline) < 20 * CHECKPOINT_EVERY:
+        for stage in pattern:
+            session.run(stage)
+    assert session.timeline.checkpoint_count >= 19
+    reference = state(session)
+    for position in (len(session.timeline) - 1, len(session.timeline) // 2, 7):
+        session.jump_to(position)
+        assert session.last_jump_replayed <= CHECKPOINT_EVERY + len(pattern)
+    session.jump_to(len(session.timeline))
+    assert_same(state(session), reference)
+    # and the live graph is a real one: backward through it works (or fails) as it did
+    fresh = TrainingSession(mode="free")
+    while len(fresh.timeline) < 20 * CHECKPOINT_EVERY:
+        for stage in pattern:
+            fresh.run(stage)
+    a, b = session.run("backward"), fresh.run("backward")
+    assert (a.error is None) == (b.error is None)
+    assert a.after == b.after
