@@ -298,20 +298,27 @@ def test_the_window_fits_a_small_screen_with_docks_as_tabs(window: MainWindow) -
         assert plot.canvas.width() >= 300 and plot.canvas.height() >= 150, plot.objectName()
 
 
-def test_a_large_screen_gets_the_side_by_side_layout(
-    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def window_on_screen(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch,
+                     width: int, height: int) -> MainWindow:
+    """A window that believes its screen has ``width`` × ``height`` available."""
     from PySide6.QtCore import QRect
 
     from gui_trainer.app import create_window
 
-    class LargeScreen:
+    class Screen:
         def availableGeometry(self) -> QRect:
-            return QRect(0, 0, 1920, 1080)
+            return QRect(0, 0, width, height)
 
-    monkeypatch.setattr(MainWindow, "screen", lambda self: LargeScreen())
+    monkeypatch.setattr(MainWindow, "screen", lambda self: Screen())
     window = create_window()
     qtbot.addWidget(window)
+    return window
+
+
+def test_a_large_screen_gets_the_side_by_side_layout(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = window_on_screen(qtbot, monkeypatch, 1920, 1080)
     assert not window.compact
     assert (window.width(), window.height()) == (1600, 1000)
     assert window.dockWidgetArea(window.docks["controls"]) == Qt.DockWidgetArea.LeftDockWidgetArea
@@ -322,17 +329,7 @@ def test_a_200_percent_screen_shows_one_plot_at_a_time(
     qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """1600 × 1000 at 200 % leaves 800 × 500: every part must still fit and be usable."""
-    from PySide6.QtCore import QRect
-
-    from gui_trainer.app import create_window
-
-    class HalfScreen:
-        def availableGeometry(self) -> QRect:
-            return QRect(0, 0, 800, 500)
-
-    monkeypatch.setattr(MainWindow, "screen", lambda self: HalfScreen())
-    window = create_window()
-    qtbot.addWidget(window)
+    window = window_on_screen(qtbot, monkeypatch, 800, 500)
     window.show()
     qtbot.waitExposed(window)
     assert window.width() <= 800 and window.height() <= 500
