@@ -70,18 +70,19 @@ def stage_note(record: StageRecord) -> str:
     }[record.stage]
 
 
+#: Settings whose change after the first step makes a run differ from one loop written once
+#: (switching the optimizer, even back and forth, starts its state afresh).
+LOOP_SETTINGS = frozenset({"lr", "optimizer_name", "micro_batches"})
+
+
 def reproducible(session: TrainingSession) -> bool:
     """Every step of this run had today's settings, in guided loop order."""
-    history = session.history
-    if len(history) == 0:
+    timeline = session.timeline
+    steps = timeline.step_positions(timeline.run_start(), session.position)
+    if not steps:
         return True
-    same = (
-        (history.column("lr") == session.lr).all()
-        and (history.column("adam") == int(session.optimizer_name == "adam")).all()
-        and (history.column("micro_batches") == session.micro_batches).all()
-        and not history.column("free_mode").any()
-    )
-    return bool(same)
+    changed = LOOP_SETTINGS.intersection(timeline.settings_changed(steps[0], session.position))
+    return not changed and not session.history.column("free_mode").any()
 
 
 def code_listing(session: TrainingSession, latest: Mapping[Stage, StageRecord],

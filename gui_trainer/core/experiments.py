@@ -130,9 +130,14 @@ def _skip_zero_grad(records: list[StageRecord]) -> str:
             used.append(record.before.weight_grad or 0.0)
     if not used:
         return "No Step ran after a Backward, so no accumulated gradient was used yet."
-    text = (f"Step used weight.grad = {short(used[0])} the first time and {short(used[-1])} "
-            f"the {len(used)}th time, while the last backward's own ∂loss/∂weight was "
-            f"{short(fresh[-1])}: .grad held the sum of every backward since Zero Grad.")
+    if len(used) == 1:
+        text = (f"Step used weight.grad = {short(used[0])}, this backward's own "
+                f"∂loss/∂weight: with one backward since Zero Grad there is nothing to add yet.")
+    else:
+        text = (f"Step used weight.grad = {short(used[0])} the first time and "
+                f"{short(used[-1])} after {len(used)} backwards, while the last backward's "
+                f"own ∂loss/∂weight was {short(fresh[-1])}: .grad held the sum of every "
+                "backward since Zero Grad.")
     opposite = sum(1 for u, f in zip(used, fresh, strict=True) if u * f < 0)
     if opposite:
         text += (f" In {opposite} of {len(used)} steps that sum pointed the opposite way "

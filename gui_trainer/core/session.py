@@ -69,8 +69,9 @@ class _Snapshot:
     """Everything needed to put the session back to one moment (see ``timeline.py``).
 
     Compact: the numbers of the parameters, their ``.grad`` and the optimizer's state in one
-    packed blob; structure shared between snapshots; no tensor or graph references (the
-    graphs are made again on restore, see ``_graph_recipe``).
+    packed blob; structure shared between snapshots; no graph (the graphs are made again on
+    restore, see ``_graph_recipe``). The run state may hold the parameters a graph was made
+    with, two tiny tensors, when a step changed them since.
     """
 
     tensors: Packed
@@ -81,7 +82,7 @@ class _Snapshot:
     optimizer_entries: tuple[tuple[int, str, Any], ...]
     optimizer_groups: Any
     settings: tuple[tuple[str, Any], ...]
-    #: The values of ``_RUN_STATE`` (no tensors: ``outputs`` and ``loss`` are made again).
+    #: The values of ``_RUN_STATE`` (``outputs`` and ``loss`` are not among them).
     run_state: tuple[Any, ...]
     graph_recipe: tuple[tuple[str, bool], ...]
     history: HistoryMark
@@ -149,6 +150,8 @@ class TrainingSession:
         self.history = History()
         self.timeline = Timeline()
         self._packer = Packer()
+        #: How many actions the last jump replayed after its checkpoint (0 before any jump).
+        self.last_jump_replayed = 0
         self._replaying = False
         self._clear_run_state()
         self.timeline.add_checkpoint(self._capture())
@@ -452,8 +455,11 @@ class TrainingSession:
         self._last_fresh = fresh_values
         full_batch = None
         chunk = rows[0] // len(rows) if rows else 0
-        self._chunk = (chunk + 1) % self._micro_batches
-        if self._micro_batches > 1 and self._chunk == 0:
+        # A loss from before a change of micro-batches does not count toward the new split:
+        # the accumulation starts again at its first micro-batch.
+        same_split = self._loss_scale == self._micro_batches
+        self._chunk = (chunk + 1) % self._micro_batches if same_split else 0
+        if self._micro_batches > 1 and self._chunk == 0 and same_split:
             full_batch = self._full_batch_grads()
         return _Outcome(
             explanation=outcomes.backward(before, stale, chunk, self._micro_batches),
@@ -517,7 +523,7 @@ class TrainingSession:
         with torch.no_grad():
             error = outputs - self.targets[list(rows)]
             weighted = error * self.inputs[list(rows)]
-            n = error.numel() * self._micro_batches
+            n = error.numel() * self._loss_scale  # the loss was divided by this
             d_weight = (2.0 / n) * weighted.sum()
             d_bias = (2.0 / n) * error.sum()
         grads = (float(d_weight.item()), float(d_bias.item()))
@@ -563,7 +569,6 @@ class TrainingSession:
             position if last_stage_at is None else last_stage_at
         )
         self._restore(snapshot)
-        #: How many actions this jump replayed after its checkpoint (the cost of a jump).
         self.last_jump_replayed = position - base
         record = None
         self._replaying = True
@@ -822,10 +827,10 @@ class TrainingSession:
         return count
 
 
-#: The attributes that describe where the session is in its loop (snapshotted for rewind).
 #: Stands in a checkpoint's optimizer entries for a tensor packed in its blob.
-_TENSOR = "<tensor>"
+_TENSOR = object()
 
+#: The attributes that describe where the session is in its loop (snapshotted for rewind).
 _RUN_STATE = (
     "_outputs_rows", "_loss_rows", "_last_fresh",
     "_outputs_params", "_loss_outputs_params", "_loss_scale",

@@ -103,6 +103,11 @@ class Timeline:
         steps = np.flatnonzero(self._codes[start:stop] == STAGES.index("step"))
         return [start + int(i) for i in steps]
 
+    def settings_changed(self, start: int, stop: int) -> list[str]:
+        """The names of the settings changed by the actions in [start, stop)."""
+        return [name for index, (name, _value) in sorted(self._settings.items())
+                if start <= index < stop and self._codes[index] == SETTING]
+
     def first_stage_from(self, start: int) -> int:
         """Index of the first stage action at or after ``start`` (settings before it stay)."""
         stages = np.flatnonzero(self._codes[start: self.position] < SETTING)

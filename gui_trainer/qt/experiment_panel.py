@@ -79,8 +79,10 @@ class ExperimentRunner(QObject):
             self.stop(refusal)
             return
         record = self.controller.run_stage(stage)
-        if record is not None:
-            self.records.append(record)
+        if record is None:  # refused after all: never retry the same stage forever
+            self.stop("the session refused the next stage.")
+            return
+        self.records.append(record)
         self.progressed.emit(self.done, len(experiment.stages))
         if self.done >= len(experiment.stages):
             self.stop()

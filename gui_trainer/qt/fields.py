@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QFocusEvent, QKeyEvent
-from PySide6.QtWidgets import QAbstractSpinBox, QLineEdit, QWidget
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit, QWidget
 
 #: The keys that drive stages from anywhere in the window.
 STAGE_KEYS = frozenset({Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_4, Qt.Key.Key_5,
@@ -62,9 +62,13 @@ class DeliberateFocus(QObject):
                 watched.setProperty(PROPERTY, False)
         elif kind == QEvent.Type.MouseButtonPress:
             watched.setProperty(PROPERTY, True)
-        elif (kind == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
-              and is_stage_key(event) and not is_deliberate(watched)):
-            event.ignore()  # not overridden: the window's stage shortcut runs
+        elif (kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
+              and isinstance(event, QKeyEvent) and is_stage_key(event)
+              and not is_deliberate(watched)):
+            if kind == QEvent.Type.ShortcutOverride:
+                event.ignore()  # not overridden: the window's stage shortcut runs
+            else:  # no shortcut took it (the stage may not run now): the window says why
+                QApplication.sendEvent(watched.window(), event)
             return True
         return False
 

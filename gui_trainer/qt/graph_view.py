@@ -87,13 +87,13 @@ class GraphView(QGraphicsView):
             )
         else:
             self.caption = "Live graph: what PyTorch recorded, ready for backward."
+        # Which nodes are lit is settled before drawing: _draw paints self.visited.
+        animate = animate_backward and not snapshot.empty
+        self.visited = list(snapshot.backward_order) if animate_backward and not animate else []
+        self._to_visit = list(snapshot.backward_order) if animate else []
         self._draw()
-        if animate_backward and not snapshot.empty:
-            self.visited = []
-            self._to_visit = list(snapshot.backward_order)
+        if animate:
             self._animation.start(BACKWARD_STEP_MS)
-        else:
-            self.visited = list(snapshot.backward_order) if animate_backward else []
 
     def set_caption(self, text: str) -> None:
         self.caption = text

@@ -121,7 +121,8 @@ class MainWindow(QMainWindow):
         self.theme_choice: ThemeChoice = "system"
         self.theme: str = ""
         self.set_theme("system")
-        QGuiApplication.styleHints().colorSchemeChanged.connect(self._desktop_scheme_changed)
+        self._follows_desktop = False
+        self._follow_desktop(True)
         self.report.show_plain("Press Zero Grad (key 1, or Space for the next stage) to begin "
                                "the loop. Each click runs the real PyTorch call.")
         self.compact = False
@@ -326,11 +327,22 @@ class MainWindow(QMainWindow):
     def _desktop_scheme_changed(self, _scheme: Qt.ColorScheme) -> None:
         self.set_theme(self.theme_choice)
 
+    def _follow_desktop(self, on: bool) -> None:
+        """Follow the desktop's colour scheme while shown; a closed window must not (it
+        would still set the application's palette)."""
+        if on != self._follows_desktop:
+            signal = QGuiApplication.styleHints().colorSchemeChanged
+            if on:
+                signal.connect(self._desktop_scheme_changed)
+            else:
+                signal.disconnect(self._desktop_scheme_changed)
+            self._follows_desktop = on
+
     def fit_to_screen(self) -> None:
         """Open at the preferred size or the screen's available size, whichever is smaller.
 
-        On a small screen (or a large one at 200 % scale) the docks become tabs of one
-        group on the right, so the plots keep a usable size instead of being squeezed.
+        On a small screen (or a large one at 200 % scale) the docks become tabs in two
+        groups on the right, so the plots keep a usable size instead of being squeezed.
         """
         screen = self.screen() or QGuiApplication.primaryScreen()
         available = screen.availableGeometry()
@@ -366,7 +378,7 @@ class MainWindow(QMainWindow):
 
     def stack_docks(self) -> None:
         """Two groups of tabbed docks on the right: the values and settings in front above,
-        The loop below; the plots get the rest of the width."""
+        the loop diagram below; the plots get the rest of the width."""
         right = Qt.DockWidgetArea.RightDockWidgetArea
         groups = (("controls", "math", "code", "graph"), ("loop", "skipping", "experiment"))
         for names in groups:
@@ -553,6 +565,7 @@ class MainWindow(QMainWindow):
         # the run's last stage as soon as it pauses or ends.
         paused = self.trainer.batch_mode
         if self.math_panel.paused and not paused:
+            self.math_panel.set_paused(False)
             self.math_panel.show_record(self.controller.last_record)
         self.math_panel.set_paused(paused)
         last = self.controller.last_record
@@ -570,6 +583,7 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        self._follow_desktop(True)
         self.central.setFocus(Qt.FocusReason.OtherFocusReason)
         self._unelide_dock_tabs()
         # The layout's minimum is final only now (docks and tabs settled): fit again.
@@ -586,8 +600,7 @@ class MainWindow(QMainWindow):
         self.graph_view.finish_animation()
         self.frame.cancel()
         self.timeline_bar.cancel()
-        # A closed window no longer follows the desktop's theme (nor sets the app's palette).
-        QGuiApplication.styleHints().colorSchemeChanged.disconnect(self._desktop_scheme_changed)
+        self._follow_desktop(False)
         if self.remember_settings:
             preferences.save(self)
         super().closeEvent(event)

@@ -344,12 +344,13 @@ class LossPlot(PlotPanel):
         self.last.setSymbolBrush(theme.loss)
         self.last.setSymbolPen(theme.loss)
         self.now.setSymbolPen(pen(theme.loss, 2))
-        for index, summary in enumerate(self._earlier_shown):
-            self.earlier[summary.run].setPen(pen(self._earlier_colour(theme, index), 1.5))
+        for summary in self._earlier_shown:
+            self.earlier[summary.run].setPen(pen(self._earlier_colour(theme, summary.run), 1.5))
 
     @staticmethod
-    def _earlier_colour(theme: Colours, index: int) -> tuple[int, int, int, int]:
-        return faded(theme.earlier_runs[index % len(theme.earlier_runs)])
+    def _earlier_colour(theme: Colours, run: int) -> tuple[int, int, int, int]:
+        """By run number, so a run keeps its colour as newer runs arrive."""
+        return faded(theme.earlier_runs[run % len(theme.earlier_runs)])
 
     def _legend_entries(self, theme: Colours) -> list[LegendEntry]:
         entries = [LegendEntry("━", theme.loss, "loss (this run)"),
@@ -357,7 +358,7 @@ class LossPlot(PlotPanel):
         shown = self._earlier_shown
         named = shown[-MAX_EARLIER_NAMED:]
         for summary in named:
-            colour = theme.earlier_runs[shown.index(summary) % len(theme.earlier_runs)]
+            colour = theme.earlier_runs[summary.run % len(theme.earlier_runs)]
             entries.append(LegendEntry("━", colour, summary.label))
         older = len(shown) - len(named) + self._earlier_hidden
         if older:
@@ -379,11 +380,11 @@ class LossPlot(PlotPanel):
         for run in list(self.earlier):
             self.plot.removeItem(self.earlier.pop(run))
         theme = colours()
-        for index, summary in enumerate(shown):
+        for summary in shown:
             item = self.plot.plot(
                 session.history.column("epoch", run=summary.run),
                 positive_or_nan(session.history.column("loss", run=summary.run)),
-                pen=pen(self._earlier_colour(theme, index), 1.5), connect="finite")
+                pen=pen(self._earlier_colour(theme, summary.run), 1.5), connect="finite")
             item.setZValue(-1)
             self.earlier[summary.run] = item
         self._earlier_shown = shown
@@ -394,7 +395,8 @@ class LossPlot(PlotPanel):
         self._refresh_earlier(session)
         epochs = session.history.column("epoch")
         losses = positive_or_nan(session.history.column("loss"))
-        self.limits.update(len(epochs))
+        # Room for the longest run drawn, not only this one: earlier runs stay reachable.
+        self.limits.update(max([len(epochs), *(r.stop - r.start for r in self._earlier_shown)]))
         self.curve.setData(epochs, losses, connect="finite")
         self.last.setData(*finite_points(np.asarray(epochs[-1:], dtype=np.float64), losses[-1:]))
         if session.loss is not None and session.last_stage in ("loss", "backward"):

@@ -102,6 +102,7 @@ def save(window: MainWindow, settings: QSettings | None = None) -> None:
     store = settings or QSettings()
     store.setValue("window/geometry", window.saveGeometry())
     store.setValue("window/state", window.saveState(LAYOUT_VERSION))
+    store.setValue("window/layout_version", LAYOUT_VERSION)
     store.setValue("window/plot_splitter", window.plot_splitter.saveState())
     store.setValue("window/lower_plots", window.lower_plots.saveState())
     session = window.session
@@ -138,6 +139,11 @@ def restore_window(window: MainWindow, settings: QSettings | None = None) -> lis
     """Apply the saved layout and view settings; return what could not be used."""
     store = settings or QSettings()
     problems: list[str] = []
+    if str(store.value("window/layout_version")) != str(LAYOUT_VERSION):
+        # A layout saved by an older version: not a problem to report, just not used.
+        for key in ("window/state", "window/main_splitter", "window/plot_splitter",
+                    "window/lower_plots"):
+            store.remove(key)
     geometry = read(store, "window/geometry", problems)
     if geometry is not None and not window.restoreGeometry(geometry):
         problems.append("window size")

@@ -80,3 +80,17 @@ def test_skipping_table_names_every_stage() -> None:
     table = skipping_table()
     for label in ["Zero Grad", "Forward", "Loss", "Backward", "Step"]:
         assert f"| {label} |" in table
+
+
+def test_switching_the_optimizer_back_and_forth_is_not_called_reproducible() -> None:
+    """Adam → SGD → Adam with no SGD step: every step says Adam, yet its state restarted."""
+    session = TrainingSession(optimizer="adam")
+    session.run_epoch()
+    session.optimizer_name = "sgd"
+    session.optimizer_name = "adam"
+    session.run_epoch()
+    assert not listing_after(session, {}, None).reproducible
+    settings_first = TrainingSession(optimizer="adam")
+    settings_first.lr = 0.05  # before the first step: the script describes the run
+    settings_first.run_epoch()
+    assert listing_after(settings_first, {}, None).reproducible

@@ -87,3 +87,14 @@ def test_graph_names_the_divisor_as_a_constant_not_as_data() -> None:
         session.run(stage)
     data = sorted(node.name for node in session.autograd_graph().nodes if node.kind == "data")
     assert data == ["constant", "distances", "times"]
+
+
+def test_changing_the_split_between_loss_and_backward_keeps_the_math_right() -> None:
+    session = TrainingSession(mode="free", micro_batches=2)
+    session.run("forward")
+    session.run("loss")  # divided by 2
+    session.micro_batches = 1
+    record = session.run("backward")
+    assert record.formula_grads is not None and record.fresh_grads is not None
+    assert record.formula_grads == pytest.approx(record.fresh_grads, rel=1e-5)
+    assert session.chunk == 0  # the new split starts at its first micro-batch

@@ -46,6 +46,7 @@ class Reference:
         self.loss: torch.Tensor | None = None
         self.output_rows = list(range(len(self.x)))
         self.loss_rows = self.output_rows
+        self.loss_parts = self.parts
         self.chunk = 0
         self.epoch = 0
         for p in self.model.parameters():
@@ -92,12 +93,16 @@ class Reference:
             loss = nn.functional.mse_loss(self.outputs, self.y[self.output_rows])
             self.loss = loss / self.parts if self.parts > 1 else loss
             self.loss_rows = self.output_rows
+            self.loss_parts = self.parts
         elif stage == "backward" and self.loss is not None:
             try:
                 self.loss.backward()  # type: ignore[no-untyped-call]
             except RuntimeError as exc:
                 return f"RuntimeError: {exc}"
-            self.chunk = (self.loss_rows[0] // len(self.loss_rows) + 1) % self.parts
+            # a loss from before a change of split restarts the accumulation
+            same_split = self.loss_parts == self.parts
+            self.chunk = (self.loss_rows[0] // len(self.loss_rows) + 1) % self.parts \
+                if same_split else 0
         elif stage == "step":
             self.optimizer.step()
             self.chunk = 0

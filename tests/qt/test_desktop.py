@@ -139,3 +139,17 @@ def test_no_settings_file_can_stop_the_app_from_starting(
     assert written < 100_000  # the junk was not written back
     again = open_window(qtbot)  # and the next start is clean
     assert "could not be used" not in again.statusBar().currentMessage()
+
+
+def test_a_layout_saved_by_an_older_version_is_dropped_without_a_message(
+    qtbot: QtBot,
+) -> None:
+    first = open_window(qtbot)
+    first.close()
+    store = QSettings()
+    store.setValue("window/layout_version", 1)  # as the previous release saved it
+    store.setValue("window/main_splitter", first.saveState())  # a key that release had
+    store.sync()
+    second = open_window(qtbot)
+    assert "could not be used" not in second.statusBar().currentMessage()
+    assert QSettings().value("window/main_splitter") is None

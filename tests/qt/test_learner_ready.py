@@ -160,13 +160,16 @@ def test_a_rate_above_the_limit_says_the_limit(window: MainWindow, qtbot: QtBot)
 
 
 def test_zero_epochs_is_refused_with_a_message(window: MainWindow, qtbot: QtBot) -> None:
+    activate(window, qtbot)
     spin = window.auto_panel.epochs
+    qtbot.mouseClick(spin, Qt.MouseButton.LeftButton)  # the learner chooses the field
     spin.lineEdit().selectAll()
     qtbot.keyClicks(spin, "0")
     qtbot.keyClick(spin, Qt.Key.Key_Return)
     assert window.trainer.target == 100 and spin.value() == 100
     error = window.auto_panel.epochs_error
     assert error.isVisible() and "at least 1 epoch" in error.text()
+    qtbot.mouseClick(spin, Qt.MouseButton.LeftButton)
     spin.lineEdit().selectAll()
     qtbot.keyClicks(spin, "250")
     qtbot.keyClick(spin, Qt.Key.Key_Return)
@@ -399,3 +402,26 @@ def test_the_skipping_table_has_no_second_title(window: MainWindow) -> None:
     text = window.skipping.toPlainText()
     assert not text.startswith("What breaks when a stage is skipped")
     assert "Gradients pile up" in text
+
+
+def test_a_refused_stage_key_is_not_typed_into_a_field_by_accident(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    activate(window, qtbot)
+    window.settings.lr_edit.setFocus(Qt.FocusReason.OtherFocusReason)  # not the learner's doing
+    press(qtbot, window, Qt.Key.Key_3)  # Loss while Zero Grad is next: refused
+    assert window.settings.lr_edit.text() == "0.01"
+    assert window.statusBar().currentMessage().startswith(
+        "Guided mode: the loop goes on with Zero Grad, not Loss")
+    qtbot.mouseClick(window.step_buttons.buttons["zero_grad"], Qt.MouseButton.LeftButton)
+    assert window.session.lr == 0.01
+
+
+def test_a_window_closed_twice_and_shown_again_follows_the_desktop(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    window.close()
+    window.close()  # no "failed to disconnect" warning (warnings fail tests)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window._follows_desktop

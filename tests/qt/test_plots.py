@@ -131,3 +131,13 @@ def test_earlier_runs_are_drawn_once_and_capped(window: MainWindow) -> None:
     texts = [entry.text for entry in loss_plot.legend.entries()]
     assert f"run {MAX_EARLIER_DRAWN + 3}: lr 0.01, SGD, guided" in texts
     assert any("older runs (3 not drawn)" in text for text in texts)
+
+
+def test_earlier_runs_stay_reachable_after_a_restart(window: MainWindow) -> None:
+    train(window, 300)
+    window.actions_by_name["reset"].trigger()
+    train(window, 2)
+    bring_up(window, window.loss_plot)
+    window.loss_plot.plot.setXRange(0, 300, padding=0)
+    (_low, high), _ = window.loss_plot.plot.viewRange()
+    assert high >= 299  # the earlier run's 300 epochs can be seen, not clamped at ~17

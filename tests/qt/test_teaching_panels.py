@@ -84,3 +84,18 @@ def test_button_tooltips_carry_the_explanation(window: MainWindow) -> None:
 
 def test_skipping_table_is_shown(window: MainWindow) -> None:
     assert "Gradients pile up" in window.skipping.toPlainText()
+
+
+def test_a_new_graph_is_not_lit_by_the_last_backward(window: MainWindow, qtbot: QtBot) -> None:
+    from gui_trainer.qt.theme import colours, qcolor
+
+    for stage in STAGES[:4]:
+        click(window, qtbot, stage)
+    window.graph_view.finish_animation()
+    assert window.graph_view.visited
+    click(window, qtbot, "step")
+    click(window, qtbot, "zero_grad")
+    click(window, qtbot, "forward")  # a new, live graph: nothing visited on it yet
+    assert window.graph_view.visited == []
+    lit = qcolor(colours().node_visited)
+    assert all(box.brush().color() != lit for box in window.graph_view.boxes.values())
