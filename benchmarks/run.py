@@ -7,6 +7,7 @@
 2. Redraw throttling: auto-train with the app's frame-throttled plots against redrawing every
    plot after every epoch (the naive way), both through the real window offscreen.
 3. Memory per step of a long run: history and timeline bytes per completed step.
+4. Earlier runs: a click's frame with 300 earlier runs on the loss plot against none.
 """
 
 from __future__ import annotations
@@ -94,6 +95,34 @@ def window_auto_train(throttled: bool, epochs: int | None = None) -> tuple[float
     return elapsed, draws
 
 
+def click_frame_s(earlier_runs: int) -> float:
+    """Median time of a click's frame (run an epoch, draw, paint) with earlier runs kept."""
+    from PySide6.QtWidgets import QApplication
+
+    from gui_trainer.app import create_window
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    window = create_window(remember=False)
+    window.resize(1600, 1000)
+    window.show()
+    for _ in range(earlier_runs):
+        window.session.run_epoch()
+        window.controller.reset()
+    times = []
+    for _ in range(31):
+        start = time.perf_counter()
+        window.session.run_epoch()
+        window.controller.publish(None)
+        window.frame.flush()
+        window.repaint()
+        app.processEvents()
+        times.append(time.perf_counter() - start)
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+    return statistics.median(times[1:])
+
+
 def main() -> int:
     print(f"torch {torch.__version__}, {EPOCHS} epochs, best of {REPEATS}")
     bare = best_of(bare_pytorch)
@@ -121,6 +150,9 @@ def main() -> int:
           f"timeline arrays (preallocated with doubling), plus "
           f"{session.timeline.checkpoint_count} checkpoints; `make soak` measures all of it "
           "as the process's growth")
+    none, many = click_frame_s(0), click_frame_s(300)
+    print(f"4. a click's frame with 300 earlier runs on the loss plot: {many * 1000:.0f} ms "
+          f"against {none * 1000:.0f} ms with none, ratio {many / none:.2f}x")
     return 0
 
 
