@@ -16,9 +16,14 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit, QWidget
 
-#: The keys that drive stages from anywhere in the window.
-STAGE_KEYS = frozenset({Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_4, Qt.Key.Key_5,
-                        Qt.Key.Key_Space})
+from gui_trainer.core.stages import STAGES, Stage
+
+#: The keys that drive stages from anywhere in the window, and the stage each asks for
+#: (Space: None, the next stage, whichever it is). The actions' shortcuts are these keys.
+STAGE_KEYS: dict[Qt.Key, Stage | None] = {
+    **{Qt.Key(int(Qt.Key.Key_1) + i): stage for i, stage in enumerate(STAGES)},
+    Qt.Key.Key_Space: None,
+}
 #: Ways focus arrives that mean "the learner chose this field".
 DELIBERATE = frozenset({Qt.FocusReason.MouseFocusReason, Qt.FocusReason.TabFocusReason,
                         Qt.FocusReason.BacktabFocusReason, Qt.FocusReason.ShortcutFocusReason})

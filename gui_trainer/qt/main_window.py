@@ -41,7 +41,7 @@ from gui_trainer.qt.code_panel import CodePanel
 from gui_trainer.qt.controller import SessionController
 from gui_trainer.qt.dialogs import show_about, show_shortcuts
 from gui_trainer.qt.experiment_panel import ExperimentPanel, ExperimentRunner
-from gui_trainer.qt.fields import DeliberateFocus, is_stage_key
+from gui_trainer.qt.fields import STAGE_KEYS, DeliberateFocus, is_stage_key
 from gui_trainer.qt.graph_view import GraphPanel
 from gui_trainer.qt.loop_diagram import LoopDiagram
 from gui_trainer.qt.math_panel import MathPanel
@@ -66,11 +66,6 @@ COMPACT_BELOW = QSize(1400, 900)
 NARROW_BELOW = 1000
 #: Below this available size even stacked plots would be slivers: each plot becomes a tab.
 TINY_BELOW = QSize(900, 650)
-#: What each stage key asks for (Space: the next stage, whichever it is).
-STAGE_KEYS: dict[Qt.Key, Stage | None] = {
-    Qt.Key.Key_1: "zero_grad", Qt.Key.Key_2: "forward", Qt.Key.Key_3: "loss",
-    Qt.Key.Key_4: "backward", Qt.Key.Key_5: "step", Qt.Key.Key_Space: None,
-}
 
 
 class MainWindow(QMainWindow):
