@@ -637,7 +637,8 @@ class TrainingSession:
     def _param_values(self) -> tuple[torch.Tensor, ...]:
         return tuple(p.detach().clone() for p in self.model.parameters())
 
-    def _freed(self, tensor: torch.Tensor | None) -> bool:
+    @staticmethod
+    def _freed(tensor: torch.Tensor | None) -> bool:
         return (tensor is not None and tensor.grad_fn is not None
                 and bool(saved_values_freed(tensor.grad_fn)))
 
@@ -658,22 +659,23 @@ class TrainingSession:
         plan = dict(recipe)
         self.outputs = self.loss = self._loss_outputs = None
         same = plan.get("loss_outputs_is_outputs", False)
-        builds: list[tuple[bool, Callable[[], None]]] = []
+        separate_outputs = "outputs_freed" in plan and not same
+        # A graph made with older parameters goes first: putting the current ones back counts
+        # as a write, which must not reach a graph made with the current ones.
+        loss_first = self._loss_outputs_params is not None or self._outputs_params is None
+
+        def rebuild_outputs() -> None:
+            self.outputs = self._make_graph(self._outputs_rows, self._outputs_params,
+                                            free_outputs=plan["outputs_freed"])
+
+        if separate_outputs and not loss_first:
+            rebuild_outputs()
         if "loss_freed" in plan:
-            def build_loss() -> None:
-                self._loss_outputs, self.loss = self._make_graph_with_loss(plan)
-                if same:
-                    self.outputs = self._loss_outputs
-            builds.append((self._loss_outputs_params is not None, build_loss))
-        if "outputs_freed" in plan and not same:
-            def build_outputs() -> None:
-                self.outputs = self._make_graph(self._outputs_rows, self._outputs_params,
-                                                free_outputs=plan["outputs_freed"])
-            builds.append((self._outputs_params is not None, build_outputs))
-        # Graphs made with older parameters first: putting the current ones back counts as
-        # a write, which must not reach a graph made with the current ones.
-        for _older, build in sorted(builds, key=lambda b: not b[0]):
-            build()
+            self._loss_outputs, self.loss = self._make_graph_with_loss(plan)
+            if same:
+                self.outputs = self._loss_outputs
+        if separate_outputs and loss_first:
+            rebuild_outputs()
 
     def _with_params(self, params: tuple[torch.Tensor, ...] | None,
                      make: Callable[[], Any]) -> Any:
