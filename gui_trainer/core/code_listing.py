@@ -78,10 +78,10 @@ LOOP_SETTINGS = frozenset({"lr", "optimizer_name", "micro_batches"})
 def reproducible(session: TrainingSession) -> bool:
     """Every step of this run had today's settings, in guided loop order."""
     timeline = session.timeline
-    steps = timeline.step_positions(timeline.run_start(), session.position)
-    if not steps:
+    first_step = timeline.first_step_from(timeline.run_start(), session.position)
+    if first_step is None:
         return True
-    changed = LOOP_SETTINGS.intersection(timeline.settings_changed(steps[0], session.position))
+    changed = LOOP_SETTINGS.intersection(timeline.settings_changed(first_step, session.position))
     return not changed and not session.history.column("free_mode").any()
 
 

@@ -103,6 +103,19 @@ class Timeline:
         steps = np.flatnonzero(self._codes[start:stop] == STAGES.index("step"))
         return [start + int(i) for i in steps]
 
+    def first_step_from(self, start: int, stop: int) -> int | None:
+        """Index of the first step action in [start, stop), or None.
+
+        Scans in slices and stops at the first hit: the Code panel asks on every frame, and
+        a whole-range scan of a long run's log cost milliseconds each time.
+        """
+        step = STAGES.index("step")
+        for begin in range(start, stop, 4096):
+            hits = np.flatnonzero(self._codes[begin:min(begin + 4096, stop)] == step)
+            if len(hits):
+                return begin + int(hits[0])
+        return None
+
     def settings_changed(self, start: int, stop: int) -> list[str]:
         """The names of the settings changed by the actions in [start, stop)."""
         return [name for index, (name, _value) in sorted(self._settings.items())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ def _plain(text: str) -> str:
     return text.replace("`", "")
 
 
+@functools.lru_cache(maxsize=64)  # asked after every change for every stage: a few texts
 def stage_tooltip(stage: Stage, refusal: str | None = None) -> str:
     """Rich text: the call, its key, what it does — and why it cannot run now, if it cannot."""
     number = STAGES.index(stage) + 1

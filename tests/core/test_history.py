@@ -55,3 +55,17 @@ def test_mark_and_restore_round_trip() -> None:
     history.restore(mark)
     assert history.column("epoch").tolist() == [1]
     assert history.earlier_runs() == []
+
+
+def test_first_step_is_found_across_scan_slices() -> None:
+    from gui_trainer.core import TrainingSession
+
+    session = TrainingSession(mode="free")
+    for _ in range(5000):  # more than one 4096-action slice without a step
+        session.run("forward")
+    assert session.timeline.first_step_from(0, session.position) is None
+    session.run("step")
+    timeline = session.timeline
+    assert timeline.first_step_from(0, session.position) == 5000
+    assert timeline.first_step_from(0, session.position) == timeline.step_positions(
+        0, session.position)[0]
