@@ -12,7 +12,7 @@ help:
 	@echo "make test-thorough  the property tests with thousands of random sequences (before a release)"
 	@echo "make monkey       the GUI monkey with 40 seeds of 400 random actions each"
 	@echo "make soak         a million steps in the core: speed at start and end, bytes per step"
-	@echo "make lint         ruff and mypy only"
+	@echo "make lint         ruff, mypy (code and tests) and the import-layer contracts"
 	@echo "make bench        performance benchmark (ratios against a baseline in the same run)"
 	@echo "make bundle       build the PyInstaller bundle into dist/ and pack a .tar.gz"
 	@echo "make bundle-test  smoke-test the built bundle offscreen"
@@ -29,6 +29,8 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check gui_trainer tests packaging benchmarks
 	$(BIN)/mypy
+	$(BIN)/mypy tests benchmarks packaging
+	$(BIN)/lint-imports
 
 test: $(STAMP) lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q

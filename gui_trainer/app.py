@@ -122,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.smoke:
         from gui_trainer.qt.smoke import run_smoke
 
-        return run_smoke(app)
+        return run_smoke(app, create_window)
     window = create_window()
     window.show()
     install_error_hook()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 from PySide6.QtWidgets import QApplication
 
@@ -50,9 +51,9 @@ def _auto_train(app: QApplication, window: MainWindow, epochs: int) -> None:
     _check(window.trainer.done == epochs, f"auto-train ran {window.trainer.done} of {epochs}")
 
 
-def run_smoke(app: QApplication) -> int:
-    from gui_trainer.app import create_window
-
+def run_smoke(app: QApplication,
+              create_window: Callable[..., MainWindow]) -> int:
+    """``create_window`` is the app's factory, passed in: the Qt layer never imports the app."""
     started = time.monotonic()
     try:
         window = create_window(remember=False)  # never touch the learner's saved settings

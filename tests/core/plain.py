@@ -44,11 +44,11 @@ class PlainScript:
 
     @property
     def weight(self) -> torch.Tensor:
-        return self.model[0].weight
+        return self.model[0].weight  # type: ignore[return-value]
 
     @property
     def bias(self) -> torch.Tensor:
-        return self.model[0].bias
+        return self.model[0].bias  # type: ignore[return-value]
 
 
 def grad_or_none(tensor: torch.Tensor) -> float | None:

@@ -1,19 +1,21 @@
 import pytest
 
 from gui_trainer.core import STAGES, TrainingSession
-from gui_trainer.core.code_listing import code_listing
+from gui_trainer.core.code_listing import CodeListing, code_listing
 from gui_trainer.core.explanations import SECTIONS, explanation, skipping_table
-from gui_trainer.core.stages import CODE
+from gui_trainer.core.records import StageRecord
+from gui_trainer.core.stages import CODE, Stage
 from tests.scripts import printed_weights, run_scripts
 
 
-def listing_after(session: TrainingSession, latest: dict, last: str | None):  # type: ignore[no-untyped-def]
+def listing_after(session: TrainingSession, latest: dict[Stage, StageRecord],
+                  last: Stage | None) -> CodeListing:
     return code_listing(session, latest, last)
 
 
 def test_code_listing_highlights_the_line_of_each_stage() -> None:
     session = TrainingSession()
-    latest: dict = {}
+    latest: dict[Stage, StageRecord] = {}
     for stage in STAGES:
         record = session.run(stage)
         latest[stage] = record
@@ -32,7 +34,7 @@ def test_code_listing_follows_settings() -> None:
 
 
 #: Sessions whose listing must reproduce them: (settings, whole epochs, stages after them).
-REPRODUCIBLE = [
+REPRODUCIBLE: list[tuple[dict[str, object], int, list[Stage]]] = [
     ({}, 3, ["zero_grad", "forward"]),  # a half-done loop does not move the weights
     ({"optimizer": "adam", "lr": 0.1}, 5, []),
     ({"micro_batches": 2, "set_to_none": False}, 4, []),
@@ -43,7 +45,7 @@ def test_the_listing_runs_and_ends_at_the_sessions_weights() -> None:
     sessions, scripts = [], []
     for settings, epochs, extra in REPRODUCIBLE:
         session = TrainingSession(**settings)  # type: ignore[arg-type]
-        latest: dict = {}
+        latest: dict[Stage, StageRecord] = {}
         for _ in range(epochs):
             for record in session.run_epoch():
                 latest[record.stage] = record
@@ -70,8 +72,8 @@ def test_the_listing_runs_and_ends_at_the_sessions_weights() -> None:
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_each_stage_has_an_explanation_with_every_section(stage: str) -> None:
-    info = explanation(stage)  # type: ignore[arg-type]
+def test_each_stage_has_an_explanation_with_every_section(stage: Stage) -> None:
+    info = explanation(stage)
     assert set(SECTIONS) <= set(info.sections)
     assert all(len(info.sections[name]) > 40 for name in SECTIONS)
 

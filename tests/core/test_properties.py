@@ -96,7 +96,7 @@ class Reference:
             self.loss_parts = self.parts
         elif stage == "backward" and self.loss is not None:
             try:
-                self.loss.backward()  # type: ignore[no-untyped-call]
+                self.loss.backward()
             except RuntimeError as exc:
                 return f"RuntimeError: {exc}"
             # a loss from before a change of split restarts the accumulation

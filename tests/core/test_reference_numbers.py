@@ -17,6 +17,7 @@ def test_forward_with_weight_5_bias_2_gives_7_12_17_22() -> None:
     set_params(session, 5.0, 2.0)
     record = session.run("forward")
     assert record.outputs == pytest.approx((7.0, 12.0, 17.0, 22.0), abs=1e-6)
+    assert session.outputs is not None
     assert torch.equal(session.outputs, session.model(session.inputs))
 
 

@@ -39,6 +39,7 @@ def test_forward_lines_carry_pytorchs_outputs_exactly() -> None:
 def test_loss_lines_carry_per_sample_errors_and_the_mean() -> None:
     session = session_after(["zero_grad", "forward"])
     math = worked_math(session.run("loss"), full)
+    assert session.outputs is not None
     per_sample = torch.nn.functional.mse_loss(session.outputs, session.targets, reduction="none")
     squares = [line for line in math.lines if line.startswith("(")]
     assert [last_number(line) for line in squares] == per_sample.flatten().tolist()

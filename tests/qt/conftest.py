@@ -40,7 +40,7 @@ def no_leaks(qapp: QApplication, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
 
     def start(timer: QTimer, *args: object) -> None:
         started.add(timer)
-        original(timer, *args)  # type: ignore[arg-type]
+        original(timer, *args)
 
     monkeypatch.setattr(QTimer, "start", start)
     yield
@@ -56,7 +56,7 @@ def no_leaks(qapp: QApplication, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     assert not windows, f"windows left open: {[w.objectName() or w for w in windows]}"
     assert not running, (
         "timers left running: "
-        f"{[(t.parent().objectName() if t.parent() else None, t.interval()) for t in running]}")
+        f"{[(p.objectName() if (p := t.parent()) else None, t.interval()) for t in running]}")
 
 
 def show(window: MainWindow, qtbot: QtBot) -> MainWindow:

@@ -99,7 +99,7 @@ def test_resuming_below_the_epochs_done_after_a_rewind_stops_cleanly(
 def test_reveal_cannot_run_a_stage_during_auto_train(window: MainWindow, qtbot: QtBot) -> None:
     window.actions_by_name["predict"].trigger()
     for stage in ("zero_grad", "forward", "loss", "backward"):
-        window.request_stage(stage)  # type: ignore[arg-type]
+        window.request_stage(stage)
     panel = window.predict_panel
     assert panel.isVisible()
     window.auto_panel.speed.setValue(0)

@@ -73,12 +73,13 @@ def test_dark_theme_restyles_the_plots(window: MainWindow) -> None:
     QApplication.processEvents()  # the palette change reaches the views as an event
     dark = QColor(DARK.plot_background)
     for plot in (window.fit_plot, window.loss_plot, window.grad_plot):
-        assert plot.backgroundBrush().color() == dark
+        assert plot.backgroundBrush().color() == dark  # type: ignore[attr-defined]
     window_colour = QPalette.ColorRole.Window
     assert QApplication.palette().color(window_colour).lightness() < 80
     window.set_theme("light")
     QApplication.processEvents()
-    assert window.loss_plot.backgroundBrush().color() == QColor(LIGHT.plot_background)
+    assert window.loss_plot.backgroundBrush().color() == QColor(  # type: ignore[attr-defined]
+        LIGHT.plot_background)
     assert QApplication.palette().color(window_colour).lightness() > 180
 
 

@@ -20,7 +20,7 @@ def test_an_exception_in_a_slot_is_shown_and_the_window_lives_on(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(box.text()) or 0)
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(box.text()) or 0)  # type: ignore[func-returns-value]
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
     install_error_hook()
     real_run_stage = window.controller.run_stage

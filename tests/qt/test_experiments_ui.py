@@ -6,11 +6,18 @@ import math
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QTableWidget
 from pytestqt.qtbot import QtBot
 
 from gui_trainer.core.experiments import BY_KEY, EXPERIMENTS
 from gui_trainer.core.stages import STAGES
 from gui_trainer.qt.main_window import MainWindow
+
+
+def cell_text(table: QTableWidget, row: int, column: int) -> str:
+    item = table.item(row, column)
+    assert item is not None, f"no cell at {row}, {column}"
+    return item.text()
 
 
 def run_loops(window: MainWindow, qtbot: QtBot, loops: int) -> None:
@@ -37,8 +44,8 @@ def test_skip_zero_grad_table_shows_sum_against_fresh(window: MainWindow, qtbot:
     qtbot.waitUntil(lambda: not window.experiments.running, timeout=10_000)
     table = window.experiment_panel.table
     assert table.isVisibleTo(window.experiment_panel) and table.rowCount() == 6
-    fresh = [float(table.item(r, 1).text()) for r in range(6)]
-    used = [float(table.item(r, 2).text()) for r in range(6)]
+    fresh = [float(cell_text(table, r, 1)) for r in range(6)]
+    used = [float(cell_text(table, r, 2)) for r in range(6)]
     running = 0.0
     for f, u in zip(fresh, used, strict=True):
         running += f

@@ -145,7 +145,7 @@ def test_status_bar_does_not_repeat_the_banner(window: MainWindow, qtbot: QtBot)
 
 def test_menus_and_title_name_each_thing_once(window: MainWindow) -> None:
     texts = [action.text() for menu in window.menuBar().actions()
-             for action in menu.menu().actions()]
+             for action in menu.menu().actions()]  # type: ignore[attr-defined]
     assert texts.count("Reset Layout") == 1
     assert "gui_trainer" not in window.windowTitle()  # Qt adds the app's name itself
 
@@ -395,7 +395,8 @@ def test_a_gradient_that_is_none_draws_no_bar(window: MainWindow, qtbot: QtBot) 
 def pg_colour(brush: object) -> QColor:
     import pyqtgraph as pg
 
-    return pg.mkBrush(brush).color()
+    colour: QColor = pg.mkBrush(brush).color()
+    return colour
 
 
 def test_the_skipping_table_has_no_second_title(window: MainWindow) -> None:

@@ -72,7 +72,7 @@ class Monkey:
     def click_button(self) -> None:
         button = self.pick(visible(self.window, QAbstractButton))
         if button is not None:
-            self.log.append(f"click {button.objectName() or button.text()!r}")
+            self.log.append(f"click {button.objectName() or button.text()!r}")  # type: ignore[attr-defined]
             self.qtbot.mouseClick(button, Qt.MouseButton.LeftButton,
                                   pos=QPoint(min(8, button.width() - 1), button.height() // 2))
 
@@ -92,7 +92,7 @@ class Monkey:
         self.log.append(f"type {text!r} into {field.objectName()!r}")
         self.qtbot.mouseClick(field, Qt.MouseButton.LeftButton)
         edit = field.lineEdit() if isinstance(field, QAbstractSpinBox) else field
-        edit.selectAll()
+        edit.selectAll()  # type: ignore[attr-defined]
         for char in text:
             if char.isascii():
                 self.qtbot.keyClick(field, char)
@@ -115,14 +115,15 @@ class Monkey:
         if canvas is None:
             return
         notches = self.rng.choice([-40, -5, 5, 40])
-        self.log.append(f"wheel {notches} on {canvas.parent().objectName()}")
+        owner = canvas.parent()
+        self.log.append(f"wheel {notches} on {owner.objectName() if owner else None}")
         centre = QPointF(canvas.width() / 2, canvas.height() / 2)
         for _ in range(abs(notches)):
             event = QWheelEvent(centre, canvas.mapToGlobal(centre), QPoint(),
                                 QPoint(0, 120 if notches > 0 else -120),
                                 Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
                                 Qt.ScrollPhase.NoScrollPhase, False)
-            QApplication.sendEvent(canvas.viewport(), event)
+            QApplication.sendEvent(canvas.viewport(), event)  # type: ignore[attr-defined]
 
     def slide(self) -> None:
         slider = self.pick(visible(self.window, QSlider))
@@ -150,7 +151,7 @@ def test_the_monkey_cannot_break_the_window(
 ) -> None:
     # Modal dialogs would wait for a person: count them and go on.
     dialogs: list[str] = []
-    monkeypatch.setattr(QMessageBox, "exec", lambda box: dialogs.append(box.text()) or 0)
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: dialogs.append(box.text()) or 0)  # type: ignore[func-returns-value]
     monkeypatch.setattr(QMessageBox, "about", lambda *args: dialogs.append("about"))
     window = create_window()
     qtbot.addWidget(window)

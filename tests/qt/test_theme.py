@@ -159,6 +159,6 @@ def test_system_theme_follows_the_desktop(window: MainWindow,
         expected = "dark" if dark else "light"
         assert window.theme == expected
         assert theme.current_theme() == expected
-        assert window.loss_plot.backgroundBrush().color() == QColor(
-            theme.THEMES[expected].plot_background)
+        background: QColor = window.loss_plot.backgroundBrush().color()  # type: ignore[attr-defined]
+        assert background == QColor(theme.THEMES[expected].plot_background)
     assert window.actions_by_name["theme_system"].isChecked()
