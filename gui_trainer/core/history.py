@@ -8,28 +8,25 @@ for comparison), and a rewind truncates, so the history always matches the timel
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-ROW = np.dtype([
+BASE_COLUMNS: list[tuple[str, type]] = [
     ("epoch", np.int64),
     ("loss", np.float64),
-    ("weight", np.float64),
-    ("bias", np.float64),
-    ("weight_grad", np.float64),
-    ("bias_grad", np.float64),
-    # The gradient the last backward computed on its own, before adding to .grad.
-    ("weight_grad_fresh", np.float64),
-    ("bias_grad_fresh", np.float64),
     ("lr", np.float64),
     ("run", np.int32),
     ("free_mode", np.int8),
     ("adam", np.int8),
-    ("micro_batches", np.int8),
-])
-COLUMNS = ROW.names or ()
+    ("micro_batches", np.int16),
+]
+#: The one-neuron model's columns: its two numbers, their .grad, and the gradient the last
+#: backward computed on its own, before adding to .grad.
+ONE_NEURON_COLUMNS = ("weight", "bias", "weight_grad", "bias_grad", "weight_grad_fresh",
+                      "bias_grad_fresh")
 Array = npt.NDArray[np.float64]
 
 
@@ -55,10 +52,19 @@ class RunSummary:
 
 
 class History:
-    """One row per completed optimizer step; missing values (no loss, no grad) are NaN."""
+    """One row per completed optimizer step; missing values (no loss, no grad) are NaN.
 
-    def __init__(self, capacity: int = 1024) -> None:
-        self._data = np.zeros(capacity, dtype=ROW)
+    Besides the loss and the settings, a row has ``columns`` of float64: for the one-neuron
+    model its numbers (the default); for others the accuracy (classification) and, per
+    parameter tensor, ``grad_norm:<name>`` and ``update_ratio:<name>`` — never whole tensors,
+    so a million steps stay a few hundred bytes each.
+    """
+
+    def __init__(self, columns: Sequence[str] = ONE_NEURON_COLUMNS,
+                 capacity: int = 1024) -> None:
+        self.row = np.dtype(BASE_COLUMNS + [(name, np.float64) for name in columns])
+        self.columns: tuple[str, ...] = self.row.names or ()
+        self._data = np.zeros(capacity, dtype=self.row)
         self._size = 0
         self._run = 0
         self._run_start = 0
@@ -75,12 +81,12 @@ class History:
 
     def append(self, **fields: float | int | None) -> None:
         if self._size == len(self._data):
-            grown = np.zeros(2 * len(self._data), dtype=ROW)
+            grown = np.zeros(2 * len(self._data), dtype=self.row)
             grown[: self._size] = self._data[: self._size]
             self._data = grown
         row = self._data[self._size]
-        for name in COLUMNS:
-            row[name] = np.nan if np.issubdtype(ROW[name], np.floating) else 0
+        for name in self.columns:
+            row[name] = np.nan if np.issubdtype(self.row[name], np.floating) else 0
         for name, value in fields.items():
             row[name] = nan_if_none(value) if isinstance(value, float) or value is None else value
         row["run"] = self._run

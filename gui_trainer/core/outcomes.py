@@ -9,27 +9,25 @@ from __future__ import annotations
 from gui_trainer.core.records import ParamValues
 
 
-def _has_grads(params: ParamValues) -> bool:
-    return any(g is not None for g in params.grads())
-
-
-def _nonzero_grads(params: ParamValues) -> bool:
-    return any(g not in (None, 0.0) for g in params.grads())
+def _grads(params: ParamValues) -> str:
+    return "weight.grad and bias.grad" if params.one_neuron else "every parameter's .grad"
 
 
 def zero_grad(before: ParamValues, set_to_none: bool) -> str:
     how = "set to None" if set_to_none else "filled with 0.0"
-    if not _has_grads(before):
-        return f"There were no gradients yet: weight.grad and bias.grad stay None ({how} mode)."
+    if not before.has_grads():
+        return f"There were no gradients yet: {_grads(before)} stay None ({how} mode)."
     return (
-        f"Old gradients cleared: weight.grad and bias.grad are {how}, so the next backward "
-        "starts fresh instead of adding to them."
+        f"Old gradients cleared: {_grads(before)} {'are' if before.one_neuron else 'is'} "
+        f"{how}, so the next backward starts fresh instead of adding to them."
     )
 
 
-def forward(had_loss: bool, free: bool) -> str:
+def forward(had_loss: bool, free: bool, one_neuron: bool = True) -> str:
+    computed = ("weight × input + bias for every input" if one_neuron
+                else "its layers on every input, one after the other")
     text = (
-        "The model computed weight × input + bias for every input, and PyTorch recorded "
+        f"The model computed {computed}, and PyTorch recorded "
         "the operations in a graph for backward."
     )
     if had_loss and free:
@@ -37,11 +35,16 @@ def forward(had_loss: bool, free: bool) -> str:
     return text
 
 
-def loss(value: float) -> str:
+def loss(value: float, task: str = "regression") -> str:
     if value != value or value in (float("inf"), float("-inf")):
         return (
             f"The loss is {value}: the updates overshot and the numbers blew up. "
             "Lower the learning rate and reset or rewind."
+        )
+    if task == "classification":
+        return (
+            "Cross-entropy loss: for each sample, −log of the probability softmax gives the "
+            "right class, averaged — one number saying how wrong the model is."
         )
     return (
         "MSE loss: the mean of the squared differences between predictions and targets — "
@@ -61,7 +64,8 @@ FREED_GRAPH = (
 )
 
 
-def backward(before: ParamValues, stale: bool, chunk: int = 0, count: int = 1) -> str:
+def backward(before: ParamValues, stale: bool, chunk: int = 0, count: int = 1,
+             one_neuron: bool = True) -> str:
     parts = []
     if count > 1:
         done = chunk + 1
@@ -77,7 +81,7 @@ def backward(before: ParamValues, stale: bool, chunk: int = 0, count: int = 1) -
             "This loss was computed from earlier outputs (Forward ran after Loss), so backward "
             "goes through that earlier graph."
         )
-    if _nonzero_grads(before):
+    if before.nonzero_grads():
         parts.append(
             "Zero Grad was skipped: the new gradients were ADDED to the old ones, so .grad now "
             "holds their sum, not this step's gradient."
@@ -85,17 +89,19 @@ def backward(before: ParamValues, stale: bool, chunk: int = 0, count: int = 1) -
     else:
         parts.append(
             "Autograd walked the graph in reverse and stored ∂loss/∂weight and ∂loss/∂bias in "
-            "weight.grad and bias.grad."
+            "weight.grad and bias.grad." if one_neuron else
+            "Autograd walked the graph in reverse, layer by layer, and stored ∂loss/∂p in "
+            "each parameter's .grad."
         )
     return " ".join(parts)
 
 
 def step(before: ParamValues, after: ParamValues, optimizer: str) -> str:
-    if not _has_grads(before):
+    if not before.has_grads():
         return (
             "No gradients to follow (.grad is None): the optimizer left every parameter as it was."
         )
-    if before.weight == after.weight and before.bias == after.bias:
+    if before.same_values(after):
         return "Every gradient is zero, so the step changed nothing."
     if optimizer == "sgd":
         return "Each parameter moved against its gradient: new = old − lr × grad."

@@ -4,23 +4,128 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
+
+import numpy as np
+import numpy.typing as npt
 
 from gui_trainer.core.stages import LABELS, Stage
 
 Values = tuple[float, ...]
 
 
+@dataclass(frozen=True, eq=False)
+class TensorValues:
+    """One named parameter tensor and its ``.grad``, copied out as read-only NumPy arrays."""
+
+    name: str
+    value: npt.NDArray[np.float32]
+    #: ``None`` where PyTorch holds None (never backpropagated, or zero_grad set it to None).
+    grad: npt.NDArray[np.float32] | None
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.value.shape)
+
+    @property
+    def norm(self) -> float:
+        return float(np.linalg.norm(self.value))
+
+    @property
+    def mean(self) -> float:
+        return float(self.value.mean())
+
+    @property
+    def std(self) -> float:
+        return float(self.value.std())
+
+    @property
+    def grad_norm(self) -> float | None:
+        return None if self.grad is None else float(np.linalg.norm(self.grad))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TensorValues):
+            return NotImplemented
+        same_grad = (self.grad is None and other.grad is None) or (
+            self.grad is not None and other.grad is not None
+            and np.array_equal(self.grad, other.grad))
+        return (self.name == other.name and np.array_equal(self.value, other.value)
+                and same_grad)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 @dataclass(frozen=True)
 class ParamValues:
-    """Weight, bias and their ``.grad`` as plain floats; ``None`` where PyTorch holds None."""
+    """Every parameter of the model and its ``.grad``, by ``model.named_parameters()`` name.
 
-    weight: float
-    bias: float
-    weight_grad: float | None
-    bias_grad: float | None
+    ``weight``, ``bias`` and their grads are the one-neuron model's two numbers (the seed
+    scenario's, which every view shows element by element); other models have no single
+    weight, and asking for one raises ``TypeError``.
+    """
+
+    tensors: tuple[TensorValues, ...]
+
+    def __getitem__(self, name: str) -> TensorValues:
+        for tensor in self.tensors:
+            if tensor.name == name:
+                return tensor
+        raise KeyError(name)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.tensors)
+
+    @property
+    def one_neuron(self) -> bool:
+        return (len(self.tensors) == 2 and self.tensors[0].value.size == 1
+                and self.tensors[1].value.size == 1)
+
+    def _number(self, index: int, grad: bool) -> float | None:
+        if not self.one_neuron:
+            raise TypeError("weight and bias name the one-neuron model's two numbers; this "
+                            f"model has {len(self.tensors)} tensors ({', '.join(self.names)})")
+        array = self.tensors[index].grad if grad else self.tensors[index].value
+        return None if array is None else float(array.reshape(-1)[0])
+
+    @property
+    def weight(self) -> float:
+        return cast(float, self._number(0, grad=False))
+
+    @property
+    def bias(self) -> float:
+        return cast(float, self._number(1, grad=False))
+
+    @property
+    def weight_grad(self) -> float | None:
+        return self._number(0, grad=True)
+
+    @property
+    def bias_grad(self) -> float | None:
+        return self._number(1, grad=True)
 
     def grads(self) -> tuple[float | None, float | None]:
         return (self.weight_grad, self.bias_grad)
+
+    def has_grads(self) -> bool:
+        """Some parameter holds a ``.grad`` (even a zero one)."""
+        return any(t.grad is not None for t in self.tensors)
+
+    def nonzero_grads(self) -> bool:
+        return any(t.grad is not None and bool(np.any(t.grad)) for t in self.tensors)
+
+    def same_values(self, other: ParamValues) -> bool:
+        return all(np.array_equal(a.value, b.value)
+                   for a, b in zip(self.tensors, other.tensors, strict=True))
+
+    def update_ratios(self, later: ParamValues) -> dict[str, float]:
+        """|Δp| / |p| per tensor from these values to ``later`` (a step's size, relative)."""
+        ratios = {}
+        for a, b in zip(self.tensors, later.tensors, strict=True):
+            size = float(np.linalg.norm(a.value))
+            change = float(np.linalg.norm(b.value - a.value))
+            ratios[a.name] = change / size if size > 0 else float("inf") if change else 0.0
+        return ratios
 
 
 @dataclass(frozen=True)
@@ -47,13 +152,14 @@ class StageRecord:
     rows: tuple[int, ...]
     inputs: Values
     targets: Values
-    #: ``session.outputs`` after the stage (None until a forward).
+    #: ``session.outputs`` after the stage, flattened row by row (None until a forward).
     outputs: Values | None
     #: ``session.loss`` after the stage (None until a loss).
     loss: float | None
     #: The outputs the current loss was computed from (may be older than ``outputs``).
     loss_outputs: Values | None
-    #: Per-sample squared errors, from PyTorch's MSE with ``reduction="none"`` (loss stage).
+    #: Per-sample losses, from PyTorch's loss with ``reduction="none"`` (loss stage): the
+    #: squared errors for regression, each sample's cross-entropy for classification.
     sample_losses: Values | None
     #: The chain-rule formula's gradients (weight, bias), computed with torch ops (backward).
     formula_grads: tuple[float, float] | None
@@ -71,6 +177,12 @@ class StageRecord:
     set_to_none: bool
     #: Completed optimizer steps after this stage.
     epoch: int
+    #: "regression" or "classification" (the scenario's task).
+    task: str = "regression"
+    #: Classification: the share of ``loss_outputs`` whose highest logit is the target class.
+    accuracy: float | None = None
+    #: Classification, step: the accuracy over all the data just before the step.
+    full_batch_accuracy: float | None = None
 
     @property
     def ok(self) -> bool:

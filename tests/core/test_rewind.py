@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from typing import Any
 
@@ -241,5 +242,8 @@ def test_a_checkpoint_costs_hundreds_of_bytes_and_holds_no_graph(optimizer: str)
     size, _peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert size / len(snapshots) < 1_000
-    for value in snapshots[0].run_state:  # nothing that keeps a graph alive
-        assert not (isinstance(value, torch.Tensor) and value.grad_fn is not None)
+    loop = snapshots[0].loop
+    for field in dataclasses.fields(loop):  # nothing that keeps a graph alive
+        value = getattr(loop, field.name)
+        for item in value if isinstance(value, tuple) else (value,):
+            assert not (isinstance(item, torch.Tensor) and item.grad_fn is not None)

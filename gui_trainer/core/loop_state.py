@@ -1,0 +1,47 @@
+"""Where the session is in its loop: one typed value that rewind copies and puts back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from gui_trainer.core.stages import STAGES, Stage
+
+
+@dataclass(slots=True)
+class LoopState:
+    """Everything about the loop's progress except the tensors' own numbers and graphs.
+
+    A checkpoint keeps a shallow copy (every field is immutable or a tuple of tensors that
+    nothing writes to), so taking one costs a few hundred nanoseconds.
+    """
+
+    #: Which samples ``outputs`` holds predictions for, and which the loss measured.
+    outputs_rows: tuple[int, ...]
+    loss_rows: tuple[int, ...]
+    #: The one-neuron model's gradient from the last backward alone (weight, bias).
+    last_fresh: tuple[float, float] | None = None
+    #: The parameters a live graph was made with, kept once a step changed them (else None).
+    outputs_params: tuple[torch.Tensor, ...] | None = None
+    loss_outputs_params: tuple[torch.Tensor, ...] | None = None
+    #: What the loss was divided by when it was computed (its micro-batch count).
+    loss_scale: int = 1
+    #: Completed optimizer steps, and stages run, since the start or the last reset.
+    epoch: int = 0
+    stage_count: int = 0
+    #: The micro-batch the next forward uses (0 when not accumulating).
+    chunk: int = 0
+    last_stage: Stage | None = None
+    next_stage: Stage = field(default=STAGES[0])
+
+    @classmethod
+    def fresh(cls, samples: int) -> LoopState:
+        rows = tuple(range(samples))
+        return cls(outputs_rows=rows, loss_rows=rows)
+
+    def copy(self) -> LoopState:
+        return LoopState(self.outputs_rows, self.loss_rows, self.last_fresh,
+                         self.outputs_params, self.loss_outputs_params, self.loss_scale,
+                         self.epoch, self.stage_count, self.chunk, self.last_stage,
+                         self.next_stage)

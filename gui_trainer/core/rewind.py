@@ -1,0 +1,309 @@
+"""Rewind: checkpoints of the session, graphs made again, and jumps along the timeline.
+
+A mixin of :class:`~gui_trainer.core.session.TrainingSession`. A checkpoint holds the
+numbers of the parameters, their ``.grad`` and the optimizer's state in one packed blob,
+the settings and the typed loop state as they were, and a recipe for the graphs (PyTorch
+cannot copy a graph; these are cheap to make again). A jump restores the checkpoint before
+it and replays the timeline's log from there, bit for bit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+import numpy as np
+import torch
+from torch import nn
+
+from gui_trainer.core.autograd_graph import saved_values_freed
+from gui_trainer.core.history import History, HistoryMark
+from gui_trainer.core.loop_state import LoopState
+from gui_trainer.core.packing import Packed, Packer, freeze, thaw, unpack
+from gui_trainer.core.records import StageRecord
+from gui_trainer.core.settings import Settings
+from gui_trainer.core.stages import Stage
+from gui_trainer.core.timeline import Timeline
+from gui_trainer.core.validation import whole_number
+
+#: Stands in a checkpoint's optimizer entries for a tensor packed in its blob.
+_TENSOR = object()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything needed to put the session back to one moment (see ``timeline.py``)."""
+
+    tensors: Packed
+    #: Which parameters had a ``.grad`` (their values follow the parameters in the blob).
+    has_grad: tuple[bool, ...]
+    #: The optimizer's per-parameter state: (param index, name, value or _TENSOR).
+    optimizer_entries: tuple[tuple[int, str, Any], ...]
+    optimizer_groups: Any
+    settings: Settings
+    loop: LoopState
+    graph_recipe: tuple[tuple[str, bool], ...]
+    history: HistoryMark
+
+
+class Rewind:
+    """Checkpoints and jumps; the attributes below are the session's."""
+
+    model: nn.Module
+    inputs: torch.Tensor
+    targets: torch.Tensor
+    loss_fn: nn.Module
+    optimizer: torch.optim.Optimizer
+    history: History
+    timeline: Timeline
+    outputs: torch.Tensor | None
+    loss: torch.Tensor | None
+    _loss_outputs: torch.Tensor | None
+    _loop: LoopState
+    _settings: Settings
+    _packer: Packer
+    _replaying: bool
+    last_jump_replayed: int
+    _run_stage: Callable[[Stage], StageRecord]
+    _apply_reset: Callable[[str], None]
+    _apply_setting: Callable[[str, Any], None]
+    _make_optimizer: Callable[[], torch.optim.Optimizer]
+
+    # -- the timeline: undo, redo, jump ------------------------------------------------
+    @property
+    def position(self) -> int:
+        """How many actions (stages, setting changes, resets) the session is at."""
+        return self.timeline.position
+
+    @property
+    def can_undo(self) -> bool:
+        return self.timeline.position > 0
+
+    @property
+    def can_redo(self) -> bool:
+        return self.timeline.position < len(self.timeline)
+
+    def undo(self) -> StageRecord | None:
+        return self.jump_to(self.timeline.position - 1)
+
+    def redo(self) -> StageRecord | None:
+        return self.jump_to(self.timeline.position + 1)
+
+    def jump_to(self, position: int) -> StageRecord | None:
+        """Restore the session exactly as it was after ``position`` actions.
+
+        Returns the record of the last stage up to ``position`` (replayed), for display.
+        The actions after ``position`` stay available to :meth:`redo` until a new action.
+        """
+        position = whole_number(position, "position")
+        if not 0 <= position <= len(self.timeline):
+            raise ValueError(
+                f"position {position} is outside the timeline (0–{len(self.timeline)})"
+            )
+        last_stage_at = self._last_stage_index(position)
+        base, snapshot = self.timeline.checkpoint_before(
+            position if last_stage_at is None else last_stage_at
+        )
+        self._restore(snapshot)
+        self.last_jump_replayed = position - base
+        record = None
+        self._replaying = True
+        try:
+            for index in range(base, position):
+                action = self.timeline.action(index)
+                if action.kind == "stage" and action.stage is not None:
+                    record = self._run_stage(action.stage)
+                elif action.kind == "reset":
+                    self._apply_reset(str(action.value or ""))
+                    record = None
+                else:
+                    self._apply_setting(str(action.name), action.value)
+        finally:
+            self._replaying = False
+        self.timeline.position = position
+        return record
+
+    def position_before_divergence(self) -> int | None:
+        """Where to rewind once the loss has become inf or NaN in this run, else None.
+
+        Not the moment just before the overflow (the weights are already huge there) but the
+        best moment before it: just after the step that left the lowest full-batch loss.
+        """
+        start = self.timeline.run_start()
+        bad = self.timeline.first_non_finite(start)
+        if bad is None:
+            return None
+        steps = self.timeline.step_positions(start, bad)
+        losses = np.asarray(self.history.column("loss")[: len(steps)], dtype=np.float64)
+        finite = np.where(np.isfinite(losses), losses, np.inf)
+        best = int(np.argmin(finite)) if len(finite) else 0
+        if best == 0:  # no step helped: back to the run's first stage, keeping its settings
+            return self.timeline.first_stage_from(start)
+        return steps[best - 1] + 1  # row r measured the loss just after step r
+
+    def _last_stage_index(self, position: int) -> int | None:
+        for index in range(position - 1, -1, -1):
+            kind = self.timeline.action(index).kind
+            if kind == "stage":
+                return index
+            if kind == "reset":
+                return None
+        return None
+
+    def _before_action(self) -> None:
+        self.timeline.truncate_after_position()
+        if self.timeline.wants_checkpoint():
+            self.timeline.add_checkpoint(self._capture())
+
+    # -- live graphs in checkpoints --------------------------------------------------------
+    # PyTorch cannot copy an autograd graph, but the session's graphs are cheap to make
+    # again: outputs = model(inputs[rows]) with the parameters of that moment, and the loss
+    # from them. A checkpoint stores that recipe for every graph backward has not freed yet,
+    # so checkpoints never wait for a backward (in free mode one may never come, and every
+    # undo then replayed the whole session).
+    def _keep_forward_params(self) -> None:
+        """Before a step changes the parameters, keep those the graphs were made with."""
+        params = None
+        if self.outputs is not None and self._loop.outputs_params is None:
+            params = self._loop.outputs_params = self._param_values()
+        if self._loss_outputs is not None and self._loop.loss_outputs_params is None:
+            self._loop.loss_outputs_params = params if self._loss_outputs is self.outputs \
+                and params is not None else self._param_values()
+
+    def _param_values(self) -> tuple[torch.Tensor, ...]:
+        return tuple(p.detach().clone() for p in self.model.parameters())
+
+    @staticmethod
+    def _freed(tensor: torch.Tensor | None) -> bool:
+        return (tensor is not None and tensor.grad_fn is not None
+                and bool(saved_values_freed(tensor.grad_fn)))
+
+    def _graph_recipe(self) -> tuple[tuple[str, bool], ...]:
+        """How to make the graphs of now again: which exist, and which backward freed."""
+        recipe = []
+        if self.outputs is not None:
+            recipe.append(("outputs_freed", self._freed(self.outputs)))
+        if self.loss is not None:
+            recipe += [("loss_freed", self._freed(self.loss)),
+                       ("loss_outputs_freed", self._freed(self._loss_outputs)),
+                       ("loss_outputs_is_outputs", self._loss_outputs is self.outputs)]
+        return tuple(recipe)
+
+    def _rebuild_graphs(self, recipe: tuple[tuple[str, bool], ...]) -> None:
+        """Make ``outputs`` and ``loss`` again, live or freed as they were, with the same
+        parameters, rows and scaling: the same numbers, and the same next backward."""
+        plan = dict(recipe)
+        self.outputs = self.loss = self._loss_outputs = None
+        same = plan.get("loss_outputs_is_outputs", False)
+        separate_outputs = "outputs_freed" in plan and not same
+        # A graph made with older parameters goes first: putting the current ones back counts
+        # as a write, which must not reach a graph made with the current ones.
+        loss_first = self._loop.loss_outputs_params is not None or self._loop.outputs_params is None
+
+        def rebuild_outputs() -> None:
+            self.outputs = self._make_graph(self._loop.outputs_rows, self._loop.outputs_params,
+                                            free_outputs=plan["outputs_freed"])
+
+        if separate_outputs and not loss_first:
+            rebuild_outputs()
+        if "loss_freed" in plan:
+            self._loss_outputs, self.loss = self._make_graph_with_loss(plan)
+            if same:
+                self.outputs = self._loss_outputs
+        if separate_outputs and loss_first:
+            rebuild_outputs()
+
+    def _with_params(self, params: tuple[torch.Tensor, ...] | None,
+                     make: Callable[[], Any]) -> Any:
+        """Run ``make`` with the parameters ``params`` in place (None: those of now)."""
+        if params is None:
+            return make()
+        current = self._param_values()
+        with torch.no_grad():
+            for param, value in zip(self.model.parameters(), params, strict=True):
+                param.copy_(value)
+        try:
+            return make()
+        finally:
+            with torch.no_grad():
+                for param, value in zip(self.model.parameters(), current, strict=True):
+                    param.copy_(value)
+
+    def _free(self, tensor: torch.Tensor) -> None:
+        """Run a backward that frees ``tensor``'s graph without touching any ``.grad``."""
+        torch.autograd.grad(tensor.sum(), list(self.model.parameters()), allow_unused=True)
+
+    def _make_graph(self, rows: tuple[int, ...], params: tuple[torch.Tensor, ...] | None,
+                    *, free_outputs: bool) -> torch.Tensor:
+        def make() -> torch.Tensor:
+            outputs = cast(torch.Tensor, self.model(self.inputs[list(rows)]))
+            if free_outputs:
+                self._free(outputs)
+            return outputs
+        return cast(torch.Tensor, self._with_params(params, make))
+
+    def _loss_of(self, outputs: torch.Tensor) -> torch.Tensor:
+        loss = cast(torch.Tensor, self.loss_fn(outputs, self.targets[list(self._loop.loss_rows)]))
+        return loss / self._loop.loss_scale if self._loop.loss_scale > 1 else loss
+
+    def _make_graph_with_loss(self, plan: dict[str, bool]
+                              ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The loss's outputs and the loss, freed as they were (a loss made over outputs
+        that a backward had freed is live on top of a freed graph)."""
+        def make() -> tuple[torch.Tensor, torch.Tensor]:
+            outputs = cast(torch.Tensor, self.model(self.inputs[list(self._loop.loss_rows)]))
+            if plan["loss_outputs_freed"] and not plan["loss_freed"]:
+                self._free(outputs)
+            loss = self._loss_of(outputs)
+            if plan["loss_freed"]:
+                self._free(loss)
+            return outputs, loss
+        return cast(tuple[torch.Tensor, torch.Tensor],
+                    self._with_params(self._loop.loss_outputs_params, make))
+
+    # -- checkpoints -------------------------------------------------------------------
+    def _capture(self) -> Snapshot:
+        params = list(self.model.parameters())
+        tensors = [p.detach() for p in params]
+        tensors += [p.grad.detach() for p in params if p.grad is not None]
+        state = self.optimizer.state_dict()
+        entries = []
+        for index, values in state["state"].items():
+            for name, value in values.items():
+                if torch.is_tensor(value):
+                    tensors.append(value)
+                    entries.append((index, name, _TENSOR))
+                else:
+                    entries.append((index, name, freeze(value)))
+        packer = self._packer
+        return Snapshot(
+            tensors=packer.pack(tensors),
+            has_grad=packer.intern(tuple(p.grad is not None for p in params)),
+            optimizer_entries=packer.intern(tuple(entries)),
+            optimizer_groups=packer.intern(freeze(state["param_groups"])),
+            settings=self._settings,
+            loop=self._loop.copy(),
+            graph_recipe=packer.intern(self._graph_recipe()),
+            history=self.history.mark(),
+        )
+
+    def _restore(self, snapshot: Snapshot) -> None:
+        tensors = iter(unpack(snapshot.tensors))
+        params = list(self.model.parameters())
+        with torch.no_grad():
+            for param in params:
+                param.copy_(next(tensors))
+        for param, has_grad in zip(params, snapshot.has_grad, strict=True):
+            param.grad = next(tensors) if has_grad else None
+        self._settings = snapshot.settings
+        self.optimizer = self._make_optimizer()
+        state: dict[int, dict[str, Any]] = {}
+        for index, name, value in snapshot.optimizer_entries:
+            state.setdefault(index, {})[name] = next(tensors) if value is _TENSOR \
+                else thaw(value)
+        self.optimizer.load_state_dict(
+            {"state": state, "param_groups": thaw(snapshot.optimizer_groups)})
+        self._loop = snapshot.loop.copy()
+        self._rebuild_graphs(snapshot.graph_recipe)
+        self.history.restore(snapshot.history)

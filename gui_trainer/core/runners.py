@@ -1,0 +1,301 @@
+"""The five stages: each the real PyTorch call a training script makes, and its record.
+
+A mixin of :class:`~gui_trainer.core.session.TrainingSession`, kept apart from the façade
+and from rewind so each can be read at once. Any model, any data: the one-neuron extras
+(the chain rule by hand, the gradient of one loss alone) are added where they apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from torch import nn
+
+from gui_trainer.core import outcomes
+from gui_trainer.core.history import History
+from gui_trainer.core.loop_state import LoopState
+from gui_trainer.core.records import ParamValues, StageRecord, TensorValues, Values
+from gui_trainer.core.stages import Stage, following
+
+if TYPE_CHECKING:
+    from gui_trainer.core.scenarios import Scenario
+    from gui_trainer.core.settings import Settings
+
+
+def values_of(tensor: torch.Tensor | None) -> Values | None:
+    """A tensor's numbers, row by row, as plain floats (``tolist`` gives Python floats)."""
+    if tensor is None:
+        return None
+    return tuple(tensor.detach().reshape(-1).tolist())
+
+
+def scalar_of(tensor: torch.Tensor | None) -> float | None:
+    """The first number of ``tensor`` (its only one, for a loss or the one neuron's grad)."""
+    if tensor is None:
+        return None
+    return float(tensor.item() if tensor.numel() == 1 else tensor.detach().reshape(-1)[0])
+
+
+def _array(tensor: torch.Tensor) -> np.ndarray:
+    array = tensor.detach().numpy().copy()
+    array.flags.writeable = False
+    return array
+
+
+class Outcome:
+    """What a stage runner reports back to the record."""
+
+    def __init__(
+        self, *, explanation: str, ran: bool = True, error: str | None = None,
+        rows: tuple[int, ...] | None = None, sample_losses: Values | None = None,
+        formula_grads: tuple[float, float] | None = None,
+        formula_terms: tuple[Values, Values] | None = None,
+        fresh_grads: tuple[float, float] | None = None,
+        full_batch_grads: tuple[float, float] | None = None,
+        full_batch_loss: float | None = None, full_batch_accuracy: float | None = None,
+        after: ParamValues | None = None,
+    ) -> None:
+        self.after = after
+        self.ran, self.error, self.explanation, self.rows = ran, error, explanation, rows
+        self.sample_losses = sample_losses
+        self.formula_grads, self.formula_terms = formula_grads, formula_terms
+        self.fresh_grads, self.full_batch_grads = fresh_grads, full_batch_grads
+        self.full_batch_loss, self.full_batch_accuracy = full_batch_loss, full_batch_accuracy
+
+
+class StageRunners:
+    """The stage runners; the attributes below are the session's."""
+
+    scenario: Scenario
+    model: nn.Module
+    inputs: torch.Tensor
+    targets: torch.Tensor
+    loss_fn: nn.Module
+    optimizer: torch.optim.Optimizer
+    history: History
+    outputs: torch.Tensor | None
+    loss: torch.Tensor | None
+    _loss_outputs: torch.Tensor | None
+    _loop: LoopState
+    _settings: Settings
+    _one_neuron: bool
+    _data_values: dict[tuple[int, ...], tuple[Values, Values]]
+    #: ``model.named_parameters()`` once: walking the modules costs more than the copies.
+    _named_params: tuple[tuple[str, nn.Parameter], ...]
+    #: From rewind: before a step, keep the parameters the live graphs were made with.
+    _keep_forward_params: Callable[[], None]
+
+    def params(self) -> ParamValues:
+        """Every parameter and its gradient, copied out of the tensors now."""
+        return ParamValues(tuple([
+            TensorValues(name, _array(p), None if p.grad is None else _array(p.grad))
+            for name, p in self._named_params]))
+
+    def _run_stage(self, stage: Stage) -> StageRecord:
+        before = self.params()
+        loop = self._loop
+        rows_before = loop.outputs_rows
+        runner: Callable[[ParamValues], Outcome] = getattr(self, f"_run_{stage}")
+        try:
+            outcome = runner(before)
+        except Exception as exc:  # PyTorch's own error is the lesson; keep the session alive
+            text = f"{type(exc).__name__}: {exc}"
+            outcome = Outcome(ran=True, error=text, explanation=outcomes.error(stage, text))
+        after = outcome.after if outcome.after is not None else self.params()
+        loop.stage_count += 1
+        loop.last_stage = stage
+        loop.next_stage = self._following(stage, outcome)
+        rows = outcome.rows if outcome.rows is not None else rows_before
+        if stage in ("zero_grad", "step"):
+            rows = tuple(range(len(self.inputs)))
+        settings = self._settings
+        inputs, targets = self._data_for(rows)
+        return StageRecord(
+            stage=stage, index=loop.stage_count, mode=settings.mode, ran=outcome.ran,
+            error=outcome.error, explanation=outcome.explanation, before=before, after=after,
+            rows=rows, inputs=inputs, targets=targets, outputs=values_of(self.outputs),
+            loss=scalar_of(self.loss), loss_outputs=values_of(self._loss_outputs),
+            sample_losses=outcome.sample_losses, formula_grads=outcome.formula_grads,
+            formula_terms=outcome.formula_terms, fresh_grads=outcome.fresh_grads,
+            full_batch_grads=outcome.full_batch_grads, full_batch_loss=outcome.full_batch_loss,
+            micro_batches=settings.micro_batches, lr=settings.lr,
+            optimizer=settings.optimizer_name, set_to_none=settings.set_to_none,
+            epoch=loop.epoch, task=self.scenario.task, accuracy=self._accuracy_of_loss(),
+            full_batch_accuracy=outcome.full_batch_accuracy,
+        )
+
+    def _data_for(self, rows: tuple[int, ...]) -> tuple[Values, Values]:
+        cached = self._data_values.get(rows)
+        if cached is None:
+            index = list(rows)
+            cached = (values_of(self.inputs[index]) or (), values_of(self.targets[index]) or ())
+            self._data_values[rows] = cached
+        return cached
+
+    def _accuracy_of_loss(self) -> float | None:
+        """The share of the loss's samples the model classed right (classification only)."""
+        if self.scenario.task != "classification" or self._loss_outputs is None:
+            return None
+        targets = self.targets[list(self._loop.loss_rows)]
+        with torch.no_grad():
+            return float((self._loss_outputs.argmax(1) == targets).float().mean().item())
+
+    def _following(self, stage: Stage, outcome: Outcome) -> Stage:
+        if (stage == "backward" and outcome.error is None and outcome.ran
+                and self._loop.chunk != 0):
+            return "forward"  # more micro-batches to accumulate before the step
+        return following(stage)
+
+    def _chunk_rows(self, chunk: int) -> tuple[int, ...]:
+        size = len(self.inputs) // self._settings.micro_batches
+        return tuple(range(chunk * size, (chunk + 1) * size))
+
+    def _run_zero_grad(self, before: ParamValues) -> Outcome:
+        self.optimizer.zero_grad(set_to_none=self._settings.set_to_none)
+        self._loop.chunk = 0
+        return Outcome(explanation=outcomes.zero_grad(before, self._settings.set_to_none))
+
+    def _run_forward(self, before: ParamValues) -> Outcome:
+        loop = self._loop
+        rows = self._chunk_rows(loop.chunk)
+        had_loss = self.loss is not None
+        self.outputs = self.model(self.inputs[list(rows)])
+        loop.outputs_rows = rows
+        loop.outputs_params = None  # made with the parameters as they are now
+        text = outcomes.forward(had_loss, self._settings.mode == "free", self._one_neuron)
+        if self._settings.micro_batches > 1:
+            text = outcomes.micro_batch(loop.chunk, self._settings.micro_batches) + " " + text
+        return Outcome(explanation=text, rows=rows)
+
+    def _run_loss(self, before: ParamValues) -> Outcome:
+        if self.outputs is None:
+            return Outcome(ran=False, explanation=outcomes.NO_OUTPUTS)
+        loop = self._loop
+        rows = loop.outputs_rows
+        targets = self.targets[list(rows)]
+        loss = self.loss_fn(self.outputs, targets)
+        micro_batches = self._settings.micro_batches
+        if micro_batches > 1:
+            # Each micro-batch's mean is scaled so the summed gradients equal the full batch's.
+            loss = loss / micro_batches
+        self.loss = loss
+        self._loss_outputs = self.outputs
+        loop.loss_outputs_params = loop.outputs_params
+        loop.loss_rows = rows
+        loop.loss_scale = micro_batches
+        with torch.no_grad():
+            per_sample = self.scenario.per_sample_loss(self.outputs, targets)
+        return Outcome(explanation=outcomes.loss(float(loss.item()), self.scenario.task),
+                       sample_losses=values_of(per_sample), rows=rows)
+
+    def _run_backward(self, before: ParamValues) -> Outcome:
+        if self.loss is None or self._loss_outputs is None:
+            return Outcome(ran=False, explanation=outcomes.NO_LOSS)
+        loop = self._loop
+        stale = self._loss_outputs is not self.outputs
+        rows = loop.loss_rows
+        grads = terms = fresh_values = None
+        if self._one_neuron:
+            grads, terms = self._chain_rule(self._loss_outputs, rows)
+            # The gradient of this loss alone, by autograd, before backward adds it to .grad.
+            params = list(self.model.parameters())
+            fresh = torch.autograd.grad(self.loss, params, retain_graph=True)
+            fresh_values = (scalar_of(fresh[0]) or 0.0, scalar_of(fresh[1]) or 0.0)
+        self.loss.backward()  # type: ignore[no-untyped-call]
+        loop.last_fresh = fresh_values
+        full_batch = None
+        chunk = rows[0] // len(rows) if rows else 0
+        micro_batches = self._settings.micro_batches
+        # A loss from before a change of micro-batches does not count toward the new split:
+        # the accumulation starts again at its first micro-batch.
+        same_split = loop.loss_scale == micro_batches
+        loop.chunk = (chunk + 1) % micro_batches if same_split else 0
+        if micro_batches > 1 and loop.chunk == 0 and same_split and self._one_neuron:
+            full_batch = self._full_batch_grads()
+        return Outcome(
+            explanation=outcomes.backward(before, stale, chunk, micro_batches,
+                                          self._one_neuron),
+            formula_grads=grads, formula_terms=terms, fresh_grads=fresh_values,
+            full_batch_grads=full_batch, rows=rows,
+        )
+
+    def _run_step(self, before: ParamValues) -> Outcome:
+        full_loss, full_accuracy = self.full_batch_measures()
+        self._keep_forward_params()
+        self.optimizer.step()
+        loop = self._loop
+        loop.chunk = 0
+        loop.epoch += 1
+        after = self.params()
+        self._append_history(before, after, full_loss, full_accuracy)
+        return Outcome(
+            explanation=outcomes.step(before, after, self._settings.optimizer_name),
+            full_batch_loss=full_loss, full_batch_accuracy=full_accuracy, after=after,
+        )
+
+    def _append_history(self, before: ParamValues, after: ParamValues, loss: float,
+                        accuracy: float | None) -> None:
+        settings = self._settings
+        row: dict[str, float | int | None] = {
+            "epoch": self._loop.epoch, "loss": loss, "lr": settings.lr,
+            "free_mode": int(settings.mode == "free"),
+            "adam": int(settings.optimizer_name == "adam"),
+            "micro_batches": settings.micro_batches,
+        }
+        if self._one_neuron:
+            fresh = self._loop.last_fresh
+            row.update(weight=after.weight, bias=after.bias, weight_grad=after.weight_grad,
+                       bias_grad=after.bias_grad,
+                       weight_grad_fresh=None if fresh is None else fresh[0],
+                       bias_grad_fresh=None if fresh is None else fresh[1])
+        else:
+            ratios = before.update_ratios(after)
+            for tensor in after.tensors:
+                row[f"grad_norm:{tensor.name}"] = tensor.grad_norm
+                row[f"update_ratio:{tensor.name}"] = ratios[tensor.name]
+        if accuracy is not None:
+            row["accuracy"] = accuracy
+        self.history.append(**row)
+
+    def full_batch_loss(self) -> float:
+        """The loss over all the data with the weights as they are now (no graph recorded).
+
+        The loss history plots this before each step, so it means the same thing whatever
+        order the stages ran in or however the batch was split.
+        """
+        return self.full_batch_measures()[0]
+
+    def full_batch_measures(self) -> tuple[float, float | None]:
+        """The full-batch loss, and the accuracy for classification, from one forward."""
+        with torch.no_grad():
+            outputs = self.model(self.inputs)
+            loss = float(self.loss_fn(outputs, self.targets).item())
+            if self.scenario.task != "classification":
+                return loss, None
+            return loss, float((outputs.argmax(1) == self.targets).float().mean().item())
+
+    def _full_batch_grads(self) -> tuple[float, float]:
+        """Autograd's gradient of the full-batch loss, computed aside (``.grad`` untouched)."""
+        loss = self.loss_fn(self.model(self.inputs), self.targets)
+        grads = torch.autograd.grad(loss, list(self.model.parameters()))
+        return scalar_of(grads[0]) or 0.0, scalar_of(grads[1]) or 0.0
+
+    def _chain_rule(
+        self, outputs: torch.Tensor, rows: tuple[int, ...]
+    ) -> tuple[tuple[float, float], tuple[Values, Values]]:
+        """The chain rule by hand: ∂loss/∂w = (2/n)·Σ(out − t)·x, ∂loss/∂b = (2/n)·Σ(out − t).
+
+        Written out with torch ops so the learner can compare it with autograd's answer.
+        With micro-batches, n counts every sample of the full batch (the loss was scaled).
+        """
+        with torch.no_grad():
+            error = outputs - self.targets[list(rows)]
+            weighted = error * self.inputs[list(rows)]
+            n = error.numel() * self._loop.loss_scale  # the loss was divided by this
+            d_weight = (2.0 / n) * weighted.sum()
+            d_bias = (2.0 / n) * error.sum()
+        grads = (float(d_weight.item()), float(d_bias.item()))
+        return grads, (values_of(error) or (), values_of(weighted) or ())

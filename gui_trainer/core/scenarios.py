@@ -1,0 +1,183 @@
+"""The catalogue of scenarios: a real data set, a real model and a real loss, named.
+
+``TrainingSession(scenario="moons")`` looks a name up in :data:`SCENARIOS`;
+:func:`load_csv` makes a scenario from a learner's own file. ``delivery`` is the seed
+document's one-neuron example and stays the default, with its numbers exactly as they were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import torch
+from torch import nn
+
+from gui_trainer.core.csv_data import read_csv_file
+from gui_trainer.core.datasets import Dataset, Task, delivery, digits, noisy_sine, spiral, two_moons
+from gui_trainer.core.models import ModelSpec
+
+OptimizerName = Literal["sgd", "adam"]
+
+
+@dataclass(frozen=True, eq=False)
+class Scenario:
+    """What one training run is about; the session builds the real objects from it."""
+
+    name: str
+    title: str
+    #: One or two sentences for the learner: what the data is and what to watch.
+    description: str
+    data: Dataset
+    model_spec: ModelSpec
+    lr: float
+    optimizer: OptimizerName = "sgd"
+    seed: int = 42
+
+    @property
+    def task(self) -> Task:
+        return self.data.task
+
+    @property
+    def is_one_neuron(self) -> bool:
+        """The seed's case: one input, one output, no hidden layer (worked by hand too)."""
+        return (self.model_spec.hidden_layers == 0 and self.data.in_features == 1
+                and self.data.out_features == 1 and self.task == "regression")
+
+    def build_model(self, seed: int | None = None) -> nn.Sequential:
+        return self.model_spec.build(self.data.in_features, self.data.out_features,
+                                     self.seed if seed is None else seed)
+
+    def loss_fn(self) -> nn.Module:
+        """Mean squared error for a number, cross-entropy on logits for a class."""
+        return nn.MSELoss() if self.task == "regression" else nn.CrossEntropyLoss()
+
+    def per_sample_loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """The same loss without the mean: one number per sample (what the mean is over)."""
+        if self.task == "regression":
+            return nn.functional.mse_loss(outputs, targets, reduction="none")
+        return nn.functional.cross_entropy(outputs, targets, reduction="none")
+
+    def with_model(self, spec: ModelSpec) -> Scenario:
+        """The same data with another model (the learner's edit)."""
+        return replace(self, model_spec=spec)
+
+    def with_task(self, task: Task, *, target: str | None = None) -> Scenario:
+        """Only for file data: read the file again as the other task."""
+        if self.data.source == "built in" or not Path(self.data.source).exists():
+            raise ValueError("only data opened from a file can change its task")
+        return load_csv(self.data.source, target=target or self.data.target_name, task=task)
+
+
+def _delivery() -> Scenario:
+    return Scenario(
+        name="delivery", title="Delivery times (one neuron)",
+        description="Four deliveries: how many minutes a trip of so many miles takes. One "
+                    "weight and one bias, every number small enough to check by hand.",
+        data=delivery(), model_spec=ModelSpec(hidden_layers=0), lr=0.01, seed=42,
+    )
+
+
+def _curve() -> Scenario:
+    return Scenario(
+        name="curve", title="A noisy sine curve (regression)",
+        description="48 noisy points along a sine. A straight line cannot follow them; two "
+                    "hidden Tanh layers bend the model's curve to fit.",
+        data=noisy_sine(), model_spec=ModelSpec(hidden_layers=2, width=16, activation="tanh"),
+        lr=0.01, optimizer="adam", seed=0,
+    )
+
+
+def _moons() -> Scenario:
+    return Scenario(
+        name="moons", title="Two moons (two classes)",
+        description="200 points in two interleaving half circles. The model outputs two "
+                    "logits per point; cross-entropy pushes the right one up.",
+        data=two_moons(), model_spec=ModelSpec(hidden_layers=2, width=16, activation="relu"),
+        lr=0.01, optimizer="adam", seed=0,
+    )
+
+
+def _spiral() -> Scenario:
+    return Scenario(
+        name="spiral", title="A spiral (three classes)",
+        description="300 points on three arms winding round each other: hard for a small "
+                    "model, so watch the decision regions twist as it trains.",
+        data=spiral(), model_spec=ModelSpec(hidden_layers=2, width=32, activation="relu"),
+        lr=0.01, optimizer="adam", seed=0,
+    )
+
+
+def _digits() -> Scenario:
+    return Scenario(
+        name="digits", title="Handwritten digits (ten classes)",
+        description="1,797 real 8×8 pictures of handwritten digits (UCI, CC BY 4.0). Each "
+                    "picture is 64 inputs; the model scores the ten digits.",
+        data=digits(), model_spec=ModelSpec(hidden_layers=1, width=32, activation="relu"),
+        lr=0.01, optimizer="adam", seed=0,
+    )
+
+
+class _Catalogue(Mapping[str, Scenario]):
+    """Name → scenario; each is made on first use (digits reads a file), then kept."""
+
+    def __init__(self, makers: dict[str, Callable[[], Scenario]]) -> None:
+        self._makers = makers
+
+    def __getitem__(self, name: str) -> Scenario:
+        if name not in self._makers:
+            raise KeyError(name)
+        return _made(self._makers[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._makers)
+
+    def __len__(self) -> int:
+        return len(self._makers)
+
+
+@cache
+def _made(maker: Callable[[], Scenario]) -> Scenario:
+    return maker()
+
+
+#: The built-in scenarios by name, in menu order; ``delivery`` is the default.
+SCENARIOS: Mapping[str, Scenario] = _Catalogue({
+    "delivery": _delivery, "curve": _curve, "moons": _moons, "spiral": _spiral,
+    "digits": _digits,
+})
+DEFAULT_SCENARIO = "delivery"
+
+
+def scenario_named(name: str) -> Scenario:
+    try:
+        return SCENARIOS[name]
+    except KeyError:
+        raise ValueError(f"unknown scenario {name!r}: expected one of "
+                         f"{', '.join(SCENARIOS)}") from None
+
+
+#: A learner's file starts with one hidden ReLU layer: enough to bend, quick to train.
+FILE_MODEL = ModelSpec(hidden_layers=1, width=16, activation="relu")
+
+
+def load_csv(path: str | Path, target: str | None = None, task: str | None = None, *,
+             inputs: Sequence[str] | None = None) -> Scenario:
+    """A scenario from a CSV file: header row, numeric columns, one of them the target.
+
+    ``target`` is a column name (the last column by default); ``task`` "regression" or
+    "classification" (inferred from the target by default). A bad file raises
+    ``ValueError`` naming the line and column, and nothing is loaded.
+    """
+    data = read_csv_file(path, target=target, task=task, inputs=inputs)
+    name = Path(path).name
+    kind = (f"{data.classes} classes" if data.task == "classification" else "regression")
+    return Scenario(
+        name=f"file:{name}", title=f"{name} ({kind})",
+        description=f"{data.samples} rows from {name}: {', '.join(data.feature_names)} → "
+                    f"{data.target_name}.",
+        data=data, model_spec=FILE_MODEL, lr=0.01, optimizer="adam", seed=0,
+    )

@@ -1,0 +1,81 @@
+"""The session's settings as one frozen value: what the learner chose, checked once.
+
+A change makes a new ``Settings`` (``dataclasses.replace``), so a checkpoint keeps the one it
+had without copying, and the timeline logs a (name, value) pair that replays exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Literal
+
+from gui_trainer.core.validation import flag, parse_learning_rate, whole_number
+
+Mode = Literal["guided", "free"]
+OptimizerName = Literal["sgd", "adam"]
+MODES: tuple[Mode, ...] = ("guided", "free")
+OPTIMIZERS: tuple[OptimizerName, ...] = ("sgd", "adam")
+
+
+def micro_batch_counts(samples: int) -> list[int]:
+    """The micro-batch counts that split ``samples`` evenly (equal sizes keep the scaling exact)."""
+    return [k for k in range(1, samples + 1) if samples % k == 0]
+
+
+def check_mode(mode: object) -> Mode:
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}: expected 'guided' or 'free'")
+    return mode
+
+
+def check_optimizer(name: object) -> OptimizerName:
+    if name not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}: expected 'sgd' or 'adam'")
+    return name
+
+
+def check_micro_batches(value: object, samples: int) -> int:
+    count = whole_number(value, "micro_batches")
+    allowed = micro_batch_counts(samples)
+    if count not in allowed:
+        shown = allowed if len(allowed) <= 12 else [*allowed[:11], "…"]
+        raise ValueError(f"micro-batches must split {samples} samples evenly: one of "
+                         f"{', '.join(map(str, shown))}")
+    return count
+
+
+@dataclass(frozen=True)
+class Settings:
+    lr: float
+    mode: Mode
+    optimizer_name: OptimizerName
+    set_to_none: bool
+    #: How many micro-batches one step accumulates gradients over (1 = the full batch).
+    micro_batches: int
+
+    @classmethod
+    def checked(cls, *, lr: object, mode: object, optimizer_name: object,
+                set_to_none: object, micro_batches: object, samples: int) -> Settings:
+        """Settings from what a caller passed; raises ValueError/TypeError before any change."""
+        return cls(lr=parse_learning_rate(lr), mode=check_mode(mode),
+                   optimizer_name=check_optimizer(optimizer_name),
+                   set_to_none=flag(set_to_none, "set_to_none"),
+                   micro_batches=check_micro_batches(micro_batches, samples))
+
+
+NAMES = tuple(f.name for f in fields(Settings))
+
+
+def check_setting(name: str, value: Any, samples: int) -> Any:
+    """``value`` checked for the setting ``name`` (raises before anything changes)."""
+    if name == "lr":
+        return parse_learning_rate(value)
+    if name == "mode":
+        return check_mode(value)
+    if name == "optimizer_name":
+        return check_optimizer(value)
+    if name == "set_to_none":
+        return flag(value, "set_to_none")
+    if name == "micro_batches":
+        return check_micro_batches(value, samples)
+    raise ValueError(f"unknown setting {name!r}: expected one of {', '.join(NAMES)}")
