@@ -13,8 +13,13 @@ outputs = []
 for script in json.load(sys.stdin):
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
-        exec(compile(script, "<script>", "exec"), {"__name__": "__main__"})
+        namespace = {"__name__": "__main__"}
+        exec(compile(script, "<script>", "exec"), namespace)
     outputs.append(buffer.getvalue())
+    model = namespace.get("model")
+    if model is not None and len(list(model.parameters())) > 2:  # every parameter, exactly
+        outputs[-1] += json.dumps({n: p.detach().flatten().tolist()
+                                   for n, p in model.named_parameters()})
 print(json.dumps(outputs))
 """
 
@@ -33,3 +38,9 @@ def printed_weights(output: str) -> tuple[float, float]:
     words = output.split()
     assert words[0] == "weight:" and words[2] == "bias:", output
     return float(words[1]), float(words[3])
+
+
+def printed_parameters(output: str) -> dict[str, list[float]]:
+    """Every parameter the script's ``model`` ended with, by name (the driver appends them)."""
+    parameters: dict[str, list[float]] = json.loads(output[output.index("{"):])
+    return parameters

@@ -24,6 +24,11 @@ PLAIN_LABELS = {
     "MmBackward0": "matrix multiply",
     "AddBackward0": "addition",
     "MulBackward0": "multiplication",
+    "ReluBackward0": "ReLU: max(0, x), element by element",
+    "TanhBackward0": "tanh, element by element",
+    "SigmoidBackward0": "sigmoid: 1 / (1 + e⁻ˣ), element by element",
+    "LogSoftmaxBackward0": "log-softmax: the logits as log-probabilities",
+    "NllLossBackward0": "cross-entropy: −log-probability of the right class, averaged",
 }
 
 
@@ -109,14 +114,31 @@ def saved_values_freed(node: Any) -> bool | None:
     return False if names else None
 
 
-def _data_name(parent: Any) -> tuple[str, str]:
+def _data_name(parent: Any, one_neuron: bool) -> tuple[str, str]:
     """Name the input of ``parent`` that needs no gradient, by what that operation takes."""
     kind = type(parent).__name__
     if kind.startswith("MseLoss"):
-        return "times", "targets: the real delivery times (no gradient needed)"
+        if one_neuron:
+            return "times", "targets: the real delivery times (no gradient needed)"
+        return "targets", "targets: the values to predict (no gradient needed)"
+    if kind.startswith("NllLoss"):
+        return "targets", "targets: the right class of each sample (no gradient needed)"
     if kind.startswith(("Addmm", "Mm")):
-        return "distances", "inputs: the data (no gradient needed)"
+        return ("distances" if one_neuron else "inputs"), "inputs: the data (no gradient needed)"
     return "constant", "a fixed number (no gradient needed)"
+
+
+def _leaf(session: TrainingSession, param: Any) -> tuple[str, str, float | None]:
+    """A parameter's name, its label, and its ``.grad`` (the number, or the norm)."""
+    name = next((n for n, p in session.model.named_parameters() if p is param), "parameter")
+    grad = None if param.grad is None else param.grad.detach()
+    if session.one_neuron:
+        which = name.rsplit(".", 1)[-1]  # "weight" or "bias", as the seed document says
+        value = None if grad is None else float(grad.reshape(-1)[0])
+        return which, f"{which}: stores ∂loss/∂{which} in {which}.grad", value
+    shape = "×".join(str(d) for d in param.shape)
+    value = None if grad is None else float(grad.norm())
+    return name, f"{name} ({shape}): stores ∂loss/∂{name} in its .grad (shown: its norm)", value
 
 
 def read_graph(session: TrainingSession) -> GraphSnapshot:
@@ -136,7 +158,7 @@ def read_graph(session: TrainingSession) -> GraphSnapshot:
     for node, slot, parent in walk(root_tensor.grad_fn):
         parent_key = keys[id(parent)] if parent is not None else root_name
         if node is None:
-            name, label = _data_name(parent)
+            name, label = _data_name(parent, session.one_neuron)
             key = f"{name}@{parent_key}.{slot}"
             nodes.append(GraphNode(key, name, label, "data"))
             edges.append(GraphEdge(key, parent_key))
@@ -144,12 +166,9 @@ def read_graph(session: TrainingSession) -> GraphSnapshot:
         name = type(node).__name__
         key = f"{name}#{len(keys)}"
         if name == "AccumulateGrad":
-            param = node.variable
-            which = "weight" if param is session.weight else "bias"
+            which, label, grad = _leaf(session, node.variable)
             key = f"{name}:{which}"
-            grad = None if param.grad is None else float(param.grad.detach().reshape(-1)[0])
-            nodes.append(GraphNode(key, name, f"{which}: stores ∂loss/∂{which} in {which}.grad",
-                                   "leaf", grad=grad))
+            nodes.append(GraphNode(key, name, label, "leaf", grad=grad))
             keys[id(node)] = key
         else:
             label = PLAIN_LABELS.get(name, "an operation PyTorch recorded")

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import numpy as np
+from torch import nn
 
+from gui_trainer.core.data_code import data_lines
 from gui_trainer.core.formatting import short
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.session import TrainingSession
@@ -42,17 +43,11 @@ class CodeListing:
         return "\n".join(rows) + "\n"
 
 
-def _values(values: tuple[float, ...] | None) -> str:
-    return "None" if values is None else "[" + ", ".join(short(v, 4) for v in values) + "]"
-
-
-def _float32(value: float) -> str:
-    """The shortest decimal that gives back exactly this float32 (what torch.tensor makes)."""
-    return str(np.float32(value))
-
-
-def _column(values: list[float]) -> str:
-    return "[" + ", ".join(f"[{_float32(v)}]" for v in values) + "]"
+def _values(values: tuple[float, ...] | None, limit: int = 8) -> str:
+    if values is None:
+        return "None"
+    shown = ", ".join(short(v, 4) for v in values[:limit])
+    return "[" + shown + (f", … {len(values)} numbers]" if len(values) > limit else "]")
 
 
 def stage_note(record: StageRecord) -> str:
@@ -60,6 +55,8 @@ def stage_note(record: StageRecord) -> str:
     if not record.ok:
         return "error: " + (record.error or record.explanation).splitlines()[0][:60]
     after = record.after
+    if not after.one_neuron:
+        return _tensor_note(record)
     grads = f"weight.grad = {short(after.weight_grad)}, bias.grad = {short(after.bias_grad)}"
     return {
         "zero_grad": grads,
@@ -68,6 +65,37 @@ def stage_note(record: StageRecord) -> str:
         "backward": grads,
         "step": f"weight = {short(after.weight)}, bias = {short(after.bias)}",
     }[record.stage]
+
+
+def _tensor_note(record: StageRecord) -> str:
+    after = record.after
+    norms = [t.grad_norm for t in after.tensors]
+    grads = ("every .grad is None" if all(n is None for n in norms) else
+             "grad norm " + ", ".join(f"{t.name} {short(t.grad_norm)}" for t in after.tensors[:3])
+             + ("…" if len(after.tensors) > 3 else ""))
+    accuracy = "" if record.accuracy is None else f", accuracy {record.accuracy:.0%}"
+    return {
+        "zero_grad": grads,
+        "forward": f"outputs = {_values(record.outputs, 4)}",
+        "loss": f"loss = {short(record.loss)}{accuracy}",
+        "backward": grads,
+        "step": "|Δp|/|p| " + ", ".join(
+            f"{name} {short(ratio)}" for name, ratio in
+            list(record.before.update_ratios(after).items())[:3]),
+    }[record.stage]
+
+
+def model_lines(model: nn.Module) -> list[str]:
+    """The model as built, written as ``nn.Sequential(...)`` code a learner can copy."""
+    layers = []
+    for layer in model.children():
+        if isinstance(layer, nn.Linear):
+            layers.append(f"nn.Linear({layer.in_features}, {layer.out_features})")
+        else:
+            layers.append(f"nn.{type(layer).__name__}()")
+    if len(layers) == 1:
+        return [f"model = nn.Sequential({layers[0]})"]
+    return ["model = nn.Sequential(", *(f"    {layer}," for layer in layers), ")"]
 
 
 #: Settings whose change after the first step makes a run differ from one loop written once
@@ -91,7 +119,9 @@ def code_listing(session: TrainingSession, latest: Mapping[Stage, StageRecord],
     zero_grad = CODE["zero_grad"] if session.set_to_none else \
         "optimizer.zero_grad(set_to_none=False)"
     exact = reproducible(session)
-    head = [
+    data = data_lines(session.scenario)
+    head = ["import numpy as np"] if any("np." in line for line in data) else []
+    head += [
         "import torch",
         "from torch import nn",
         "",
@@ -102,12 +132,15 @@ def code_listing(session: TrainingSession, latest: Mapping[Stage, StageRecord],
             "# script (today's settings, in loop order) will not end at the app's weights.",
             "",
         ]
+    seed = f"torch.manual_seed({session.seed})  # the app's seed: the same starting weights"
+    if session.one_neuron:
+        head += [seed, *data]
+    else:
+        head += [*data, "", seed]
+    loss = "nn.MSELoss()" if session.scenario.task == "regression" else "nn.CrossEntropyLoss()"
     head += [
-        f"torch.manual_seed({session.seed})  # the app's seed: the same starting weights",
-        f"distances = torch.tensor({_column(session.inputs.flatten().tolist())})",
-        f"times = torch.tensor({_column(session.targets.flatten().tolist())})",
-        "model = nn.Sequential(nn.Linear(1, 1))",
-        "loss_function = nn.MSELoss()",
+        *model_lines(session.model),
+        f"loss_function = {loss}",
         f"optimizer = {OPTIMIZER_CODE[session.optimizer_name]}(model.parameters(), "
         f"lr={session.lr!r})",
         f"num_epochs = {session.epoch}  # the epochs done in the app so far",
@@ -119,14 +152,20 @@ def code_listing(session: TrainingSession, latest: Mapping[Stage, StageRecord],
     stage_lines: dict[Stage, int] = {}
     parts = session.micro_batches
     size = len(session.inputs) // parts
+    names = ("distances", "times") if session.one_neuron else ("inputs", "targets")
     for stage in STAGES:
         if stage == "forward" and parts > 1:
             lines.append(f"    for start in range(0, {len(session.inputs)}, {size}):"
                          f"  # {parts} micro-batches of {size}")
         indent = "        " if parts > 1 and stage in ("forward", "loss", "backward") else "    "
         stage_lines[stage] = len(lines)
-        lines.append(indent + _stage_code(stage, zero_grad, parts, size))
-    lines += ["", 'print("weight:", model[0].weight.item(), "bias:", model[0].bias.item())']
+        lines.append(indent + _stage_code(stage, zero_grad, parts, size, names))
+    if session.one_neuron:
+        lines += ["", 'print("weight:", model[0].weight.item(), "bias:", model[0].bias.item())']
+    else:
+        lines += ["", "with torch.no_grad():",
+                  '    print("loss over all the data:", '
+                  'loss_function(model(inputs), targets).item())']
     notes = {epoch_line: f"epoch = {session.epoch}"}
     for stage, record in latest.items():
         notes[stage_lines[stage]] = stage_note(record)
@@ -134,12 +173,15 @@ def code_listing(session: TrainingSession, latest: Mapping[Stage, StageRecord],
     return CodeListing(tuple(lines), stage_lines, notes, highlighted, exact)
 
 
-def _stage_code(stage: Stage, zero_grad: str, parts: int, size: int) -> str:
+def _stage_code(stage: Stage, zero_grad: str, parts: int, size: int,
+                names: tuple[str, str]) -> str:
     if stage == "zero_grad":
         return zero_grad
-    if parts == 1 or stage not in ("forward", "loss"):
+    if stage not in ("forward", "loss"):
         return CODE[stage]
-    chunk = f"[start:start + {size}]"
+    inputs, targets = names
+    chunk = "" if parts == 1 else f"[start:start + {size}]"
     if stage == "forward":
-        return f"outputs = model(distances{chunk})"
-    return f"loss = loss_function(outputs, times{chunk}) / {parts}"
+        return f"outputs = model({inputs}{chunk})"
+    scale = "" if parts == 1 else f" / {parts}"
+    return f"loss = loss_function(outputs, {targets}{chunk}){scale}"

@@ -88,12 +88,14 @@ def parse_csv(text: str, *, source: str = "data", target: str | None = None,
     if chosen == "regression":
         return Dataset(inputs=features, targets=column.astype(np.float32).reshape(-1, 1),
                        task="regression", feature_names=tuple(header[i] for i in input_indices),
-                       target_name=header[target_index], source=source)
+                       target_name=header[target_index], source=source,
+                       file_columns=tuple(header))
     values, labels = np.unique(column, return_inverse=True)
     return Dataset(inputs=features, targets=labels.astype(np.int64), task="classification",
                    feature_names=tuple(header[i] for i in input_indices),
                    target_name=header[target_index],
-                   class_names=tuple(f"{v:g}" for v in values), source=source)
+                   class_names=tuple(f"{v:g}" for v in values), source=source,
+                   file_columns=tuple(header))
 
 
 def _check_header(header: list[str], line: int, name: str) -> None:

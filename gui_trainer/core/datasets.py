@@ -45,6 +45,8 @@ class Dataset:
     source: str = "built in"
     #: For images: the height and width each input row is a flattened picture of.
     image_shape: tuple[int, int] | None = field(default=None)
+    #: For a file: every column's name in file order (inputs and target are chosen from them).
+    file_columns: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for array in (self.inputs, self.targets):

@@ -2,6 +2,8 @@
 
 from typing import Any
 
+import pytest
+
 from gui_trainer.core import TrainingSession
 
 
@@ -74,3 +76,29 @@ def test_a_new_forward_draws_a_new_live_graph() -> None:
     graph = session.autograd_graph()
     assert not graph.freed
     assert graph.autograd_names[0] == "AddmmBackward0"
+
+
+@pytest.mark.parametrize("name", ["curve", "spiral"])
+def test_a_layered_models_graph_names_every_parameter_and_its_operations(name: str) -> None:
+    session = TrainingSession(scenario=name)
+    for stage in ("zero_grad", "forward", "loss"):
+        session.run(stage)
+    graph = session.autograd_graph()
+    leaves = {n.key.split(":", 1)[1]: n for n in graph.nodes if n.kind == "leaf"}
+    assert set(leaves) == {n for n, _ in session.model.named_parameters()}
+    assert all(n.grad is None for n in leaves.values())  # before backward
+    ops = set(graph.autograd_names)
+    activation = "TanhBackward0" if name == "curve" else "ReluBackward0"
+    loss = "MseLossBackward0" if name == "curve" else "NllLossBackward0"
+    assert {activation, loss, "AddmmBackward0"} <= ops
+    data = {n.name for n in graph.nodes if n.kind == "data"}
+    # Class labels are integers: autograd records no input slot for them in NllLoss.
+    assert data == ({"inputs", "targets"} if name == "curve" else {"inputs"})
+    session.run("backward")
+    after = session.autograd_graph()
+    for node in after.nodes:
+        if node.kind == "leaf":
+            param = dict(session.model.named_parameters())[node.key.split(":", 1)[1]]
+            assert param.grad is not None
+            assert node.grad == pytest.approx(float(param.grad.norm()))
+    assert after.freed

@@ -1,0 +1,91 @@
+"""The lines of a script that make a scenario's data, as a learner would write them.
+
+Each makes ``inputs`` and ``targets`` as tensors equal, bit for bit, to the session's
+(``tests/core/test_code_listing.py`` runs every one and compares). The synthetic sets are
+drawn with the same NumPy calls as ``datasets.py``; the digits and a learner's file are read
+with ``np.loadtxt`` from the file the app itself read.
+"""
+
+from __future__ import annotations
+
+from gui_trainer.core.datasets import Dataset
+from gui_trainer.core.scenarios import Scenario
+from gui_trainer.resources import resource_path
+
+
+def _float32(value: float | int) -> str:
+    import numpy as np
+
+    return str(np.float32(value))
+
+
+def _column(values: list[float] | list[int]) -> str:
+    return "[" + ", ".join(f"[{_float32(v)}]" for v in values) + "]"
+
+
+_CURVE = '''rng = np.random.default_rng(7)
+x = np.linspace(-3.0, 3.0, 48)
+y = np.sin(x) + rng.normal(0.0, 0.1, 48)  # a sine with a little noise
+inputs = torch.tensor(x, dtype=torch.float32).reshape(-1, 1)
+targets = torch.tensor(y, dtype=torch.float32).reshape(-1, 1)'''
+
+_MOONS = '''rng = np.random.default_rng(3)
+angle = np.linspace(0.0, np.pi, 100)
+upper = np.column_stack([np.cos(angle), np.sin(angle)])
+lower = np.column_stack([1.0 - np.cos(angle), 0.5 - np.sin(angle)])
+points = np.vstack([upper, lower]) + rng.normal(0.0, 0.15, (200, 2))
+inputs = torch.tensor(points, dtype=torch.float32)
+targets = torch.tensor(np.repeat(np.arange(2), 100))  # class 0: upper moon, 1: lower'''
+
+_SPIRAL = '''rng = np.random.default_rng(5)
+points, labels = [], []
+for label in range(3):  # one arm per class
+    radius = np.linspace(0.05, 1.0, 100)
+    angle = np.linspace(label * 4.0, (label + 1) * 4.0, 100) + rng.normal(0.0, 0.2, 100)
+    points.append(np.column_stack([radius * np.sin(angle), radius * np.cos(angle)]))
+    labels.append(np.full(100, label))
+inputs = torch.tensor(np.vstack(points), dtype=torch.float32)
+targets = torch.tensor(np.concatenate(labels))'''
+
+SYNTHETIC = {"curve": _CURVE, "moons": _MOONS, "spiral": _SPIRAL}
+
+
+def data_lines(scenario: Scenario) -> list[str]:
+    """The script lines that make ``inputs`` and ``targets`` (``np`` is NumPy, imported)."""
+    data = scenario.data
+    if scenario.name in SYNTHETIC:
+        return SYNTHETIC[scenario.name].splitlines()
+    if scenario.name == "digits":
+        path = resource_path("datasets", "digits.csv.gz")
+        return [
+            "# The app's copy of the UCI digits (the same as sklearn.datasets.load_digits()).",
+            f"table = np.loadtxt({str(path)!r}, delimiter=',', skiprows=1)",
+            "inputs = torch.tensor(table[:, :64] / 16, dtype=torch.float32)  # pixels 0-16 → 0-1",
+            "targets = torch.tensor(table[:, 64], dtype=torch.int64)",
+        ]
+    if data.source not in ("built in", "given"):
+        return _file_lines(data)
+    return [  # the one-neuron scenario, its numbers written out
+        f"distances = torch.tensor({_column(data.inputs.flatten().tolist())})",
+        f"times = torch.tensor({_column(data.targets.flatten().tolist())})",
+    ]
+
+
+def _file_lines(data: Dataset) -> list[str]:
+    names = list(data.file_columns)
+    inputs = [names.index(name) for name in data.feature_names]
+    target = names.index(data.target_name)
+    lines = [
+        f"table = np.loadtxt({data.source!r}, delimiter=',', skiprows=1, ndmin=2,",
+        "                   encoding='utf-8-sig')",
+        f"inputs = torch.tensor(table[:, {inputs}], dtype=torch.float32)",
+    ]
+    if data.task == "classification":
+        return [
+            *lines,
+            f"classes, labels = np.unique(table[:, {target}], return_inverse=True)"
+            f"  # {', '.join(data.class_names)} → 0…{data.classes - 1}",
+            "targets = torch.tensor(labels, dtype=torch.int64)",
+        ]
+    return [*lines, f"targets = torch.tensor(table[:, [{target}]], dtype=torch.float32)"]
+

@@ -1,0 +1,62 @@
+"""The Code panel's script for every scenario: copied and run by plain Python, it makes the
+same data and the same model, and ends at the session's parameters bit for bit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from gui_trainer.core.code_listing import code_listing
+from gui_trainer.core.records import StageRecord
+from gui_trainer.core.scenarios import SCENARIOS, load_csv
+from gui_trainer.core.session import TrainingSession
+from gui_trainer.core.stages import Stage
+from tests.scripts import printed_parameters, run_scripts
+
+
+def trained(session: TrainingSession, epochs: int) -> str:
+    latest: dict[Stage, StageRecord] = {}
+    for _ in range(epochs):
+        for record in session.run_epoch():
+            latest[record.stage] = record
+    listing = code_listing(session, latest, "step")
+    assert listing.reproducible
+    return listing.text()
+
+
+def learners_files(tmp_path: Path) -> list[TrainingSession]:
+    path = tmp_path / "plants.csv"
+    rows = [f"{i % 7 * 0.5},{i % 5},{(i * 3) % 4}" for i in range(40)]
+    path.write_text("\ufeffheight, leaves ,kind\n" + "\n".join(rows) + "\n\n", encoding="utf-8")
+    return [TrainingSession(scenario=load_csv(path)),  # 4 kinds: a classifier
+            TrainingSession(scenario=load_csv(path, target="height", inputs=["kind"]))]
+
+
+def test_every_scenarios_script_ends_at_the_sessions_parameters(tmp_path: Path) -> None:
+    sessions = [TrainingSession(scenario=name) for name in SCENARIOS if name != "delivery"]
+    sessions.append(TrainingSession(scenario="spiral", micro_batches=3, optimizer="sgd",
+                                    lr=0.5))
+    sessions += learners_files(tmp_path)
+    scripts = [trained(session, 3) for session in sessions]
+    for session, output in zip(sessions, run_scripts(scripts), strict=True):
+        printed = printed_parameters(output)
+        assert list(printed) == [name for name, _ in session.model.named_parameters()]
+        for name, param in session.model.named_parameters():
+            ours = param.detach().flatten()
+            assert torch.equal(torch.tensor(printed[name], dtype=ours.dtype), ours), (
+                session.scenario.name, name)
+        assert f"loss over all the data: {session.full_batch_loss()!r}" in output
+
+
+@pytest.mark.parametrize("name", ["curve", "moons", "spiral", "digits"])
+def test_the_script_writes_the_model_as_it_was_built(name: str) -> None:
+    session = TrainingSession(scenario=name)
+    text = code_listing(session, {}, None).text()
+    linear = [m for m in session.model.children() if isinstance(m, torch.nn.Linear)]
+    for layer in linear:
+        assert f"nn.Linear({layer.in_features}, {layer.out_features})" in text
+    loss = "CrossEntropyLoss" if session.scenario.task == "classification" else "MSELoss"
+    assert f"loss_function = nn.{loss}()" in text
+    assert "outputs = model(inputs)" in text and "distances" not in text
