@@ -19,6 +19,7 @@ from torch import nn
 from gui_trainer.core.autograd_graph import GraphSnapshot, read_graph
 from gui_trainer.core.datasets import DELIVERY_MILES, DELIVERY_MINUTES, Dataset
 from gui_trainer.core.history import ONE_NEURON_COLUMNS, History
+from gui_trainer.core.layer_math import Backprop, LayerActivity, activation_stats, backprop_by_layer
 from gui_trainer.core.loop_state import LoopState
 from gui_trainer.core.packing import Packer
 from gui_trainer.core.records import StageRecord, Values
@@ -362,6 +363,15 @@ class TrainingSession(StageRunners, Rewind):
         while records[-1].stage != "step":
             records.append(self.run(self._loop.next_stage))
         return records
+
+    def backprop_by_layer(self, sample: int = 0) -> Backprop:
+        """Backward written out layer by layer for one sample, checked against autograd."""
+        return backprop_by_layer(cast(nn.Sequential, self.model), self.inputs, self.targets,
+                                 self.scenario.task, whole_number(sample, "sample"))
+
+    def activation_stats(self) -> tuple[LayerActivity, ...]:
+        """Per activation layer over all the data: mean, spread, dead or saturated units."""
+        return activation_stats(cast(nn.Sequential, self.model), self.inputs)
 
     def autograd_graph(self) -> GraphSnapshot:
         """The graph PyTorch holds now, read by walking ``grad_fn`` from the loss and outputs."""

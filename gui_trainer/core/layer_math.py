@@ -1,0 +1,180 @@
+"""What happens inside a layered model: backprop by hand for one sample, and what each
+activation layer is doing (saturated Tanh or Sigmoid units, dead ReLUs).
+
+Both read the live model without changing it: no ``.grad`` is touched and no graph is kept.
+The hand-written backward exists to explain; it is checked against autograd's gradient of
+the same sample's loss, and the largest difference is reported beside the tolerance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from gui_trainer.core.records import Values
+
+#: float32 arithmetic in another order agrees to about this, relative to the gradient's size.
+RELATIVE_TOLERANCE = 1e-5
+#: |tanh| or a sigmoid this close to its bounds passes almost no gradient on.
+SATURATED = 0.97
+
+
+@dataclass(frozen=True)
+class LayerStep:
+    """One Linear layer on the way back: its shapes and a few of its live numbers."""
+
+    name: str
+    #: (out, in) of the weight; the sample's input to the layer has ``in`` numbers.
+    weight_shape: tuple[int, int]
+    #: ∂loss/∂z for this layer's outputs z = W·a + b (the "delta"), first numbers of it.
+    delta: Values
+    #: The hand-made gradients' largest difference from autograd's, for weight and bias.
+    weight_difference: float
+    bias_difference: float
+    #: The largest gradient entry, so the difference can be read relative to it.
+    scale: float
+
+    @property
+    def agrees(self) -> bool:
+        return max(self.weight_difference, self.bias_difference) <= (
+            RELATIVE_TOLERANCE * max(self.scale, 1e-12))
+
+
+@dataclass(frozen=True)
+class Backprop:
+    sample: int
+    loss: float
+    #: The output layer first, as backward visits them.
+    layers: tuple[LayerStep, ...]
+
+    @property
+    def agrees(self) -> bool:
+        return all(layer.agrees for layer in self.layers)
+
+    def lines(self) -> list[str]:
+        """The walk written out: shapes, a few numbers, and the check against autograd."""
+        text = [f"Sample {self.sample}: its own loss = {self.loss:.6g}"]
+        for layer in self.layers:
+            out, inp = layer.weight_shape
+            difference = max(layer.weight_difference, layer.bias_difference)
+            shown = ", ".join(f"{v + 0.0:.4g}" for v in layer.delta[:4])  # no "-0"
+            more = "…" if len(layer.delta) > 4 else ""
+            text.append(
+                f"{layer.name}: δ = ∂loss/∂z has {out} numbers [{shown}{more}]; "
+                f"∂loss/∂W = δ · aᵀ is {out}×{inp}, ∂loss/∂b = δ; "
+                f"largest difference from autograd {difference:.2g} "
+                f"(allowed {RELATIVE_TOLERANCE:g} × {layer.scale:.3g})")
+        return text
+
+
+_DERIVATIVE = {
+    nn.ReLU: lambda z, a: (z > 0).to(z.dtype),
+    nn.Tanh: lambda z, a: 1 - a * a,
+    nn.Sigmoid: lambda z, a: a * (1 - a),
+}
+
+
+def backprop_by_layer(model: nn.Sequential, inputs: torch.Tensor, targets: torch.Tensor,
+                      task: str, sample: int) -> Backprop:
+    """The chain rule layer by layer for ``inputs[sample]``, checked against autograd."""
+    if not 0 <= sample < len(inputs):
+        raise ValueError(f"sample must be 0 to {len(inputs) - 1}, not {sample}")
+    layers = list(model.children())
+    x, t = inputs[sample:sample + 1], targets[sample:sample + 1]
+    with torch.no_grad():
+        activations, pre = [x], []
+        for layer in layers:
+            value = layer(activations[-1])
+            if isinstance(layer, nn.Linear):
+                pre.append(value)
+            activations.append(value)
+        out = activations[-1]
+        if task == "classification":
+            probabilities = torch.softmax(out, dim=1)
+            delta = probabilities - nn.functional.one_hot(t, out.shape[1]).to(out.dtype)
+            loss = float(nn.functional.cross_entropy(out, t).item())
+        else:
+            delta = 2 * (out - t) / out.numel()
+            loss = float(nn.functional.mse_loss(out, t).item())
+    reference = _autograd(model, x, t, task)
+    steps = []
+    with torch.no_grad():
+        for index in range(len(layers) - 1, -1, -1):
+            layer = layers[index]
+            if not isinstance(layer, nn.Linear):
+                z, a = activations[index], activations[index + 1]
+                delta = delta * _DERIVATIVE[type(layer)](z, a)
+                continue
+            d_weight = delta.T @ activations[index]
+            d_bias = delta.reshape(-1)
+            auto_weight, auto_bias = reference[f"{index}.weight"], reference[f"{index}.bias"]
+            steps.append(LayerStep(
+                name=f"layer {index} (Linear {layer.in_features}→{layer.out_features})",
+                weight_shape=(layer.out_features, layer.in_features),
+                delta=tuple(delta.reshape(-1).tolist()),
+                weight_difference=float((d_weight - auto_weight).abs().max()),
+                bias_difference=float((d_bias - auto_bias).abs().max()),
+                scale=float(max(auto_weight.abs().max(), auto_bias.abs().max())),
+            ))
+            delta = delta @ layer.weight
+    return Backprop(sample, loss, tuple(steps))
+
+
+def _autograd(model: nn.Module, x: torch.Tensor, t: torch.Tensor,
+              task: str) -> dict[str, torch.Tensor]:
+    """Autograd's gradient of the one sample's loss, computed aside (``.grad`` untouched)."""
+    out = model(x)
+    loss = (nn.functional.cross_entropy(out, t) if task == "classification"
+            else nn.functional.mse_loss(out, t))
+    names = [name for name, _ in model.named_parameters()]
+    grads = torch.autograd.grad(loss, list(model.parameters()))
+    return dict(zip(names, grads, strict=True))
+
+
+@dataclass(frozen=True)
+class LayerActivity:
+    """What one activation layer did over all the data."""
+
+    name: str
+    kind: str
+    mean: float
+    std: float
+    #: ReLU: units that output 0 for every sample (no gradient reaches their weights).
+    dead_units: int
+    #: Tanh/Sigmoid: the share of outputs near the bounds, where the slope is almost 0.
+    saturated: float
+    units: int
+
+
+def activation_stats(model: nn.Sequential, inputs: torch.Tensor) -> tuple[LayerActivity, ...]:
+    """Each activation layer's outputs over ``inputs``, read through forward hooks."""
+    seen: dict[str, torch.Tensor] = {}
+    handles = []
+    for name, module in model.named_children():
+        if type(module) in _DERIVATIVE:
+            def keep(_module: nn.Module, _args: object, output: torch.Tensor,
+                     name: str = name) -> None:
+                seen[name] = output.detach()
+            handles.append(module.register_forward_hook(keep))
+    try:
+        with torch.no_grad():
+            model(inputs)
+    finally:
+        for handle in handles:
+            handle.remove()
+    stats = []
+    for name, output in seen.items():
+        kind = type(dict(model.named_children())[name]).__name__
+        if kind == "ReLU":
+            dead, saturated = int((output.amax(dim=0) <= 0).sum()), 0.0
+        else:
+            low, high = (-SATURATED, SATURATED) if kind == "Tanh" else (1 - SATURATED, SATURATED)
+            dead = 0
+            saturated = float(((output <= low) | (output >= high)).float().mean())
+        stats.append(LayerActivity(name=f"layer {name} ({kind})", kind=kind,
+                                   mean=float(output.mean()), std=float(output.std()),
+                                   dead_units=dead, saturated=saturated,
+                                   units=int(output.shape[1])))
+    return tuple(stats)
