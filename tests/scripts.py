@@ -10,23 +10,29 @@ import sys
 DRIVER = """
 import contextlib, io, json, sys
 outputs = []
-for script in json.load(sys.stdin):
+request = json.load(sys.stdin)
+for script in request["scripts"]:
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
         namespace = {"__name__": "__main__"}
         exec(compile(script, "<script>", "exec"), namespace)
     outputs.append(buffer.getvalue())
     model = namespace.get("model")
-    if model is not None and len(list(model.parameters())) > 2:  # every parameter, exactly
+    if request["parameters"] and model is not None:  # every parameter, exactly
         outputs[-1] += json.dumps({n: p.detach().flatten().tolist()
                                    for n, p in model.named_parameters()})
 print(json.dumps(outputs))
 """
 
 
-def run_scripts(scripts: list[str]) -> list[str]:
-    """What each script printed; fails the test if one raises."""
-    result = subprocess.run([sys.executable, "-c", DRIVER], input=json.dumps(scripts),
+def run_scripts(scripts: list[str], *, parameters: bool = False) -> list[str]:
+    """What each script printed; fails the test if one raises.
+
+    With ``parameters``, each output ends with the script's ``model`` parameters as JSON
+    (see :func:`printed_parameters`).
+    """
+    request = json.dumps({"scripts": scripts, "parameters": parameters})
+    result = subprocess.run([sys.executable, "-c", DRIVER], input=request,
                             capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr
     outputs: list[str] = json.loads(result.stdout.splitlines()[-1])

@@ -152,7 +152,8 @@ def code_listing(session: TrainingSession, latest: Mapping[Stage, StageRecord],
     stage_lines: dict[Stage, int] = {}
     parts = session.micro_batches
     size = len(session.inputs) // parts
-    names = ("distances", "times") if session.one_neuron else ("inputs", "targets")
+    names = (("distances", "times") if any(line.startswith("distances =") for line in data)
+             else ("inputs", "targets"))
     for stage in STAGES:
         if stage == "forward" and parts > 1:
             lines.append(f"    for start in range(0, {len(session.inputs)}, {size}):"

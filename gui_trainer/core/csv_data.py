@@ -10,6 +10,7 @@ either can be asked for.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +26,7 @@ MAX_COLUMNS = 256
 #: A whole-number target with at most this many distinct values is taken for class labels.
 MAX_INFERRED_CLASSES = 20
 MAX_CLASSES = 100
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def read_csv_file(path: str | Path, *, target: str | None = None, task: str | None = None,
@@ -66,8 +68,7 @@ def parse_csv(text: str, *, source: str = "data", target: str | None = None,
     from the target by default).
     """
     name = Path(source).name
-    rows = [(number, row) for number, row in enumerate(csv.reader(text.splitlines()), 1)
-            if any(cell.strip() for cell in row)]
+    rows = _rows(text, name)
     if not rows:
         raise ValueError(f"{name} is empty: expected a header row, then rows of numbers")
     header_line, header = rows[0]
@@ -94,8 +95,22 @@ def parse_csv(text: str, *, source: str = "data", target: str | None = None,
     return Dataset(inputs=features, targets=labels.astype(np.int64), task="classification",
                    feature_names=tuple(header[i] for i in input_indices),
                    target_name=header[target_index],
-                   class_names=tuple(f"{v:g}" for v in values), source=source,
+                   class_names=tuple(f"{v + 0.0:g}" for v in values), source=source,
                    file_columns=tuple(header))
+
+
+def _rows(text: str, name: str) -> list[tuple[int, list[str]]]:
+    """The non-blank records, each with the line it starts on (a quoted cell may span lines)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows, start = [], 1
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                rows.append((start, row))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise ValueError(f"{name}, line {reader.line_num}: {exc}") from None
+    return rows
 
 
 def _check_header(header: list[str], line: int, name: str) -> None:
@@ -134,6 +149,10 @@ def _numbers(body: list[tuple[int, list[str]]], header: list[str], name: str) ->
             if not math.isfinite(value):
                 raise ValueError(f"{name}, line {line}, column {header[col]!r}: {text} is "
                                  f"not a finite number (NaN and inf cannot be trained on)")
+            if abs(value) > FLOAT32_MAX:
+                raise ValueError(f"{name}, line {line}, column {header[col]!r}: {text} is too "
+                                 f"large for float32, the model's numbers (largest "
+                                 f"{FLOAT32_MAX:.3g})")
             table[row_index, col] = value
     return table
 

@@ -75,10 +75,14 @@ def _file_lines(data: Dataset) -> list[str]:
     names = list(data.file_columns)
     inputs = [names.index(name) for name in data.feature_names]
     target = names.index(data.target_name)
-    lines = [
-        f"table = np.loadtxt({data.source!r}, delimiter=',', skiprows=1, ndmin=2,",
-        "                   encoding='utf-8-sig')",
-        f"inputs = torch.tensor(table[:, {inputs}], dtype=torch.float32)",
+    lines = [  # read as the app read it: the csv module, blank rows skipped, float() per cell
+        "import csv",
+        "",
+        f"with open({data.source!r}, encoding='utf-8-sig', newline='') as file:",
+        "    rows = [row for row in csv.reader(file) if any(cell.strip() for cell in row)]",
+        "table = np.array([[float(cell) for cell in row] for row in rows[1:]])  # after the header",
+        "numbers = torch.tensor(table, dtype=torch.float32)",
+        f"inputs = numbers[:, {inputs}]",
     ]
     if data.task == "classification":
         return [
@@ -87,5 +91,5 @@ def _file_lines(data: Dataset) -> list[str]:
             f"  # {', '.join(data.class_names)} → 0…{data.classes - 1}",
             "targets = torch.tensor(labels, dtype=torch.int64)",
         ]
-    return [*lines, f"targets = torch.tensor(table[:, [{target}]], dtype=torch.float32)"]
+    return [*lines, f"targets = numbers[:, [{target}]]"]
 

@@ -23,8 +23,9 @@ class LoopState:
     #: The one-neuron model's gradient from the last backward alone (weight, bias).
     last_fresh: tuple[float, float] | None = None
     #: The parameters a live graph was made with, kept once a step changed them (else None).
-    outputs_params: tuple[torch.Tensor, ...] | None = None
-    loss_outputs_params: tuple[torch.Tensor, ...] | None = None
+    #: Per parameter: its value then, or None where no step has written it since.
+    outputs_params: tuple[torch.Tensor | None, ...] | None = None
+    loss_outputs_params: tuple[torch.Tensor | None, ...] | None = None
     #: What the loss was divided by when it was computed (its micro-batch count).
     loss_scale: int = 1
     #: Completed optimizer steps, and stages run, since the start or the last reset.

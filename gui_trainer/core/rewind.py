@@ -162,14 +162,50 @@ class Rewind:
     # from them. A checkpoint stores that recipe for every graph backward has not freed yet,
     # so checkpoints never wait for a backward (in free mode one may never come, and every
     # undo then replayed the whole session).
-    def _keep_forward_params(self) -> None:
-        """Before a step changes the parameters, keep those the graphs were made with."""
-        params = None
-        if self.outputs is not None and self._loop.outputs_params is None:
-            params = self._loop.outputs_params = self._param_values()
-        if self._loss_outputs is not None and self._loop.loss_outputs_params is None:
-            self._loop.loss_outputs_params = params if self._loss_outputs is self.outputs \
-                and params is not None else self._param_values()
+    def _keep_forward_params(self) -> tuple[list[int], tuple[torch.Tensor, ...] | None]:
+        """Before a step, keep the parameters the live graphs were made with.
+
+        Returns the parameters' version counters and the copies taken now (None if none
+        were needed), for :meth:`_forget_unchanged` after the step.
+        """
+        current: tuple[torch.Tensor, ...] | None = None
+
+        def kept(stored: tuple[torch.Tensor | None, ...] | None) -> tuple[torch.Tensor, ...]:
+            nonlocal current
+            if current is None:
+                current = self._param_values()
+            if stored is None:
+                return current
+            return tuple(now if old is None else old
+                         for old, now in zip(stored, current, strict=True))
+
+        loop = self._loop
+        if self.outputs is not None:
+            loop.outputs_params = kept(loop.outputs_params)
+        if self._loss_outputs is not None:
+            loop.loss_outputs_params = kept(loop.loss_outputs_params)
+        return [p._version for p in self.model.parameters()], current
+
+    def _forget_unchanged(self, kept: tuple[list[int], tuple[torch.Tensor, ...] | None]
+                          ) -> None:
+        """After a step, drop the copies taken for it of parameters it did not write.
+
+        A step with no ``.grad`` writes nothing, and the graphs stay valid in PyTorch; putting
+        such a parameter back on restore would count as a write and break them. Copies kept
+        by an earlier step that did write stay.
+        """
+        versions, taken = kept
+        if taken is None:
+            return
+        unchanged = [p._version == v
+                     for p, v in zip(self.model.parameters(), versions, strict=True)]
+        loop = self._loop
+        for name in ("outputs_params", "loss_outputs_params"):
+            stored = getattr(loop, name)
+            if stored is not None:
+                trimmed = tuple(None if same and value is now else value for value, now, same
+                                in zip(stored, taken, unchanged, strict=True))
+                setattr(loop, name, None if all(t is None for t in trimmed) else trimmed)
 
     def _param_values(self) -> tuple[torch.Tensor, ...]:
         return tuple(p.detach().clone() for p in self.model.parameters())
@@ -214,27 +250,30 @@ class Rewind:
         if separate_outputs and loss_first:
             rebuild_outputs()
 
-    def _with_params(self, params: tuple[torch.Tensor, ...] | None,
+    def _with_params(self, params: tuple[torch.Tensor | None, ...] | None,
                      make: Callable[[], Any]) -> Any:
         """Run ``make`` with the parameters ``params`` in place (None: those of now)."""
         if params is None:
             return make()
-        current = self._param_values()
+        swapped = [(param, value, param.detach().clone())
+                   for param, value in zip(self.model.parameters(), params, strict=True)
+                   if value is not None]
         with torch.no_grad():
-            for param, value in zip(self.model.parameters(), params, strict=True):
+            for param, value, _now in swapped:
                 param.copy_(value)
         try:
             return make()
         finally:
             with torch.no_grad():
-                for param, value in zip(self.model.parameters(), current, strict=True):
-                    param.copy_(value)
+                for param, _value, now in swapped:
+                    param.copy_(now)
 
     def _free(self, tensor: torch.Tensor) -> None:
         """Run a backward that frees ``tensor``'s graph without touching any ``.grad``."""
         torch.autograd.grad(tensor.sum(), list(self.model.parameters()), allow_unused=True)
 
-    def _make_graph(self, rows: tuple[int, ...], params: tuple[torch.Tensor, ...] | None,
+    def _make_graph(self, rows: tuple[int, ...],
+                    params: tuple[torch.Tensor | None, ...] | None,
                     *, free_outputs: bool) -> torch.Tensor:
         def make() -> torch.Tensor:
             outputs = cast(torch.Tensor, self.model(self.inputs[list(rows)]))

@@ -86,7 +86,8 @@ class StageRunners:
     #: ``model.named_parameters()`` once: walking the modules costs more than the copies.
     _named_params: tuple[tuple[str, nn.Parameter], ...]
     #: From rewind: before a step, keep the parameters the live graphs were made with.
-    _keep_forward_params: Callable[[], None]
+    _keep_forward_params: Callable[[], tuple[list[int], tuple[torch.Tensor, ...] | None]]
+    _forget_unchanged: Callable[[tuple[list[int], tuple[torch.Tensor, ...] | None]], None]
 
     def params(self) -> ParamValues:
         """Every parameter and its gradient, copied out of the tensors now."""
@@ -224,8 +225,9 @@ class StageRunners:
 
     def _run_step(self, before: ParamValues) -> Outcome:
         full_loss, full_accuracy = self.full_batch_measures()
-        self._keep_forward_params()
+        kept = self._keep_forward_params()
         self.optimizer.step()
+        self._forget_unchanged(kept)
         loop = self._loop
         loop.chunk = 0
         loop.epoch += 1

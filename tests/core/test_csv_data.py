@@ -79,6 +79,10 @@ BAD_FILES: list[tuple[str, str | bytes, str]] = [
     ("nameless column", "a,,c\n1,2,3\n4,5,6\n", r"line 1, column 2: the header has no name"),
     ("binary junk", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", r"not a text file"),
     ("not UTF-8", b"a,b\n1,2\n3,\xff\n", r"line 3: byte 10 is not UTF-8"),
+    ("too large for float32", "x,y\n1,1e39\n2,3\n", r"line 2, column 'y': 1e39 is too large"),
+    ("cell over the csv field limit", "a,b\n1," + "2" * 140_000 + "\n3,4\n",
+     r"line 2: field larger than field limit"),
+    ("after a quoted line break", 'a,b\n"1\n",2\n3,x\n', r"line 4, column 'b': 'x'"),
 ]
 
 
