@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import cast
 
 import numpy as np
@@ -76,7 +77,7 @@ class ParamValues:
     def names(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.tensors)
 
-    @property
+    @cached_property
     def one_neuron(self) -> bool:
         return (len(self.tensors) == 2 and self.tensors[0].value.size == 1
                 and self.tensors[1].value.size == 1)
@@ -115,7 +116,8 @@ class ParamValues:
         return any(t.grad is not None and bool(np.any(t.grad)) for t in self.tensors)
 
     def same_values(self, other: ParamValues) -> bool:
-        return all(np.array_equal(a.value, b.value)
+        # Element by element, as == on the numbers: -0.0 equals 0.0 and NaN nothing.
+        return all(bool((a.value == b.value).all())
                    for a, b in zip(self.tensors, other.tensors, strict=True))
 
     def update_ratios(self, later: ParamValues) -> dict[str, float]:

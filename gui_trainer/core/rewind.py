@@ -15,13 +15,13 @@ from typing import Any, cast
 
 import numpy as np
 import torch
-from torch import nn
 
 from gui_trainer.core.autograd_graph import saved_values_freed
-from gui_trainer.core.history import History, HistoryMark
+from gui_trainer.core.history import HistoryMark
 from gui_trainer.core.loop_state import LoopState
 from gui_trainer.core.packing import Packed, Packer, freeze, thaw, unpack
 from gui_trainer.core.records import StageRecord
+from gui_trainer.core.session_state import SessionState
 from gui_trainer.core.settings import Settings
 from gui_trainer.core.stages import Stage
 from gui_trainer.core.timeline import Timeline
@@ -47,21 +47,10 @@ class Snapshot:
     history: HistoryMark
 
 
-class Rewind:
-    """Checkpoints and jumps; the attributes below are the session's."""
+class Rewind(SessionState):
+    """Checkpoints and jumps, a part of the session."""
 
-    model: nn.Module
-    inputs: torch.Tensor
-    targets: torch.Tensor
-    loss_fn: nn.Module
-    optimizer: torch.optim.Optimizer
-    history: History
     timeline: Timeline
-    outputs: torch.Tensor | None
-    loss: torch.Tensor | None
-    _loss_outputs: torch.Tensor | None
-    _loop: LoopState
-    _settings: Settings
     _packer: Packer
     _replaying: bool
     last_jump_replayed: int
@@ -199,6 +188,8 @@ class Rewind:
             return
         unchanged = [p._version == v
                      for p, v in zip(self.model.parameters(), versions, strict=True)]
+        if not any(unchanged):  # the usual step: it wrote every parameter
+            return
         loop = self._loop
         for name in ("outputs_params", "loss_outputs_params"):
             stored = getattr(loop, name)

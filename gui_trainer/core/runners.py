@@ -12,17 +12,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from torch import nn
 
 from gui_trainer.core import outcomes
-from gui_trainer.core.history import History
-from gui_trainer.core.loop_state import LoopState
 from gui_trainer.core.records import ParamValues, StageRecord, TensorValues, Values
+from gui_trainer.core.session_state import SessionState
 from gui_trainer.core.stages import Stage, following
 
 if TYPE_CHECKING:
-    from gui_trainer.core.scenarios import Scenario
-    from gui_trainer.core.settings import Settings
+    pass
 
 
 def values_of(tensor: torch.Tensor | None) -> Values | None:
@@ -66,25 +63,10 @@ class Outcome:
         self.full_batch_loss, self.full_batch_accuracy = full_batch_loss, full_batch_accuracy
 
 
-class StageRunners:
-    """The stage runners; the attributes below are the session's."""
+class StageRunners(SessionState):
+    """The stage runners, a part of the session."""
 
-    scenario: Scenario
-    model: nn.Module
-    inputs: torch.Tensor
-    targets: torch.Tensor
-    loss_fn: nn.Module
-    optimizer: torch.optim.Optimizer
-    history: History
-    outputs: torch.Tensor | None
-    loss: torch.Tensor | None
-    _loss_outputs: torch.Tensor | None
-    _loop: LoopState
-    _settings: Settings
-    _one_neuron: bool
     _data_values: dict[tuple[int, ...], tuple[Values, Values]]
-    #: ``model.named_parameters()`` once: walking the modules costs more than the copies.
-    _named_params: tuple[tuple[str, nn.Parameter], ...]
     #: From rewind: before a step, keep the parameters the live graphs were made with.
     _keep_forward_params: Callable[[], tuple[list[int], tuple[torch.Tensor, ...] | None]]
     _forget_unchanged: Callable[[tuple[list[int], tuple[torch.Tensor, ...] | None]], None]
@@ -248,11 +230,12 @@ class StageRunners:
             "micro_batches": settings.micro_batches,
         }
         if self._one_neuron:
-            fresh = self._loop.last_fresh
-            row.update(weight=after.weight, bias=after.bias, weight_grad=after.weight_grad,
-                       bias_grad=after.bias_grad,
-                       weight_grad_fresh=None if fresh is None else fresh[0],
-                       bias_grad_fresh=None if fresh is None else fresh[1])
+            fresh = self._loop.last_fresh or (None, None)
+            weight, bias = after.tensors
+            row.update(weight=float(weight.value[0, 0]), bias=float(bias.value[0]),
+                       weight_grad=None if weight.grad is None else float(weight.grad[0, 0]),
+                       bias_grad=None if bias.grad is None else float(bias.grad[0]),
+                       weight_grad_fresh=fresh[0], bias_grad_fresh=fresh[1])
         else:
             ratios = before.update_ratios(after)
             for tensor in after.tensors:
