@@ -46,6 +46,25 @@ def read_csv_file(path: str | Path, *, target: str | None = None, task: str | No
                      inputs=inputs)
 
 
+def read_header(path: str | Path) -> list[str]:
+    """The column names of the CSV file at ``path``, after the same checks as a full read
+    of the file's bytes and header (so a dialog can offer them before the target is chosen)."""
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            return list(read_csv_file(path).file_columns)  # raises the size message
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+    rows = _rows(_text_of(raw, path.name), path.name)
+    if not rows:
+        raise ValueError(f"{path.name} is empty: expected a header row, then rows of numbers")
+    line, header = rows[0]
+    header = [cell.strip() for cell in header]
+    _check_header(header, line, path.name)
+    return header
+
+
 def _text_of(raw: bytes, name: str) -> str:
     if not raw.strip():
         raise ValueError(f"{name} is empty: expected a header row, then rows of numbers")

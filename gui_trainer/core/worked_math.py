@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gui_trainer.core.formatting import short
+from gui_trainer.core.layer_math import Backprop
 from gui_trainer.core.records import StageRecord
 
 Format = Callable[[float | None], str]
@@ -37,7 +38,13 @@ def _signed(value: float, number: Format) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def worked_math(record: StageRecord, number: Format = short) -> WorkedMath:
+def worked_math(record: StageRecord, number: Format = short,
+                walk: Backprop | None = None) -> WorkedMath:
+    """The stage's arithmetic; a layered model's is per tensor (``walk``: backward by hand)."""
+    if not record.after.one_neuron and record.ok:
+        from gui_trainer.core.layered_math import layered_math
+
+        return layered_math(record, number, walk)
     builder = {
         "zero_grad": _zero_grad,
         "forward": _forward,

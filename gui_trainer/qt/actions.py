@@ -73,6 +73,10 @@ SPECS: tuple[ActionSpec, ...] = (
 )
 
 
+#: Each action's own tip, for views that add a reason to it.
+TIPS = {spec.name: spec.tip for spec in SPECS}
+
+
 def create_actions(parent: QObject) -> dict[str, QAction]:
     """One QAction per spec, named ``action_<name>`` so tests and styles can find it."""
     actions: dict[str, QAction] = {}

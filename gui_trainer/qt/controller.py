@@ -12,10 +12,13 @@ from PySide6.QtCore import QObject, Signal
 
 from gui_trainer.core.formatting import short
 from gui_trainer.core.records import StageRecord
+from gui_trainer.core.scenarios import Scenario
 from gui_trainer.core.session import Mode, OptimizerName, TrainingSession
 from gui_trainer.core.stages import LABELS, STAGES, Stage
 
 OPTIMIZER_NAMES: dict[str, str] = {"sgd": "SGD", "adam": "Adam"}
+#: Sessions kept for Scenario ▸ Back, the current one included (each holds its whole run).
+MAX_KEPT = 4
 
 
 def key_hint(stage: Stage) -> str:
@@ -36,6 +39,8 @@ class SessionController(QObject):
     changed = Signal()
     was_reset = Signal()
     settings_changed = Signal()
+    #: The session was swapped for another (a scenario opened, or switched back).
+    scenario_changed = Signal()
     message = Signal(str)
 
     def __init__(self, session: TrainingSession | None = None,
@@ -45,6 +50,8 @@ class SessionController(QObject):
         self.last_record: StageRecord | None = None
         #: The latest record of each stage since the start, a reset or a rewind (code panel).
         self.latest: dict[Stage, StageRecord] = {}
+        #: Sessions switched away from, the latest last (Scenario ▸ Back).
+        self._previous: list[TrainingSession] = []
 
     def say(self, text: str) -> None:
         """A line for the status bar (for helpers such as auto-train that own no status bar)."""
@@ -135,6 +142,39 @@ class SessionController(QObject):
             f"{count} micro-batches: forward, loss and backward run {count} times, adding up "
             "the gradients, before one step.")
         return True
+
+    # -- scenarios -----------------------------------------------------------------------
+    def open_scenario(self, scenario: Scenario) -> None:
+        """Train ``scenario`` from the start; the session before it is kept, exactly as it
+        was, for :meth:`switch_back` (nothing the learner did is lost)."""
+        session = TrainingSession(scenario=scenario)
+        self._previous = [s for s in self._previous if s is not self.session][-MAX_KEPT + 1:]
+        self._previous.append(self.session)
+        self._swap(session, f"{scenario.title}: {scenario.model_spec.describe()}, "
+                            f"{len(session.inputs)} samples. Scenario ▸ Back returns to "
+                            f"{self._previous[-1].scenario.title}, exactly as it was.")
+
+    @property
+    def previous(self) -> TrainingSession | None:
+        """The session :meth:`switch_back` returns to (None before any switch)."""
+        return self._previous[-1] if self._previous else None
+
+    def switch_back(self) -> None:
+        """Back to the session before the last switch; the current one takes its place."""
+        if not self._previous:
+            return
+        session = self._previous.pop()
+        self._previous.append(self.session)
+        self._swap(session, f"Back to {session.scenario.title}, epoch {session.epoch}.")
+
+    def _swap(self, session: TrainingSession, text: str) -> None:
+        self.session = session
+        self.last_record = None
+        self.latest = {}
+        self.scenario_changed.emit()
+        self.settings_changed.emit()
+        self.changed.emit()
+        self.message.emit(text)
 
     def reset(self, note: str = "") -> None:
         had_steps = len(self.session.history) > 0

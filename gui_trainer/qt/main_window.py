@@ -35,21 +35,23 @@ from gui_trainer.core.records import StageRecord
 from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.stages import STAGES, Stage
 from gui_trainer.qt import preferences
-from gui_trainer.qt.actions import create_actions, stage_tooltip
+from gui_trainer.qt.actions import TIPS, create_actions, stage_tooltip
 from gui_trainer.qt.auto_train import AutoTrainer, AutoTrainPanel
 from gui_trainer.qt.code_panel import CodePanel
 from gui_trainer.qt.controller import SessionController
 from gui_trainer.qt.dialogs import show_about, show_shortcuts
 from gui_trainer.qt.experiment_panel import ExperimentPanel, ExperimentRunner
 from gui_trainer.qt.fields import STAGE_KEYS, DeliberateFocus, is_stage_key
+from gui_trainer.qt.fit_views import FitPlot
 from gui_trainer.qt.graph_view import GraphPanel
 from gui_trainer.qt.loop_diagram import LoopDiagram
 from gui_trainer.qt.math_panel import MathPanel
-from gui_trainer.qt.plots import PAINT_COST, FitPlot, GradPlot, LossPlot
+from gui_trainer.qt.plots import PAINT_COST, GradPlot, LossPlot
 from gui_trainer.qt.predict_panel import PredictPanel
 from gui_trainer.qt.preferences import LAYOUT_VERSION
 from gui_trainer.qt.readout import Readout
 from gui_trainer.qt.rich_label import RichLabel, coloured
+from gui_trainer.qt.scenario_menu import ScenarioMenu, open_data
 from gui_trainer.qt.settings_panel import SettingsPanel
 from gui_trainer.qt.step_buttons import StepButtons
 from gui_trainer.qt.theme import THEME_CHOICES, Colours, ThemeChoice, apply_palette, resolve
@@ -76,7 +78,6 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(WINDOW_TITLE)
         self.setObjectName("main_window")
         self.controller = SessionController(session, self)
-        self.session = self.controller.session
         self.actions_by_name = create_actions(self)
         self.trainer = AutoTrainer(self.controller, self)
         self.experiments = ExperimentRunner(self.controller, self)
@@ -96,6 +97,8 @@ class MainWindow(QMainWindow):
         self.loss_plot = LossPlot(self)
         self.grad_plot = GradPlot(self)
         self.math_panel = MathPanel(self)
+        self.math_panel.walk_for = lambda: (None if self.session.one_neuron
+                                            else self.session.backprop_by_layer(0))
         self.graph_panel = GraphPanel(self)
         self.graph_view = self.graph_panel.view
         self.code_panel = CodePanel(self)
@@ -127,6 +130,11 @@ class MainWindow(QMainWindow):
         self._default_state = self.saveState(LAYOUT_VERSION)
         self._default_splitters = (self.plot_splitter.saveState(), self.lower_plots.saveState())
         self.refresh_now()
+
+    @property
+    def session(self) -> TrainingSession:
+        """The session the window shows now (the controller may swap it for a new scenario)."""
+        return self.controller.session
 
     # -- construction ------------------------------------------------------------------
     def _build_layout(self) -> None:
@@ -210,6 +218,11 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         actions = self.actions_by_name
         file_menu = self.menuBar().addMenu("&File")
+        open_data_action = file_menu.addAction("Open Data…")
+        open_data_action.setObjectName("open_data")
+        open_data_action.setStatusTip("Train on your own CSV file: a header row, numeric "
+                                      "columns, one of them the target")
+        open_data_action.triggered.connect(self.open_data)
         file_menu.addAction(actions["reset"])
         file_menu.addSeparator()
         file_menu.addAction(actions["quit"])
@@ -218,6 +231,8 @@ class MainWindow(QMainWindow):
             edit_menu.addAction(actions[name])
         edit_menu.addSeparator()
         edit_menu.addAction(actions["clear_runs"])
+        self.scenario_menu = ScenarioMenu(self.controller, self._before_switch, self)
+        self.menuBar().addMenu(self.scenario_menu)
         self.view_menu = self.menuBar().addMenu("&View")
         run_menu = self.menuBar().addMenu("&Run")
         for stage in STAGES:
@@ -282,6 +297,7 @@ class MainWindow(QMainWindow):
         self.controller.stage_run.connect(self._show_graph_for)
         self.controller.changed.connect(self._on_changed)
         self.controller.was_reset.connect(self._clear_report)
+        self.controller.scenario_changed.connect(self._scenario_changed)
         self.controller.message.connect(self.statusBar().showMessage)
         self.trainer.state_changed.connect(self._on_train_state)
         self.trainer.finished.connect(self._on_train_finished)
@@ -431,6 +447,26 @@ class MainWindow(QMainWindow):
         self.docks["experiment"].raise_()
         self._update_enabled()
 
+    def open_data(self, path: str | None = None) -> None:
+        """File ▸ Open Data…: a learner's CSV as a new scenario (Scenario ▸ Back undoes)."""
+        scenario = open_data(self, path)
+        if scenario is not None:
+            self._before_switch()
+            self.controller.open_scenario(scenario)
+
+    def _before_switch(self) -> None:
+        """A new scenario is coming: nothing may keep driving or asking about the old one."""
+        self._stop_everything()
+        self.actions_by_name["predict"].setChecked(False)
+        self.predict_panel.cancel()
+
+    def _scenario_changed(self) -> None:
+        self.math_panel.show_record(None)
+        self.report.show_plain(f"{self.session.scenario.title}. "
+                               f"{self.session.scenario.description} Press Zero Grad (key 1) "
+                               f"to begin.")
+        self.graph_view.show_graph(self.session.autograd_graph())
+
     def _stop_everything(self) -> None:
         self.trainer.stop()
         self.experiments.stop()
@@ -529,7 +565,17 @@ class MainWindow(QMainWindow):
         actions["rewind_divergence"].setEnabled(
             not busy and self.session.position_before_divergence() is not None)
         actions["reset"].setEnabled(not self.experiments.running)
-        actions["predict"].setEnabled(not busy)
+        # Predict mode and the experiments ask about the one neuron's weight.
+        one = self.session.one_neuron
+        only_one = "" if one else " (for the one-neuron delivery scenario only)"
+        actions["predict"].setEnabled(not busy and one)
+        for action, tip in [(actions["predict"], TIPS["predict"]), *(
+                (self.experiment_actions[e.key], e.intro) for e in EXPERIMENTS)]:
+            if action is not actions["predict"]:
+                action.setEnabled(one)
+            if action.statusTip() != tip + only_one:
+                action.setStatusTip(tip + only_one)
+                action.setToolTip(tip + only_one)
         self.predict_panel.reveal_button.setEnabled(not busy)
         self.timeline_bar.slider.setEnabled(not busy)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent
 from PySide6.QtGui import QGuiApplication
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from gui_trainer.core.explanations import explanation
 from gui_trainer.core.formatting import full, short
+from gui_trainer.core.layer_math import Backprop
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.worked_math import WorkedMath, worked_math
 from gui_trainer.qt.rich_label import coloured
@@ -67,6 +69,9 @@ class MathPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.record: StageRecord | None = None
+        #: Backward by hand for one sample of the session now (set by the window; layered
+        #: models only: the one neuron's math is written number by number).
+        self.walk_for: Callable[[], Backprop | None] = lambda: None
         #: True while a fast auto-train runs: the panel says so instead of going stale.
         self.paused = False
         self.text = QTextBrowser(self)
@@ -107,11 +112,16 @@ class MathPanel(QWidget):
     def current_math(self) -> WorkedMath | None:
         if self.record is None:
             return None
-        return worked_math(self.record, full if self.full.isChecked() else short)
+        return worked_math(self.record, full if self.full.isChecked() else short, self._walk())
+
+    def _walk(self) -> Backprop | None:
+        return self.walk_for() if self.record is not None and self.record.stage == "backward" \
+            else None
 
     def copy(self) -> None:
         if self.record is not None:
-            QGuiApplication.clipboard().setText(worked_math(self.record, full).as_text())
+            QGuiApplication.clipboard().setText(
+                worked_math(self.record, full, self._walk()).as_text())
 
     def _render(self) -> None:
         if self.paused:

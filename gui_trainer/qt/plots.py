@@ -232,61 +232,6 @@ class PlotPanel(QWidget):
             self.restyle()
 
 
-class FitPlot(PlotPanel):
-    """The data points, the model's line, and its predictions after a forward."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("fit_plot", parent)
-        self.plot = self.canvas.addPlot()
-        style_plot(self.plot, "Data fit", "distance (input)", "time (target / prediction)")
-        self.plot.setLimits(xMin=-VALUE_LIMIT, xMax=VALUE_LIMIT, yMin=-VALUE_LIMIT,
-                            yMax=VALUE_LIMIT)
-        self.data = self.plot.plot([], [], pen=None, symbol="o", symbolSize=11)
-        self.line = self.plot.plot([], [])
-        self.residuals = self.plot.plot([], [], connect="pairs")
-        self.predictions = self.plot.plot([], [], pen=None, symbol="x", symbolSize=12,
-                                          symbolBrush=None)
-        self.legend.set_entries(lambda c: [
-            LegendEntry("●", c.data, "data (targets)"),
-            LegendEntry("━", c.model, "model: weight × x + bias"),
-            LegendEntry("✕", c.model, "outputs (last forward)"),
-            LegendEntry("╌", c.residual, "error (output − target)"),
-        ])
-        self.restyle()
-
-    def plot_items(self) -> list[pg.PlotItem]:
-        return [self.plot]
-
-    def apply_pens(self, theme: Colours) -> None:
-        self.data.setSymbolBrush(theme.data)
-        self.data.setSymbolPen(theme.data)
-        self.line.setPen(pen(theme.model, 2.5))
-        self.residuals.setPen(pen(theme.residual, 1.5, style=Qt.PenStyle.DashLine))
-        self.predictions.setSymbolPen(pen(theme.model, 2.5))
-
-    def refresh(self, session: TrainingSession) -> None:
-        xs = session.inputs.flatten().tolist()
-        ys = session.targets.flatten().tolist()
-        self.data.setData(xs, ys)
-        span = max(xs) - min(xs) or 1.0
-        ends = [min(xs) - 0.25 * span, max(xs) + 0.25 * span]
-        line = finite_or_nan(np.asarray(session.predict(ends), dtype=np.float64))
-        self.line.setData(ends, line, connect="finite")
-        if session.outputs is None:
-            self.predictions.setData([], [])
-            self.residuals.setData([], [])
-            return
-        # With micro-batches the last forward saw only some samples: draw those.
-        rows = list(session.outputs_rows)
-        row_x = np.asarray(xs, dtype=np.float64)[rows]
-        row_y = np.asarray(ys, dtype=np.float64)[rows]
-        outputs = finite_or_nan(session.outputs.detach().flatten().double().numpy())
-        self.predictions.setData(*finite_points(row_x, outputs))
-        pairs_x = np.repeat(row_x, 2)
-        pairs_y = np.column_stack([outputs, row_y]).reshape(-1)
-        self.residuals.setData(pairs_x, pairs_y, connect="pairs")
-
-
 class HistoryLimits:
     """View limits for a plot over epochs: a little past the data, never absurdly far.
 
@@ -333,6 +278,7 @@ class LossPlot(PlotPanel):
         self._earlier_shown: list[RunSummary] = []
         self._earlier_hidden = 0
         self.cleared_before = 0
+        self._history: object = None
         self.legend.set_entries(self._legend_entries)
         self.restyle()
 
@@ -373,6 +319,13 @@ class LossPlot(PlotPanel):
         self.plot.enableAutoRange()
 
     def _refresh_earlier(self, session: TrainingSession) -> None:
+        if session.history is not self._history:  # another session (a new scenario)
+            self._history = session.history
+            kind = "MSE" if session.scenario.task == "regression" else "cross-entropy"
+            self.plot.setLabel("left", f"{kind} loss (log scale)")
+            self.cleared_before = 0
+            self._earlier_shown = []
+            self._earlier_hidden = -1  # draw again
         runs = [r for r in session.history.earlier_runs() if r.run >= self.cleared_before]
         shown = runs[-MAX_EARLIER_DRAWN:]
         if shown == self._earlier_shown and len(runs) - len(shown) == self._earlier_hidden:
@@ -412,6 +365,12 @@ class GradPlot(PlotPanel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("grad_plot", parent)
+        #: The tensors drawn (None: the one neuron's weight and bias, element by element).
+        self.tensor_names: tuple[str, ...] | None = None
+        self.layered: LayeredGrads | None = None
+        self._build_one_neuron()
+
+    def _build_one_neuron(self) -> None:
         self.now = self.canvas.addPlot(row=0, col=0)
         self.now.setTitle(".grad now")
         self.now.getAxis("bottom").setTicks([[(0, "weight"), (1, "bias")]])
@@ -446,7 +405,27 @@ class GradPlot(PlotPanel):
     def plot_items(self) -> list[pg.PlotItem]:
         return [self.now, self.history]
 
+    def _show_tensors(self, names: tuple[str, ...] | None) -> None:
+        """Rebuild for another model: per element for one neuron, per tensor otherwise."""
+        self.tensor_names = names
+        self.canvas.clear()
+        self.layered = None
+        if names is None:
+            self._build_one_neuron()
+            return
+        self.now = self.canvas.addPlot(row=0, col=0)
+        self.history = self.canvas.addPlot(row=0, col=1, axisItems={"left": LossAxis("left")})
+        self.canvas.ci.layout.setColumnStretchFactor(0, 1)
+        self.canvas.ci.layout.setColumnStretchFactor(1, 1)
+        self.limits = HistoryLimits(self.history, log_y=True)
+        self.layered = LayeredGrads(self.now, self.history, names)
+        self.legend.set_entries(self.layered.legend)
+        self.restyle()
+
     def apply_pens(self, theme: Colours) -> None:
+        if self.layered is not None:
+            self.layered.apply_pens(theme)
+            return
         self.bars.setOpts(brushes=[theme.weight, theme.bias], pens=[theme.weight, theme.bias])
         dashed = Qt.PenStyle.DashLine
         for curve, dot, colour, fresh in (
@@ -459,6 +438,14 @@ class GradPlot(PlotPanel):
             dot.setSymbolPen(colour)
 
     def refresh(self, session: TrainingSession) -> None:
+        names = None if session.one_neuron else tuple(
+            name for name, _ in session.model.named_parameters())
+        if names != self.tensor_names:
+            self._show_tensors(names)
+        if self.layered is not None:
+            self.limits.update(len(session.history))
+            self.layered.refresh(session)
+            return
         params = session.params()
         grads = params.grads()
         heights = [0.0 if g is None else g for g in grads]
@@ -481,3 +468,51 @@ class GradPlot(PlotPanel):
         last_epoch = np.asarray(epochs[-1:], dtype=np.float64)
         self.last_weight.setData(*finite_points(last_epoch, weights[-1:]))
         self.last_bias.setData(*finite_points(last_epoch, biases[-1:]))
+
+
+class LayeredGrads:
+    """For a layered model: each tensor's gradient norm now (bars) and at every step (lines,
+    log scale: vanishing and exploding gradients are orders of magnitude apart)."""
+
+    def __init__(self, now: pg.PlotItem, history: pg.PlotItem, names: tuple[str, ...]) -> None:
+        self.names = names
+        now.setTitle("‖.grad‖ per tensor now")
+        # Short names under the bars ("2.W" for 2.weight); the legend gives them in full.
+        short_names = [n.replace(".weight", ".W").replace(".bias", ".b") for n in names]
+        now.getAxis("bottom").setTicks([list(enumerate(short_names))])
+        now.setXRange(-0.6, len(names) - 0.4, padding=0)
+        now.setMouseEnabled(x=False, y=True)
+        now.showGrid(y=True, alpha=0.25)
+        self.bars = pg.BarGraphItem(x=list(range(len(names))), height=[0] * len(names),
+                                    width=0.6)
+        now.addItem(self.bars)
+        style_plot(history, "Gradient norm per tensor", "epoch", "‖grad‖ (log)")
+        history.setLogMode(y=True)
+        history.setDownsampling(auto=True, mode="peak")
+        history.setClipToView(True)
+        self.curves = [history.plot([], []) for _ in names]
+        self.colours: list[str] = []
+
+    def legend(self, c: Colours) -> list[LegendEntry]:
+        return [LegendEntry("━", c.earlier_runs[i % len(c.earlier_runs)], f"{name}.grad")
+                for i, name in enumerate(self.names)]
+
+    def apply_pens(self, theme: Colours) -> None:
+        self.colours = [theme.earlier_runs[i % len(theme.earlier_runs)]
+                        for i in range(len(self.names))]
+        for curve, colour in zip(self.curves, self.colours, strict=True):
+            curve.setPen(pen(colour, 2))
+        self.bars.setOpts(brushes=self.colours, pens=self.colours)
+
+    def refresh(self, session: TrainingSession) -> None:
+        norms = [t.grad_norm for t in session.params().tensors]
+        heights = finite_or_nan(np.asarray([0.0 if n is None else n for n in norms],
+                                           dtype=np.float64))
+        # None is not 0: a gradient that does not exist draws no bar.
+        shown = [(0, 0, 0, 0) if n is None else c for n, c in zip(norms, self.colours,
+                                                                   strict=True)]
+        self.bars.setOpts(height=heights, brushes=shown, pens=shown)
+        epochs = session.history.column("epoch")
+        for curve, name in zip(self.curves, self.names, strict=True):
+            values = positive_or_nan(session.history.column(f"grad_norm:{name}"))
+            curve.setData(epochs, values, connect="finite")

@@ -1,4 +1,8 @@
-"""Weight, bias, their gradients, the loss and the epoch, as the session holds them now."""
+"""The parameters, their gradients, the loss and the epoch, as the session holds them now.
+
+The one neuron shows its weight and bias number by number; a layered model one line per
+tensor (shape, norm, gradient norm), and a classifier its accuracy.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,9 @@ ROWS = (
     ("bias", "bias"),
     ("weight_grad", "weight.grad"),
     ("bias_grad", "bias.grad"),
+    ("tensors", "parameters"),
     ("loss", "loss"),
+    ("accuracy", "accuracy"),
     ("epoch", "epoch"),
     ("next", "next stage"),
 )
@@ -26,7 +32,7 @@ class Readout(QGroupBox):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Values now", parent)
-        form = QFormLayout(self)
+        form = self.form = QFormLayout(self)
         self.values: dict[str, QLabel] = {}
         # A font, not a stylesheet: a stylesheet freezes the label's colours at the theme it
         # was polished in, and the numbers went near-invisible after a switch.
@@ -40,16 +46,33 @@ class Readout(QGroupBox):
             form.addRow(f"{title}:", label)
             self.values[key] = label
 
+    def _show_rows(self, session: TrainingSession) -> None:
+        one = session.one_neuron
+        shown = {"weight": one, "bias": one, "weight_grad": one, "bias_grad": one,
+                 "tensors": not one, "accuracy": session.scenario.task == "classification"}
+        for key, visible in shown.items():
+            self.form.setRowVisible(self.values[key], visible)
+
     def refresh(self, session: TrainingSession) -> None:
+        self._show_rows(session)
         params = session.params()
         loss = None if session.loss is None else float(session.loss.item())
-        numbers = {
-            "weight": params.weight,
-            "bias": params.bias,
-            "weight_grad": params.weight_grad,
-            "bias_grad": params.bias_grad,
-            "loss": loss,
-        }
+        numbers: dict[str, float | None] = {"loss": loss}
+        if session.one_neuron:
+            numbers.update(weight=params.weight, bias=params.bias,
+                           weight_grad=params.weight_grad, bias_grad=params.bias_grad)
+        else:
+            self.values["tensors"].setText("\n".join(
+                f"{t.name} {'×'.join(map(str, t.shape))}: ‖p‖ {short(t.norm, 3)}, "
+                f"‖g‖ {short(t.grad_norm, 3)}" for t in params.tensors))
+            self.values["tensors"].setToolTip(
+                "Each tensor of model.named_parameters(): its shape, its norm ‖p‖ and the norm "
+                "‖g‖ of its .grad (None while .grad is None)")
+        record = session.history
+        if session.scenario.task == "classification":
+            accuracy = record.column("accuracy")
+            self.values["accuracy"].setText(
+                f"{accuracy[-1]:.1%} (before the last step)" if len(accuracy) else "–")
         for key, value in numbers.items():
             self.values[key].setText(short(value))
             self.values[key].setToolTip(full(value))

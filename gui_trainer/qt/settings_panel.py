@@ -81,11 +81,7 @@ class SettingsPanel(QGroupBox):
 
         self.micro = QComboBox(self)
         self.micro.setObjectName("micro_batches")
-        for count in controller.session.valid_micro_batches():
-            size = len(controller.session.inputs) // count
-            each = "1 sample" if size == 1 else f"{size} samples"
-            text = "1 (full batch)" if count == 1 else f"{count} ({each} each)"
-            self.micro.addItem(text, count)
+        self._fill_micro_batches()
         self.micro.setToolTip(
             "Split the data into micro-batches: forward, loss and backward run on each and the "
             "gradients add up in .grad before one step — gradient accumulation on purpose."
@@ -145,12 +141,25 @@ class SettingsPanel(QGroupBox):
     def _choose_optimizer(self, index: int) -> None:
         self.controller.set_optimizer(self.optimizer.itemData(index))
 
+    def _fill_micro_batches(self) -> None:
+        """The counts that split this session's data evenly (another scenario, other counts)."""
+        session = self.controller.session
+        self.micro.clear()
+        for count in session.valid_micro_batches():
+            size = len(session.inputs) // count
+            each = "1 sample" if size == 1 else f"{size} samples"
+            text = "1 (full batch)" if count == 1 else f"{count} ({each} each)"
+            self.micro.addItem(text, count)
+
     def sync(self) -> None:
         """Show the session's settings (after a load, a reset or a change elsewhere)."""
         session = self.controller.session
         # Showing the session's values is not the learner changing them: no signals.
         blockers = [QSignalBlocker(w) for w in (self.optimizer, self.to_none, self.micro,
                                                 *self.mode_buttons.values())]
+        counts = session.valid_micro_batches()
+        if [self.micro.itemData(i) for i in range(self.micro.count())] != counts:
+            self._fill_micro_batches()
         if not self.lr_edit.hasFocus():
             self.lr_edit.setText(short(session.lr))
             self.lr_error.hide()

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QToolButton
 from pytestqt.qtbot import QtBot
 
 from gui_trainer.core.stages import LABELS, STAGES
+from gui_trainer.qt.fit_views import CurveFit
 from gui_trainer.qt.main_window import MainWindow
 
 
@@ -118,10 +119,12 @@ def test_plots_draw_the_session(window: MainWindow, qtbot: QtBot) -> None:
     assert list(xs) == [1, 2, 3]
     # The loss axis is logarithmic: pyqtgraph hands back log10 of the data.
     assert 10 ** ys[-1] == pytest.approx(window.session.history.column("loss")[-1], rel=1e-6)
-    line_x, line_y = window.fit_plot.line.getData()
+    curve = window.fit_plot.painter
+    assert isinstance(curve, CurveFit)
+    line_x, line_y = curve.line.getData()
     w, b = window.session.weight.item(), window.session.bias.item()
     assert line_y[0] == pytest.approx(w * line_x[0] + b, rel=1e-5)
-    _, py = window.fit_plot.predictions.getData()
+    _, py = curve.predictions.getData()
     assert list(py) == pytest.approx(window.session.outputs.flatten().tolist())  # type: ignore[union-attr]
     _, wy = window.grad_plot.weight_curve.getData()
     assert wy[-1] == pytest.approx(window.session.history.column("weight_grad")[-1])

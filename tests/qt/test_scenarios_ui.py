@@ -1,0 +1,119 @@
+"""Every scenario in the real window: chosen from the Scenario menu, clicked through the five
+stages, auto-trained; the views draw its task; Back returns to the session as it was; a
+learner's CSV opens through File ▸ Open Data…, and a bad one is refused, changing nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+from gui_trainer.core.scenarios import SCENARIOS
+from gui_trainer.core.stages import STAGES
+from gui_trainer.qt.fit_views import ConfusionFit, CurveFit, PictureFit, RegionFit
+from gui_trainer.qt.main_window import MainWindow
+
+PAINTERS = {"delivery": CurveFit, "curve": CurveFit, "moons": RegionFit, "spiral": RegionFit,
+            "digits": PictureFit}
+
+
+def click_loop(window: MainWindow, qtbot: QtBot) -> None:
+    for stage in STAGES:
+        qtbot.mouseClick(window.step_buttons.buttons[stage], Qt.MouseButton.LeftButton)
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_each_scenario_runs_from_its_menu_and_draws_its_task(
+        window: MainWindow, qtbot: QtBot, name: str) -> None:
+    window.scenario_menu.actions_by_name[name].trigger()
+    assert window.session.scenario.name == name
+    assert window.scenario_menu.actions_by_name[name].isChecked()
+    click_loop(window, qtbot)
+    window.refresh_now()
+    assert window.session.epoch == 1
+    painter = window.fit_plot.painter
+    assert type(painter) is PAINTERS[name]
+    # Predict mode and the experiments ask about the one neuron's weight.
+    one = window.session.one_neuron
+    assert window.actions_by_name["predict"].isEnabled() == one
+    assert all(a.isEnabled() == one for a in window.experiment_actions.values())
+    if not one:
+        names = [n for n, _ in window.session.model.named_parameters()]
+        assert window.grad_plot.tensor_names == tuple(names)
+        text = window.readout.values["tensors"].text()
+        assert all(n in text for n in names)
+        heights = window.grad_plot.layered.bars.opts["height"]  # type: ignore[union-attr]
+        grads = [p.grad for p in window.session.model.parameters()]
+        expected = [float(g.norm()) for g in grads if g is not None]
+        assert len(expected) == len(names)
+        assert list(heights) == pytest.approx(expected, rel=1e-6)
+    window.trainer.target = 5
+    window.auto_panel.speed.setValue(window.auto_panel.speed.maximum())
+    window.actions_by_name["train_start"].trigger()
+    qtbot.waitUntil(lambda: window.trainer.state == "idle", timeout=20_000)
+    assert window.session.epoch == 6
+
+
+def test_decision_regions_are_the_models_own_choice(window: MainWindow, qtbot: QtBot) -> None:
+    window.scenario_menu.actions_by_name["moons"].trigger()
+    window.refresh_now()
+    painter = window.fit_plot.painter
+    assert isinstance(painter, RegionFit)
+    picked = window.session.predict_array(painter.grid).argmax(axis=1)
+    image = painter.image.image
+    assert image is not None
+    colours_drawn = image.reshape(-1, 4)
+    np.testing.assert_array_equal(colours_drawn, painter.table[picked])
+
+
+def test_the_confusion_matrix_counts_the_models_answers(window: MainWindow) -> None:
+    window.scenario_menu.actions_by_name["digits"].trigger()
+    window.refresh_now()
+    painter = window.fit_plot.painter
+    assert isinstance(painter, ConfusionFit)
+    matrix = painter.matrix(window.session)
+    guesses = window.session.predict_array(window.session.inputs.numpy()).argmax(axis=1)
+    assert matrix.sum() == 1797
+    assert np.trace(matrix) == int((guesses == window.session.targets.numpy()).sum())
+
+
+def test_back_returns_to_the_previous_session_exactly(window: MainWindow, qtbot: QtBot) -> None:
+    click_loop(window, qtbot)
+    delivery = window.session
+    weight = delivery.weight.item()
+    window.scenario_menu.actions_by_name["spiral"].trigger()
+    assert window.session is not delivery
+    assert window.scenario_menu.back.text() == f"Back to {delivery.scenario.title}"
+    window.scenario_menu.back.trigger()
+    assert window.session is delivery and delivery.weight.item() == weight
+    assert window.session.epoch == 1
+    window.refresh_now()
+    assert isinstance(window.fit_plot.painter, CurveFit)
+    assert window.settings.micro.count() == len(delivery.valid_micro_batches())
+
+
+def test_a_learners_file_opens_and_a_bad_one_changes_nothing(
+        window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    good = tmp_path / "plants.csv"
+    good.write_text("a,b,c,kind\n" + "\n".join(
+        f"{i % 7},{i % 5},{i % 3},{i % 4}" for i in range(40)) + "\n", encoding="utf-8")
+    bad = tmp_path / "broken.csv"
+    bad.write_text("a,b\n1,2\n3,oops\n", encoding="utf-8")
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(box.text()) or 0)  # type: ignore[func-returns-value]
+    monkeypatch.setattr("gui_trainer.qt.scenario_menu.OpenDataDialog.exec",
+                        lambda dialog: 1)  # the learner presses Open with the defaults
+    before = window.session
+    window.open_data(str(bad))
+    assert window.session is before
+    assert shown and "line 3, column 'b': 'oops' is not a number" in shown[0]
+    window.open_data(str(good))
+    assert window.session.scenario.name == "file:plants.csv"
+    assert window.session.scenario.task == "classification"
+    window.refresh_now()
+    assert isinstance(window.fit_plot.painter, ConfusionFit)
+    assert not any(a.isChecked() for a in window.scenario_menu.actions_by_name.values())
