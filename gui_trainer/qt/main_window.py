@@ -46,6 +46,7 @@ from gui_trainer.qt.fit_views import FitPlot
 from gui_trainer.qt.graph_view import GraphPanel
 from gui_trainer.qt.loop_diagram import LoopDiagram
 from gui_trainer.qt.math_panel import MathPanel
+from gui_trainer.qt.model_editor import ModelEditor
 from gui_trainer.qt.plots import PAINT_COST, GradPlot, LossPlot
 from gui_trainer.qt.predict_panel import PredictPanel
 from gui_trainer.qt.preferences import LAYOUT_VERSION
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         self.readout = Readout(self)
         self.settings = SettingsPanel(self.controller, self)
         self.auto_panel = AutoTrainPanel(self.trainer, self.actions_by_name, self)
+        self.model_editor = ModelEditor(self.controller, self._before_switch, self)
         self.fit_plot = FitPlot(self)
         self.loss_plot = LossPlot(self)
         self.grad_plot = GradPlot(self)
@@ -144,6 +146,7 @@ class MainWindow(QMainWindow):
         side_layout.addWidget(self.readout)
         side_layout.addWidget(self.auto_panel)
         side_layout.addWidget(self.settings)
+        side_layout.addWidget(self.model_editor)
         side_layout.addStretch(1)
         # Scrolls on a short screen instead of forcing the window taller than it.
         side_scroll = QScrollArea(self)
@@ -217,6 +220,7 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         actions = self.actions_by_name
+        self.scenario_menu = ScenarioMenu(self.controller, self._before_switch, self)
         file_menu = self.menuBar().addMenu("&File")
         open_data_action = file_menu.addAction("Open Data…")
         open_data_action.setObjectName("open_data")
@@ -231,7 +235,7 @@ class MainWindow(QMainWindow):
             edit_menu.addAction(actions[name])
         edit_menu.addSeparator()
         edit_menu.addAction(actions["clear_runs"])
-        self.scenario_menu = ScenarioMenu(self.controller, self._before_switch, self)
+        edit_menu.addAction(self.scenario_menu.back)
         self.menuBar().addMenu(self.scenario_menu)
         self.view_menu = self.menuBar().addMenu("&View")
         run_menu = self.menuBar().addMenu("&Run")

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
+from gui_trainer.core.models import ModelSpec
 from gui_trainer.core.scenarios import SCENARIOS
 from gui_trainer.core.stages import STAGES
 from gui_trainer.qt.fit_views import ConfusionFit, CurveFit, PictureFit, RegionFit
@@ -117,3 +119,29 @@ def test_a_learners_file_opens_and_a_bad_one_changes_nothing(
     window.refresh_now()
     assert isinstance(window.fit_plot.painter, ConfusionFit)
     assert not any(a.isChecked() for a in window.scenario_menu.actions_by_name.values())
+
+
+def test_the_model_editor_restarts_with_the_model_and_back_undoes_it(
+        window: MainWindow, qtbot: QtBot) -> None:
+    editor = window.model_editor
+    delivery = window.session
+    assert not editor.restart.isEnabled() and not editor.width_box.isEnabled()
+    editor.layers_box.setValue(2)
+    editor.width_box.setValue(8)
+    editor.activation_box.setCurrentIndex(editor.activation_box.findData("tanh"))
+    assert editor.restart.isEnabled() and editor.width_box.isEnabled()
+    qtbot.mouseClick(editor.restart, Qt.MouseButton.LeftButton)
+    session = window.session
+    assert session is not delivery and not session.one_neuron
+    assert [type(m).__name__ for m in session.model.children()] == [
+        "Linear", "Tanh", "Linear", "Tanh", "Linear"]
+    expected = ModelSpec(2, 8, "tanh").build(1, 1, seed=delivery.seed)  # same seed, same start
+    for ours, theirs in zip(session.model.parameters(), expected.parameters(), strict=True):
+        assert torch.equal(ours.detach(), theirs.detach())
+    assert not editor.restart.isEnabled()  # the model shown is the model trained
+    click_loop(window, qtbot)
+    assert session.epoch == 1
+    edit_back = window.scenario_menu.back
+    assert edit_back in window.menuBar().actions()[1].menu().actions()  # type: ignore[attr-defined]
+    edit_back.trigger()
+    assert window.session is delivery and editor.layers_box.value() == 0
