@@ -44,6 +44,7 @@ from gui_trainer.qt.experiment_panel import ExperimentPanel, ExperimentRunner
 from gui_trainer.qt.fields import STAGE_KEYS, DeliberateFocus, is_stage_key
 from gui_trainer.qt.fit_views import FitPlot
 from gui_trainer.qt.graph_view import GraphPanel
+from gui_trainer.qt.layers_panel import LayersPanel
 from gui_trainer.qt.loop_diagram import LoopDiagram
 from gui_trainer.qt.math_panel import MathPanel
 from gui_trainer.qt.model_editor import ModelEditor
@@ -98,6 +99,7 @@ class MainWindow(QMainWindow):
         self.fit_plot = FitPlot(self)
         self.loss_plot = LossPlot(self)
         self.grad_plot = GradPlot(self)
+        self.layers_panel = LayersPanel(self)
         self.math_panel = MathPanel(self)
         self.math_panel.walk_for = lambda: (None if self.session.one_neuron
                                             else self.session.backprop_by_layer(0))
@@ -206,10 +208,19 @@ class MainWindow(QMainWindow):
         self._dock("code", "Code", self.code_panel, bottom)
         self._dock("skipping", "If a stage is skipped", self.skipping, bottom)
         self._dock("experiment", "Experiment", self.experiment_panel, bottom)
+        self._dock("layers", "Layers (tensor by tensor)", self.layers_panel, right)
         self.splitDockWidget(self.docks["loop"], self.docks["code"], Qt.Orientation.Horizontal)
         self.tabifyDockWidget(self.docks["code"], self.docks["skipping"])
         self.tabifyDockWidget(self.docks["code"], self.docks["experiment"])
+        self.tabifyDockWidget(self.docks["graph"], self.docks["layers"])
+        self.docks["graph"].raise_()
         self.docks["code"].raise_()
+        # Drawn only while in view (it runs a forward for the activation statistics).
+        self.docks["layers"].visibilityChanged.connect(self._layers_shown)
+
+    def _layers_shown(self, shown: bool) -> None:
+        if shown:
+            self.refresh_now()
 
     def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
         dock = QDockWidget(title, self)
@@ -395,7 +406,8 @@ class MainWindow(QMainWindow):
         """Two groups of tabbed docks on the right: the values and settings in front above,
         the loop diagram below; the plots get the rest of the width."""
         right = Qt.DockWidgetArea.RightDockWidgetArea
-        groups = (("controls", "math", "code", "graph"), ("loop", "skipping", "experiment"))
+        groups = (("controls", "math", "code", "graph", "layers"),
+                  ("loop", "skipping", "experiment"))
         for names in groups:
             self.addDockWidget(right, self.docks[names[0]])
         self.splitDockWidget(self.docks["controls"], self.docks["loop"],
@@ -606,6 +618,8 @@ class MainWindow(QMainWindow):
         self.fit_plot.refresh(self.session)
         self.loss_plot.refresh(self.session)
         self.grad_plot.refresh(self.session)
+        if self.layers_panel.isVisible():
+            self.layers_panel.refresh(self.session)
         # A fast run shows no record one by one: the panels say they are paused, and show
         # the run's last stage as soon as it pauses or ends.
         paused = self.trainer.batch_mode

@@ -145,3 +145,30 @@ def test_the_model_editor_restarts_with_the_model_and_back_undoes_it(
     assert edit_back in window.menuBar().actions()[1].menu().actions()  # type: ignore[attr-defined]
     edit_back.trigger()
     assert window.session is delivery and editor.layers_box.value() == 0
+
+
+def test_the_layers_panel_shows_each_tensor_its_gradients_and_the_activations(
+        window: MainWindow, qtbot: QtBot) -> None:
+    window.scenario_menu.actions_by_name["moons"].trigger()
+    click_loop(window, qtbot)
+    window.docks["layers"].show()
+    window.docks["layers"].raise_()
+    window.refresh_now()
+    panel = window.layers_panel
+    session = window.session
+    names = [n for n, _ in session.model.named_parameters()]
+    assert [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())] == names  # type: ignore[union-attr]
+    panel.table.selectRow(2)
+    weight = dict(session.model.named_parameters())[names[2]].detach().numpy()
+    shown = panel.plots.values.image
+    assert shown is not None
+    np.testing.assert_array_equal(shown, weight.astype(np.float64))
+    _, counts = panel.plots.histogram.getData()
+    assert counts is not None
+    assert int(np.sum(counts)) == sum(p.numel() for p in session.model.parameters())
+    _, logs = panel.plots.curves[0].getData()
+    ratio = session.history.column(f"update_ratio:{names[0]}")[-1]
+    assert logs is not None and logs[-1] == pytest.approx(np.log10(ratio))
+    stats = session.activation_stats()
+    text = panel.activity.text()
+    assert all(f"{s.dead_units} of {s.units} units dead" in text for s in stats)

@@ -1,0 +1,209 @@
+"""Inside the model, tensor by tensor: what each parameter holds and what its gradient says.
+
+A table with one row per ``named_parameters()`` tensor (shape, norm, mean, spread, gradient
+norm); the selected tensor's values and gradient as heat maps; the histogram of every
+gradient value now; log10 of each tensor's update:data ratio |Δp|/|p| per step (around −3 is
+healthy; far below, the layer barely learns; near 0, it is thrown around); and what each
+activation layer does over all the data (dead ReLUs, saturated Tanh/Sigmoid units).
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui_trainer.core.formatting import short
+from gui_trainer.core.records import TensorValues
+from gui_trainer.core.session import TrainingSession
+from gui_trainer.qt.plots import LegendEntry, PlotPanel, finite_or_nan, pen, style_plot
+from gui_trainer.qt.rich_label import RichLabel
+from gui_trainer.qt.theme import Colours
+
+COLUMNS = ("tensor", "shape", "‖p‖", "mean", "std", "‖grad‖")
+HISTOGRAM_BINS = 40
+
+
+def as_image(array: np.ndarray) -> np.ndarray:
+    """A weight (out × in) as rows and columns; a bias as one row."""
+    return array.reshape(1, -1) if array.ndim == 1 else array.reshape(array.shape[0], -1)
+
+
+def diverging(theme: Colours) -> pg.ColorMap:
+    """Negative in one colour, positive in another, zero the plot's background."""
+    return pg.ColorMap([0.0, 0.5, 1.0], [QColor(theme.accent), QColor(theme.plot_background),
+                                         QColor(theme.bad)])
+
+
+class TensorPlots(PlotPanel):
+    """Heat maps of the selected tensor, the gradient histogram, and the update ratios."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("layers_plots", parent)
+        self.values_plot = self.canvas.addPlot(row=0, col=0)
+        self.grads_plot = self.canvas.addPlot(row=0, col=1)
+        self.histogram_plot = self.canvas.addPlot(row=1, col=0)
+        self.ratio_plot = self.canvas.addPlot(row=1, col=1)
+        for plot, title in ((self.values_plot, "values"), (self.grads_plot, ".grad")):
+            plot.setTitle(title)
+            plot.invertY(True)
+            plot.setAspectLocked(False)
+            plot.hideAxis("bottom")
+        self.values = pg.ImageItem(axisOrder="row-major")
+        self.grads = pg.ImageItem(axisOrder="row-major")
+        self.values_plot.addItem(self.values)
+        self.grads_plot.addItem(self.grads)
+        style_plot(self.histogram_plot, "Every gradient value now", ".grad value", "count")
+        self.histogram = pg.PlotDataItem([], [], stepMode="center", fillLevel=0)
+        self.histogram_plot.addItem(self.histogram)
+        style_plot(self.ratio_plot, "log10 |Δp|/|p| per step", "epoch", "log10 ratio")
+        self.ratio_plot.setDownsampling(auto=True, mode="peak")
+        self.ratio_plot.setClipToView(True)
+        self.curves: list[pg.PlotDataItem] = []
+        self.names: tuple[str, ...] = ()
+        self.restyle()
+
+    def plot_items(self) -> list[pg.PlotItem]:
+        return [self.values_plot, self.grads_plot, self.histogram_plot, self.ratio_plot]
+
+    def apply_pens(self, theme: Colours) -> None:
+        self.colourmap = diverging(theme)
+        for image in (self.values, self.grads):
+            image.setColorMap(self.colourmap)
+        self.histogram.setPen(pen(theme.model, 1.5))
+        self.histogram.setBrush(QColor(theme.model).lighter(120))
+        for index, curve in enumerate(self.curves):
+            curve.setPen(pen(theme.earlier_runs[index % len(theme.earlier_runs)], 2))
+
+    def show_names(self, names: tuple[str, ...]) -> None:
+        for curve in self.curves:
+            self.ratio_plot.removeItem(curve)
+        self.names = names
+        self.curves = [self.ratio_plot.plot([], []) for _ in names]
+        self.legend.set_entries(lambda c: [
+            LegendEntry("━", c.earlier_runs[i % len(c.earlier_runs)], name)
+            for i, name in enumerate(names)])
+        self.restyle()
+
+    def show_tensor(self, tensor: TensorValues) -> None:
+        for plot, image, array, what in (
+                (self.values_plot, self.values, tensor.value, tensor.name),
+                (self.grads_plot, self.grads, tensor.grad, f"{tensor.name}.grad")):
+            if array is None:
+                image.clear()
+                plot.setTitle(f"{what}: None")
+                continue
+            picture = as_image(array).astype(np.float64)
+            finite = picture[np.isfinite(picture)]
+            reach = float(np.abs(finite).max()) if finite.size else 0.0
+            image.setImage(np.nan_to_num(picture), levels=(-reach or -1.0, reach or 1.0))
+            image.setRect(QRectF(0, 0, picture.shape[1], picture.shape[0]))
+            plot.setTitle(f"{what} ({'×'.join(map(str, tensor.shape))}), ±{short(reach, 3)}")
+
+    def show_histogram(self, tensors: tuple[TensorValues, ...]) -> None:
+        grads = [t.grad.reshape(-1) for t in tensors if t.grad is not None]
+        values = np.concatenate(grads).astype(np.float64) if grads else np.zeros(0)
+        values = values[np.isfinite(values)]
+        if values.size == 0:
+            self.histogram.setData([], [])
+            return
+        counts, edges = np.histogram(values, bins=HISTOGRAM_BINS)
+        self.histogram.setData(edges, counts, stepMode="center", fillLevel=0)
+
+    def show_ratios(self, session: TrainingSession) -> None:
+        epochs = session.history.column("epoch")
+        for curve, name in zip(self.curves, self.names, strict=True):
+            ratios = session.history.column(f"update_ratio:{name}")
+            with np.errstate(divide="ignore", invalid="ignore"):
+                logs = finite_or_nan(np.log10(np.where(ratios > 0, ratios, np.nan)))
+            curve.setData(epochs, logs, connect="finite")
+
+
+class LayersPanel(QWidget):
+    """The table, the plots and the activation statistics, for the session now."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("layers_panel")
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setObjectName("layers_table")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setDefaultSectionSize(
+            self.table.fontMetrics().height() + 6)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.plots = TensorPlots(self)
+        self.activity = RichLabel(self)
+        self.activity.setObjectName("layers_activity")
+        # Stacked: the dock is a side column, tall rather than wide.
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.plots)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.activity)
+        self.session: TrainingSession | None = None
+        self.tensors: tuple[TensorValues, ...] = ()
+
+    @property
+    def selected(self) -> int:
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].row() if rows else 0
+
+    def refresh(self, session: TrainingSession) -> None:
+        if session is not self.session:
+            self.session = session
+            names = tuple(name for name, _ in session.model.named_parameters())
+            self.table.setRowCount(len(names))
+            self.plots.show_names(names)
+            self.table.selectRow(0)
+        self.tensors = session.params().tensors
+        for row, tensor in enumerate(self.tensors):
+            texts = (tensor.name, "×".join(map(str, tensor.shape)), short(tensor.norm, 4),
+                     short(tensor.mean, 4), short(tensor.std, 4), short(tensor.grad_norm, 4))
+            for column, text in enumerate(texts):
+                item = self.table.item(row, column)
+                if item is None:
+                    self.table.setItem(row, column, QTableWidgetItem(text))
+                elif item.text() != text:
+                    item.setText(text)
+        self.plots.show_tensor(self.tensors[self.selected])
+        self.plots.show_histogram(self.tensors)
+        self.plots.show_ratios(session)
+        self._show_activity(session)
+
+    def _selection_changed(self) -> None:
+        if self.tensors:
+            self.plots.show_tensor(self.tensors[self.selected])
+
+    def _show_activity(self, session: TrainingSession) -> None:
+        stats = session.activation_stats()
+        if not stats:
+            self.activity.show_plain("No activation layers: the model is linear.")
+            return
+        lines = []
+        for layer in stats:
+            if layer.kind == "ReLU":
+                trouble = f"{layer.dead_units} of {layer.units} units dead (0 for every sample)"
+            else:
+                trouble = f"{layer.saturated:.0%} of outputs saturated (slope near 0)"
+            lines.append(f"{layer.name}: mean {layer.mean:.3g}, std {layer.std:.3g}; {trouble}")
+        self.activity.show_content(lambda _c: "<br>".join(html.escape(line) for line in lines))
