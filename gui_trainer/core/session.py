@@ -166,6 +166,26 @@ class TrainingSession(StageRunners, Rewind):
             columns += [f"grad_norm:{name}", f"update_ratio:{name}"]
         return columns
 
+    def tensor_history(self, kind: str, name: str) -> np.ndarray:
+        """Per step of this run: ``"grad_norm"`` or ``"update_ratio"`` of tensor ``name``.
+
+        Layered models keep these columns; the one neuron keeps its two numbers, from which
+        they follow (its norm is the number's size, and each run starts at the first weights).
+        """
+        if kind not in ("grad_norm", "update_ratio"):
+            raise ValueError(f"unknown kind {kind!r}: expected 'grad_norm' or 'update_ratio'")
+        if not self._one_neuron:
+            return self.history.column(f"{kind}:{name}")
+        which = name.rsplit(".", 1)[-1]  # "weight" or "bias"
+        if kind == "grad_norm":
+            return np.abs(self.history.column(f"{which}_grad"))
+        values = self.history.column(which)
+        first = float(self._initial_state[name].reshape(-1)[0])
+        before = np.concatenate([[first], values[:-1]])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios: np.ndarray = np.abs(values - before) / np.abs(before)
+        return ratios
+
     # -- the real objects ---------------------------------------------------------------
     @property
     def one_neuron(self) -> bool:

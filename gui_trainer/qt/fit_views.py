@@ -27,6 +27,7 @@ from gui_trainer.qt.plots import (
     finite_or_nan,
     finite_points,
     pen,
+    retire,
     style_plot,
 )
 from gui_trainer.qt.theme import Colours
@@ -311,12 +312,13 @@ class FitPlot(PlotPanel):
         super().__init__("fit_plot", parent)
         self.scenario: Scenario | None = None
         self.kind = ""
-        self.plot = self.canvas.addPlot(row=0, col=0)
+        #: Made for the first scenario shown (a plot made and dropped costs a deletion).
+        self.plot: pg.PlotItem | None = None
         self.pictures: pg.PlotItem | None = None
         self.painter: FitPainter | None = None
 
     def plot_items(self) -> list[pg.PlotItem]:
-        return [self.plot] + ([self.pictures] if self.pictures is not None else [])
+        return [p for p in (self.plot, self.pictures) if p is not None]
 
     def apply_pens(self, theme: Colours) -> None:
         if self.painter is not None:
@@ -326,7 +328,9 @@ class FitPlot(PlotPanel):
         """Set up the painter for ``scenario`` (once per scenario, not per frame)."""
         self.scenario = scenario
         self.kind = painter_kind(scenario)
+        old = self.plot_items()
         self.canvas.clear()
+        retire(old)
         self.plot = self.canvas.addPlot(row=0, col=0)
         self.pictures = None
         painter: FitPainter

@@ -124,7 +124,7 @@ class TensorPlots(PlotPanel):
     def show_ratios(self, session: TrainingSession) -> None:
         epochs = session.history.column("epoch")
         for curve, name in zip(self.curves, self.names, strict=True):
-            ratios = session.history.column(f"update_ratio:{name}")
+            ratios = session.tensor_history("update_ratio", name)
             with np.errstate(divide="ignore", invalid="ignore"):
                 logs = finite_or_nan(np.log10(np.where(ratios > 0, ratios, np.nan)))
             curve.setData(epochs, logs, connect="finite")
@@ -151,15 +151,15 @@ class LayersPanel(QWidget):
         self.activity = RichLabel(self)
         self.activity.setObjectName("layers_activity")
         # Stacked: the dock is a side column, tall rather than wide.
+        # Every part may shrink: the dock shares a small screen's column with others.
         splitter = QSplitter(Qt.Orientation.Vertical, self)
-        splitter.addWidget(self.table)
-        splitter.addWidget(self.plots)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 3)
+        for part, stretch in ((self.table, 1), (self.plots, 3), (self.activity, 0)):
+            part.setMinimumHeight(24)
+            splitter.addWidget(part)
+            splitter.setStretchFactor(splitter.count() - 1, stretch)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(splitter, 1)
-        layout.addWidget(self.activity)
         self.session: TrainingSession | None = None
         self.tensors: tuple[TensorValues, ...] = ()
 

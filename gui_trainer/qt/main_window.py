@@ -246,7 +246,10 @@ class MainWindow(QMainWindow):
             edit_menu.addAction(actions[name])
         edit_menu.addSeparator()
         edit_menu.addAction(actions["clear_runs"])
-        edit_menu.addAction(self.scenario_menu.back)
+        self.edit_back = edit_menu.addAction("Back to the Previous Scenario")
+        self.edit_back.setObjectName("edit_scenario_back")
+        self.edit_back.setEnabled(False)  # until a switch (named after each one)
+        self.edit_back.triggered.connect(self.scenario_menu.switch_back)
         self.menuBar().addMenu(self.scenario_menu)
         self.view_menu = self.menuBar().addMenu("&View")
         run_menu = self.menuBar().addMenu("&Run")
@@ -313,6 +316,7 @@ class MainWindow(QMainWindow):
         self.controller.changed.connect(self._on_changed)
         self.controller.was_reset.connect(self._clear_report)
         self.controller.scenario_changed.connect(self._scenario_changed)
+        self.controller.scenario_changed.connect(self._name_back)
         self.controller.message.connect(self.statusBar().showMessage)
         self.trainer.state_changed.connect(self._on_train_state)
         self.trainer.finished.connect(self._on_train_finished)
@@ -475,6 +479,11 @@ class MainWindow(QMainWindow):
         self._stop_everything()
         self.actions_by_name["predict"].setChecked(False)
         self.predict_panel.cancel()
+
+    def _name_back(self) -> None:
+        back = self.scenario_menu.back
+        self.edit_back.setText(back.text())
+        self.edit_back.setEnabled(back.isEnabled())
 
     def _scenario_changed(self) -> None:
         self.math_panel.show_record(None)

@@ -171,6 +171,20 @@ class _Canvas(TimedPaint, pg.GraphicsLayoutWidget):  # type: ignore[misc]
     pass
 
 
+def retire(plots: list[pg.PlotItem]) -> None:
+    """Delete removed plots in the event loop, not whenever Python's garbage collector runs.
+
+    pyqtgraph gives each plot two QMenus without a Qt parent; freed by a GC pass in the middle
+    of building a window, their QActions deadlocked in ~QObject (seen in the test suite).
+    ``deleteLater`` deletes them where Qt expects deletions.
+    """
+    for plot in plots:
+        for menu in (plot.ctrlMenu, plot.vb.menu):
+            if menu is not None:
+                menu.deleteLater()
+        plot.deleteLater()
+
+
 def style_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str) -> None:
     plot.setTitle(title)
     plot.setLabel("bottom", x_label)
@@ -408,7 +422,9 @@ class GradPlot(PlotPanel):
     def _show_tensors(self, names: tuple[str, ...] | None) -> None:
         """Rebuild for another model: per element for one neuron, per tensor otherwise."""
         self.tensor_names = names
+        old = [self.now, self.history]
         self.canvas.clear()
+        retire(old)
         self.layered = None
         if names is None:
             self._build_one_neuron()
@@ -514,5 +530,5 @@ class LayeredGrads:
         self.bars.setOpts(height=heights, brushes=shown, pens=shown)
         epochs = session.history.column("epoch")
         for curve, name in zip(self.curves, self.names, strict=True):
-            values = positive_or_nan(session.history.column(f"grad_norm:{name}"))
+            values = positive_or_nan(session.tensor_history("grad_norm", name))
             curve.setData(epochs, values, connect="finite")

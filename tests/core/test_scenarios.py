@@ -244,3 +244,22 @@ def test_a_step_without_gradients_leaves_the_live_graph_usable_after_a_jump(name
     again = [p.grad for p in session.model.parameters() if p.grad is not None]
     assert len(again) == len(grads) and all(
         torch.equal(a, b) for a, b in zip(grads, again, strict=True))
+
+
+def test_tensor_history_is_the_same_for_the_one_neuron_and_layered_models() -> None:
+    """The one neuron's per-tensor history follows from its numbers; it must agree with
+    what the records say, as the layered models' columns do."""
+    for session in (TrainingSession(), TrainingSession(scenario="curve")):
+        steps = [session.run_epoch()[-1] for _ in range(3)]
+        session.reset()
+        steps += [session.run_epoch()[-1] for _ in range(2)]  # a new run starts at the seed
+        for name in steps[0].after.names:
+            ratios = session.tensor_history("update_ratio", name)
+            norms = session.tensor_history("grad_norm", name)
+            assert len(ratios) == 2
+            for step, ratio, norm in zip(steps[3:], ratios, norms, strict=True):
+                assert ratio == pytest.approx(step.before.update_ratios(step.after)[name],
+                                              rel=1e-6)
+                assert norm == pytest.approx(step.after[name].grad_norm, rel=1e-6)
+    with pytest.raises(ValueError, match="unknown kind"):
+        TrainingSession().tensor_history("weights", "0.weight")

@@ -105,7 +105,9 @@ def test_clearing_earlier_runs_fits_the_view_to_this_run(window: MainWindow) -> 
 
 def test_zooming_far_out_keeps_every_redraw_working(window: MainWindow, qtbot: QtBot) -> None:
     train(window, 20)
-    for plot in (window.loss_plot.plot, window.grad_plot.history, window.fit_plot.plot):
+    plots = [window.loss_plot.plot, window.grad_plot.history, window.fit_plot.plot]
+    for plot in plots:
+        assert plot is not None
         for _ in range(200):  # about 170 wheel notches broke the loss plot
             plot.getViewBox().scaleBy((1.25, 1.25))
         (x_low, x_high), _ = plot.viewRange()

@@ -141,8 +141,9 @@ def test_the_model_editor_restarts_with_the_model_and_back_undoes_it(
     assert not editor.restart.isEnabled()  # the model shown is the model trained
     click_loop(window, qtbot)
     assert session.epoch == 1
-    edit_back = window.scenario_menu.back
+    edit_back = window.edit_back
     assert edit_back in window.menuBar().actions()[1].menu().actions()  # type: ignore[attr-defined]
+    assert edit_back.isEnabled() and edit_back.text() == window.scenario_menu.back.text()
     edit_back.trigger()
     assert window.session is delivery and editor.layers_box.value() == 0
 
@@ -167,7 +168,7 @@ def test_the_layers_panel_shows_each_tensor_its_gradients_and_the_activations(
     assert counts is not None
     assert int(np.sum(counts)) == sum(p.numel() for p in session.model.parameters())
     _, logs = panel.plots.curves[0].getData()
-    ratio = session.history.column(f"update_ratio:{names[0]}")[-1]
+    ratio = session.tensor_history("update_ratio", names[0])[-1]
     assert logs is not None and logs[-1] == pytest.approx(np.log10(ratio))
     stats = session.activation_stats()
     text = panel.activity.text()
