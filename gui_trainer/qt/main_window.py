@@ -33,7 +33,7 @@ from gui_trainer.core.explanations import skipping_table
 from gui_trainer.core.predict import QUESTIONS
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.session import TrainingSession
-from gui_trainer.core.stages import STAGES, Stage
+from gui_trainer.core.stages import LABELS, STAGES, Stage
 from gui_trainer.qt import preferences
 from gui_trainer.qt.actions import TIPS, create_actions, stage_tooltip
 from gui_trainer.qt.auto_train import AutoTrainer, AutoTrainPanel
@@ -487,9 +487,12 @@ class MainWindow(QMainWindow):
 
     def _scenario_changed(self) -> None:
         self.math_panel.show_record(None)
-        self.report.show_plain(f"{self.session.scenario.title}. "
-                               f"{self.session.scenario.description} Press Zero Grad (key 1) "
-                               f"to begin.")
+        session = self.session
+        where = ("Press Zero Grad (key 1) to begin." if session.stage_count == 0 else
+                 f"Back where you left it: epoch {session.epoch}, next "
+                 f"{LABELS[session.next_stage]}.")
+        self.report.show_plain(f"{session.scenario.title}. {session.scenario.description} "
+                               f"{where}")
         self.graph_view.show_graph(self.session.autograd_graph())
 
     def _stop_everything(self) -> None:

@@ -90,8 +90,10 @@ def test_back_returns_to_the_previous_session_exactly(window: MainWindow, qtbot:
     window.scenario_menu.actions_by_name["spiral"].trigger()
     assert window.session is not delivery
     assert window.scenario_menu.back.text() == f"Back to {delivery.scenario.title}"
+    assert "Press Zero Grad (key 1) to begin." in window.report.text()
     window.scenario_menu.back.trigger()
     assert window.session is delivery and delivery.weight.item() == weight
+    assert "Back where you left it: epoch 1, next Zero Grad." in window.report.text()
     assert window.session.epoch == 1
     window.refresh_now()
     assert isinstance(window.fit_plot.painter, CurveFit)
