@@ -75,7 +75,7 @@ def window_auto_train(throttled: bool, epochs: int | None = None) -> tuple[float
             draws += 1
         window.controller.changed.connect(redraw_every_epoch)
         # One epoch per batch, so "changed" fires once per epoch.
-        import gui_trainer.qt.auto_train as auto
+        import gui_trainer.qt.run_driver as auto
         auto.BATCH_BUDGET_S = 0.0
     window.auto_panel.speed.setValue(window.auto_panel.speed.maximum())
     window.auto_panel.epochs.setValue(epochs or WINDOW_EPOCHS)
@@ -87,7 +87,7 @@ def window_auto_train(throttled: bool, epochs: int | None = None) -> tuple[float
     if throttled:
         draws = window.frame.draws
     else:
-        import gui_trainer.qt.auto_train as auto
+        import gui_trainer.qt.run_driver as auto
         auto.BATCH_BUDGET_S = 0.012
     window.close()
     window.deleteLater()

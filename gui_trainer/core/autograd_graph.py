@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 if TYPE_CHECKING:
     from gui_trainer.core.session import TrainingSession
 
-NodeKind = Literal["op", "leaf", "data", "tensor"]
+NodeKind = Literal["op", "leaf", "data", "tensor", "module"]
 
 PLAIN_LABELS = {
     "AddmmBackward0": "linear layer: inputs × weightᵀ + bias",
@@ -45,6 +45,11 @@ class GraphNode:
     freed: bool = False
     #: False for nodes that keep no tensors for backward (nothing to free).
     saves_values: bool = False
+    #: The ``nn.Module`` that recorded this node: its name in ``model.named_children()``,
+    #: ``"loss_fn"`` for the loss function's operations, "" for data and named tensors.
+    module: str = ""
+    #: For a module's box: the nodes drawn inside it, one per line.
+    contents: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,11 +61,22 @@ class GraphEdge:
 
 
 @dataclass(frozen=True)
+class ModuleInfo:
+    """A module as the graph names it when its nodes are drawn as one box."""
+
+    name: str
+    #: The box's title, e.g. "Linear (0): 2 → 16" or "ReLU (1)".
+    title: str
+
+
+@dataclass(frozen=True)
 class GraphSnapshot:
     nodes: tuple[GraphNode, ...]
     edges: tuple[GraphEdge, ...]
     #: Node keys in the order backward visits them, the root first.
     backward_order: tuple[str, ...]
+    #: The modules that recorded the nodes, in forward order; empty where they are unknown.
+    modules: tuple[ModuleInfo, ...] = ()
 
     @property
     def empty(self) -> bool:

@@ -18,6 +18,7 @@ from torch import nn
 
 from gui_trainer.core.autograd_graph import GraphSnapshot, read_graph
 from gui_trainer.core.datasets import DELIVERY_MILES, DELIVERY_MINUTES, Dataset
+from gui_trainer.core.graph_modules import assign_modules
 from gui_trainer.core.history import ONE_NEURON_COLUMNS, History
 from gui_trainer.core.layer_math import Backprop, LayerActivity, activation_stats, backprop_by_layer
 from gui_trainer.core.loop_state import LoopState
@@ -394,8 +395,11 @@ class TrainingSession(StageRunners, Rewind):
         return activation_stats(cast(nn.Sequential, self.model), self.inputs)
 
     def autograd_graph(self) -> GraphSnapshot:
-        """The graph PyTorch holds now, read by walking ``grad_fn`` from the loss and outputs."""
-        return read_graph(self)
+        """The graph PyTorch holds now, read by walking ``grad_fn`` from the loss and outputs.
+
+        Each node names the module that recorded it, so a view can draw one box per module.
+        """
+        return assign_modules(read_graph(self), self.model, self.loss_fn)
 
     # -- helpers -----------------------------------------------------------------------
     def _clear_run_state(self) -> None:

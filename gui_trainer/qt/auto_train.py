@@ -1,15 +1,14 @@
 """Auto-train: start, pause, stop, a target number of epochs and a speed, never freezing the UI.
 
-Slow speeds run one stage per timer tick through the controller, so each button lights up
-in turn. The fastest speed runs whole epochs in time-boxed batches (``core.autotrain``) and
-only tells the views once per batch; the views themselves redraw at a throttled frame rate.
+The stages come from ``core.runs.auto_train``; the shared ``RunDriver`` paces them: one stage
+per timer tick at the slow speeds, so each button lights up in turn, and time-boxed batches of
+whole epochs at the fastest, told to the views once per batch; the views themselves redraw at
+a throttled frame rate.
 """
 
 from __future__ import annotations
 
-from typing import Literal
-
-from PySide6.QtCore import QObject, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -23,10 +22,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui_trainer.core.autotrain import check_record, train_for
-from gui_trainer.core.formatting import short
+from gui_trainer.core.runs import Progress, RunEnd, auto_train, done_message
 from gui_trainer.qt.controller import SessionController
 from gui_trainer.qt.rich_label import RichLabel
+from gui_trainer.qt.run_driver import RunDriver, State
 
 #: (name shown, milliseconds between stages; 0 = batches as fast as the machine goes)
 SPEEDS: tuple[tuple[str, int], ...] = (
@@ -37,16 +36,12 @@ SPEEDS: tuple[tuple[str, int], ...] = (
     ("Faster: 50 stages a second", 20),
     ("As fast as the machine goes", 0),
 )
-#: Work per event-loop turn at full speed: short enough that a click is answered at once.
-BATCH_BUDGET_S = 0.012
 #: The longest run one Start may ask for.
 MAX_EPOCHS = 10_000_000
 
-State = Literal["idle", "running", "paused"]
-
 
 class AutoTrainer(QObject):
-    """Drives the controller's session for ``target`` epochs; pausable and stoppable."""
+    """Auto-train for ``target`` epochs through the shared run driver; pausable, stoppable."""
 
     state_changed = Signal(str)
     progress = Signal(int, int)  # epochs done in this run, target
@@ -55,12 +50,19 @@ class AutoTrainer(QObject):
     def __init__(self, controller: SessionController, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
-        self.state: State = "idle"
         self.target = 100
         self.done = 0
         self.speed = len(SPEEDS) - 1
-        self._timer = QTimer(self)
-        self._timer.timeout.connect(self._tick)
+        self._stop_reason = ""
+        self.driver = RunDriver(controller, self)
+        self.driver.set_interval(self.delay_ms)
+        self.driver.state_changed.connect(self.state_changed)
+        self.driver.progressed.connect(self._progressed)
+        self.driver.ended.connect(self._ended)
+
+    @property
+    def state(self) -> State:
+        return self.driver.state
 
     @property
     def delay_ms(self) -> int:
@@ -68,13 +70,12 @@ class AutoTrainer(QObject):
 
     def set_speed(self, index: int) -> None:
         self.speed = max(0, min(index, len(SPEEDS) - 1))
-        if self._timer.isActive():
-            self._timer.setInterval(self.delay_ms)
+        self.driver.set_interval(self.delay_ms)
 
     @property
     def batch_mode(self) -> bool:
         """Running as fast as the machine goes: records are not shown one by one."""
-        return self.state == "running" and self.delay_ms == 0
+        return self.driver.batch_mode
 
     def start(self) -> None:
         """Start a new run of ``target`` epochs, or resume a paused one."""
@@ -83,75 +84,33 @@ class AutoTrainer(QObject):
         if self.state == "idle":
             self.done = 0
         elif self.done >= self.target:  # resumed after lowering the target below the done
-            self.stop(self._done_message())
+            self.stop(done_message(self.controller.session, self.done))
             return
-        self._set_state("running")
+        # Made anew on resume too: the target may have changed while paused.
+        self.driver.start(auto_train(self.controller.session, self.target, self.done))
         self.progress.emit(self.done, self.target)
-        self._timer.start(self.delay_ms)
 
     def pause(self) -> None:
         if self.state == "running":
-            self._timer.stop()
-            self._set_state("paused")
+            self.driver.pause()
             self.controller.say(f"Auto-train paused at epoch {self.done} of {self.target}.")
 
     def stop(self, reason: str = "") -> None:
-        if self.state == "idle":
-            return
-        self._timer.stop()
-        self._set_state("idle")
-        self.finished.emit(
-            reason or f"Auto-train stopped after {self.done} of {self.target} epochs."
-        )
+        if self.state != "idle":
+            self._stop_reason = reason
+            self.driver.stop()
 
-    def _set_state(self, state: State) -> None:
-        self.state = state
-        self.state_changed.emit(state)
-
-    def _done_message(self) -> str:
-        # The run's own rows; fewer if the learner undid some while it was paused.
-        history = self.controller.session.history.column("loss")
-        losses = history[len(history) - min(self.done, len(history)):]
-        if len(losses) == 0:
-            return f"Auto-train done: {self.done} epochs."
-        text = f"Auto-train done: {self.done} epochs, loss {short(float(losses[-1]))}."
-        if len(losses) > 1 and losses[-1] > losses[0]:
-            text += (" The loss grew: this learning rate overshoots the minimum at every step "
-                     "and will diverge. Try a smaller one.")
-        return text
-
-    def _tick(self) -> None:
-        if self.done >= self.target:
-            self.stop(self._done_message())
-        elif self.delay_ms > 0:
-            self._tick_one_stage()
-        else:
-            self._tick_batch()
-
-    def _tick_one_stage(self) -> None:
-        record = self.controller.run_next()
-        if record is None:  # refused; cannot happen when running next_stage, but be safe
-            self.stop("Auto-train stopped: the session refused the next stage.")
-            return
-        if record.stage == "step" and record.ok:
-            self.done += 1
-            self.progress.emit(self.done, self.target)
-        stop = check_record(record)
-        if stop is not None:
-            self.stop(stop[1])
-        elif self.done >= self.target:
-            self.stop(self._done_message())
-
-    def _tick_batch(self) -> None:
-        left = self.target - self.done
-        result = train_for(self.controller.session, left, BATCH_BUDGET_S)
-        self.done += result.epochs
-        self.controller.publish(result.last, per_stage=False, latest=result.latest)
+    def _progressed(self, progress: Progress) -> None:
+        self.done = progress.done
         self.progress.emit(self.done, self.target)
-        if result.stop == "target":
-            self.stop(self._done_message())
-        elif result.stop is not None:
-            self.stop(result.message)
+
+    def _ended(self, end: RunEnd | None) -> None:
+        if end is not None:
+            self.finished.emit(end.message)
+            return
+        reason, self._stop_reason = self._stop_reason, ""
+        self.finished.emit(
+            reason or f"Auto-train stopped after {self.done} of {self.target} epochs.")
 
 
 class AutoTrainPanel(QGroupBox):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
@@ -20,13 +20,17 @@ from PySide6.QtWidgets import (
 from gui_trainer.core.experiments import Experiment, findings
 from gui_trainer.core.formatting import short
 from gui_trainer.core.records import StageRecord
+from gui_trainer.core.runs import Progress, RunEnd, experiment_run
 from gui_trainer.qt.controller import SessionController
+from gui_trainer.qt.run_driver import RunDriver
 
 #: Slow enough to follow each stage on every panel.
 STAGE_INTERVAL_MS = 450
 
 
 class ExperimentRunner(QObject):
+    """Runs an experiment's stages through the shared run driver, slowly enough to follow."""
+
     started = Signal(object)
     progressed = Signal(int, int)
     finished = Signal(object)
@@ -38,13 +42,24 @@ class ExperimentRunner(QObject):
         self.records: list[StageRecord] = []
         #: Why the experiment stopped before its end ("" when it ran, or runs, in full).
         self.stopped_because = ""
-        self.interval_ms = STAGE_INTERVAL_MS
-        self._timer = QTimer(self)
-        self._timer.timeout.connect(self._tick)
+        self._stop_reason = ""
+        self.driver = RunDriver(controller, self)
+        self.driver.set_interval(STAGE_INTERVAL_MS)
+        self.driver.progressed.connect(self._progressed)
+        self.driver.ended.connect(self._ended)
+
+    @property
+    def interval_ms(self) -> int:
+        return self.driver.interval_ms
+
+    @interval_ms.setter
+    def interval_ms(self, ms: int) -> None:
+        # At least 1 ms: at 0 the driver would batch, and each stage is to be shown.
+        self.driver.set_interval(max(1, ms))
 
     @property
     def running(self) -> bool:
-        return self._timer.isActive()
+        return self.driver.state == "running"
 
     @property
     def done(self) -> int:
@@ -58,34 +73,26 @@ class ExperimentRunner(QObject):
         self.stopped_because = ""
         self.controller.reset(note=experiment.title)
         self.controller.set_mode("free")
-        self._timer.start(self.interval_ms)
+        self.driver.start(experiment_run(self.controller.session, experiment))
         self.started.emit(experiment)
 
     def stop(self, reason: str = "") -> None:
-        if self._timer.isActive():
-            self._timer.stop()
-            if self.experiment is not None and self.done < len(self.experiment.stages):
-                self.stopped_because = reason or "you stopped it."
-            self.finished.emit(self.experiment)
+        if self.driver.state != "idle":
+            self._stop_reason = reason
+            self.driver.stop()
 
-    def _tick(self) -> None:
-        experiment = self.experiment
-        if experiment is None or self.done >= len(experiment.stages):
-            self.stop()
-            return
-        stage = experiment.stages[self.done]
-        refusal = self.controller.session.refusal(stage)
-        if refusal is not None:  # the learner switched to guided mode mid-experiment
-            self.stop(refusal)
-            return
-        record = self.controller.run_stage(stage)
-        if record is None:  # refused after all: never retry the same stage forever
-            self.stop("the session refused the next stage.")
-            return
-        self.records.append(record)
-        self.progressed.emit(self.done, len(experiment.stages))
-        if self.done >= len(experiment.stages):
-            self.stop()
+    def _progressed(self, progress: Progress) -> None:
+        self.records.append(progress.record)
+        self.progressed.emit(progress.done, progress.total)
+
+    def _ended(self, end: RunEnd | None) -> None:
+        reason, self._stop_reason = self._stop_reason, ""
+        if end is not None and end.reason == "refused":
+            self.stopped_because = end.message
+        elif (end is None and self.experiment is not None
+              and self.done < len(self.experiment.stages)):
+            self.stopped_because = reason or "you stopped it."
+        self.finished.emit(self.experiment)
 
     def findings(self) -> str:
         """What the experiment showed so far, measured from the stages that really ran."""

@@ -8,14 +8,25 @@ and the drawing says so.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QResizeEvent
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
+    QCheckBox,
     QGraphicsRectItem,
     QGraphicsScene,
     QGraphicsSimpleTextItem,
     QGraphicsTextItem,
     QGraphicsView,
+    QHBoxLayout,
     QLabel,
     QVBoxLayout,
     QWidget,
@@ -23,47 +34,36 @@ from PySide6.QtWidgets import (
 
 from gui_trainer.core.autograd_graph import GraphNode, GraphSnapshot
 from gui_trainer.core.formatting import short
+from gui_trainer.core.graph_layout import lay_out
+from gui_trainer.core.graph_modules import by_module
 from gui_trainer.qt.theme import Colours, colours, qcolor
 
 
 def kind_fill(theme: Colours, kind: str) -> QColor:
     return qcolor({"op": theme.node_op, "leaf": theme.node_leaf, "data": theme.node_data,
-                   "tensor": theme.node_tensor}[kind])
+                   "tensor": theme.node_tensor, "module": theme.node_module}[kind])
 
 NODE_W, NODE_H, GAP_X, GAP_Y = 180.0, 76.0, 16.0, 34.0
+#: A graph with more nodes than this is drawn one box per module unless the learner asks
+#: for every node (the seed's one neuron records nine, a two-hidden-layer MLP about twenty).
+GROUP_ABOVE = 12
 #: Below this the node texts get too small to read: the view scrolls instead of shrinking.
 MIN_SCALE = 0.75
 BACKWARD_STEP_MS = 220
 
 
-def layer_of(snapshot: GraphSnapshot) -> dict[str, int]:
-    """Distance of each node from the root along the edges (root = 0).
-
-    The drawing puts the deepest layer (parameters and data) at the top and the root at the
-    bottom, so arrows run downwards the way the forward pass computes.
-    """
-    targets: dict[str, list[str]] = {}
-    for edge in snapshot.edges:
-        targets.setdefault(edge.source, []).append(edge.target)
-    depth: dict[str, int] = {}
-
-    def visit(key: str) -> int:
-        if key not in depth:
-            depth[key] = 1 + max((visit(t) for t in targets.get(key, [])), default=-1)
-        return depth[key]
-
-    for node in snapshot.nodes:
-        visit(node.key)
-    return depth
-
-
 class GraphView(QGraphicsView):
+    #: After each drawing: the panel's "one box per module" box follows what is drawn.
+    drawn = Signal()
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("graph_view")
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.setScene(QGraphicsScene(self))
         self.snapshot = GraphSnapshot((), (), ())
+        #: The learner's choice of one box per module; None: by the graph's size.
+        self.group_choice: bool | None = None
         self.boxes: dict[str, QGraphicsRectItem] = {}
         self.caption = ""
         #: Shown above the view by its owner; a label stays readable at any graph size.
@@ -89,11 +89,34 @@ class GraphView(QGraphicsView):
             self.caption = "Live graph: what PyTorch recorded, ready for backward."
         # Which nodes are lit is settled before drawing: _draw paints self.visited.
         animate = animate_backward and not snapshot.empty
-        self.visited = list(snapshot.backward_order) if animate_backward and not animate else []
-        self._to_visit = list(snapshot.backward_order) if animate else []
+        order = self.shown.backward_order
+        self.visited = list(order) if animate_backward and not animate else []
+        self._to_visit = list(order) if animate else []
         self._draw()
         if animate:
             self._animation.start(BACKWARD_STEP_MS)
+
+    @property
+    def grouped(self) -> bool:
+        """Whether the graph is drawn one box per module."""
+        if not self.snapshot.modules:
+            return False
+        if self.group_choice is not None:
+            return self.group_choice
+        return len(self.snapshot.nodes) > GROUP_ABOVE
+
+    @property
+    def shown(self) -> GraphSnapshot:
+        """What is drawn: the graph as recorded, or one box per module."""
+        return by_module(self.snapshot) if self.grouped else self.snapshot
+
+    def set_grouping(self, choice: bool | None) -> None:
+        """Draw one box per module (True), every node (False) or by size (None)."""
+        lit = bool(self.visited or self._to_visit)
+        self.finish_animation()
+        self.group_choice = choice
+        self.visited = list(self.shown.backward_order) if lit else []
+        self._draw()
 
     def set_caption(self, text: str) -> None:
         self.caption = text
@@ -120,31 +143,24 @@ class GraphView(QGraphicsView):
         scene.clear()
         self.boxes = {}
         text_colour = self.palette().windowText().color()
-        depth = layer_of(self.snapshot)
-        deepest = max(depth.values(), default=0)
-        layers: dict[int, list[GraphNode]] = {}
-        for node in self.snapshot.nodes:
-            layers.setdefault(depth[node.key], []).append(node)
-        widest = max((len(nodes) for nodes in layers.values()), default=1)
+        shown = self.shown
         # Boxes as wide as their name; the line under it wraps instead of shrinking.
-        metrics = QFontMetricsF(self.title_font())
-        node_w = max([NODE_W, *(12 + metrics.horizontalAdvance(node.name)
-                                for node in self.snapshot.nodes)])
-        centres: dict[str, QPointF] = {}
-        for layer, nodes in layers.items():
-            indent = (widest - len(nodes)) * (node_w + GAP_X) / 2
-            for column, node in enumerate(nodes):
-                x = indent + column * (node_w + GAP_X)
-                y = (deepest - layer) * (NODE_H + GAP_Y)
-                rect = QRectF(x, y, node_w, NODE_H)
-                self.boxes[node.key] = self._node(scene, node, rect, text_colour)
-                centres[node.key] = QPointF(x + node_w / 2, y + NODE_H / 2)
+        sizes = {node.key: self.box_size(node) for node in shown.nodes}
+        layout = lay_out(shown, sizes, GAP_X, GAP_Y)
+        for node in shown.nodes:
+            (x, y), (w, h) = layout.centres[node.key], sizes[node.key]
+            self.boxes[node.key] = self._node(scene, node, QRectF(x - w / 2, y - h / 2, w, h),
+                                              text_colour)
         pen = QPen(text_colour, 1.5)
-        for edge in self.snapshot.edges:
-            a, b = centres[edge.source], centres[edge.target]
-            start = QPointF(a.x(), a.y() + NODE_H / 2)
-            end = QPointF(b.x(), b.y() - NODE_H / 2)
-            scene.addLine(start.x(), start.y(), end.x(), end.y(), pen)
+        for (source, target), points in layout.routes.items():
+            # From the bottom of the source's box to the top of the target's.
+            first = QPointF(points[0][0], points[0][1] + sizes[source][1] / 2)
+            end = QPointF(points[-1][0], points[-1][1] - sizes[target][1] / 2)
+            path = QPainterPath(first)
+            for x, y in points[1:-1]:
+                path.lineTo(x, y)
+            path.lineTo(end)
+            scene.addPath(path, pen)
             head = scene.addEllipse(end.x() - 4, end.y() - 4, 8, 8, pen, QBrush(text_colour))
             head.setZValue(1)
         visited = QBrush(qcolor(colours().node_visited))
@@ -153,6 +169,7 @@ class GraphView(QGraphicsView):
                 self.boxes[key].setBrush(visited)
         self.caption_label.setText(self.caption)
         self._fit()
+        self.drawn.emit()
 
     def _node(self, scene: QGraphicsScene, node: GraphNode, rect: QRectF,
               text_colour: QColor) -> QGraphicsRectItem:
@@ -160,7 +177,7 @@ class GraphView(QGraphicsView):
         box = scene.addRect(rect, QPen(text_colour, 1.2), QBrush(kind_fill(theme, node.kind)))
         if node.freed:
             box.setPen(QPen(qcolor(theme.freed_border), 1.2, Qt.PenStyle.DashLine))
-        box.setToolTip(f"{node.name}\n{node.label}")
+        box.setToolTip(node.contents or f"{node.name}\n{node.label}")
         title = QGraphicsSimpleTextItem(node.name, box)
         title.setFont(self.title_font())
         title.setBrush(text_colour)
@@ -175,6 +192,19 @@ class GraphView(QGraphicsView):
         text.setTextWidth(rect.width() - 8)
         text.setPos(rect.x() + 2, rect.y() + 24)
         return box
+
+    def box_size(self, node: GraphNode) -> tuple[float, float]:
+        """As wide as the name (a module's box: its widest line), as tall as the text."""
+        title = QFontMetricsF(self.title_font())
+        text = QFontMetricsF(self.font())
+        detail = self.detail(node)
+        width = max(NODE_W, 12 + title.horizontalAdvance(node.name))
+        if node.kind == "module":
+            width = max(width, *(16 + text.horizontalAdvance(line)
+                                 for line in detail.splitlines()))
+        wrapped = text.boundingRect(QRectF(0, 0, width - 16, 10_000),
+                                    Qt.TextFlag.TextWordWrap, detail)
+        return width, max(NODE_H, 34 + wrapped.height())
 
     def title_font(self) -> QFont:
         bold = QFont(self.font())
@@ -219,6 +249,22 @@ class GraphPanel(QWidget):
         self.view = GraphView(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
-        layout.addWidget(self.view.caption_label)
+        self.group_box = QCheckBox("One box per module", self)
+        self.group_box.setObjectName("graph_group_box")
+        self.group_box.setToolTip(
+            "Draw the nodes each module recorded (a Linear layer's matrix multiply, its "
+            "weight and bias) as one box. Off: every node PyTorch recorded.")
+        self.group_box.toggled.connect(self.view.set_grouping)
+        self.view.drawn.connect(self._follow_view)
+        top = QHBoxLayout()
+        top.addWidget(self.view.caption_label, 1)
+        top.addWidget(self.group_box, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(top)
         layout.addWidget(self.view, 1)
         self.view.show_graph(self.view.snapshot)  # "No graph yet", not a blank box
+
+    def _follow_view(self) -> None:
+        self.group_box.blockSignals(True)
+        self.group_box.setChecked(self.view.grouped)
+        self.group_box.setEnabled(bool(self.view.snapshot.modules))
+        self.group_box.blockSignals(False)

@@ -58,6 +58,7 @@ class Colours:
     node_leaf: str
     node_data: str
     node_tensor: str
+    node_module: str
     node_visited: str
     freed_border: str
 
@@ -74,6 +75,7 @@ LIGHT = Colours(
                   "#c2185b", "#3949ab"),
     node_op="rgba(45, 127, 249, 60)", node_leaf="rgba(46, 158, 72, 60)",
     node_data="rgba(140, 140, 140, 50)", node_tensor="rgba(232, 135, 30, 60)",
+    node_module="rgba(130, 90, 200, 55)",
     node_visited="rgba(214, 160, 30, 150)", freed_border="#8a8f96",
 )
 
@@ -89,6 +91,7 @@ DARK = Colours(
                   "#f48fb1", "#8c9eff"),
     node_op="rgba(106, 167, 255, 70)", node_leaf="rgba(92, 200, 120, 70)",
     node_data="rgba(160, 160, 160, 60)", node_tensor="rgba(240, 160, 75, 70)",
+    node_module="rgba(170, 135, 240, 70)",
     node_visited="rgba(214, 160, 30, 140)", freed_border="#8b919a",
 )
 

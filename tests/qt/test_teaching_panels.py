@@ -99,3 +99,33 @@ def test_a_new_graph_is_not_lit_by_the_last_backward(window: MainWindow, qtbot: 
     assert window.graph_view.visited == []
     lit = qcolor(colours().node_visited)
     assert all(box.brush().color() != lit for box in window.graph_view.boxes.values())
+
+
+def test_a_large_graph_is_drawn_one_box_per_module_and_can_be_opened_up(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    from gui_trainer.core.scenarios import SCENARIOS
+
+    window.controller.open_scenario(SCENARIOS["moons"])
+    for stage in STAGES[:4]:
+        click(window, qtbot, stage)
+    view, box = window.graph_view, window.graph_panel.group_box
+    view.finish_animation()
+    modules = [f"module:{name}" for name, _ in window.session.model.named_children()]
+    assert box.isEnabled() and box.isChecked()
+    assert set(view.boxes) == {*modules, "module:loss_fn", "inputs@AddmmBackward0#11.1",
+                               "outputs", "loss"}
+    assert view.visited == list(view.shown.backward_order)  # lit, one box per module
+    assert "AddmmBackward0" in view.boxes["module:0"].toolTip()
+    box.click()  # every node PyTorch recorded, still lit
+    assert set(view.boxes) == {node.key for node in window.session.autograd_graph().nodes}
+    assert view.visited == list(window.session.autograd_graph().backward_order)
+    click(window, qtbot, "step")
+    assert not box.isChecked()  # the learner's choice holds for the next graph
+
+
+def test_the_seed_graph_is_drawn_node_by_node(window: MainWindow, qtbot: QtBot) -> None:
+    click(window, qtbot, "zero_grad")
+    click(window, qtbot, "forward")
+    assert not window.graph_panel.group_box.isChecked()
+    assert set(window.graph_view.boxes) == {n.key for n in window.session.autograd_graph().nodes}

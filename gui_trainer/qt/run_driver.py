@@ -1,0 +1,132 @@
+"""The one Qt driver for runs of many stages (auto-train, the experiments).
+
+It pulls stages from a core generator (``core.runs``) at a pace: one stage per timer tick,
+published like a click so each button and panel follows, or — at interval 0 — as many whole
+epochs as fit in a time budget per event-loop turn, published once, so the window keeps
+answering clicks while the machine trains as fast as it can. Pausing is not pulling.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Literal
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from gui_trainer.core.records import StageRecord
+from gui_trainer.core.runs import Progress, Run, RunEnd
+from gui_trainer.core.stages import Stage
+from gui_trainer.qt.controller import SessionController
+
+#: Work per event-loop turn at full speed: short enough that a click is answered at once.
+BATCH_BUDGET_S = 0.012
+
+State = Literal["idle", "running", "paused"]
+
+
+class RunDriver(QObject):
+    state_changed = Signal(str)
+    progressed = Signal(object)  # the latest Progress
+    #: The run is over: its RunEnd (None when stopped from outside, by ``stop``).
+    ended = Signal(object)
+
+    def __init__(self, controller: SessionController, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.state: State = "idle"
+        self.interval_ms = 0
+        self._run: Run | None = None
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._tick)
+
+    @property
+    def batch_mode(self) -> bool:
+        """Running as fast as the machine goes: records are not shown one by one."""
+        return self.state == "running" and self.interval_ms == 0
+
+    def set_interval(self, ms: int) -> None:
+        self.interval_ms = max(0, ms)
+        if self._timer.isActive():
+            self._timer.setInterval(self.interval_ms)
+
+    def start(self, run: Run) -> None:
+        """Drive ``run`` from its first stage (a run already going is dropped first)."""
+        self._timer.stop()
+        self._run = run
+        self._set_state("running")
+        self._timer.start(self.interval_ms)
+
+    def pause(self) -> None:
+        if self.state == "running":
+            self._timer.stop()
+            self._set_state("paused")
+
+    def resume(self) -> None:
+        if self.state == "paused":
+            self._set_state("running")
+            self._timer.start(self.interval_ms)
+
+    def stop(self) -> None:
+        """End the run where it is; nothing more of it will run."""
+        self._finish(None)
+
+    def _finish(self, end: RunEnd | None) -> None:
+        if self.state == "idle":
+            return
+        self._timer.stop()
+        if self._run is not None:
+            self._run.close()
+            self._run = None
+        self._set_state("idle")
+        self.ended.emit(end)
+
+    def _set_state(self, state: State) -> None:
+        self.state = state
+        self.state_changed.emit(state)
+
+    def _tick(self) -> None:
+        if self.interval_ms > 0:
+            self._one_stage()
+        else:
+            self._batch()
+
+    def _pull(self) -> Progress | RunEnd | None:
+        assert self._run is not None
+        try:
+            return next(self._run)
+        except StopIteration as finished:
+            return finished.value  # type: ignore[no-any-return]
+
+    def _one_stage(self) -> None:
+        pulled = self._pull()
+        if isinstance(pulled, Progress):
+            self.controller.publish(pulled.record)
+            self.progressed.emit(pulled)
+            end = pulled.end
+        else:
+            end = pulled or RunEnd("target", "")
+        if end is not None:
+            self._finish(end)
+
+    def _batch(self) -> None:
+        deadline = time.perf_counter() + BATCH_BUDGET_S
+        latest: dict[Stage, StageRecord] = {}
+        last: Progress | None = None
+        end: RunEnd | None = None
+        while True:
+            pulled = self._pull()
+            if not isinstance(pulled, Progress):
+                end = pulled or RunEnd("target", "")
+                break
+            last = pulled
+            latest[pulled.record.stage] = pulled.record
+            if pulled.end is not None:
+                end = pulled.end
+                break
+            if pulled.boundary and time.perf_counter() >= deadline:
+                break
+        if last is not None:
+            self.controller.publish(last.record, per_stage=False, latest=latest)
+            self.progressed.emit(last)
+        if end is not None:
+            self._finish(end)

@@ -1,0 +1,101 @@
+"""Auto-train and the experiments as generators: what they run, and when and why they end."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gui_trainer.core import TrainingSession
+from gui_trainer.core.experiments import BY_KEY, run_experiment, start_experiment
+from gui_trainer.core.runs import Progress, Run, RunEnd, auto_train, experiment_run
+
+
+def drain(run: Run) -> tuple[list[Progress], RunEnd | None]:
+    progress: list[Progress] = []
+    while True:
+        try:
+            progress.append(next(run))
+        except StopIteration as finished:
+            return progress, finished.value
+
+
+@pytest.mark.parametrize("scenario", ["delivery", "moons"])
+def test_auto_train_runs_the_loop_for_its_epochs_exactly_as_epoch_by_epoch(scenario: str) -> None:
+    session, reference = TrainingSession(scenario=scenario), TrainingSession(scenario=scenario)
+    progress, returned = drain(auto_train(session, 4))
+    for _ in range(4):
+        reference.run_epoch()
+    assert returned is None
+    assert [p.record.stage for p in progress] == ["zero_grad", "forward", "loss", "backward",
+                                                  "step"] * 4
+    assert [p.done for p in progress if p.boundary] == [1, 2, 3, 4]
+    assert all(p.end is None for p in progress[:-1])
+    end = progress[-1].end
+    assert end is not None and end.reason == "target" and "4 epochs" in end.message
+    for mine, theirs in zip(session.model.parameters(), reference.model.parameters(),
+                            strict=True):
+        assert torch.equal(mine, theirs)
+
+
+def test_a_resumed_run_counts_the_epochs_already_done() -> None:
+    session = TrainingSession()
+    progress, _ = drain(auto_train(session, 5, done=3))
+    assert progress[-1].done == 5 and session.epoch == 2
+
+
+def test_a_run_whose_epochs_are_done_ends_without_running_anything() -> None:
+    session = TrainingSession()
+    progress, end = drain(auto_train(session, 3, done=3))
+    assert progress == [] and end is not None and end.reason == "target"
+    assert session.position == 0
+
+
+def test_a_nan_loss_ends_auto_train_at_once_and_says_why() -> None:
+    session = TrainingSession()
+    session.lr = 1.0
+    progress, _ = drain(auto_train(session, 10_000))
+    end = progress[-1].end
+    assert end is not None and end.reason == "diverged"
+    assert not progress[-1].record.loss_is_finite
+    assert "lr = 1" in end.message and progress[-1].done < 10_000
+
+
+def test_a_closed_run_runs_nothing_more() -> None:
+    session = TrainingSession()
+    run = auto_train(session, 100)
+    next(run)
+    next(run)
+    run.close()
+    assert session.position == 2
+    with pytest.raises(StopIteration):
+        next(run)
+
+
+@pytest.mark.parametrize("key", sorted(BY_KEY))
+def test_an_experiment_runs_its_stages_in_order_errors_included(key: str) -> None:
+    experiment = BY_KEY[key]
+    session, reference = TrainingSession(), TrainingSession()
+    start_experiment(session, experiment)
+    progress, returned = drain(experiment_run(session, experiment))
+    expected = run_experiment(reference, experiment)
+    assert returned is None
+    assert [p.record.stage for p in progress] == list(experiment.stages)
+    assert [p.record.error for p in progress] == [r.error for r in expected]
+    assert [p.done for p in progress] == list(range(1, len(experiment.stages) + 1))
+    assert progress[-1].end == RunEnd("target", "")
+    assert torch.equal(session.weight, reference.weight)
+
+
+def test_an_experiment_refused_part_way_ends_with_the_refusal() -> None:
+    experiment = BY_KEY["skip_backward"]  # guided mode refuses Step right after Loss
+    session = TrainingSession()
+    start_experiment(session, experiment)  # free mode
+    run = experiment_run(session, experiment)
+    next(run)
+    session.mode = "guided"  # the learner switches part way
+    position = session.position
+    progress, end = drain(run)
+    refused = experiment.stages[1 + len(progress)]
+    assert end is not None and end.reason == "refused"
+    assert end.message == session.refusal(refused)
+    assert session.position == position + len(progress)  # nothing ran after the refusal
