@@ -55,17 +55,19 @@ class Backprop:
 
     def lines(self) -> list[str]:
         """The walk written out: shapes, a few numbers, and the check against autograd."""
-        text = [f"Sample {self.sample}: its own loss = {self.loss:.6g}"]
+        text = [f"Sample {self.sample}: its own loss = {self.loss:.6g}",
+                "(z = W·a + b is a layer's output, a its input; δ = ∂loss/∂z)"]
         for layer in self.layers:
             out, inp = layer.weight_shape
             difference = max(layer.weight_difference, layer.bias_difference)
             shown = ", ".join(f"{v + 0.0:.4g}" for v in layer.delta[:4])  # no "-0"
             more = "…" if len(layer.delta) > 4 else ""
-            text.append(
-                f"{layer.name}: δ = ∂loss/∂z has {out} numbers [{shown}{more}]; "
-                f"∂loss/∂W = δ · aᵀ is {out}×{inp}, ∂loss/∂b = δ; "
-                f"largest difference from autograd {difference:.2g} "
-                f"(allowed {RELATIVE_TOLERANCE:g} × {layer.scale:.3g})")
+            numbers = "number" if out == 1 else "numbers"
+            text += [
+                f"{layer.name}: δ has {out} {numbers} [{shown}{more}]",
+                f"  ∂loss/∂W = δ · aᵀ ({out}×{inp}), ∂loss/∂b = δ; vs autograd: at most "
+                f"{difference:.2g} apart (allowed {RELATIVE_TOLERANCE:g} × {layer.scale:.3g})",
+            ]
         return text
 
 

@@ -62,15 +62,16 @@ def layered_math(record: StageRecord, number: Format = short,
             lines += ["", "The chain rule by hand, layer by layer (parameters now):",
                       *walk.lines()]
             agrees = walk.agrees
-            checks.append("by hand and autograd agree" if agrees else
-                          "by hand and autograd DISAGREE beyond the tolerance")
+            checks.append("✓ by hand and autograd agree" if agrees else
+                          "✗ by hand and autograd DISAGREE beyond the tolerance")
     else:
         ratios = before.update_ratios(after)
         lines += [f"{name}: |Δp|/|p| = {number(ratio)}" for name, ratio in ratios.items()]
         if record.optimizer == "sgd" and before.has_grads():
             worst = _sgd_difference(record)
             agrees = worst <= STEP_TOLERANCE_ULP
-            checks.append(f"new = old − lr × grad, checked on every element: largest "
+            checks.append(f"{'✓' if agrees else '✗'} new = old − lr × grad, checked on every "
+                          f"element: largest "
                           f"difference {worst:g} units in the last place of float32 "
                           f"(tolerance {STEP_TOLERANCE_ULP})")
     return WorkedMath(title, tuple(lines), tuple(checks), agrees)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 
-from gui_trainer.core.explanations import explanation
-from gui_trainer.core.stages import CODE, LABELS, STAGES, Stage
+from gui_trainer.core.explanations import Audience, explanation, stage_code
+from gui_trainer.core.stages import LABELS, STAGES, Stage
 
 
 @dataclass(frozen=True)
@@ -28,20 +28,28 @@ def _plain(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=64)  # asked after every change for every stage: a few texts
-def stage_tooltip(stage: Stage, refusal: str | None = None) -> str:
+def stage_tooltip(stage: Stage, refusal: str | None = None,
+                  reader: Audience = "one_neuron") -> str:
     """Rich text: the call, its key, what it does — and why it cannot run now, if it cannot."""
     number = STAGES.index(stage) + 1
-    summary = re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(explanation(stage).summary))
-    tip = f"<p><code>{html.escape(CODE[stage])}</code> &nbsp;(key {number})</p><p>{summary}</p>"
+    summary = re.sub(r"`([^`]+)`", r"<code>\1</code>",
+                     html.escape(explanation(stage, reader).summary))
+    code = html.escape(stage_code(stage, reader))
+    tip = f"<p><code>{code}</code> &nbsp;(key {number})</p><p>{summary}</p>"
     if refusal:
         tip += f"<p><b>Not now:</b> {html.escape(refusal)}</p>"
     return tip
 
 
+def stage_status_tip(stage: Stage, reader: Audience = "one_neuron") -> str:
+    number = STAGES.index(stage) + 1
+    return (f"{stage_code(stage, reader)} (key {number}): "
+            f"{_plain(explanation(stage, reader).summary)}")
+
+
 def _stage_specs() -> list[ActionSpec]:
     return [
-        ActionSpec(stage, LABELS[stage], str(number),
-                   f"{CODE[stage]} (key {number}): {_plain(explanation(stage).summary)}")
+        ActionSpec(stage, LABELS[stage], str(number), stage_status_tip(stage))
         for number, stage in enumerate(STAGES, start=1)
     ]
 

@@ -54,7 +54,7 @@ class AutoTrainer(QObject):
         self.done = 0
         self.speed = len(SPEEDS) - 1
         self._stop_reason = ""
-        self.driver = RunDriver(controller, self)
+        self.driver = RunDriver(controller, "auto_train", self)
         self.driver.set_interval(self.delay_ms)
         self.driver.state_changed.connect(self.state_changed)
         self.driver.progressed.connect(self._progressed)

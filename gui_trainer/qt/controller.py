@@ -15,6 +15,7 @@ from gui_trainer.core.records import StageRecord
 from gui_trainer.core.scenarios import Scenario
 from gui_trainer.core.session import Mode, OptimizerName, TrainingSession
 from gui_trainer.core.stages import LABELS, STAGES, Stage
+from gui_trainer.qt.enablement import Enablement, enablement
 
 OPTIMIZER_NAMES: dict[str, str] = {"sgd": "SGD", "adam": "Adam"}
 #: Sessions kept for Scenario ▸ Back, the current one included (each holds its whole run).
@@ -52,6 +53,23 @@ class SessionController(QObject):
         self.latest: dict[Stage, StageRecord] = {}
         #: Sessions switched away from, the latest last (Scenario ▸ Back).
         self._previous: list[TrainingSession] = []
+        #: The state of each run that drives the session ("auto_train", "experiment").
+        self.runs: dict[str, str] = {}
+
+    # -- what may be clicked -------------------------------------------------------------
+    def run_state_changed(self, kind: str, state: str) -> None:
+        """A run (auto-train, an experiment) started, paused or ended: clicks change."""
+        self.runs[kind] = state
+        self.changed.emit()
+
+    def enablement(self) -> Enablement:
+        """What may be clicked now, and why not."""
+        return enablement(self.session, self.runs.get("auto_train", "idle"),
+                          self.runs.get("experiment", "idle"))
+
+    def refusal(self, stage: Stage) -> str | None:
+        """Why ``stage`` cannot be run by hand now, or None if it can."""
+        return self.enablement().refusals[stage]
 
     def say(self, text: str) -> None:
         """A line for the status bar (for helpers such as auto-train that own no status bar)."""
@@ -60,7 +78,7 @@ class SessionController(QObject):
     # -- stages --------------------------------------------------------------------------
     def run_stage(self, stage: Stage) -> StageRecord | None:
         """Run ``stage`` for a person; a refusal is reported, not raised."""
-        reason = self.session.refusal(stage)
+        reason = self.refusal(stage)
         if reason is not None:
             self.message.emit(reason)
             return None

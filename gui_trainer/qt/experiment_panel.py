@@ -43,7 +43,7 @@ class ExperimentRunner(QObject):
         #: Why the experiment stopped before its end ("" when it ran, or runs, in full).
         self.stopped_because = ""
         self._stop_reason = ""
-        self.driver = RunDriver(controller, self)
+        self.driver = RunDriver(controller, "experiment", self)
         self.driver.set_interval(STAGE_INTERVAL_MS)
         self.driver.progressed.connect(self._progressed)
         self.driver.ended.connect(self._ended)

@@ -17,9 +17,12 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHeaderView,
+    QScrollArea,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -31,7 +34,8 @@ from gui_trainer.qt.plots import LegendEntry, PlotPanel, finite_or_nan, pen, sty
 from gui_trainer.qt.rich_label import RichLabel
 from gui_trainer.qt.theme import Colours
 
-COLUMNS = ("tensor", "shape", "‖p‖", "mean", "std", "‖grad‖")
+#: The gradient's norm before mean and spread: it is what a narrow dock must not hide.
+COLUMNS = ("tensor", "shape", "‖p‖", "‖grad‖", "mean", "std")
 HISTOGRAM_BINS = 40
 
 
@@ -46,15 +50,13 @@ def diverging(theme: Colours) -> pg.ColorMap:
                                          QColor(theme.bad)])
 
 
-class TensorPlots(PlotPanel):
-    """Heat maps of the selected tensor, the gradient histogram, and the update ratios."""
+class HeatMaps(PlotPanel):
+    """The selected tensor's values and its gradient, element by element."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("layers_plots", parent)
+        super().__init__("layers_heat_maps", parent)
         self.values_plot = self.canvas.addPlot(row=0, col=0)
         self.grads_plot = self.canvas.addPlot(row=0, col=1)
-        self.histogram_plot = self.canvas.addPlot(row=1, col=0)
-        self.ratio_plot = self.canvas.addPlot(row=1, col=1)
         for plot, title in ((self.values_plot, "values"), (self.grads_plot, ".grad")):
             plot.setTitle(title)
             plot.invertY(True)
@@ -64,6 +66,42 @@ class TensorPlots(PlotPanel):
         self.grads = pg.ImageItem(axisOrder="row-major")
         self.values_plot.addItem(self.values)
         self.grads_plot.addItem(self.grads)
+        self.legend.set_entries(lambda c: [
+            LegendEntry("■", c.accent, "negative"), LegendEntry("■", c.bad, "positive"),
+            LegendEntry("", c.muted, "(the title gives the largest size, ±)")])
+        self.restyle()
+
+    def plot_items(self) -> list[pg.PlotItem]:
+        return [self.values_plot, self.grads_plot]
+
+    def apply_pens(self, theme: Colours) -> None:
+        self.colourmap = diverging(theme)
+        for image in (self.values, self.grads):
+            image.setColorMap(self.colourmap)
+
+    def show_tensor(self, tensor: TensorValues) -> None:
+        for plot, image, array, what in (
+                (self.values_plot, self.values, tensor.value, tensor.name),
+                (self.grads_plot, self.grads, tensor.grad, f"{tensor.name}.grad")):
+            if array is None:
+                image.clear()
+                plot.setTitle(f"{what}: None")
+                continue
+            picture = as_image(array).astype(np.float64)
+            finite = picture[np.isfinite(picture)]
+            reach = float(np.abs(finite).max()) if finite.size else 0.0
+            image.setImage(np.nan_to_num(picture), levels=(-reach or -1.0, reach or 1.0))
+            image.setRect(QRectF(0, 0, picture.shape[1], picture.shape[0]))
+            plot.setTitle(f"{what} ±{short(reach, 3)}")
+
+
+class GradientPlots(PlotPanel):
+    """Every gradient value now (a histogram) and each tensor's update:data ratio per step."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("layers_gradients", parent)
+        self.histogram_plot = self.canvas.addPlot(row=0, col=0)
+        self.ratio_plot = self.canvas.addPlot(row=1, col=0)
         style_plot(self.histogram_plot, "Every gradient value now", ".grad value", "count")
         self.histogram = pg.PlotDataItem([], [], stepMode="center", fillLevel=0)
         self.histogram_plot.addItem(self.histogram)
@@ -75,12 +113,9 @@ class TensorPlots(PlotPanel):
         self.restyle()
 
     def plot_items(self) -> list[pg.PlotItem]:
-        return [self.values_plot, self.grads_plot, self.histogram_plot, self.ratio_plot]
+        return [self.histogram_plot, self.ratio_plot]
 
     def apply_pens(self, theme: Colours) -> None:
-        self.colourmap = diverging(theme)
-        for image in (self.values, self.grads):
-            image.setColorMap(self.colourmap)
         self.histogram.setPen(pen(theme.model, 1.5))
         self.histogram.setBrush(QColor(theme.model).lighter(120))
         for index, curve in enumerate(self.curves):
@@ -96,28 +131,15 @@ class TensorPlots(PlotPanel):
             for i, name in enumerate(names)])
         self.restyle()
 
-    def show_tensor(self, tensor: TensorValues) -> None:
-        for plot, image, array, what in (
-                (self.values_plot, self.values, tensor.value, tensor.name),
-                (self.grads_plot, self.grads, tensor.grad, f"{tensor.name}.grad")):
-            if array is None:
-                image.clear()
-                plot.setTitle(f"{what}: None")
-                continue
-            picture = as_image(array).astype(np.float64)
-            finite = picture[np.isfinite(picture)]
-            reach = float(np.abs(finite).max()) if finite.size else 0.0
-            image.setImage(np.nan_to_num(picture), levels=(-reach or -1.0, reach or 1.0))
-            image.setRect(QRectF(0, 0, picture.shape[1], picture.shape[0]))
-            plot.setTitle(f"{what} ({'×'.join(map(str, tensor.shape))}), ±{short(reach, 3)}")
-
     def show_histogram(self, tensors: tuple[TensorValues, ...]) -> None:
         grads = [t.grad.reshape(-1) for t in tensors if t.grad is not None]
         values = np.concatenate(grads).astype(np.float64) if grads else np.zeros(0)
         values = values[np.isfinite(values)]
         if values.size == 0:
             self.histogram.setData([], [])
+            self.histogram_plot.setTitle("Every gradient value now: none (.grad is None)")
             return
+        self.histogram_plot.setTitle("Every gradient value now")
         counts, edges = np.histogram(values, bins=HISTOGRAM_BINS)
         self.histogram.setData(edges, counts, stepMode="center", fillLevel=0)
 
@@ -147,19 +169,36 @@ class LayersPanel(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(
             self.table.fontMetrics().height() + 6)
         self.table.itemSelectionChanged.connect(self._selection_changed)
-        self.plots = TensorPlots(self)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.heat_maps = HeatMaps(self)
+        self.gradients = GradientPlots(self)
         self.activity = RichLabel(self)
         self.activity.setObjectName("layers_activity")
-        # Stacked: the dock is a side column, tall rather than wide.
+        self.activity.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        activity = QScrollArea(self)
+        activity.setWidget(self.activity)
+        activity.setWidgetResizable(True)
+        activity.setFrameShape(QScrollArea.Shape.NoFrame)
+        # Tabs, not one tall stack: the dock shares a side column, and on a small screen
+        # four plots and a table stacked got a sliver each.
+        tensors = QSplitter(Qt.Orientation.Vertical, self)
+        tensors.addWidget(self.table)
+        tensors.addWidget(self.heat_maps)
         # Every part may shrink: the dock shares a small screen's column with others.
-        splitter = QSplitter(Qt.Orientation.Vertical, self)
-        for part, stretch in ((self.table, 1), (self.plots, 3), (self.activity, 0)):
+        for part in (self.table, self.heat_maps, self.gradients, activity):
             part.setMinimumHeight(24)
-            splitter.addWidget(part)
-            splitter.setStretchFactor(splitter.count() - 1, stretch)
+        tensors.setStretchFactor(0, 2)
+        tensors.setStretchFactor(1, 3)
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("layers_tabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(tensors, "Tensors")
+        self.tabs.addTab(self.gradients, "Gradients")
+        self.tabs.addTab(activity, "Activations")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.tabs, 1)
         self.session: TrainingSession | None = None
         self.tensors: tuple[TensorValues, ...] = ()
 
@@ -173,26 +212,26 @@ class LayersPanel(QWidget):
             self.session = session
             names = tuple(name for name, _ in session.model.named_parameters())
             self.table.setRowCount(len(names))
-            self.plots.show_names(names)
+            self.gradients.show_names(names)
             self.table.selectRow(0)
         self.tensors = session.params().tensors
         for row, tensor in enumerate(self.tensors):
             texts = (tensor.name, "×".join(map(str, tensor.shape)), short(tensor.norm, 4),
-                     short(tensor.mean, 4), short(tensor.std, 4), short(tensor.grad_norm, 4))
+                     short(tensor.grad_norm, 4), short(tensor.mean, 4), short(tensor.std, 4))
             for column, text in enumerate(texts):
                 item = self.table.item(row, column)
                 if item is None:
                     self.table.setItem(row, column, QTableWidgetItem(text))
                 elif item.text() != text:
                     item.setText(text)
-        self.plots.show_tensor(self.tensors[self.selected])
-        self.plots.show_histogram(self.tensors)
-        self.plots.show_ratios(session)
+        self.heat_maps.show_tensor(self.tensors[self.selected])
+        self.gradients.show_histogram(self.tensors)
+        self.gradients.show_ratios(session)
         self._show_activity(session)
 
     def _selection_changed(self) -> None:
         if self.tensors:
-            self.plots.show_tensor(self.tensors[self.selected])
+            self.heat_maps.show_tensor(self.tensors[self.selected])
 
     def _show_activity(self, session: TrainingSession) -> None:
         stats = session.activation_stats()

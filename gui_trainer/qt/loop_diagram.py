@@ -19,9 +19,10 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from gui_trainer.core.explanations import Audience, stage_code
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.session import TrainingSession
-from gui_trainer.core.stages import CODE, LABELS, STAGES, Stage
+from gui_trainer.core.stages import LABELS, STAGES, Stage
 from gui_trainer.qt.theme import colours, qcolor
 
 
@@ -45,6 +46,8 @@ class LoopDiagram(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(True)
         self.setToolTip("Click a stage to run it.")
+        #: Whose names the code in the tooltips uses (the seed's distances and times, or not).
+        self.reader: Audience = "one_neuron"
 
     def sizeHint(self) -> QSize:
         return QSize(380, 320)
@@ -82,7 +85,7 @@ class LoopDiagram(QWidget):
         cursor = Qt.CursorShape.PointingHandCursor if stage else Qt.CursorShape.ArrowCursor
         self.setCursor(cursor)
         if stage is not None:
-            self.setToolTip(f"{LABELS[stage]}: {CODE[stage]}")
+            self.setToolTip(f"{LABELS[stage]}: {stage_code(stage, self.reader)}")
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)

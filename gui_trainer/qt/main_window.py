@@ -35,7 +35,7 @@ from gui_trainer.core.records import StageRecord
 from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.stages import LABELS, STAGES, Stage
 from gui_trainer.qt import preferences
-from gui_trainer.qt.actions import TIPS, create_actions, stage_tooltip
+from gui_trainer.qt.actions import TIPS, create_actions, stage_status_tip, stage_tooltip
 from gui_trainer.qt.auto_train import AutoTrainer, AutoTrainPanel
 from gui_trainer.qt.code_panel import CodePanel
 from gui_trainer.qt.controller import SessionController
@@ -326,7 +326,7 @@ class MainWindow(QMainWindow):
     @property
     def busy(self) -> bool:
         """Auto-train or an experiment is driving the session: hands off the stages."""
-        return self.trainer.state == "running" or self.experiments.running
+        return self.controller.enablement().busy
 
     def request_stage(self, stage: Stage) -> None:
         """A person asked for ``stage``: ask for a prediction first if that mode is on."""
@@ -563,55 +563,36 @@ class MainWindow(QMainWindow):
         self.report.show_plain(message)
         self.refresh_now()
 
-    def stage_refusal(self, stage: Stage) -> str | None:
-        """Why ``stage`` cannot be run by hand now, or None if it can."""
-        if self.trainer.state == "running":
-            return "Auto-train is running: pause it (Ctrl+P) or stop it (Esc) first."
-        if self.experiments.running:
-            return "An experiment is running: stop it (Esc) first."
-        return self.session.refusal(stage)
-
     def _update_enabled(self) -> None:
-        """Guided mode enables only the next stage; auto-train disables manual stages.
-
-        A disabled stage says why in its tooltip (and when its key is pressed).
-        """
-        busy = self.busy
+        """Apply what the controller says may be clicked now (and why not, in tooltips)."""
+        allowed = self.controller.enablement()
         actions = self.actions_by_name
         for stage in STAGES:
-            refusal = self.stage_refusal(stage)
+            refusal = allowed.refusals[stage]
             actions[stage].setEnabled(refusal is None)
-            tip = stage_tooltip(stage, refusal)
+            tip = stage_tooltip(stage, refusal, allowed.reader)
             if actions[stage].toolTip() != tip:
                 actions[stage].setToolTip(tip)
-        actions["next_stage"].setEnabled(not busy)
-        actions["train_start"].setEnabled(not busy)
-        actions["train_pause"].setEnabled(self.trainer.state == "running")
-        actions["train_stop"].setEnabled(self.trainer.state != "idle" or self.experiments.running)
-        actions["undo"].setEnabled(self.session.can_undo and not busy)
-        actions["redo"].setEnabled(self.session.can_redo and not busy)
-        actions["rewind_divergence"].setEnabled(
-            not busy and self.session.position_before_divergence() is not None)
-        actions["reset"].setEnabled(not self.experiments.running)
-        # Predict mode and the experiments ask about the one neuron's weight.
-        one = self.session.one_neuron
-        only_one = "" if one else " (for the one-neuron delivery scenario only)"
-        actions["predict"].setEnabled(not busy and one)
+                actions[stage].setStatusTip(stage_status_tip(stage, allowed.reader))
+        for name in ("next_stage", "train_start", "train_pause", "train_stop", "undo", "redo",
+                     "rewind_divergence", "reset", "predict"):
+            actions[name].setEnabled(getattr(allowed, name))
         for action, tip in [(actions["predict"], TIPS["predict"]), *(
                 (self.experiment_actions[e.key], e.intro) for e in EXPERIMENTS)]:
             if action is not actions["predict"]:
-                action.setEnabled(one)
-            if action.statusTip() != tip + only_one:
-                action.setStatusTip(tip + only_one)
-                action.setToolTip(tip + only_one)
-        self.predict_panel.reveal_button.setEnabled(not busy)
-        self.timeline_bar.slider.setEnabled(not busy)
+                action.setEnabled(allowed.experiments)
+            if action.statusTip() != tip + allowed.only_note:
+                action.setStatusTip(tip + allowed.only_note)
+                action.setToolTip(tip + allowed.only_note)
+        self.predict_panel.reveal_button.setEnabled(allowed.reveal)
+        self.timeline_bar.slider.setEnabled(allowed.timeline)
+        self.math_panel.reader = self.loop_diagram.reader = allowed.reader
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """A stage key whose stage cannot run reaches here (its shortcut is off): say why."""
         if is_stage_key(event):
             stage = STAGE_KEYS[Qt.Key(event.key())]
-            reason = self.stage_refusal(stage or self.session.next_stage)
+            reason = self.controller.refusal(stage or self.session.next_stage)
             if reason is not None:
                 self.statusBar().showMessage(reason)
             else:  # an allowed stage whose shortcut did not fire (the window was inactive)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui_trainer.core.explanations import explanation
+from gui_trainer.core.explanations import Audience, explanation
 from gui_trainer.core.formatting import full, short
 from gui_trainer.core.layer_math import Backprop
 from gui_trainer.core.records import StageRecord
@@ -55,8 +55,8 @@ def inline_code(text: str) -> str:
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
 
 
-def explanation_html(record: StageRecord) -> str:
-    info = explanation(record.stage)
+def explanation_html(record: StageRecord, reader: Audience = "one_neuron") -> str:
+    info = explanation(record.stage, reader)
     parts = [f"<h3>{inline_code(info.title)}</h3>"]
     for name, text in info.sections.items():
         parts.append(f"<p><b>{html.escape(name)}.</b> {inline_code(text)}</p>")
@@ -72,6 +72,8 @@ class MathPanel(QWidget):
         #: Backward by hand for one sample of the session now (set by the window; layered
         #: models only: the one neuron's math is written number by number).
         self.walk_for: Callable[[], Backprop | None] = lambda: None
+        #: Whom the stage texts are for (the one neuron, or a network's task).
+        self.reader: Audience = "one_neuron"
         #: True while a fast auto-train runs: the panel says so instead of going stale.
         self.paused = False
         self.text = QTextBrowser(self)
@@ -131,4 +133,5 @@ class MathPanel(QWidget):
         if math is None or self.record is None:
             self.text.setHtml(START_TEXT)
             return
-        self.text.setHtml(math_html(math, colours()) + "<hr>" + explanation_html(self.record))
+        explained = explanation_html(self.record, self.reader)
+        self.text.setHtml(math_html(math, colours()) + "<hr>" + explained)

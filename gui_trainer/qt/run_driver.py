@@ -30,9 +30,12 @@ class RunDriver(QObject):
     #: The run is over: its RunEnd (None when stopped from outside, by ``stop``).
     ended = Signal(object)
 
-    def __init__(self, controller: SessionController, parent: QObject | None = None) -> None:
+    def __init__(self, controller: SessionController, kind: str,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
+        #: The controller's name for this run ("auto_train", "experiment").
+        self.kind = kind
         self.state: State = "idle"
         self.interval_ms = 0
         self._run: Run | None = None
@@ -82,6 +85,7 @@ class RunDriver(QObject):
 
     def _set_state(self, state: State) -> None:
         self.state = state
+        self.controller.run_state_changed(self.kind, state)
         self.state_changed.emit(state)
 
     def _tick(self) -> None:

@@ -40,7 +40,13 @@ def test_backprop_by_hand_agrees_with_autograd_in_every_layer(
     assert [layer.weight_shape for layer in walk.layers] == [
         (m.out_features, m.in_features) for m in reversed(linear)]
     assert walk.agrees, walk.lines()
-    assert len(walk.lines()) == len(linear) + 1
+    lines = walk.lines()
+    assert len(lines) == 2 * len(linear) + 2  # the sample, the key, two lines per layer
+    for layer in walk.layers:
+        out, inp = layer.weight_shape
+        start = f"{layer.name}: δ has {out} number{'s' if out > 1 else ''} ["
+        assert any(line.startswith(start) for line in lines)
+        assert f"∂loss/∂W = δ · aᵀ ({out}×{inp})" in "\n".join(lines)
     for before, param in zip(grads_before, session.model.parameters(), strict=True):
         assert before is not None and param.grad is not None
         assert torch.equal(before, param.grad)  # .grad untouched

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
+from gui_trainer.core.formatting import short
 from gui_trainer.core.models import ModelSpec
 from gui_trainer.core.scenarios import SCENARIOS
 from gui_trainer.core.stages import STAGES
@@ -163,15 +164,23 @@ def test_the_layers_panel_shows_each_tensor_its_gradients_and_the_activations(
     assert [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())] == names  # type: ignore[union-attr]
     panel.table.selectRow(2)
     weight = dict(session.model.named_parameters())[names[2]].detach().numpy()
-    shown = panel.plots.values.image
+    shown = panel.heat_maps.values.image
     assert shown is not None
     np.testing.assert_array_equal(shown, weight.astype(np.float64))
-    _, counts = panel.plots.histogram.getData()
+    _, counts = panel.gradients.histogram.getData()
     assert counts is not None
     assert int(np.sum(counts)) == sum(p.numel() for p in session.model.parameters())
-    _, logs = panel.plots.curves[0].getData()
+    _, logs = panel.gradients.curves[0].getData()
     ratio = session.tensor_history("update_ratio", names[0])[-1]
     assert logs is not None and logs[-1] == pytest.approx(np.log10(ratio))
     stats = session.activation_stats()
     text = panel.activity.text()
     assert all(f"{s.dead_units} of {s.units} units dead" in text for s in stats)
+    grad_norm = float(dict(session.model.named_parameters())[names[2]].grad.norm())  # type: ignore[union-attr]
+    header = [panel.table.horizontalHeaderItem(c).text() for c in range(panel.table.columnCount())]  # type: ignore[union-attr]
+    assert panel.table.item(2, header.index("‖grad‖")).text() == short(grad_norm, 4)  # type: ignore[union-attr]
+    window.controller.run_stage("zero_grad")  # .grad is None: the histogram says so
+    window.refresh_now()
+    assert "none" in panel.gradients.histogram_plot.titleLabel.text
+    assert [panel.tabs.tabText(i) for i in range(panel.tabs.count())] == [
+        "Tensors", "Gradients", "Activations"]

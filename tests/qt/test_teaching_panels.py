@@ -129,3 +129,25 @@ def test_the_seed_graph_is_drawn_node_by_node(window: MainWindow, qtbot: QtBot) 
     click(window, qtbot, "forward")
     assert not window.graph_panel.group_box.isChecked()
     assert set(window.graph_view.boxes) == {n.key for n in window.session.autograd_graph().nodes}
+
+
+def test_a_layered_models_checks_are_green_when_they_hold(window: MainWindow, qtbot: QtBot) -> None:
+    import html
+
+    from gui_trainer.core.scenarios import SCENARIOS
+    from gui_trainer.qt.math_panel import math_html
+    from gui_trainer.qt.theme import colours
+
+    window.controller.open_scenario(SCENARIOS["moons"])
+    window.controller.set_optimizer("sgd")  # its update is checked element by element
+    checked = []
+    for stage in STAGES:
+        click(window, qtbot, stage)
+        math = window.math_panel.current_math()
+        assert math is not None
+        page = math_html(math, colours())
+        for check in math.checks:
+            assert check.startswith("✓")
+            assert f"color:{colours().good}'>{html.escape(check)}" in page
+            checked.append(stage)
+    assert checked == ["backward", "step"]  # the chain rule by hand, SGD's update
