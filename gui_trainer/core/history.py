@@ -150,3 +150,25 @@ class History:
         if len(indices) == 0:
             return 0, 0
         return int(indices[0]), int(indices[-1]) + 1
+
+
+def tensor_history(history: History, kind: str, name: str,
+                   first: float | None = None) -> np.ndarray:
+    """Per step of this run: ``"grad_norm"`` or ``"update_ratio"`` of tensor ``name``.
+
+    Layered models keep these columns. The one neuron (``first``: its parameter's number at
+    the start of the run) keeps its two numbers, from which they follow: the norm is the
+    number's size, and the ratio compares each step's number with the one before.
+    """
+    if kind not in ("grad_norm", "update_ratio"):
+        raise ValueError(f"unknown kind {kind!r}: expected 'grad_norm' or 'update_ratio'")
+    if first is None:
+        return history.column(f"{kind}:{name}")
+    which = name.rsplit(".", 1)[-1]  # "weight" or "bias"
+    if kind == "grad_norm":
+        return np.abs(history.column(f"{which}_grad"))
+    values = history.column(which)
+    before = np.concatenate([[first], values[:-1]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios: np.ndarray = np.abs(values - before) / np.abs(before)
+    return ratios

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.func import functional_call
 
 from gui_trainer.core.records import Values
 
@@ -150,8 +151,12 @@ class LayerActivity:
     units: int
 
 
-def activation_stats(model: nn.Sequential, inputs: torch.Tensor) -> tuple[LayerActivity, ...]:
-    """Each activation layer's outputs over ``inputs``, read through forward hooks."""
+def activation_stats(model: nn.Sequential, inputs: torch.Tensor,
+                     params: dict[str, torch.Tensor] | None = None) -> tuple[LayerActivity, ...]:
+    """Each activation layer's outputs over ``inputs``, read through forward hooks.
+
+    With ``params`` the model runs on those values instead of its own (a captured state).
+    """
     seen: dict[str, torch.Tensor] = {}
     handles = []
     for name, module in model.named_children():
@@ -162,7 +167,10 @@ def activation_stats(model: nn.Sequential, inputs: torch.Tensor) -> tuple[LayerA
             handles.append(module.register_forward_hook(keep))
     try:
         with torch.no_grad():
-            model(inputs)
+            if params is None:
+                model(inputs)
+            else:
+                functional_call(model, params, (inputs,))
     finally:
         for handle in handles:
             handle.remove()

@@ -19,7 +19,7 @@ from torch import nn
 from gui_trainer.core.autograd_graph import GraphSnapshot, read_graph
 from gui_trainer.core.datasets import DELIVERY_MILES, DELIVERY_MINUTES, Dataset
 from gui_trainer.core.graph_modules import assign_modules
-from gui_trainer.core.history import ONE_NEURON_COLUMNS, History
+from gui_trainer.core.history import ONE_NEURON_COLUMNS, History, tensor_history
 from gui_trainer.core.layer_math import Backprop, LayerActivity, activation_stats, backprop_by_layer
 from gui_trainer.core.loop_state import LoopState
 from gui_trainer.core.packing import Packer
@@ -168,24 +168,14 @@ class TrainingSession(StageRunners, Rewind):
         return columns
 
     def tensor_history(self, kind: str, name: str) -> np.ndarray:
-        """Per step of this run: ``"grad_norm"`` or ``"update_ratio"`` of tensor ``name``.
+        """Per step of this run: ``"grad_norm"`` or ``"update_ratio"`` of tensor ``name``."""
+        return tensor_history(self.history, kind, name, self.first_value(name))
 
-        Layered models keep these columns; the one neuron keeps its two numbers, from which
-        they follow (its norm is the number's size, and each run starts at the first weights).
-        """
-        if kind not in ("grad_norm", "update_ratio"):
-            raise ValueError(f"unknown kind {kind!r}: expected 'grad_norm' or 'update_ratio'")
+    def first_value(self, name: str) -> float | None:
+        """The one neuron's parameter ``name`` at the start of a run (None for a network)."""
         if not self._one_neuron:
-            return self.history.column(f"{kind}:{name}")
-        which = name.rsplit(".", 1)[-1]  # "weight" or "bias"
-        if kind == "grad_norm":
-            return np.abs(self.history.column(f"{which}_grad"))
-        values = self.history.column(which)
-        first = float(self._initial_state[name].reshape(-1)[0])
-        before = np.concatenate([[first], values[:-1]])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratios: np.ndarray = np.abs(values - before) / np.abs(before)
-        return ratios
+            return None
+        return float(self._initial_state[name].reshape(-1)[0])
 
     # -- the real objects ---------------------------------------------------------------
     @property

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
 
 from PySide6.QtCore import QEvent
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
-from gui_trainer.core.code_listing import CodeListing, code_listing
-from gui_trainer.core.records import StageRecord
-from gui_trainer.core.session import TrainingSession
-from gui_trainer.core.stages import Stage
+from gui_trainer.core.code_listing import CodeListing
 from gui_trainer.qt.theme import Colours, colours
 
 PAUSED_NOTE = ("Auto-train is running as fast as it can: the values beside the code are "
@@ -54,15 +50,13 @@ class CodePanel(QWidget):
         self.listing: CodeListing | None = None
         self.paused = False
 
-    def refresh(self, session: TrainingSession, latest: Mapping[Stage, StageRecord],
-                last: Stage | None, paused: bool = False) -> None:
-        """Show the script for ``session``; ``paused`` keeps the notes while a fast run goes."""
+    def refresh(self, listing: CodeListing, paused: bool = False) -> None:
+        """Show ``listing``; ``paused`` keeps the notes while a fast run goes."""
         if paused and self.listing is not None:
             if not self.paused:
                 self.paused = True
                 self._render()
             return
-        listing = code_listing(session, latest, last)
         if listing == self.listing and paused == self.paused:
             return
         self.listing, self.paused = listing, paused

@@ -15,6 +15,7 @@ from gui_trainer.core.records import StageRecord
 from gui_trainer.core.scenarios import Scenario
 from gui_trainer.core.session import Mode, OptimizerName, TrainingSession
 from gui_trainer.core.stages import LABELS, STAGES, Stage
+from gui_trainer.core.view_state import SessionView, capture
 from gui_trainer.qt.enablement import Enablement, enablement
 
 OPTIMIZER_NAMES: dict[str, str] = {"sgd": "SGD", "adam": "Adam"}
@@ -74,6 +75,11 @@ class SessionController(QObject):
     def say(self, text: str) -> None:
         """A line for the status bar (for helpers such as auto-train that own no status bar)."""
         self.message.emit(text)
+
+    def capture(self) -> SessionView:
+        """The session now, frozen, for the views to draw (once a frame)."""
+        last = self.last_record
+        return capture(self.session, self.latest, None if last is None else last.stage)
 
     # -- stages --------------------------------------------------------------------------
     def run_stage(self, stage: Stage) -> StageRecord | None:

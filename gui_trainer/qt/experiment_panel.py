@@ -24,6 +24,9 @@ from gui_trainer.core.runs import Progress, RunEnd, experiment_run
 from gui_trainer.qt.controller import SessionController
 from gui_trainer.qt.run_driver import RunDriver
 
+PICK = "Pick an experiment from the Experiments menu."
+UNAVAILABLE = ("The experiments are about the one neuron's weight and bias: open "
+               "Scenario ▸ Delivery times (one neuron) to run them.")
 #: Slow enough to follow each stage on every panel.
 STAGE_INTERVAL_MS = 450
 
@@ -105,7 +108,7 @@ class ExperimentPanel(QWidget):
     def __init__(self, runner: ExperimentRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.runner = runner
-        self.text = QLabel("Pick an experiment from the Experiments menu.", self)
+        self.text = QLabel(PICK, self)
         self.text.setObjectName("experiment_text")
         self.text.setWordWrap(True)
         self.table = QTableWidget(0, 3, self)
@@ -135,6 +138,12 @@ class ExperimentPanel(QWidget):
         runner.started.connect(self._started)
         runner.progressed.connect(self._progressed)
         runner.finished.connect(self._finished)
+
+    def set_available(self, available: bool) -> None:
+        """A scenario opened: the experiments are about the one neuron's weight."""
+        if not self.runner.running:
+            self.table.hide()
+            self.text.setText(PICK if available else UNAVAILABLE)
 
     def _started(self, experiment: Experiment) -> None:
         self.text.setText(f"<b>{html.escape(experiment.title)}</b><br>{html.escape(experiment.intro)}")

@@ -19,7 +19,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
 from gui_trainer.core.scenarios import Scenario
-from gui_trainer.core.session import TrainingSession
+from gui_trainer.core.view_state import SessionView
 from gui_trainer.qt.plots import (
     VALUE_LIMIT,
     LegendEntry,
@@ -39,7 +39,9 @@ REGION_CELLS = 80
 #: Pictures shown with their true and predicted labels.
 SAMPLES_SHOWN = 12
 #: Up to this many classes the confusion matrix writes its counts in the cells.
-MAX_COUNTED = 5
+MAX_COUNTED = 10
+#: A cell narrower than this on screen shows its shade only.
+MIN_COUNT_PIXELS = 24
 
 
 def class_colour(theme: Colours, index: int) -> str:
@@ -49,7 +51,7 @@ def class_colour(theme: Colours, index: int) -> str:
 class FitPainter(Protocol):
     def legend(self, theme: Colours) -> list[LegendEntry]: ...
     def apply_pens(self, theme: Colours) -> None: ...
-    def refresh(self, session: TrainingSession) -> None: ...
+    def refresh(self, state: SessionView) -> None: ...
 
 
 def painter_kind(scenario: Scenario) -> str:
@@ -94,25 +96,25 @@ class CurveFit:
         self.residuals.setPen(pen(theme.residual, 1.5, style=Qt.PenStyle.DashLine))
         self.predictions.setSymbolPen(pen(theme.model, 2.5))
 
-    def refresh(self, session: TrainingSession) -> None:
-        xs = session.inputs.flatten().tolist()
-        ys = session.targets.flatten().tolist()
+    def refresh(self, state: SessionView) -> None:
+        xs = state.inputs.flatten().tolist()
+        ys = state.targets.flatten().tolist()
         self.data.setData(xs, ys)
         span = max(xs) - min(xs) or 1.0
         low, high = min(xs) - 0.25 * span, max(xs) + 0.25 * span
         # A straight line needs its two ends; a curve, many points.
         grid = [low, high] if self.one_neuron else np.linspace(low, high, CURVE_POINTS).tolist()
-        line = finite_or_nan(np.asarray(session.predict(grid), dtype=np.float64))
+        line = finite_or_nan(np.asarray(state.predict(grid), dtype=np.float64))
         self.line.setData(grid, line, connect="finite")
-        if session.outputs is None:
+        if state.outputs is None:
             self.predictions.setData([], [])
             self.residuals.setData([], [])
             return
         # With micro-batches the last forward saw only some samples: draw those.
-        rows = list(session.outputs_rows)
+        rows = list(state.outputs_rows)
         row_x = np.asarray(xs, dtype=np.float64)[rows]
         row_y = np.asarray(ys, dtype=np.float64)[rows]
-        outputs = finite_or_nan(session.outputs.detach().flatten().double().numpy())
+        outputs = finite_or_nan(state.outputs.reshape(-1).astype(np.float64))
         self.predictions.setData(*finite_points(row_x, outputs))
         pairs_x = np.repeat(row_x, 2)
         pairs_y = np.column_stack([outputs, row_y]).reshape(-1)
@@ -159,17 +161,17 @@ class RegionFit:
             colour = QColor(class_colour(theme, k))
             self.table[k] = (colour.red(), colour.green(), colour.blue(), 80)
 
-    def refresh(self, session: TrainingSession) -> None:
-        logits = session.predict_array(self.grid)
+    def refresh(self, state: SessionView) -> None:
+        logits = state.predict_array(self.grid)
         picked = np.nan_to_num(logits, nan=0.0).argmax(axis=1).reshape(REGION_CELLS,
                                                                        REGION_CELLS)
         self.image.setImage(self.table[picked], autoLevels=False)
         self.image.setRect(self.rect)  # in data coordinates (set after the image: its size)
-        if session.outputs is None:
+        if state.outputs is None:
             self.wrong.setData([], [])
             return
-        rows = np.asarray(session.outputs_rows)
-        guesses = session.outputs.detach().numpy().argmax(axis=1)
+        rows = np.asarray(state.outputs_rows)
+        guesses = state.outputs.argmax(axis=1)
         missed = rows[guesses != self.targets[rows]]
         self.wrong.setData(self.xy[missed, 0], self.xy[missed, 1])
 
@@ -188,9 +190,12 @@ class ConfusionFit:
         plot.getAxis("bottom").setTicks([ticks])
         plot.getAxis("left").setTicks([ticks])
         plot.setAspectLocked(True)
+        plot.showGrid(x=False, y=False)  # grid lines ran across the cells
+        self.plot = plot
         self.image = pg.ImageItem(axisOrder="row-major")
         plot.addItem(self.image)
-        # Counts in the cells only while they fit; the shade says the share either way.
+        # Counts in the cells while a cell is big enough to read them; the shade says the
+        # share either way.
         self.counts = [[pg.TextItem(anchor=(0.5, 0.5)) for _ in range(self.classes)]
                        for _ in range(self.classes)] if self.classes <= MAX_COUNTED else []
         for i, row in enumerate(self.counts):
@@ -208,25 +213,34 @@ class ConfusionFit:
         self.good, self.bad = QColor(theme.good), QColor(theme.bad)
         self.text = QColor(theme.plot_foreground)
 
-    def matrix(self, session: TrainingSession) -> np.ndarray:
-        guesses = np.nan_to_num(session.predict_array(session.inputs.numpy())).argmax(axis=1)
+    def matrix(self, state: SessionView) -> np.ndarray:
+        guesses = np.nan_to_num(state.predict_array(state.inputs)).argmax(axis=1)
         k = self.classes
         cells = self.targets.astype(np.int64) * k + guesses.astype(np.int64)
         return np.bincount(cells, minlength=k * k).reshape(k, k)
 
-    def refresh(self, session: TrainingSession) -> None:
-        matrix = self.matrix(session)
+    def refresh(self, state: SessionView) -> None:
+        matrix = self.matrix(state)
         share = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
         rgba = np.zeros((*matrix.shape, 4), dtype=np.uint8)
         rgba[...] = (self.bad.red(), self.bad.green(), self.bad.blue(), 0)
         diagonal = np.eye(self.classes, dtype=bool)
         rgba[diagonal, :3] = (self.good.red(), self.good.green(), self.good.blue())
-        rgba[..., 3] = (np.sqrt(share) * 220).astype(np.uint8)  # a few mistakes still show
+        alpha = np.sqrt(share) * 220
+        # Mistakes are a few per cent of a row: shaded against the worst of them, and never
+        # fainter than a visible tint, so a single mistake still shows.
+        wrong = ~diagonal & (matrix > 0)
+        if wrong.any():
+            worst = share[wrong].max()
+            alpha[wrong] = 70 + 100 * np.sqrt(share[wrong] / worst)
+        rgba[..., 3] = alpha.astype(np.uint8)
         self.image.setImage(rgba, autoLevels=False)
         self.image.setRect(QRectF(0, 0, self.classes, self.classes))
+        cell_pixels = 1 / max(self.plot.getViewBox().viewPixelSize()[0], 1e-9)
+        readable = cell_pixels >= MIN_COUNT_PIXELS
         for i, row in enumerate(self.counts):
             for j, item in enumerate(row):
-                item.setText(str(matrix[i, j]) if matrix[i, j] else "")
+                item.setText(str(matrix[i, j]) if matrix[i, j] and readable else "")
                 item.setColor(self.text)
 
 
@@ -243,6 +257,8 @@ class PictureFit(ConfusionFit):
         pictures.setAspectLocked(True)
         pictures.hideAxis("bottom")
         pictures.hideAxis("left")
+        # Ink in the text colour on the plot's background: white paper glared in dark theme
+        # and the labels under it were pale on white.
         self.mosaic = pg.ImageItem(axisOrder="row-major")
         pictures.addItem(self.mosaic)
         # One picture of each class first, then the next ones in the file.
@@ -251,12 +267,11 @@ class PictureFit(ConfusionFit):
             :SAMPLES_SHOWN]
         height, width = self.shape
         columns, gap = 6, 5  # room under each picture for its label
-        tiles = np.ones(((height + gap) * 2, (width + 2) * columns), dtype=np.float32)
+        tiles = np.zeros(((height + gap) * 2, (width + 2) * columns), dtype=np.float32)
         self.labels = []
         for n, row in enumerate(self.rows):
             top, left = (n // columns) * (height + gap), (n % columns) * (width + 2)
-            tiles[top:top + height, left:left + width] = 1 - data.inputs[row].reshape(
-                self.shape)
+            tiles[top:top + height, left:left + width] = data.inputs[row].reshape(self.shape)
             label = pg.TextItem(anchor=(0.5, 0))
             label.setPos(left + width / 2, top + height + 0.2)
             pictures.addItem(label)
@@ -266,9 +281,14 @@ class PictureFit(ConfusionFit):
     def legend(self, c: Colours) -> list[LegendEntry]:
         return [*super().legend(c), LegendEntry("✕", c.bad, "a picture the model gets wrong")]
 
-    def refresh(self, session: TrainingSession) -> None:
-        super().refresh(session)
-        logits = session.predict_array(session.inputs.numpy()[self.rows])
+    def apply_pens(self, theme: Colours) -> None:
+        super().apply_pens(theme)
+        self.mosaic.setColorMap(pg.ColorMap(
+            [0.0, 1.0], [QColor(theme.plot_background), QColor(theme.plot_foreground)]))
+
+    def refresh(self, state: SessionView) -> None:
+        super().refresh(state)
+        logits = state.predict_array(state.inputs[self.rows])
         guesses = np.nan_to_num(logits).argmax(axis=1)
         for label, row, guess in zip(self.labels, self.rows, guesses, strict=True):
             truth = self.names[int(self.targets[row])]
@@ -297,10 +317,10 @@ class ScatterFit:
         self.points.setSymbolBrush(theme.data)
         self.points.setSymbolPen(theme.data)
 
-    def refresh(self, session: TrainingSession) -> None:
+    def refresh(self, state: SessionView) -> None:
         low, high = float(self.targets.min()), float(self.targets.max())
         self.diagonal.setData([low, high], [low, high])
-        guesses = finite_or_nan(session.predict_array(session.inputs.numpy())
+        guesses = finite_or_nan(state.predict_array(state.inputs)
                                 .astype(np.float64).reshape(-1))
         self.points.setData(*finite_points(self.targets, guesses))
 
@@ -352,8 +372,8 @@ class FitPlot(PlotPanel):
         self.legend.set_entries(painter.legend)
         self.restyle()
 
-    def refresh(self, session: TrainingSession) -> None:
-        if session.scenario is not self.scenario:
-            self.show_scenario(session.scenario)
+    def refresh(self, state: SessionView) -> None:
+        if state.scenario is not self.scenario:
+            self.show_scenario(state.scenario)
         assert self.painter is not None
-        self.painter.refresh(session)
+        self.painter.refresh(state)

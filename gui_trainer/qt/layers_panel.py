@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from gui_trainer.core.formatting import short
 from gui_trainer.core.records import TensorValues
-from gui_trainer.core.session import TrainingSession
+from gui_trainer.core.view_state import SessionView
 from gui_trainer.qt.plots import LegendEntry, PlotPanel, finite_or_nan, pen, style_plot
 from gui_trainer.qt.rich_label import RichLabel
 from gui_trainer.qt.theme import Colours
@@ -143,10 +143,10 @@ class GradientPlots(PlotPanel):
         counts, edges = np.histogram(values, bins=HISTOGRAM_BINS)
         self.histogram.setData(edges, counts, stepMode="center", fillLevel=0)
 
-    def show_ratios(self, session: TrainingSession) -> None:
-        epochs = session.history.column("epoch")
+    def show_ratios(self, state: SessionView) -> None:
+        epochs = state.history.column("epoch")
         for curve, name in zip(self.curves, self.names, strict=True):
-            ratios = session.tensor_history("update_ratio", name)
+            ratios = state.tensor_history("update_ratio", name)
             with np.errstate(divide="ignore", invalid="ignore"):
                 logs = finite_or_nan(np.log10(np.where(ratios > 0, ratios, np.nan)))
             curve.setData(epochs, logs, connect="finite")
@@ -199,7 +199,7 @@ class LayersPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.tabs, 1)
-        self.session: TrainingSession | None = None
+        self._history: object = None  # the session drawn: another one, other tensors
         self.tensors: tuple[TensorValues, ...] = ()
 
     @property
@@ -207,14 +207,14 @@ class LayersPanel(QWidget):
         rows = self.table.selectionModel().selectedRows()
         return rows[0].row() if rows else 0
 
-    def refresh(self, session: TrainingSession) -> None:
-        if session is not self.session:
-            self.session = session
-            names = tuple(name for name, _ in session.model.named_parameters())
+    def refresh(self, state: SessionView) -> None:
+        if state.history is not self._history:
+            self._history = state.history
+            names = state.param_names
             self.table.setRowCount(len(names))
             self.gradients.show_names(names)
             self.table.selectRow(0)
-        self.tensors = session.params().tensors
+        self.tensors = state.params.tensors
         for row, tensor in enumerate(self.tensors):
             texts = (tensor.name, "×".join(map(str, tensor.shape)), short(tensor.norm, 4),
                      short(tensor.grad_norm, 4), short(tensor.mean, 4), short(tensor.std, 4))
@@ -226,15 +226,15 @@ class LayersPanel(QWidget):
                     item.setText(text)
         self.heat_maps.show_tensor(self.tensors[self.selected])
         self.gradients.show_histogram(self.tensors)
-        self.gradients.show_ratios(session)
-        self._show_activity(session)
+        self.gradients.show_ratios(state)
+        self._show_activity(state)
 
     def _selection_changed(self) -> None:
         if self.tensors:
             self.heat_maps.show_tensor(self.tensors[self.selected])
 
-    def _show_activity(self, session: TrainingSession) -> None:
-        stats = session.activation_stats()
+    def _show_activity(self, state: SessionView) -> None:
+        stats = state.activations
         if not stats:
             self.activity.show_plain("No activation layers: the model is linear.")
             return

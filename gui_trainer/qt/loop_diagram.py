@@ -21,8 +21,8 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from gui_trainer.core.explanations import Audience, stage_code
 from gui_trainer.core.records import StageRecord
-from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.stages import LABELS, STAGES, Stage
+from gui_trainer.core.view_state import SessionView
 from gui_trainer.qt.theme import colours, qcolor
 
 
@@ -52,8 +52,8 @@ class LoopDiagram(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(380, 320)
 
-    def show_state(self, session: TrainingSession, last: StageRecord | None) -> None:
-        self.last, self.next, self.epoch = last, session.next_stage, session.epoch
+    def show_state(self, state: SessionView, last: StageRecord | None) -> None:
+        self.last, self.next, self.epoch = last, state.next_stage, state.epoch
         self.update()
 
     def box_size(self) -> QSizeF:

@@ -156,7 +156,8 @@ class MainWindow(QMainWindow):
         side_scroll.setWidget(side)
         side_scroll.setWidgetResizable(True)
         side_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Never cut off: a column squeezed below its contents scrolls sideways too.
+        side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         side_scroll.setMinimumWidth(side.minimumSizeHint().width() + 16)
         self.side = side_scroll
 
@@ -295,7 +296,7 @@ class MainWindow(QMainWindow):
         actions["redo"].triggered.connect(self.controller.redo)
         actions["rewind_divergence"].triggered.connect(self.controller.rewind_before_divergence)
         actions["clear_runs"].triggered.connect(
-            lambda: self.loss_plot.clear_earlier_runs(self.session))
+            lambda: self.loss_plot.clear_earlier_runs(self.controller.capture()))
         actions["predict"].toggled.connect(self._predict_toggled)
         actions["reset_layout"].triggered.connect(self.reset_layout)
         actions["about"].triggered.connect(lambda: show_about(self))
@@ -487,6 +488,7 @@ class MainWindow(QMainWindow):
 
     def _scenario_changed(self) -> None:
         self.math_panel.show_record(None)
+        self.experiment_panel.set_available(self.session.one_neuron)
         session = self.session
         where = ("Press Zero Grad (key 1) to begin." if session.stage_count == 0 else
                  f"Back where you left it: epoch {session.epoch}, next "
@@ -603,29 +605,28 @@ class MainWindow(QMainWindow):
 
     def _draw_frame(self) -> None:
         """Redraw every view from the session: at most once a frame, however fast it runs."""
-        self.readout.refresh(self.session)
-        self.timeline_bar.refresh(self.session)
-        self.step_buttons.show_state(self.session, self.controller.last_record)
-        self.loop_diagram.show_state(self.session, self.controller.last_record)
+        state = self.controller.capture()
+        last = self.controller.last_record
+        self.readout.refresh(state)
+        self.timeline_bar.refresh(state)
+        self.step_buttons.show_state(state, last)
+        self.loop_diagram.show_state(state, last)
         self.auto_panel.sync_progress()
-        self.fit_plot.refresh(self.session)
-        self.loss_plot.refresh(self.session)
-        self.grad_plot.refresh(self.session)
+        self.fit_plot.refresh(state)
+        self.loss_plot.refresh(state)
+        self.grad_plot.refresh(state)
         if self.layers_panel.isVisible():
-            self.layers_panel.refresh(self.session)
+            self.layers_panel.refresh(state)
         # A fast run shows no record one by one: the panels say they are paused, and show
         # the run's last stage as soon as it pauses or ends.
         paused = self.trainer.batch_mode
         if self.math_panel.paused and not paused:
             self.math_panel.set_paused(False)
-            self.math_panel.show_record(self.controller.last_record)
+            self.math_panel.show_record(last)
         self.math_panel.set_paused(paused)
-        last = self.controller.last_record
-        self.code_panel.refresh(self.session, self.controller.latest,
-                                None if last is None else last.stage, paused)
-        snapshot = self.session.autograd_graph()
-        if snapshot != self.graph_view.snapshot:  # keeps a running backward animation intact
-            self.graph_view.show_graph(snapshot)
+        self.code_panel.refresh(state.listing, paused)
+        if state.graph != self.graph_view.snapshot:  # keeps a running backward animation intact
+            self.graph_view.show_graph(state.graph)
 
     def refresh_now(self) -> None:
         """Bring every view up to date immediately (start-up, tests, screenshots)."""

@@ -18,12 +18,12 @@ import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QGuiApplication, QPaintEvent
+from PySide6.QtGui import QGuiApplication, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
 from gui_trainer.core.formatting import short
 from gui_trainer.core.history import RunSummary
-from gui_trainer.core.session import TrainingSession
+from gui_trainer.core.view_state import SessionView
 from gui_trainer.qt.rich_label import RichLabel, coloured
 from gui_trainer.qt.theme import Colours, colours
 
@@ -36,6 +36,12 @@ MAX_EARLIER_NAMED = 4
 EARLIER_ALPHA = 150
 #: The widest view the history plots allow, in log10 units of the loss (float32 spans ±38).
 LOG_LIMIT = 50.0
+#: A layered model's gradient plots stack once the panel is less than this times as wide as
+#: it is tall (two plots side by side in 300 × 250 left the history 80 pixels wide).
+STACK_BELOW_ASPECT = 1.6
+GRADS_NOW = "‖.grad‖ per tensor now"
+#: After Zero Grad with set_to_none (or before any Backward): no bars, and why.
+GRADS_NONE = "‖.grad‖ now: every .grad is None"
 #: The widest linear view a value axis allows (beyond float32's largest, 3.4e38).
 VALUE_LIMIT = 1e39
 
@@ -327,20 +333,20 @@ class LossPlot(PlotPanel):
                                        if self._earlier_hidden else f"{older} older runs"))
         return entries
 
-    def clear_earlier_runs(self, session: TrainingSession) -> None:
-        self.cleared_before = session.history.run
-        self.refresh(session)
+    def clear_earlier_runs(self, state: SessionView) -> None:
+        self.cleared_before = state.history.run
+        self.refresh(state)
         self.plot.enableAutoRange()
 
-    def _refresh_earlier(self, session: TrainingSession) -> None:
-        if session.history is not self._history:  # another session (a new scenario)
-            self._history = session.history
-            kind = "MSE" if session.scenario.task == "regression" else "cross-entropy"
+    def _refresh_earlier(self, state: SessionView) -> None:
+        if state.history is not self._history:  # another session (a new scenario)
+            self._history = state.history
+            kind = "MSE" if state.scenario.task == "regression" else "cross-entropy"
             self.plot.setLabel("left", f"{kind} loss (log scale)")
             self.cleared_before = 0
             self._earlier_shown = []
             self._earlier_hidden = -1  # draw again
-        runs = [r for r in session.history.earlier_runs() if r.run >= self.cleared_before]
+        runs = [r for r in state.history.earlier_runs() if r.run >= self.cleared_before]
         shown = runs[-MAX_EARLIER_DRAWN:]
         if shown == self._earlier_shown and len(runs) - len(shown) == self._earlier_hidden:
             return  # earlier runs never change: nothing to redo on an ordinary frame
@@ -349,8 +355,8 @@ class LossPlot(PlotPanel):
         theme = colours()
         for summary in shown:
             item = self.plot.plot(
-                session.history.column("epoch", run=summary.run),
-                positive_or_nan(session.history.column("loss", run=summary.run)),
+                state.history.column("epoch", run=summary.run),
+                positive_or_nan(state.history.column("loss", run=summary.run)),
                 pen=pen(self._earlier_colour(theme, summary.run), 1.5), connect="finite")
             item.setZValue(-1)
             self.earlier[summary.run] = item
@@ -358,17 +364,17 @@ class LossPlot(PlotPanel):
         self._earlier_hidden = len(runs) - len(shown)
         self.legend.refresh()
 
-    def refresh(self, session: TrainingSession) -> None:
-        self._refresh_earlier(session)
-        epochs = session.history.column("epoch")
-        losses = positive_or_nan(session.history.column("loss"))
+    def refresh(self, state: SessionView) -> None:
+        self._refresh_earlier(state)
+        epochs = state.history.column("epoch")
+        losses = positive_or_nan(state.history.column("loss"))
         # Room for the longest run drawn, not only this one: earlier runs stay reachable.
         self.limits.update(max([len(epochs), *(r.stop - r.start for r in self._earlier_shown)]))
         self.curve.setData(epochs, losses, connect="finite")
         self.last.setData(*finite_points(np.asarray(epochs[-1:], dtype=np.float64), losses[-1:]))
-        if session.loss is not None and session.last_stage in ("loss", "backward"):
-            x = np.asarray([session.epoch + 1], dtype=np.float64)
-            y = positive_or_nan(np.asarray([session.full_batch_loss()], dtype=np.float64))
+        if state.loss is not None and state.last_stage in ("loss", "backward"):
+            x = np.asarray([state.epoch + 1], dtype=np.float64)
+            y = positive_or_nan(np.asarray([state.full_batch_loss], dtype=np.float64))
             self.now.setData(*finite_points(x, y))
         else:
             self.now.setData([], [])
@@ -382,6 +388,8 @@ class GradPlot(PlotPanel):
         #: The tensors drawn (None: the one neuron's weight and bias, element by element).
         self.tensor_names: tuple[str, ...] | None = None
         self.layered: LayeredGrads | None = None
+        #: A layered model's two plots one above the other (None: the one neuron's layout).
+        self.stacked: bool | None = None
         self._build_one_neuron()
 
     def _build_one_neuron(self) -> None:
@@ -431,12 +439,33 @@ class GradPlot(PlotPanel):
             return
         self.now = self.canvas.addPlot(row=0, col=0)
         self.history = self.canvas.addPlot(row=0, col=1, axisItems={"left": LossAxis("left")})
-        self.canvas.ci.layout.setColumnStretchFactor(0, 1)
-        self.canvas.ci.layout.setColumnStretchFactor(1, 1)
+        self.stacked = None  # placed side by side; _arrange decides
+        self._arrange()
         self.limits = HistoryLimits(self.history, log_y=True)
         self.layered = LayeredGrads(self.now, self.history, names)
         self.legend.set_entries(self.layered.legend)
         self.restyle()
+
+    def _arrange(self) -> None:
+        """A layered model's bars and history side by side when there is width for both,
+        one above the other when not (side by side in a narrow panel, each was a sliver)."""
+        if self.tensor_names is None:
+            return
+        stacked = self.width() < STACK_BELOW_ASPECT * self.height()
+        if stacked == self.stacked:
+            return
+        self.stacked = stacked
+        self.canvas.ci.removeItem(self.history)
+        row, col = (1, 0) if stacked else (0, 1)
+        self.canvas.ci.addItem(self.history, row=row, col=col)
+        layout = self.canvas.ci.layout
+        for index in (0, 1):
+            layout.setColumnStretchFactor(index, 1 if index == 0 or not stacked else 0)
+            layout.setRowStretchFactor(index, 1 if index == 0 or stacked else 0)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange()
 
     def apply_pens(self, theme: Colours) -> None:
         if self.layered is not None:
@@ -453,16 +482,16 @@ class GradPlot(PlotPanel):
             dot.setSymbolBrush(colour)
             dot.setSymbolPen(colour)
 
-    def refresh(self, session: TrainingSession) -> None:
-        names = None if session.one_neuron else tuple(
-            name for name, _ in session.model.named_parameters())
+    def refresh(self, state: SessionView) -> None:
+        names = None if state.one_neuron else tuple(
+            state.param_names)
         if names != self.tensor_names:
             self._show_tensors(names)
         if self.layered is not None:
-            self.limits.update(len(session.history))
-            self.layered.refresh(session)
+            self.limits.update(len(state.history))
+            self.layered.refresh(state)
             return
-        params = session.params()
+        params = state.params
         grads = params.grads()
         heights = [0.0 if g is None else g for g in grads]
         # None is not 0: a gradient that does not exist draws no bar at all.
@@ -472,15 +501,15 @@ class GradPlot(PlotPanel):
         self.bars.setOpts(height=finite_or_nan(np.asarray(heights, dtype=np.float64)),
                           brushes=[c or (0, 0, 0, 0) for c in shown],
                           pens=[c or (0, 0, 0, 0) for c in shown])
-        epochs = session.history.column("epoch")
+        epochs = state.history.column("epoch")
         self.limits.update(len(epochs))
-        weights = finite_or_nan(session.history.column("weight_grad"))
+        weights = finite_or_nan(state.history.column("weight_grad"))
         self.weight_curve.setData(epochs, weights, connect="finite")
-        biases = finite_or_nan(session.history.column("bias_grad"))
+        biases = finite_or_nan(state.history.column("bias_grad"))
         self.bias_curve.setData(epochs, biases, connect="finite")
         for curve, column in ((self.weight_fresh, "weight_grad_fresh"),
                               (self.bias_fresh, "bias_grad_fresh")):
-            curve.setData(epochs, finite_or_nan(session.history.column(column)), connect="finite")
+            curve.setData(epochs, finite_or_nan(state.history.column(column)), connect="finite")
         last_epoch = np.asarray(epochs[-1:], dtype=np.float64)
         self.last_weight.setData(*finite_points(last_epoch, weights[-1:]))
         self.last_bias.setData(*finite_points(last_epoch, biases[-1:]))
@@ -492,7 +521,8 @@ class LayeredGrads:
 
     def __init__(self, now: pg.PlotItem, history: pg.PlotItem, names: tuple[str, ...]) -> None:
         self.names = names
-        now.setTitle("‖.grad‖ per tensor now")
+        now.setTitle(GRADS_NOW)
+        self.now = now
         # Short names under the bars ("2.W" for 2.weight); the legend gives them in full.
         short_names = [n.replace(".weight", ".W").replace(".bias", ".b") for n in names]
         now.getAxis("bottom").setTicks([list(enumerate(short_names))])
@@ -520,15 +550,18 @@ class LayeredGrads:
             curve.setPen(pen(colour, 2))
         self.bars.setOpts(brushes=self.colours, pens=self.colours)
 
-    def refresh(self, session: TrainingSession) -> None:
-        norms = [t.grad_norm for t in session.params().tensors]
+    def refresh(self, state: SessionView) -> None:
+        norms = [t.grad_norm for t in state.params.tensors]
         heights = finite_or_nan(np.asarray([0.0 if n is None else n for n in norms],
                                            dtype=np.float64))
         # None is not 0: a gradient that does not exist draws no bar.
         shown = [(0, 0, 0, 0) if n is None else c for n, c in zip(norms, self.colours,
                                                                    strict=True)]
         self.bars.setOpts(height=heights, brushes=shown, pens=shown)
-        epochs = session.history.column("epoch")
+        title = GRADS_NONE if all(n is None for n in norms) else GRADS_NOW
+        if self.now.titleLabel.text != title:
+            self.now.setTitle(title)
+        epochs = state.history.column("epoch")
         for curve, name in zip(self.curves, self.names, strict=True):
-            values = positive_or_nan(session.tensor_history("grad_norm", name))
+            values = positive_or_nan(state.tensor_history("grad_norm", name))
             curve.setData(epochs, values, connect="finite")

@@ -11,8 +11,8 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QWidget
 
 from gui_trainer.core.formatting import full, short
-from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.stages import LABELS
+from gui_trainer.core.view_state import SessionView
 
 ROWS = (
     ("weight", "weight"),
@@ -46,35 +46,38 @@ class Readout(QGroupBox):
             form.addRow(f"{title}:", label)
             self.values[key] = label
 
-    def _show_rows(self, session: TrainingSession) -> None:
-        one = session.one_neuron
+    def _show_rows(self, state: SessionView) -> None:
+        one = state.one_neuron
         shown = {"weight": one, "bias": one, "weight_grad": one, "bias_grad": one,
-                 "tensors": not one, "accuracy": session.scenario.task == "classification"}
+                 "tensors": not one, "accuracy": state.scenario.task == "classification"}
         for key, visible in shown.items():
             self.form.setRowVisible(self.values[key], visible)
 
-    def refresh(self, session: TrainingSession) -> None:
-        self._show_rows(session)
-        params = session.params()
-        loss = None if session.loss is None else float(session.loss.item())
+    def refresh(self, state: SessionView) -> None:
+        self._show_rows(state)
+        params = state.params
+        loss = state.loss
         numbers: dict[str, float | None] = {"loss": loss}
-        if session.one_neuron:
+        if state.one_neuron:
             numbers.update(weight=params.weight, bias=params.bias,
                            weight_grad=params.weight_grad, bias_grad=params.bias_grad)
         else:
-            self.values["tensors"].setText("\n".join(
-                f"{t.name} {'×'.join(map(str, t.shape))}: ‖p‖ {short(t.norm, 3)}, "
-                f"‖g‖ {short(t.grad_norm, 3)}" for t in params.tensors))
+            # Columns, not sentences: a sentence per tensor made the side column too wide.
+            width = max(len(t.name) for t in params.tensors) + 2
+            rows = [f"{'tensor':<{width}}{'‖p‖':<9}‖grad‖", *(
+                f"{t.name:<{width}}{short(t.norm, 3):<9}{short(t.grad_norm, 3)}"
+                for t in params.tensors)]
+            self.values["tensors"].setText("\n".join(rows))
             self.values["tensors"].setToolTip(
-                "Each tensor of model.named_parameters(): its shape, its norm ‖p‖ and the norm "
-                "‖g‖ of its .grad (None while .grad is None)")
-        record = session.history
-        if session.scenario.task == "classification":
+                "Each tensor of model.named_parameters(): its norm ‖p‖ and the norm of its "
+                ".grad (None while .grad is None). Shapes and more: the Layers panel.")
+        record = state.history
+        if state.scenario.task == "classification":
             accuracy = record.column("accuracy")
             self.values["accuracy"].setText(
                 f"{accuracy[-1]:.1%} (before the last step)" if len(accuracy) else "–")
         for key, value in numbers.items():
             self.values[key].setText(short(value))
             self.values[key].setToolTip(full(value))
-        self.values["epoch"].setText(str(session.epoch))
-        self.values["next"].setText(LABELS[session.next_stage])
+        self.values["epoch"].setText(str(state.epoch))
+        self.values["next"].setText(LABELS[state.next_stage])

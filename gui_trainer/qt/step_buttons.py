@@ -7,8 +7,8 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
 
 from gui_trainer.core.records import StageRecord
-from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.stages import STAGES, Stage
+from gui_trainer.core.view_state import SessionView
 from gui_trainer.qt.theme import Colours, colours
 
 
@@ -75,11 +75,11 @@ class StepButtons(QWidget):
     def state(self, stage: Stage) -> str:
         return str(self.buttons[stage].property("state") or "")
 
-    def show_state(self, session: TrainingSession, last: StageRecord | None) -> None:
+    def show_state(self, view: SessionView, last: StageRecord | None) -> None:
         """Mark the stage just run (green, or red if it failed) and the next stage (blue)."""
         for stage, button in self.buttons.items():
             state = ""
-            if stage == session.next_stage:
+            if stage == view.next_stage:
                 state = "next"
             if last is not None and stage == last.stage:
                 state = "done" if last.ok else "error"

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QToolButton, QWidget
 
-from gui_trainer.core.session import TrainingSession
+from gui_trainer.core.view_state import SessionView
 from gui_trainer.qt.controller import SessionController
 
 #: Dragging the slider asks for a jump at most this often (each jump replays a little).
@@ -41,14 +41,14 @@ class TimelineBar(QWidget):
         self.slider.valueChanged.connect(self._on_slider)
         self._syncing = False
 
-    def refresh(self, session: TrainingSession) -> None:
-        length, position = len(session.timeline), session.position
+    def refresh(self, state: SessionView) -> None:
+        length, position = state.timeline_length, state.position
         self._syncing = True
         self.slider.setRange(0, length)
         self.slider.setValue(position)
         self._syncing = False
-        last = session.timeline.action(position - 1).describe() if position else "the start"
-        self.label.setText(f"{position} / {length} · {last} · epoch {session.epoch}")
+        last = state.last_action or "the start"
+        self.label.setText(f"{position} / {length} · {last} · epoch {state.epoch}")
 
     def cancel(self) -> None:
         """Drop a jump the slider still waits to ask for."""

@@ -48,7 +48,11 @@ def test_each_scenario_runs_from_its_menu_and_draws_its_task(
         names = [n for n, _ in window.session.model.named_parameters()]
         assert window.grad_plot.tensor_names == tuple(names)
         text = window.readout.values["tensors"].text()
-        assert all(n in text for n in names)
+        rows = [row.split() for row in text.splitlines()]
+        assert rows[0] == ["tensor", "‖p‖", "‖grad‖"]
+        assert rows[1:] == [[t.name, short(t.norm, 3), short(t.grad_norm, 3)]
+                            for t in window.session.params().tensors]
+        assert [row[0] for row in rows[1:]] == names
         heights = window.grad_plot.layered.bars.opts["height"]  # type: ignore[union-attr]
         grads = [p.grad for p in window.session.model.parameters()]
         expected = [float(g.norm()) for g in grads if g is not None]
@@ -78,10 +82,52 @@ def test_the_confusion_matrix_counts_the_models_answers(window: MainWindow) -> N
     window.refresh_now()
     painter = window.fit_plot.painter
     assert isinstance(painter, ConfusionFit)
-    matrix = painter.matrix(window.session)
+    matrix = painter.matrix(window.controller.capture())
     guesses = window.session.predict_array(window.session.inputs.numpy()).argmax(axis=1)
     assert matrix.sum() == 1797
     assert np.trace(matrix) == int((guesses == window.session.targets.numpy()).sum())
+
+
+def test_every_mistake_is_shaded_and_counts_show_when_cells_are_big_enough(
+        window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    window.scenario_menu.actions_by_name["digits"].trigger()
+    click_loop(window, qtbot)
+    window.refresh_now()
+    painter = window.fit_plot.painter
+    assert isinstance(painter, PictureFit)
+    view = painter.plot.getViewBox()
+    for pixels, shown in ((40.0, True), (10.0, False)):
+        monkeypatch.setattr(view, "viewPixelSize", lambda p=pixels: (1 / p, 1 / p))
+        state = window.controller.capture()
+        painter.refresh(state)
+        matrix = painter.matrix(state)
+        alpha = painter.image.image[..., 3]
+        wrong = ~np.eye(10, dtype=bool) & (matrix > 0)
+        assert wrong.any() and (alpha[wrong] >= 70).all()  # even a single mistake shows
+        assert (alpha[matrix == 0] == 0).all()
+        texts = np.array([[item.textItem.toPlainText() for item in row] for row in painter.counts])
+        expected = np.where(matrix > 0, matrix.astype(str), "") if shown else np.full((10, 10), "")
+        assert (texts == expected).all()
+
+
+def test_the_digit_pictures_are_drawn_in_the_themes_colours(window: MainWindow) -> None:
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QApplication
+
+    from gui_trainer.qt.theme import colours
+
+    window.scenario_menu.actions_by_name["digits"].trigger()
+    for theme in ("dark", "light"):
+        window.set_theme(theme)
+        QApplication.processEvents()  # the palette change reaches the views as an event
+        window.refresh_now()
+        painter = window.fit_plot.painter
+        assert isinstance(painter, PictureFit)
+        lut = painter.mosaic.lut
+        assert lut is not None
+        paper, ink = QColor(colours().plot_background), QColor(colours().plot_foreground)
+        assert tuple(lut[0][:3]) == (paper.red(), paper.green(), paper.blue())
+        assert tuple(lut[-1][:3]) == (ink.red(), ink.green(), ink.blue())
 
 
 def test_back_returns_to_the_previous_session_exactly(window: MainWindow, qtbot: QtBot) -> None:
@@ -184,3 +230,19 @@ def test_the_layers_panel_shows_each_tensor_its_gradients_and_the_activations(
     assert "none" in panel.gradients.histogram_plot.titleLabel.text
     assert [panel.tabs.tabText(i) for i in range(panel.tabs.count())] == [
         "Tensors", "Gradients", "Activations"]
+
+
+def test_a_networks_panels_say_what_is_missing_and_why(window: MainWindow, qtbot: QtBot) -> None:
+    from gui_trainer.qt.experiment_panel import PICK, UNAVAILABLE
+    from gui_trainer.qt.plots import GRADS_NONE, GRADS_NOW
+
+    window.scenario_menu.actions_by_name["moons"].trigger()
+    assert window.experiment_panel.text.text() == UNAVAILABLE
+    window.refresh_now()
+    now = window.grad_plot.now.titleLabel.text
+    assert now == GRADS_NONE  # no Backward yet: every .grad is None
+    click_loop(window, qtbot)
+    window.refresh_now()
+    assert window.grad_plot.now.titleLabel.text == GRADS_NOW
+    window.scenario_menu.actions_by_name["delivery"].trigger()
+    assert window.experiment_panel.text.text() == PICK

@@ -6,6 +6,8 @@ import time
 
 from pytestqt.qtbot import QtBot
 
+from gui_trainer.core.view_state import SessionView
+from gui_trainer.qt.main_window import MainWindow
 from gui_trainer.qt.throttle import MAX_DRAW_SHARE, FrameThrottle
 
 
@@ -34,3 +36,25 @@ def test_paint_time_outside_the_draw_counts_too(qtbot: QtBot) -> None:
     throttle = FrameThrottle(lambda: None, fps=30, extra_cost=lambda: 0.05)
     throttle.request()
     assert throttle.interval >= 0.05 / MAX_DRAW_SHARE - 0.05 - 1e-3
+
+
+def test_each_frame_draws_one_captured_state(window: MainWindow, qtbot: QtBot) -> None:
+    """Views draw the state the controller captured, once a frame, not the live session."""
+    captured: list[SessionView] = []
+    real = window.controller.capture
+
+    def counting() -> SessionView:
+        captured.append(real())
+        return captured[-1]
+
+    window.controller.capture = counting  # type: ignore[method-assign]
+    window.frame.flush()
+    draws = window.frame.draws
+    for _ in range(5):
+        window.controller.run_stage(window.session.next_stage)
+    window.frame.flush()
+    assert 1 <= len(captured) == window.frame.draws - draws < 5  # one capture a frame
+    state = captured[-1]
+    assert window.readout.values["epoch"].text() == str(state.epoch)
+    assert window.graph_view.snapshot == state.graph
+    assert window.code_panel.listing == state.listing
