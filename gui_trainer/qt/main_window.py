@@ -5,10 +5,9 @@ from __future__ import annotations
 import html
 import re
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import (
     QAction,
-    QActionGroup,
     QCloseEvent,
     QGuiApplication,
     QKeyEvent,
@@ -18,12 +17,11 @@ from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QMainWindow,
+    QMenu,
     QScrollArea,
     QSplitter,
-    QTabBar,
     QTabWidget,
     QTextBrowser,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -34,7 +32,7 @@ from gui_trainer.core.predict import QUESTIONS
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.stages import LABELS, STAGES, Stage
-from gui_trainer.qt import preferences
+from gui_trainer.qt import menus, preferences, window_layout
 from gui_trainer.qt.actions import TIPS, create_actions, stage_status_tip, stage_tooltip
 from gui_trainer.qt.auto_train import AutoTrainer, AutoTrainPanel
 from gui_trainer.qt.code_panel import CodePanel
@@ -62,17 +60,22 @@ from gui_trainer.qt.timeline_bar import TimelineBar
 
 #: Qt adds the application's name (gui_trainer) to the title bar itself.
 WINDOW_TITLE = "The PyTorch training loop, one stage at a time"
-#: The size the window opens at when the screen has room for it.
-PREFERRED_SIZE = QSize(1600, 1000)
-#: Below this available size the docks are stacked as tabs so each plot keeps a usable size.
-COMPACT_BELOW = QSize(1400, 900)
-#: Below this available width the loss and gradient plots stack instead of sitting side by side.
-NARROW_BELOW = 1000
-#: Below this available size even stacked plots would be slivers: each plot becomes a tab.
-TINY_BELOW = QSize(900, 650)
 
 
 class MainWindow(QMainWindow):
+    # Made by window_layout.build: where the parts sit.
+    docks: dict[str, QDockWidget]
+    side: QScrollArea
+    plot_splitter: QSplitter
+    lower_plots: QSplitter
+    central: QWidget
+    central_layout: QVBoxLayout
+    # Made by menus.build.
+    scenario_menu: ScenarioMenu
+    view_menu: QMenu
+    edit_back: QAction
+    experiment_actions: dict[str, QAction]
+
     def __init__(self, session: TrainingSession | None = None) -> None:
         super().__init__()
         #: Save layout and settings on close (create_window turns it on; bare tests leave it).
@@ -95,7 +98,7 @@ class MainWindow(QMainWindow):
         self.readout = Readout(self)
         self.settings = SettingsPanel(self.controller, self)
         self.auto_panel = AutoTrainPanel(self.trainer, self.actions_by_name, self)
-        self.model_editor = ModelEditor(self.controller, self._before_switch, self)
+        self.model_editor = ModelEditor(self.controller, self.before_switch, self)
         self.fit_plot = FitPlot(self)
         self.loss_plot = LossPlot(self)
         self.grad_plot = GradPlot(self)
@@ -112,8 +115,8 @@ class MainWindow(QMainWindow):
         # The dock's title already names it: the table needs no big heading of its own.
         self.skipping.setMarkdown(re.sub(r"^# .*\n+", "", skipping_table()))
 
-        self._build_layout()
-        self._build_menus()
+        window_layout.build(self)
+        menus.build(self)
         self._connect()
         #: Stage keys reach a text field only when the learner chose that field.
         self.focus_guard = DeliberateFocus(self)
@@ -131,8 +134,8 @@ class MainWindow(QMainWindow):
         self.plot_tabs: QTabWidget | None = None
         self.fit_to_screen()
         # The layout as built, for View ▸ Reset Layout.
-        self._default_state = self.saveState(LAYOUT_VERSION)
-        self._default_splitters = (self.plot_splitter.saveState(), self.lower_plots.saveState())
+        self.default_state = self.saveState(LAYOUT_VERSION)
+        self.default_splitters = (self.plot_splitter.saveState(), self.lower_plots.saveState())
         self.refresh_now()
 
     @property
@@ -141,149 +144,15 @@ class MainWindow(QMainWindow):
         return self.controller.session
 
     # -- construction ------------------------------------------------------------------
-    def _build_layout(self) -> None:
-        side = QWidget(self)
-        side_layout = QVBoxLayout(side)
-        # Most used first: on a short screen the settings are the part that scrolls.
-        side_layout.addWidget(self.readout)
-        side_layout.addWidget(self.auto_panel)
-        side_layout.addWidget(self.settings)
-        side_layout.addWidget(self.model_editor)
-        side_layout.addStretch(1)
-        # Scrolls on a short screen instead of forcing the window taller than it.
-        side_scroll = QScrollArea(self)
-        side_scroll.setObjectName("side_scroll")
-        side_scroll.setWidget(side)
-        side_scroll.setWidgetResizable(True)
-        side_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        # Never cut off: a column squeezed below its contents scrolls sideways too.
-        side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        side_scroll.setMinimumWidth(side.minimumSizeHint().width() + 16)
-        self.side = side_scroll
+    def fit_to_screen(self) -> None:
+        window_layout.fit_to_screen(self)
 
-        self.lower_plots = QSplitter(Qt.Orientation.Horizontal, self)
-        self.lower_plots.addWidget(self.loss_plot)
-        self.lower_plots.addWidget(self.grad_plot)
-        self.plot_splitter = QSplitter(Qt.Orientation.Vertical, self)
-        self.plot_splitter.setObjectName("plot_splitter")
-        self.lower_plots.setObjectName("lower_plots")
-        self.plot_splitter.addWidget(self.fit_plot)
-        self.plot_splitter.addWidget(self.lower_plots)
+    def reset_layout(self) -> None:
+        window_layout.reset_layout(self)
 
-
-        central = QWidget(self)
-        central.setObjectName("central")
-        # The window itself takes the keyboard at start, so 1–5 and Space run stages
-        # instead of landing in the learning-rate field.
-        central.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        layout = QVBoxLayout(central)
-        # The stages and the timeline span the whole window, above the docks.
-        for name, widget in (("stages", self.step_buttons), ("timeline", self.timeline_bar)):
-            bar = QToolBar(name.capitalize(), self)
-            bar.setObjectName(f"toolbar_{name}")
-            bar.setMovable(False)
-            bar.setFloatable(False)
-            bar.toggleViewAction().setVisible(False)
-            bar.addWidget(widget)
-            if name == "timeline":
-                self.addToolBarBreak()
-            self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
-        layout.addWidget(self.report)
-        layout.addWidget(self.predict_panel)
-        layout.addWidget(self.plot_splitter, 1)
-        self.central_layout = layout
-        self.setCentralWidget(central)
-        self.central = central
-        self.docks: dict[str, QDockWidget] = {}
-        self.setTabPosition(Qt.DockWidgetArea.AllDockWidgetAreas, QTabWidget.TabPosition.North)
-        left = Qt.DockWidgetArea.LeftDockWidgetArea
-        right = Qt.DockWidgetArea.RightDockWidgetArea
-        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-        # The side columns run the full height; the bottom row sits under the plots only.
-        self.setCorner(Qt.Corner.BottomRightCorner, right)
-        self.setCorner(Qt.Corner.BottomLeftCorner, left)
-        self._dock("controls", "Values and settings", self.side, left)
-        self._dock("math", "Worked math", self.math_panel, right)
-        self._dock("graph", "Graph (autograd)", self.graph_panel, right)
-        self._dock("loop", "The loop", self.loop_diagram, bottom)
-        self._dock("code", "Code", self.code_panel, bottom)
-        self._dock("skipping", "If a stage is skipped", self.skipping, bottom)
-        self._dock("experiment", "Experiment", self.experiment_panel, bottom)
-        self._dock("layers", "Layers (tensor by tensor)", self.layers_panel, right)
-        self.splitDockWidget(self.docks["loop"], self.docks["code"], Qt.Orientation.Horizontal)
-        self.tabifyDockWidget(self.docks["code"], self.docks["skipping"])
-        self.tabifyDockWidget(self.docks["code"], self.docks["experiment"])
-        self.tabifyDockWidget(self.docks["graph"], self.docks["layers"])
-        self.docks["graph"].raise_()
-        self.docks["code"].raise_()
-        # Drawn only while in view (it runs a forward for the activation statistics).
-        self.docks["layers"].visibilityChanged.connect(self._layers_shown)
-
-    def _layers_shown(self, shown: bool) -> None:
+    def layers_shown(self, shown: bool) -> None:
         if shown:
             self.refresh_now()
-
-    def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(f"dock_{name}")
-        dock.setWidget(widget)
-        self.addDockWidget(area, dock)
-        self.docks[name] = dock
-
-    def _build_menus(self) -> None:
-        actions = self.actions_by_name
-        self.scenario_menu = ScenarioMenu(self.controller, self._before_switch, self)
-        file_menu = self.menuBar().addMenu("&File")
-        open_data_action = file_menu.addAction("Open Data…")
-        open_data_action.setObjectName("open_data")
-        open_data_action.setStatusTip("Train on your own CSV file: a header row, numeric "
-                                      "columns, one of them the target")
-        open_data_action.triggered.connect(self.open_data)
-        file_menu.addAction(actions["reset"])
-        file_menu.addSeparator()
-        file_menu.addAction(actions["quit"])
-        edit_menu = self.menuBar().addMenu("&Edit")
-        for name in ("undo", "redo", "rewind_divergence"):
-            edit_menu.addAction(actions[name])
-        edit_menu.addSeparator()
-        edit_menu.addAction(actions["clear_runs"])
-        self.edit_back = edit_menu.addAction("Back to the Previous Scenario")
-        self.edit_back.setObjectName("edit_scenario_back")
-        self.edit_back.setEnabled(False)  # until a switch (named after each one)
-        self.edit_back.triggered.connect(self.scenario_menu.switch_back)
-        self.menuBar().addMenu(self.scenario_menu)
-        self.view_menu = self.menuBar().addMenu("&View")
-        run_menu = self.menuBar().addMenu("&Run")
-        for stage in STAGES:
-            run_menu.addAction(actions[stage])
-        run_menu.addAction(actions["next_stage"])
-        run_menu.addSeparator()
-        for name in ("train_start", "train_pause", "train_stop"):
-            run_menu.addAction(actions[name])
-        run_menu.addSeparator()
-        run_menu.addAction(actions["predict"])
-        experiments_menu = self.menuBar().addMenu("E&xperiments")
-        self.experiment_actions: dict[str, QAction] = {}
-        for experiment in EXPERIMENTS:
-            action = experiments_menu.addAction(experiment.title)
-            action.setObjectName(f"experiment_{experiment.key}")
-            action.setStatusTip(experiment.intro)
-            action.triggered.connect(lambda _=False, e=experiment: self.start_experiment(e))
-            self.experiment_actions[experiment.key] = action
-        for dock in self.docks.values():
-            self.view_menu.addAction(dock.toggleViewAction())
-        self.view_menu.addSeparator()
-        themes = QActionGroup(self)
-        for name in ("theme_system", "theme_light", "theme_dark"):
-            themes.addAction(actions[name])
-            self.view_menu.addAction(actions[name])
-        self.view_menu.addSeparator()
-        self.view_menu.addAction(actions["reset_layout"])
-        help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction(actions["shortcuts"])
-        help_menu.addAction(actions["about"])
-        # Window-wide shortcuts even for actions that are only in a menu.
-        self.addActions(list(actions.values()))
 
     def _connect(self) -> None:
         actions = self.actions_by_name
@@ -369,88 +238,6 @@ class MainWindow(QMainWindow):
                 signal.disconnect(self._desktop_scheme_changed)
             self._follows_desktop = on
 
-    def fit_to_screen(self) -> None:
-        """Open at the preferred size or the screen's available size, whichever is smaller.
-
-        On a small screen (or a large one at 200 % scale) the docks become tabs in two
-        groups on the right, so the plots keep a usable size instead of being squeezed.
-        """
-        screen = self.screen() or QGuiApplication.primaryScreen()
-        available = screen.availableGeometry()
-        self.compact = (available.width() < COMPACT_BELOW.width()
-                        or available.height() < COMPACT_BELOW.height())
-        if self.compact:
-            self.stack_docks()
-            if available.width() < NARROW_BELOW:  # too narrow for two plots side by side
-                self.lower_plots.setOrientation(Qt.Orientation.Vertical)
-            if (available.width() < TINY_BELOW.width()
-                    or available.height() < TINY_BELOW.height()):
-                self.plots_as_tabs()
-        # Leave room for the window manager's frame (title bar and borders).
-        width = min(PREFERRED_SIZE.width(), available.width() - 16)
-        height = min(PREFERRED_SIZE.height(), available.height() - 40)
-        self.resize(max(width, 320), max(height, 240))
-        self.move(available.topLeft())
-        if self.compact:
-            self.resizeDocks([self.docks["controls"]], [340], Qt.Orientation.Horizontal)
-            self.resizeDocks([self.docks["controls"], self.docks["loop"]], [420, 200],
-                             Qt.Orientation.Vertical)
-        else:
-            # Side columns by share of the width; the plots keep the rest.
-            self.resizeDocks([self.docks["controls"], self.docks["math"]],
-                             [self.width() * 20 // 100, self.width() * 32 // 100],
-                             Qt.Orientation.Horizontal)
-            self.resizeDocks([self.docks["math"], self.docks["graph"]], [40, 60],
-                             Qt.Orientation.Vertical)
-            self.resizeDocks([self.docks["loop"], self.docks["code"]], [40, 60],
-                             Qt.Orientation.Horizontal)
-            self.resizeDocks([self.docks["loop"]], [self.height() // 4],
-                             Qt.Orientation.Vertical)
-
-    def stack_docks(self) -> None:
-        """Two groups of tabbed docks on the right: the values and settings in front above,
-        the loop diagram below; the plots get the rest of the width."""
-        right = Qt.DockWidgetArea.RightDockWidgetArea
-        groups = (("controls", "math", "code", "graph", "layers"),
-                  ("loop", "skipping", "experiment"))
-        for names in groups:
-            self.addDockWidget(right, self.docks[names[0]])
-        self.splitDockWidget(self.docks["controls"], self.docks["loop"],
-                             Qt.Orientation.Vertical)
-        for names in groups:
-            for name in names[1:]:
-                self.tabifyDockWidget(self.docks[names[0]], self.docks[name])
-        for names in groups:
-            self.docks[names[0]].raise_()
-
-    def plots_as_tabs(self) -> None:
-        """One plot at a time, each as large as the centre allows (a very small screen)."""
-        tabs = QTabWidget(self)
-        tabs.setObjectName("plot_tabs")
-        tabs.setDocumentMode(True)
-        for plot, title in ((self.fit_plot, "Data fit"), (self.loss_plot, "Loss history"),
-                            (self.grad_plot, "Gradients")):
-            tabs.addTab(plot, title)
-        self.central_layout.replaceWidget(self.plot_splitter, tabs)
-        self.plot_splitter.hide()
-        self.plot_tabs = tabs
-
-    def _unelide_dock_tabs(self) -> None:
-        """Whole names on the tabs of stacked docks ("C…" says nothing); arrows scroll."""
-        for bar in self.findChildren(QTabBar):
-            if bar.parent() is self:  # the dock areas' tab bars, not the plots' tabs
-                bar.setElideMode(Qt.TextElideMode.ElideNone)
-                bar.setUsesScrollButtons(True)
-
-    def reset_layout(self) -> None:
-        self.restoreState(self._default_state, LAYOUT_VERSION)
-        for dock in self.docks.values():
-            dock.show()
-        self.plot_splitter.restoreState(self._default_splitters[0])
-        self.lower_plots.restoreState(self._default_splitters[1])
-        self._unelide_dock_tabs()
-        self.statusBar().showMessage("Layout reset.")
-
     def _predict_toggled(self, on: bool) -> None:
         if not on:
             self.predict_panel.cancel()
@@ -472,10 +259,10 @@ class MainWindow(QMainWindow):
         """File ▸ Open Data…: a learner's CSV as a new scenario (Scenario ▸ Back undoes)."""
         scenario = open_data(self, path)
         if scenario is not None:
-            self._before_switch()
+            self.before_switch()
             self.controller.open_scenario(scenario)
 
-    def _before_switch(self) -> None:
+    def before_switch(self) -> None:
         """A new scenario is coming: nothing may keep driving or asking about the old one."""
         self._stop_everything()
         self.actions_by_name["predict"].setChecked(False)
@@ -638,7 +425,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         self._follow_desktop(True)
         self.central.setFocus(Qt.FocusReason.OtherFocusReason)
-        self._unelide_dock_tabs()
+        window_layout.unelide_dock_tabs(self)
         # The layout's minimum is final only now (docks and tabs settled): fit again.
         available = (self.screen() or QGuiApplication.primaryScreen()).availableGeometry()
         frame = self.frameGeometry().size() - self.size()  # title bar and borders
