@@ -8,13 +8,18 @@
    plot after every epoch (the naive way), both through the real window offscreen.
 3. Memory per step of a long run: history and timeline bytes per completed step.
 4. Earlier runs: a click's frame with 300 earlier runs on the loss plot against none.
+5. The seed scenario against the one-neuron-only core it grew from (the commit before the
+   core was generalized, taken from git history): epochs per second, alternating runs.
 """
 
 from __future__ import annotations
 
 import os
 import statistics
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from collections.abc import Callable
 
@@ -123,6 +128,55 @@ def click_frame_s(earlier_runs: int) -> float:
     return statistics.median(times[1:])
 
 
+#: The last commit whose core knew only the one neuron (before "Scenarios beyond one neuron").
+ONE_NEURON_CORE = "2636a8f"
+VERSION_REPEATS = 5
+#: Epochs per second of the seed scenario through TrainingSession.run_epoch, in a child process
+#: so each version imports its own gui_trainer.
+SEED_SPEED = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from gui_trainer.core import TrainingSession
+session = TrainingSession()
+for _ in range(200):
+    session.run_epoch()
+start = time.process_time()  # CPU time: what another process does to the machine counts less
+for _ in range({epochs}):
+    session.run_epoch()
+print({epochs} / (time.process_time() - start))
+"""
+
+
+def seed_speed(root: str) -> float:
+    script = SEED_SPEED.format(epochs=EPOCHS)
+    out = subprocess.run([sys.executable, "-c", script, root], capture_output=True, text=True,
+                         check=True)
+    return float(out.stdout.strip())
+
+
+def against_one_neuron_core() -> str:
+    """The seed scenario now against the core before it was generalized, same machine."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with tempfile.TemporaryDirectory() as old:
+        archive = subprocess.run(["git", "-C", here, "archive", ONE_NEURON_CORE, "gui_trainer",
+                                  "resources"], capture_output=True)
+        if archive.returncode != 0:
+            return f"skipped: commit {ONE_NEURON_CORE} is not in this clone's history"
+        tar_path = os.path.join(old, "old.tar")
+        with open(tar_path, "wb") as handle:
+            handle.write(archive.stdout)
+        with tarfile.open(tar_path) as tar:
+            tar.extractall(old, filter="data")
+        now, before = [], []
+        for _ in range(VERSION_REPEATS):  # alternating: drift in the machine hits both alike
+            before.append(seed_speed(old))
+            now.append(seed_speed(here))
+    best_now, best_before = max(now), max(before)
+    return (f"{best_now:.0f} epochs/s now against {best_before:.0f} with the one-neuron core "
+            f"({ONE_NEURON_CORE}), best of {VERSION_REPEATS} each: ratio "
+            f"{best_now / best_before:.2f}x")
+
+
 def main() -> int:
     print(f"torch {torch.__version__}, {EPOCHS} epochs, best of {REPEATS}")
     bare = best_of(bare_pytorch)
@@ -153,6 +207,7 @@ def main() -> int:
     none, many = click_frame_s(0), click_frame_s(300)
     print(f"4. a click's frame with 300 earlier runs on the loss plot: {many * 1000:.0f} ms "
           f"against {none * 1000:.0f} ms with none, ratio {many / none:.2f}x")
+    print(f"5. the seed scenario: {against_one_neuron_core()}")
     return 0
 
 
