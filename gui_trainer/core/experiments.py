@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from gui_trainer.core.formatting import short
-from gui_trainer.core.records import StageRecord
+from gui_trainer.core.records import ParamValues, StageRecord
 from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.stages import Stage
 
@@ -29,6 +31,11 @@ class Experiment:
     #: Why the order matters, said only after the whole experiment ran; what it *showed* in
     #: this run is measured from its records by :func:`findings`.
     moral: str
+    #: The intro for a model with layers, where it differs (no single weight.grad to watch).
+    network_intro: str = ""
+
+    def intro_for(self, one_neuron: bool) -> str:
+        return self.intro if one_neuron or not self.network_intro else self.network_intro
 
 
 EXPERIMENTS: tuple[Experiment, ...] = (
@@ -40,6 +47,8 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         ("zero_grad", *LOOP_WITHOUT_ZERO_GRAD * 6),
         "Without Zero Grad, Step follows the running sum of every gradient since the last "
         "clear, not the gradient of the current weights. That is why each loop starts with it.",
+        "One Zero Grad, then six loops without it. Watch the gradient panel: each backward adds "
+        "its fresh gradients to the old sums in every layer (the table compares their sizes).",
     ),
     Experiment(
         "skip_backward",
@@ -97,7 +106,8 @@ def findings(experiment: Experiment, records: Sequence[StageRecord]) -> str:
     """
     if not records:
         return "No stage ran, so there is nothing to report."
-    measured = _MEASURES[experiment.key](list(records))
+    one = records[0].before.one_neuron
+    measured = (_MEASURES if one else _NETWORK_MEASURES)[experiment.key](list(records))
     if len(records) < len(experiment.stages):
         return (f"Only {len(records)} of {len(experiment.stages)} stages ran. "
                 f"What they showed: {measured}")
@@ -220,4 +230,122 @@ _MEASURES: dict[str, Callable[[list[StageRecord]], str]] = {
     "skip_step": _skip_step,
     "backward_twice": _backward_twice,
     "zero_grad_before_step": _zero_grad_before_step,
+}
+
+
+# -- a network: the same experiments measured over every tensor ---------------------------
+def grad_size(values: ParamValues) -> float | None:
+    """The size of all the gradients together, √(Σ ‖grad‖²); None while every .grad is."""
+    norms = [t.grad_norm for t in values.tensors if t.grad_norm is not None]
+    return float(np.sqrt(sum(n * n for n in norms))) if norms else None
+
+
+def _flat_grads(values: ParamValues) -> np.ndarray:
+    return np.concatenate([np.zeros(t.value.size) if t.grad is None
+                           else t.grad.reshape(-1).astype(np.float64) for t in values.tensors])
+
+
+def fresh_and_used(records: Sequence[StageRecord]) -> list[tuple[int, float, float, float]]:
+    """Per Step after a Backward: (epoch, the last backward's own gradient size, the size of
+    what .grad held and Step used, the cosine between the two)."""
+    rows = []
+    fresh: np.ndarray | None = None
+    for record in records:
+        if record.stage == "backward" and record.ok:
+            fresh = _flat_grads(record.after) - _flat_grads(record.before)
+        if record.stage == "step" and record.ok and fresh is not None:
+            used = _flat_grads(record.before)
+            sizes = float(np.linalg.norm(fresh)) * float(np.linalg.norm(used))
+            cosine = float(fresh @ used) / sizes if sizes else 0.0
+            rows.append((record.epoch, float(np.linalg.norm(fresh)),
+                         float(np.linalg.norm(used)), cosine))
+    return rows
+
+
+def _moves(steps: list[StageRecord]) -> list[float]:
+    """How far each step moved all the parameters together."""
+    return [float(np.sqrt(sum(float(np.sum((b.value.astype(np.float64) - a.value) ** 2))
+                              for a, b in zip(r.before.tensors, r.after.tensors, strict=True))))
+            for r in steps]
+
+
+def _net_skip_zero_grad(records: list[StageRecord]) -> str:
+    steps = [r for r in records if r.stage == "step" and r.ok]
+    rows = fresh_and_used(records)
+    if not rows:
+        return "No Step ran after a Backward, so no accumulated gradient was used yet."
+    if len(rows) == 1:
+        text = (f"Step used gradients of total size {short(rows[0][2], 4)}, this backward's "
+                "own: with one backward since Zero Grad there is nothing to add yet.")
+    else:
+        text = (f"Step used gradients of total size {short(rows[0][2], 4)} the first time and "
+                f"{short(rows[-1][2], 4)} after {len(rows)} backwards, while the last "
+                f"backward's own were of size {short(rows[-1][1], 4)}: every .grad held the "
+                "sum of every backward since Zero Grad.")
+    against = sum(1 for row in rows if row[3] < 0)
+    if against:
+        text += (f" In {against} of {len(rows)} steps that sum pointed more against the "
+                 "step's own gradient than with it.")
+    moves = _moves(steps)
+    if len(moves) >= 2:
+        trend = ("grew" if moves[-1] > moves[0] * 1.05 else
+                 "shrank" if moves[-1] < moves[0] * 0.95 else "stayed about the same size")
+        text += (f" The parameters moved by {short(moves[0], 3)} at the first step and "
+                 f"{short(moves[-1], 3)} at the last (all tensors together): the steps "
+                 f"{trend}.")
+    return text + _loss_change(steps)
+
+
+def _net_skip_backward(records: list[StageRecord]) -> str:
+    steps = [r for r in records if r.stage == "step" and r.ok]
+    if not steps:
+        return "No Step ran yet."
+    sizes = {short(grad_size(r.before), 4) for r in steps}
+    moved = max(_moves(steps))
+    text = f"At every Step the gradients' total size was {' or '.join(sorted(sizes))}"
+    if moved == 0.0:
+        text += ", so Step had nothing to follow and no parameter moved."
+    else:
+        text += f", and the parameters still moved by up to {short(moved, 3)}."
+    losses = {short(r.loss) for r in records if r.stage == "loss" and r.ok}
+    if len(losses) == 1:
+        text += f" The loss was {losses.pop()} every time."
+    return text
+
+
+def _net_skip_step(records: list[StageRecord]) -> str:
+    backwards = [r for r in records if r.stage == "backward" and r.ok]
+    first, last = records[0].before, records[-1].after
+    same = first.same_values(last)
+    text = (f"Backward ran {len(backwards)} times (the last left gradients of total size "
+            f"{short(grad_size(last), 4)}), and the parameters "
+            + ("did not change: every tensor holds the numbers it started with." if same
+               else "changed."))
+    losses = [short(r.loss) for r in records if r.stage == "loss" and r.ok]
+    if losses and len(set(losses)) == 1:
+        text += f" The loss was {losses[0]} each time."
+    text += " No Step completed, so the loss history has no point for this run."
+    return text
+
+
+def _net_zero_grad_before_step(records: list[StageRecord]) -> str:
+    backward = next((r for r in records if r.stage == "backward" and r.ok), None)
+    step = next((r for r in records if r.stage == "step"), None)
+    if backward is None or step is None:
+        return "The Step after the moved Zero Grad has not run yet."
+    moved = _moves([step])[0]
+    held = grad_size(step.before)
+    text = (f"Backward left gradients of total size {short(grad_size(backward.after), 4)}; "
+            f"Zero Grad then made every .grad {short(held)} before Step, ")
+    if moved == 0.0:
+        return text + "so Step had nothing to follow and no parameter moved."
+    return text + f"and the parameters still moved by {short(moved, 3)}."
+
+
+_NETWORK_MEASURES: dict[str, Callable[[list[StageRecord]], str]] = {
+    "skip_zero_grad": _net_skip_zero_grad,
+    "skip_backward": _net_skip_backward,
+    "skip_step": _net_skip_step,
+    "backward_twice": _backward_twice,
+    "zero_grad_before_step": _net_zero_grad_before_step,
 }

@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from gui_trainer.core.formatting import short
-from gui_trainer.core.records import StageRecord
+from gui_trainer.core.records import ParamValues, StageRecord
 from gui_trainer.core.stages import Stage
 
 #: Stages a learner can predict, and the question asked.
@@ -66,3 +68,73 @@ def score_weight(guess: float, record: StageRecord) -> Score:
     verdict = "Close enough" if close else "Not quite"
     return Score(close, f"{verdict}: you said {short(guess)}, the new weight is {short(actual)} "
                         f"({how}); off by {short(off, 3)}.")
+
+
+# -- a network: no single weight to ask about -------------------------------------------
+#: The questions for a model with layers: which layer's gradient is largest (how backward
+#: spreads the loss over the layers), and whether a step lowers the loss (it need not).
+NETWORK_QUESTIONS: dict[Stage, str] = {
+    "backward": "Which layer's weight will get the largest gradient (by its norm) from this "
+                "backward?",
+    "step": "Will the loss over all the data be lower after this step?",
+}
+
+
+def predict_tip(one_neuron: bool) -> str:
+    return ("Guess the sign of the gradient or the new weight, then see PyTorch's answer"
+            if one_neuron else "Guess which layer gets the largest gradient, or whether a "
+            "step lowers the loss, then see PyTorch's answer")
+
+
+def questions(one_neuron: bool) -> dict[Stage, str]:
+    return QUESTIONS if one_neuron else NETWORK_QUESTIONS
+
+
+def weight_names(params: ParamValues) -> tuple[str, ...]:
+    """The layers' weight matrices, the choices of the backward question."""
+    return tuple(name for name in params.names if name.endswith("weight"))
+
+
+def fresh_grad_norms(record: StageRecord) -> dict[str, float]:
+    """Each weight's gradient from this backward alone: what it added to ``.grad``."""
+    norms = {}
+    for name in weight_names(record.after):
+        after, before = record.after[name].grad, record.before[name].grad
+        if after is not None:
+            fresh = after if before is None else after - before
+            norms[name] = float(np.linalg.norm(fresh))
+    return norms
+
+
+def score_largest(guess: str, record: StageRecord) -> Score:
+    """Score a guessed layer against the weight whose fresh gradient PyTorch made largest."""
+    norms = fresh_grad_norms(record)
+    if not record.ok or not norms:
+        return Score(False, f"Backward did not compute a gradient: {record.explanation}")
+    largest = max(norms, key=lambda name: norms[name])
+    sizes = ", ".join(f"{name} {short(norm, 3)}" for name, norm in norms.items())
+    why = ("Each layer's gradient is the chain rule's product of everything between it and "
+           "the loss, so the sizes can differ a lot from layer to layer.")
+    if guess == largest:
+        return Score(True, f"Right: {largest} got the largest gradient ({sizes}). {why}")
+    return Score(False, f"Not this time: {largest} got the largest gradient, not {guess} "
+                        f"({sizes}). {why}")
+
+
+def score_loss_falls(guess_lower: bool, record: StageRecord, loss_after: float) -> Score:
+    """Score a guess that the step lowers the full-batch loss, from PyTorch's two losses."""
+    before = record.full_batch_loss
+    if not record.ok or before is None:
+        return Score(False, f"Step did not run: {record.explanation}")
+    if not math.isfinite(loss_after):
+        return Score(False, f"The loss became {short(loss_after)}: the step diverged.")
+    lower = loss_after < before
+    said = "lower" if guess_lower else "not lower"
+    what = (f"the loss over all the data went from {short(before)} to {short(loss_after)}")
+    if guess_lower == lower:
+        return Score(True, f"Right, {said}: {what}.")
+    reason = ("The step follows the gradient downhill, and with this learning rate that "
+              "was small enough to land lower." if lower else
+              "A step follows the slope where it starts; a learning rate too large for the "
+              "curve jumps past the low point and lands higher.")
+    return Score(False, f"Not this time: {what}. {reason}")

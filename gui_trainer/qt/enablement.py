@@ -18,8 +18,6 @@ from gui_trainer.core.stages import STAGES, Stage
 #: Why a stage cannot be clicked while a run drives the session.
 AUTO_TRAIN_RUNNING = "Auto-train is running: pause it (Ctrl+P) or stop it (Esc) first."
 EXPERIMENT_RUNNING = "An experiment is running: stop it (Esc) first."
-#: Predict mode and the experiments ask about the one neuron's weight.
-ONE_NEURON_ONLY = " (for the one-neuron delivery scenario only)"
 
 
 @dataclass(frozen=True)
@@ -35,12 +33,9 @@ class Enablement:
     rewind_divergence: bool
     reset: bool
     predict: bool
-    experiments: bool
     #: Predict's Reveal and the timeline slider: they change the session too.
     reveal: bool
     timeline: bool
-    #: Added to the tips of what only the one neuron offers ("" where it is offered).
-    only_note: str
     #: Whom the stage texts are written for.
     reader: Audience
 
@@ -61,7 +56,6 @@ def enablement(session: TrainingSession, auto_train: str, experiment: str) -> En
             return EXPERIMENT_RUNNING
         return session.refusal(stage)
 
-    one = session.one_neuron
     return Enablement(
         refusals={stage: refusal(stage) for stage in STAGES},
         next_stage=not busy,
@@ -72,10 +66,8 @@ def enablement(session: TrainingSession, auto_train: str, experiment: str) -> En
         redo=session.can_redo and not busy,
         rewind_divergence=not busy and session.position_before_divergence() is not None,
         reset=not experimenting,
-        predict=not busy and one,
-        experiments=one,
+        predict=not busy,
         reveal=not busy,
         timeline=not busy,
-        only_note="" if one else ONE_NEURON_ONLY,
-        reader=audience(one, session.scenario.task),
+        reader=audience(session.one_neuron, session.scenario.task),
     )

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui_trainer.core.experiments import Experiment, findings
+from gui_trainer.core.experiments import Experiment, findings, fresh_and_used
 from gui_trainer.core.formatting import short
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.runs import Progress, RunEnd, experiment_run
@@ -25,8 +25,10 @@ from gui_trainer.qt.controller import SessionController
 from gui_trainer.qt.run_driver import RunDriver
 
 PICK = "Pick an experiment from the Experiments menu."
-UNAVAILABLE = ("The experiments are about the one neuron's weight and bias: open "
-               "Scenario ▸ Delivery times (one neuron) to run them.")
+ONE_NEURON_COLUMNS = ["epoch", "fresh ∂loss/∂weight (this step alone)",
+                      "weight.grad used by Step"]
+NETWORK_COLUMNS = ["epoch", "size of this backward's gradients",
+                   "size of the .grad sums Step used"]
 #: Slow enough to follow each stage on every panel.
 STAGE_INTERVAL_MS = 450
 
@@ -113,9 +115,7 @@ class ExperimentPanel(QWidget):
         self.text.setWordWrap(True)
         self.table = QTableWidget(0, 3, self)
         self.table.setObjectName("experiment_table")
-        self.table.setHorizontalHeaderLabels(
-            ["epoch", "fresh ∂loss/∂weight (this step alone)", "weight.grad used by Step"]
-        )
+        self.table.setHorizontalHeaderLabels(ONE_NEURON_COLUMNS)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
@@ -139,14 +139,11 @@ class ExperimentPanel(QWidget):
         runner.progressed.connect(self._progressed)
         runner.finished.connect(self._finished)
 
-    def set_available(self, available: bool) -> None:
-        """A scenario opened: the experiments are about the one neuron's weight."""
-        if not self.runner.running:
-            self.table.hide()
-            self.text.setText(PICK if available else UNAVAILABLE)
+    def _intro(self, experiment: Experiment) -> str:
+        return html.escape(experiment.intro_for(self.runner.controller.session.one_neuron))
 
     def _started(self, experiment: Experiment) -> None:
-        self.text.setText(f"<b>{html.escape(experiment.title)}</b><br>{html.escape(experiment.intro)}")
+        self.text.setText(f"<b>{html.escape(experiment.title)}</b><br>{self._intro(experiment)}")
         self.table.setVisible(experiment.key == "skip_zero_grad")
         self.table.setRowCount(0)
 
@@ -156,7 +153,7 @@ class ExperimentPanel(QWidget):
             return
         self.text.setText(
             f"<b>{html.escape(experiment.title)}</b> — stage {done} of {total}<br>"
-            f"{html.escape(experiment.intro)}"
+            f"{self._intro(experiment)}"
         )
         if experiment.key == "skip_zero_grad":
             self.fill_table()
@@ -167,13 +164,18 @@ class ExperimentPanel(QWidget):
         reason = self.runner.stopped_because
         ending = "What it showed: " if not reason else f"Stopped early: {reason} "
         self.text.setText(
-            f"<b>{html.escape(experiment.title)}</b><br>{html.escape(experiment.intro)}"
+            f"<b>{html.escape(experiment.title)}</b><br>{self._intro(experiment)}"
             f"<br><br><b>{html.escape(ending)}</b>{html.escape(self.runner.findings())}"
             "<br><i>Ctrl+Z steps back through it; the run before it is on the loss plot.</i>"
         )
 
     def fill_table(self) -> None:
-        history = self.runner.controller.session.history
+        session = self.runner.controller.session
+        if not session.one_neuron:
+            self._fill_network_table()
+            return
+        self.table.setHorizontalHeaderLabels(ONE_NEURON_COLUMNS)
+        history = session.history
         epochs = history.column("epoch")
         fresh = history.column("weight_grad_fresh")
         used = history.column("weight_grad")
@@ -183,4 +185,13 @@ class ExperimentPanel(QWidget):
                 number = float(value)
                 text = str(int(number)) if column == 0 else short(
                     None if np.isnan(number) else number)
+                self.table.setItem(row, column, QTableWidgetItem(text))
+
+    def _fill_network_table(self) -> None:
+        """Per step: the sizes of this backward's own gradients and of the sums Step used."""
+        self.table.setHorizontalHeaderLabels(NETWORK_COLUMNS)
+        rows = fresh_and_used(self.runner.records)
+        self.table.setRowCount(len(rows))
+        for row, (epoch, fresh, used, _cosine) in enumerate(rows):
+            for column, text in enumerate((str(epoch), short(fresh, 4), short(used, 4))):
                 self.table.setItem(row, column, QTableWidgetItem(text))

@@ -28,12 +28,12 @@ from PySide6.QtWidgets import (
 
 from gui_trainer.core.experiments import EXPERIMENTS, Experiment
 from gui_trainer.core.explanations import skipping_table
-from gui_trainer.core.predict import QUESTIONS
+from gui_trainer.core.predict import predict_tip, questions
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.stages import LABELS, STAGES, Stage
 from gui_trainer.qt import menus, preferences, window_layout
-from gui_trainer.qt.actions import TIPS, create_actions, stage_status_tip, stage_tooltip
+from gui_trainer.qt.actions import create_actions, stage_status_tip, stage_tooltip
 from gui_trainer.qt.auto_train import AutoTrainer, AutoTrainPanel
 from gui_trainer.qt.code_panel import CodePanel
 from gui_trainer.qt.controller import SessionController
@@ -200,7 +200,8 @@ class MainWindow(QMainWindow):
 
     def request_stage(self, stage: Stage) -> None:
         """A person asked for ``stage``: ask for a prediction first if that mode is on."""
-        if (self.actions_by_name["predict"].isChecked() and stage in QUESTIONS
+        if (self.actions_by_name["predict"].isChecked()
+                and stage in questions(self.session.one_neuron)
                 and self.session.refusal(stage) is None):
             self.predict_panel.ask(stage)
             self.statusBar().showMessage("Make your guess, then press Reveal.")
@@ -275,7 +276,6 @@ class MainWindow(QMainWindow):
 
     def _scenario_changed(self) -> None:
         self.math_panel.show_record(None)
-        self.experiment_panel.set_available(self.session.one_neuron)
         session = self.session
         where = ("Press Zero Grad (key 1) to begin." if session.stage_count == 0 else
                  f"Back where you left it: epoch {session.epoch}, next "
@@ -366,13 +366,13 @@ class MainWindow(QMainWindow):
         for name in ("next_stage", "train_start", "train_pause", "train_stop", "undo", "redo",
                      "rewind_divergence", "reset", "predict"):
             actions[name].setEnabled(getattr(allowed, name))
-        for action, tip in [(actions["predict"], TIPS["predict"]), *(
-                (self.experiment_actions[e.key], e.intro) for e in EXPERIMENTS)]:
-            if action is not actions["predict"]:
-                action.setEnabled(allowed.experiments)
-            if action.statusTip() != tip + allowed.only_note:
-                action.setStatusTip(tip + allowed.only_note)
-                action.setToolTip(tip + allowed.only_note)
+        # What predict asks and what the experiments show differ for the one neuron.
+        one = allowed.reader == "one_neuron"
+        for action, tip in [(actions["predict"], predict_tip(one)), *(
+                (self.experiment_actions[e.key], e.intro_for(one)) for e in EXPERIMENTS)]:
+            if action.statusTip() != tip:
+                action.setStatusTip(tip)
+                action.setToolTip(tip)
         self.predict_panel.reveal_button.setEnabled(allowed.reveal)
         self.timeline_bar.slider.setEnabled(allowed.timeline)
         self.math_panel.reader = self.loop_diagram.reader = allowed.reader

@@ -16,7 +16,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui_trainer.core.predict import QUESTIONS, Score, parse_weight_guess, score_sign, score_weight
+from gui_trainer.core.predict import (
+    Score,
+    parse_weight_guess,
+    questions,
+    score_largest,
+    score_loss_falls,
+    score_sign,
+    score_weight,
+    weight_names,
+)
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.stages import LABELS, Stage
 from gui_trainer.qt.controller import SessionController
@@ -51,6 +60,9 @@ class PredictPanel(QFrame):
         self.weight.returnPressed.connect(self.reveal)
         for widget in (self.positive, self.negative, self.weight):
             answer.addWidget(widget)
+        #: A network's answers (its layers' weights, or lower / not lower), made per question.
+        self.choices: list[QRadioButton] = []
+        self._answer = answer
         self.reveal_button = QPushButton("Reveal", self)
         self.reveal_button.setObjectName("predict_reveal")
         self.reveal_button.clicked.connect(self.reveal)
@@ -63,31 +75,54 @@ class PredictPanel(QFrame):
 
     def ask(self, stage: Stage) -> None:
         self.stage = stage
-        self.question.setText(f"<b>Before {LABELS[stage]}:</b> {QUESTIONS[stage]}")
+        one = self.controller.session.one_neuron
+        self.question.setText(f"<b>Before {LABELS[stage]}:</b> {questions(one)[stage]}")
         for widget in (self.positive, self.negative):
-            widget.setVisible(stage == "backward")
+            widget.setVisible(one and stage == "backward")
             widget.setAutoExclusive(False)
             widget.setChecked(False)
             widget.setAutoExclusive(True)
-        self.weight.setVisible(stage == "step")
+        self.weight.setVisible(one and stage == "step")
         self.weight.clear()
+        self._make_choices([] if one else
+                           list(weight_names(self.controller.session.params()))
+                           if stage == "backward" else ["lower", "not lower"])
         self.reveal_button.show()
         self.result.show_plain("")
         self.show()
-        if stage == "step":
+        if one and stage == "step":
             give_focus(self.weight)  # asked to type a number: the digits are the answer
+
+    def _make_choices(self, labels: list[str]) -> None:
+        for button in self.choices:
+            self._answer.removeWidget(button)
+            button.deleteLater()
+        self.choices = []
+        for index, label in enumerate(labels):
+            button = QRadioButton(label, self)
+            button.setObjectName(f"predict_choice_{index}")
+            self._answer.insertWidget(index, button)
+            self.choices.append(button)
+
+    def _chosen(self) -> str | None:
+        return next((b.text() for b in self.choices if b.isChecked()), None)
 
     def reveal(self) -> None:
         """Check the guess; a missing or bad guess is refused and nothing runs."""
         stage = self.stage
         if stage is None:
             return
-        if stage == "backward":
+        one = self.controller.session.one_neuron
+        chosen = self._chosen()
+        if not one and chosen is None:
+            self.result.show_plain("Pick an answer first.")
+            return
+        if one and stage == "backward":
             if not (self.positive.isChecked() or self.negative.isChecked()):
                 self.result.show_plain("Pick positive or negative first.")
                 return
             guess_positive = self.positive.isChecked()
-        else:
+        elif one:
             try:
                 guess = parse_weight_guess(self.weight.text())
             except ValueError as exc:
@@ -99,8 +134,13 @@ class PredictPanel(QFrame):
         if record is None:
             self.hide()
             return
-        score = (score_sign(guess_positive, record) if stage == "backward"
-                 else score_weight(guess, record))
+        if not one:
+            score = (score_largest(str(chosen), record) if stage == "backward" else
+                     score_loss_falls(chosen == "lower", record,
+                                      self.controller.session.full_batch_loss()))
+        else:
+            score = (score_sign(guess_positive, record) if stage == "backward"
+                     else score_weight(guess, record))
         self.show_score(score, record)
 
     def show_score(self, score: Score, record: StageRecord) -> None:

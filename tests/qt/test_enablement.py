@@ -6,12 +6,12 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from gui_trainer.core import TrainingSession
+from gui_trainer.core.experiments import BY_KEY
 from gui_trainer.core.explanations import explanation, stage_code
 from gui_trainer.core.stages import STAGES
 from gui_trainer.qt.enablement import (
     AUTO_TRAIN_RUNNING,
     EXPERIMENT_RUNNING,
-    ONE_NEURON_ONLY,
     enablement,
 )
 from gui_trainer.qt.main_window import MainWindow
@@ -24,7 +24,7 @@ def test_idle_the_session_alone_decides() -> None:
     assert allowed.refusals["zero_grad"] is None and allowed.refusals["step"] is not None
     assert allowed.next_stage and allowed.train_start and not allowed.train_pause
     assert not allowed.train_stop and not allowed.undo and not allowed.busy
-    assert allowed.predict and allowed.experiments and allowed.only_note == ""
+    assert allowed.predict
     assert allowed.reader == "one_neuron"
 
 
@@ -51,10 +51,9 @@ def test_a_paused_auto_train_gives_the_stages_back() -> None:
     assert allowed.train_start and not allowed.train_pause
 
 
-def test_a_network_offers_no_predict_or_experiments_and_says_why() -> None:
+def test_a_network_offers_predict_and_reads_as_its_task() -> None:
     allowed = enablement(TrainingSession(scenario="moons"), "idle", "idle")
-    assert not allowed.predict and not allowed.experiments
-    assert allowed.only_note == ONE_NEURON_ONLY and allowed.reader == "classification"
+    assert allowed.predict and allowed.reader == "classification"
     assert enablement(TrainingSession(scenario="curve"), "idle", "idle").reader == "regression"
 
 
@@ -67,8 +66,10 @@ def test_the_window_applies_the_rules_and_names_the_scenarios_data(
     forward, loss = actions["forward"].toolTip(), actions["loss"].toolTip()
     assert "model(inputs)" in forward and "distances" not in forward
     assert "loss_function(outputs, targets)" in loss and "log" in loss
-    assert not window.experiment_actions["skip_zero_grad"].isEnabled()
-    assert ONE_NEURON_ONLY in window.experiment_actions["skip_zero_grad"].statusTip()
+    skip = window.experiment_actions["skip_zero_grad"]
+    assert skip.isEnabled() and "weight.grad" not in skip.statusTip()
+    assert skip.statusTip() == BY_KEY["skip_zero_grad"].network_intro
+    assert "layer" in window.actions_by_name["predict"].statusTip()
     window.controller.run_stage("zero_grad")
     window.controller.run_stage("forward")
     window.controller.run_stage("loss")

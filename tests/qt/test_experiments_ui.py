@@ -55,6 +55,25 @@ def test_skip_zero_grad_table_shows_sum_against_fresh(window: MainWindow, qtbot:
     assert list(fresh_curve) == pytest.approx(fresh, rel=1e-4)
 
 
+def test_on_a_network_the_table_compares_the_gradients_sizes(
+        window: MainWindow, qtbot: QtBot) -> None:
+    from gui_trainer.core.experiments import fresh_and_used
+    from gui_trainer.core.formatting import short
+    from gui_trainer.qt.experiment_panel import NETWORK_COLUMNS
+
+    window.scenario_menu.actions_by_name["spiral"].trigger()
+    window.experiments.interval_ms = 1
+    window.start_experiment(BY_KEY["skip_zero_grad"])
+    qtbot.waitUntil(lambda: not window.experiments.running, timeout=10_000)
+    table = window.experiment_panel.table
+    headers = [table.horizontalHeaderItem(c).text() for c in range(3)]  # type: ignore[union-attr]
+    assert headers == NETWORK_COLUMNS and table.rowCount() == 6
+    rows = fresh_and_used(window.experiments.records)
+    assert [cell_text(table, r, 2) for r in range(6)] == [short(row[2], 4) for row in rows]
+    assert "What it showed" in window.experiment_panel.text.text()
+    assert "weight.grad" not in window.experiment_panel.text.text()
+
+
 def test_undo_redo_keys_and_timeline_slider(window: MainWindow, qtbot: QtBot) -> None:
     run_loops(window, qtbot, 2)
     after = window.session.params()

@@ -40,10 +40,9 @@ def test_each_scenario_runs_from_its_menu_and_draws_its_task(
     assert window.session.epoch == 1
     painter = window.fit_plot.painter
     assert type(painter) is PAINTERS[name]
-    # Predict mode and the experiments ask about the one neuron's weight.
     one = window.session.one_neuron
-    assert window.actions_by_name["predict"].isEnabled() == one
-    assert all(a.isEnabled() == one for a in window.experiment_actions.values())
+    assert window.actions_by_name["predict"].isEnabled()
+    assert all(a.isEnabled() for a in window.experiment_actions.values())
     if not one:
         names = [n for n, _ in window.session.model.named_parameters()]
         assert window.grad_plot.tensor_names == tuple(names)
@@ -232,17 +231,43 @@ def test_the_layers_panel_shows_each_tensor_its_gradients_and_the_activations(
         "Tensors", "Gradients", "Activations"]
 
 
-def test_a_networks_panels_say_what_is_missing_and_why(window: MainWindow, qtbot: QtBot) -> None:
-    from gui_trainer.qt.experiment_panel import PICK, UNAVAILABLE
+def test_an_empty_gradient_chart_says_why(window: MainWindow, qtbot: QtBot) -> None:
     from gui_trainer.qt.plots import GRADS_NONE, GRADS_NOW
 
     window.scenario_menu.actions_by_name["moons"].trigger()
-    assert window.experiment_panel.text.text() == UNAVAILABLE
     window.refresh_now()
     now = window.grad_plot.now.titleLabel.text
     assert now == GRADS_NONE  # no Backward yet: every .grad is None
     click_loop(window, qtbot)
     window.refresh_now()
     assert window.grad_plot.now.titleLabel.text == GRADS_NOW
-    window.scenario_menu.actions_by_name["delivery"].trigger()
-    assert window.experiment_panel.text.text() == PICK
+
+
+def test_predict_on_a_network_asks_about_its_layers_and_its_loss(
+        window: MainWindow, qtbot: QtBot) -> None:
+    from PySide6.QtCore import Qt
+
+    window.scenario_menu.actions_by_name["moons"].trigger()
+    window.actions_by_name["predict"].setChecked(True)
+    for stage in ("zero_grad", "forward", "loss", "backward"):
+        window.actions_by_name[stage].trigger()
+    panel = window.predict_panel
+    names = [n for n, _ in window.session.model.named_parameters() if n.endswith("weight")]
+    assert panel.isVisible() and [b.text() for b in panel.choices] == names
+    assert not panel.positive.isVisible() and not panel.weight.isVisible()
+    qtbot.mouseClick(panel.reveal_button, Qt.MouseButton.LeftButton)
+    assert "Pick an answer" in panel.result.text() and window.session.last_stage == "loss"
+    qtbot.mouseClick(panel.choices[0], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.reveal_button, Qt.MouseButton.LeftButton)
+    assert window.session.last_stage == "backward"
+    assert "largest gradient" in panel.result.text() and names[0] in panel.result.text()
+    before = window.session.full_batch_loss()
+    window.actions_by_name["step"].trigger()
+    assert [b.text() for b in panel.choices] == ["lower", "not lower"]
+    qtbot.mouseClick(panel.choices[0], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.reveal_button, Qt.MouseButton.LeftButton)
+    after = window.session.full_batch_loss()
+    assert window.session.last_stage == "step"
+    assert f"from {short(before)} to {short(after)}" in panel.result.text()
+    assert panel.result.text().startswith("<span") and (
+        ("Right" in panel.result.text()) == (after < before))
