@@ -53,8 +53,10 @@ class RunDriver(QObject):
             self._timer.setInterval(self.interval_ms)
 
     def start(self, run: Run) -> None:
-        """Drive ``run`` from its first stage (a run already going is dropped first)."""
+        """Drive ``run`` from its first stage (a run already going or paused is dropped)."""
         self._timer.stop()
+        if self._run is not None:
+            self._run.close()
         self._run = run
         self._set_state("running")
         self._timer.start(self.interval_ms)
@@ -63,11 +65,6 @@ class RunDriver(QObject):
         if self.state == "running":
             self._timer.stop()
             self._set_state("paused")
-
-    def resume(self) -> None:
-        if self.state == "paused":
-            self._set_state("running")
-            self._timer.start(self.interval_ms)
 
     def stop(self) -> None:
         """End the run where it is; nothing more of it will run."""
@@ -89,10 +86,15 @@ class RunDriver(QObject):
         self.state_changed.emit(state)
 
     def _tick(self) -> None:
-        if self.interval_ms > 0:
-            self._one_stage()
-        else:
-            self._batch()
+        try:
+            if self.interval_ms > 0:
+                self._one_stage()
+            else:
+                self._batch()
+        except Exception as exc:
+            # Never tick into the same failure again: the run ends, and the error is shown.
+            self._finish(RunEnd("error", f"Stopped: {type(exc).__name__}: {exc}"))
+            raise
 
     def _pull(self) -> Progress | RunEnd | None:
         assert self._run is not None
