@@ -104,8 +104,8 @@ class MainWindow(QMainWindow):
         self.grad_plot = GradPlot(self)
         self.layers_panel = LayersPanel(self)
         self.math_panel = MathPanel(self)
-        self.math_panel.walk_for = lambda: (None if self.session.one_neuron
-                                            else self.session.backprop_by_layer(0))
+        self.math_panel.walk_for = lambda sample: (
+            None if self.session.one_neuron else self.session.backprop_by_layer(sample))
         self.graph_panel = GraphPanel(self)
         self.graph_view = self.graph_panel.view
         self.code_panel = CodePanel(self)
@@ -275,8 +275,9 @@ class MainWindow(QMainWindow):
         self.edit_back.setEnabled(back.isEnabled())
 
     def _scenario_changed(self) -> None:
-        self.math_panel.show_record(None)
         session = self.session
+        self.math_panel.set_samples(0 if session.one_neuron else len(session.inputs))
+        self.math_panel.show_record(None)
         where = ("Press Zero Grad (key 1) to begin." if session.stage_count == 0 else
                  f"Back where you left it: epoch {session.epoch}, next "
                  f"{LABELS[session.next_stage]}.")

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QPushButton,
+    QSpinBox,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -71,7 +72,7 @@ class MathPanel(QWidget):
         self.record: StageRecord | None = None
         #: Backward by hand for one sample of the session now (set by the window; layered
         #: models only: the one neuron's math is written number by number).
-        self.walk_for: Callable[[], Backprop | None] = lambda: None
+        self.walk_for: Callable[[int], Backprop | None] = lambda _sample: None
         #: Whom the stage texts are for (the one neuron, or a network's task).
         self.reader: Audience = "one_neuron"
         #: True while a fast auto-train runs: the panel says so instead of going stale.
@@ -88,14 +89,31 @@ class MathPanel(QWidget):
         copy.setObjectName("math_copy")
         copy.setToolTip("Copy the worked math with full-precision numbers.")
         copy.clicked.connect(self.copy)
+        self.sample = QSpinBox(self)
+        self.sample.setObjectName("math_sample")
+        self.sample.setPrefix("chain rule for sample ")
+        self.sample.setKeyboardTracking(False)  # a typed number counts on Enter or leaving
+        self.sample.setToolTip("Which sample's backward to work out by hand, layer by layer "
+                               "(the first is sample 0).")
+        self.sample.valueChanged.connect(self._render)
+        self.sample.hide()
         bar = QHBoxLayout()
         bar.addWidget(self.full)
+        bar.addWidget(self.sample)
         bar.addStretch(1)
         bar.addWidget(copy)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(bar)
         layout.addWidget(self.text)
+
+    def set_samples(self, count: int) -> None:
+        """How many samples the chain rule can be worked for (0: the one neuron, no walk)."""
+        self.sample.blockSignals(True)
+        self.sample.setRange(0, max(count - 1, 0))
+        self.sample.setValue(0)
+        self.sample.blockSignals(False)
+        self.sample.setVisible(count > 0)
 
     def show_record(self, record: StageRecord | None) -> None:
         self.record = record
@@ -117,8 +135,9 @@ class MathPanel(QWidget):
         return worked_math(self.record, full if self.full.isChecked() else short, self._walk())
 
     def _walk(self) -> Backprop | None:
-        return self.walk_for() if self.record is not None and self.record.stage == "backward" \
-            else None
+        if self.record is None or self.record.stage != "backward":
+            return None
+        return self.walk_for(self.sample.value())
 
     def copy(self) -> None:
         if self.record is not None:

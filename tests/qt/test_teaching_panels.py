@@ -151,3 +151,21 @@ def test_a_layered_models_checks_are_green_when_they_hold(window: MainWindow, qt
             assert f"color:{colours().good}'>{html.escape(check)}" in page
             checked.append(stage)
     assert checked == ["backward", "step"]  # the chain rule by hand, SGD's update
+
+
+def test_the_chain_rule_is_worked_for_the_sample_the_learner_picks(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    from gui_trainer.core.scenarios import SCENARIOS
+
+    assert not window.math_panel.sample.isVisibleTo(window)  # the one neuron: no walk
+    window.controller.open_scenario(SCENARIOS["curve"])
+    sample = window.math_panel.sample
+    assert sample.isVisibleTo(window) and sample.maximum() == len(window.session.inputs) - 1
+    for stage in STAGES[:4]:
+        click(window, qtbot, stage)
+    assert "Sample 0: its own loss" in window.math_panel.text.toPlainText()
+    sample.setValue(7)
+    expected = window.session.backprop_by_layer(7)
+    text = window.math_panel.text.toPlainText()
+    assert f"Sample 7: its own loss = {expected.loss:.6g}" in text
