@@ -7,6 +7,7 @@ Qt plugins, pyqtgraph, torch (SGD, and Adam, which imports more of torch lazily)
 from __future__ import annotations
 
 import math
+import sys
 import time
 from collections.abc import Callable
 
@@ -51,10 +52,24 @@ def _auto_train(app: QApplication, window: MainWindow, epochs: int) -> None:
     _check(window.trainer.done == epochs, f"auto-train ran {window.trainer.done} of {epochs}")
 
 
+def _train_a_network(app: QApplication, window: MainWindow) -> None:
+    """A layered model too: its graph layout (grandalf), per-tensor views, cross-entropy."""
+    window.scenario_menu.actions_by_name["moons"].trigger()
+    _check(window.session.scenario.name == "moons", "could not open the moons scenario")
+    window.docks["graph"].raise_()
+    _train_by_clicks(window, 1)
+    _check(bool(window.graph_view.boxes), "the network's graph was not drawn")
+    _auto_train(app, window, AUTO_EPOCHS)
+
+
 def run_smoke(app: QApplication,
               create_window: Callable[..., MainWindow]) -> int:
     """``create_window`` is the app's factory, passed in: the Qt layer never imports the app."""
     started = time.monotonic()
+    # An exception in a slot does not stop Qt: it reaches sys.excepthook. Any at all fails.
+    errors: list[str] = []
+    previous_hook = sys.excepthook
+    sys.excepthook = lambda kind, value, _tb: errors.append(f"{kind.__name__}: {value}")
     try:
         window = create_window(remember=False)  # never touch the learner's saved settings
         window.show()
@@ -73,13 +88,21 @@ def run_smoke(app: QApplication,
         _train_by_clicks(window, SMOKE_EPOCHS)
         _auto_train(app, window, AUTO_EPOCHS)
         window.refresh_now()
+        adam_epochs, adam_loss = window.session.epoch, window.session.history.column("loss")[-1]
+        _train_a_network(app, window)
+        window.refresh_now()
         window.close()
+        _check(not errors, f"{len(errors)} exception(s) in the window, the first: {errors[0]}"
+               if errors else "")
     except Exception as exc:  # report any failure as a non-zero exit, with its reason
         print(f"smoke: FAILED: {type(exc).__name__}: {exc}")
         return 1
+    finally:
+        sys.excepthook = previous_hook
     elapsed = time.monotonic() - started
     print(
-        f"smoke: ok — {window.session.epoch} epochs (SGD then Adam), "
-        f"final loss {window.session.history.column('loss')[-1]:.6g}, {elapsed:.1f} s"
+        f"smoke: ok — {adam_epochs} epochs (SGD then Adam), final loss {adam_loss:.6g}; "
+        f"moons {window.session.epoch} epochs, loss "
+        f"{window.session.history.column('loss')[-1]:.6g}; {elapsed:.1f} s"
     )
     return 0
