@@ -292,7 +292,11 @@ def _net_skip_zero_grad(records: list[StageRecord]) -> str:
                  "shrank" if moves[-1] < moves[0] * 0.95 else "stayed about the same size")
         text += (f" The parameters moved by {short(moves[0], 3)} at the first step and "
                  f"{short(moves[-1], 3)} at the last (all tensors together): the steps "
-                 f"{trend}.")
+                 f"{trend}")
+        if steps[-1].optimizer == "adam":
+            text += " (Adam divides by the gradient's running size, so the sum's size matters " \
+                    "less to it than to SGD: try this again with SGD)"
+        text += "."
     return text + _loss_change(steps)
 
 
@@ -300,9 +304,11 @@ def _net_skip_backward(records: list[StageRecord]) -> str:
     steps = [r for r in records if r.stage == "step" and r.ok]
     if not steps:
         return "No Step ran yet."
-    sizes = {short(grad_size(r.before), 4) for r in steps}
+    sizes = {"None" if grad_size(r.before) is None else short(grad_size(r.before), 4)
+             for r in steps}
     moved = max(_moves(steps))
-    text = f"At every Step the gradients' total size was {' or '.join(sorted(sizes))}"
+    text = ("At every Step every .grad was None" if sizes == {"None"} else
+            f"At every Step the gradients' total size was {' or '.join(sorted(sizes))}")
     if moved == 0.0:
         text += ", so Step had nothing to follow and no parameter moved."
     else:

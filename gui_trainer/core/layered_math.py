@@ -27,7 +27,14 @@ def _shape(shape: tuple[int, ...]) -> str:
 def layered_math(record: StageRecord, number: Format = short,
                  walk: Backprop | None = None) -> WorkedMath:
     """The worked math of ``record``; ``walk`` is backward by hand for one sample."""
-    title = f"{record.label}: {len(record.after.tensors)} parameter tensors"
+    tensors = len(record.after.tensors)
+    title = {
+        "zero_grad": f"{record.label}: the .grad of {tensors} parameter tensors",
+        "forward": f"{record.label}: the data through {tensors // 2} linear layers",
+        "loss": f"{record.label}: one number for all the outputs",
+        "backward": f"{record.label}: a gradient for each of {tensors} parameter tensors",
+        "step": f"{record.label}: {tensors} parameter tensors updated",
+    }[record.stage]
     lines: list[str] = []
     checks: list[str] = []
     agrees: bool | None = None

@@ -6,6 +6,7 @@ import html
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
@@ -27,8 +28,7 @@ from gui_trainer.qt.run_driver import RunDriver
 PICK = "Pick an experiment from the Experiments menu."
 ONE_NEURON_COLUMNS = ["epoch", "fresh ∂loss/∂weight (this step alone)",
                       "weight.grad used by Step"]
-NETWORK_COLUMNS = ["epoch", "size of this backward's gradients",
-                   "size of the .grad sums Step used"]
+NETWORK_COLUMNS = ["epoch", "‖this backward's gradients‖", "‖.grad sums Step used‖"]
 #: Slow enough to follow each stage on every panel.
 STAGE_INTERVAL_MS = 450
 
@@ -127,7 +127,7 @@ class ExperimentPanel(QWidget):
         scroll.setWidget(self.text)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        split = QSplitter(Qt.Orientation.Vertical, self)
+        split = self.split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(scroll)
         split.addWidget(self.table)
         split.setStretchFactor(0, 2)
@@ -138,6 +138,15 @@ class ExperimentPanel(QWidget):
         runner.started.connect(self._started)
         runner.progressed.connect(self._progressed)
         runner.finished.connect(self._finished)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Findings beside the table in a wide, short dock (stacked, the findings got a few
+        lines and hid "What it showed" below a scroll), one above the other otherwise."""
+        super().resizeEvent(event)
+        wide = self.width() > 2 * self.height()
+        orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        if self.split.orientation() != orientation:
+            self.split.setOrientation(orientation)
 
     def _intro(self, experiment: Experiment) -> str:
         return html.escape(experiment.intro_for(self.runner.controller.session.one_neuron))

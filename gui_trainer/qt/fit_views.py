@@ -42,6 +42,8 @@ SAMPLES_SHOWN = 12
 MAX_COUNTED = 10
 #: A cell narrower than this on screen shows its shade only.
 MIN_COUNT_PIXELS = 24
+#: A class label needs this much room along the axis.
+MIN_LABEL_PIXELS = 14
 
 
 def class_colour(theme: Colours, index: int) -> str:
@@ -189,6 +191,7 @@ class ConfusionFit:
         ticks = [(k + 0.5, name) for k, name in enumerate(self.names)]
         plot.getAxis("bottom").setTicks([ticks])
         plot.getAxis("left").setTicks([ticks])
+        self.label_every = 1
         plot.setAspectLocked(True)
         plot.showGrid(x=False, y=False)  # grid lines ran across the cells
         self.plot = plot
@@ -207,7 +210,7 @@ class ConfusionFit:
 
     def legend(self, c: Colours) -> list[LegendEntry]:
         return [LegendEntry("■", c.good, "the diagonal: right answers"),
-                LegendEntry("■", c.bad, "off the diagonal: mistakes (darker: more of the row)")]
+                LegendEntry("■", c.bad, "off the diagonal: mistakes (stronger: more of the row)")]
 
     def apply_pens(self, theme: Colours) -> None:
         self.good, self.bad = QColor(theme.good), QColor(theme.bad)
@@ -238,6 +241,13 @@ class ConfusionFit:
         self.image.setRect(QRectF(0, 0, self.classes, self.classes))
         cell_pixels = 1 / max(self.plot.getViewBox().viewPixelSize()[0], 1e-9)
         readable = cell_pixels >= MIN_COUNT_PIXELS
+        # Every other class named when the cells are too small for one label each.
+        every = 1 if cell_pixels >= MIN_LABEL_PIXELS else 2
+        if every != self.label_every:
+            self.label_every = every
+            ticks = [(k + 0.5, name) for k, name in enumerate(self.names) if k % every == 0]
+            self.plot.getAxis("bottom").setTicks([ticks])
+            self.plot.getAxis("left").setTicks([ticks])
         for i, row in enumerate(self.counts):
             for j, item in enumerate(row):
                 item.setText(str(matrix[i, j]) if matrix[i, j] and readable else "")
@@ -336,6 +346,9 @@ class FitPlot(PlotPanel):
         self.plot: pg.PlotItem | None = None
         self.pictures: pg.PlotItem | None = None
         self.painter: FitPainter | None = None
+        #: The state drawn last: a theme switch draws it again in the new colours (cells and
+        #: labels take their colours when drawn, not from the pens).
+        self.state: SessionView | None = None
 
     def plot_items(self) -> list[pg.PlotItem]:
         return [p for p in (self.plot, self.pictures) if p is not None]
@@ -343,6 +356,8 @@ class FitPlot(PlotPanel):
     def apply_pens(self, theme: Colours) -> None:
         if self.painter is not None:
             self.painter.apply_pens(theme)
+            if self.state is not None and self.state.scenario is self.scenario:
+                self.painter.refresh(self.state)
 
     def show_scenario(self, scenario: Scenario) -> None:
         """Set up the painter for ``scenario`` (once per scenario, not per frame)."""
@@ -376,4 +391,5 @@ class FitPlot(PlotPanel):
         if state.scenario is not self.scenario:
             self.show_scenario(state.scenario)
         assert self.painter is not None
+        self.state = state
         self.painter.refresh(state)

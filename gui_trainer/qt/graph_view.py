@@ -217,7 +217,12 @@ class GraphView(QGraphicsView):
         """The line under a node's name: what it holds (a leaf: its .grad now)."""
         detail = node.label
         if node.kind == "leaf":
-            detail = f"{node.label.split(':')[0]}.grad = {short(node.grad)}"
+            name = node.key.removeprefix("AccumulateGrad:")
+            # A tensor's gradient is shown by its norm; the one neuron's numbers as they are.
+            shown = f"‖{name}.grad‖" if "." in name else f"{name}.grad"
+            detail = f"{shown} = {short(node.grad)}"
+        if node.kind == "module" and node.freed:
+            return detail + "\n(saved values freed)"
         return detail + ("  (freed)" if node.freed else "")
 
     def _fit(self) -> None:

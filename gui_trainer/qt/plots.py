@@ -13,13 +13,14 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal, cast
 
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QGuiApplication, QPaintEvent, QResizeEvent
-from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSizePolicy, QTabBar, QVBoxLayout, QWidget
 
 from gui_trainer.core.formatting import short
 from gui_trainer.core.history import RunSummary
@@ -39,6 +40,9 @@ LOG_LIMIT = 50.0
 #: A layered model's gradient plots stack once the panel is less than this times as wide as
 #: it is tall (two plots side by side in 300 × 250 left the history 80 pixels wide).
 STACK_BELOW_ASPECT = 1.6
+#: Below these a plot's axes and title crowd its data out.
+MIN_PLOT_WIDTH, MIN_PLOT_HEIGHT = 220, 150
+Arrangement = Literal["side", "stacked", "one"]
 GRADS_NOW = "‖.grad‖ per tensor now"
 #: After Zero Grad with set_to_none (or before any Backward): no bars, and why.
 GRADS_NONE = "‖.grad‖ now: every .grad is None"
@@ -341,8 +345,11 @@ class LossPlot(PlotPanel):
     def _refresh_earlier(self, state: SessionView) -> None:
         if state.history is not self._history:  # another session (a new scenario)
             self._history = state.history
+            # "cross-entropy loss (log scale)" was cut off on a short plot: the kind of
+            # loss goes in the title, where there is room.
             kind = "MSE" if state.scenario.task == "regression" else "cross-entropy"
-            self.plot.setLabel("left", f"{kind} loss (log scale)")
+            self.plot.setTitle(f"Loss history ({kind})")
+            self.plot.setLabel("left", "loss (log scale)")
             self.cleared_before = 0
             self._earlier_shown = []
             self._earlier_hidden = -1  # draw again
@@ -388,8 +395,17 @@ class GradPlot(PlotPanel):
         #: The tensors drawn (None: the one neuron's weight and bias, element by element).
         self.tensor_names: tuple[str, ...] | None = None
         self.layered: LayeredGrads | None = None
-        #: A layered model's two plots one above the other (None: the one neuron's layout).
-        self.stacked: bool | None = None
+        #: How a layered model's two plots are placed now (None: the one neuron's layout).
+        self.stacked: tuple[Arrangement, tuple[pg.PlotItem, ...]] | None = None
+        #: In a small panel: which of the two plots to show.
+        self.view_tabs = QTabBar(self)
+        self.view_tabs.setObjectName("grad_view_tabs")
+        self.view_tabs.setDocumentMode(True)
+        self.view_tabs.addTab("now")
+        self.view_tabs.addTab("over time")
+        self.view_tabs.currentChanged.connect(lambda _index: self._arrange())
+        self.view_tabs.hide()
+        cast(QVBoxLayout, self.layout()).insertWidget(0, self.view_tabs)
         self._build_one_neuron()
 
     def _build_one_neuron(self) -> None:
@@ -435,6 +451,7 @@ class GradPlot(PlotPanel):
         retire(old)
         self.layered = None
         if names is None:
+            self.view_tabs.hide()
             self._build_one_neuron()
             return
         self.now = self.canvas.addPlot(row=0, col=0)
@@ -446,22 +463,38 @@ class GradPlot(PlotPanel):
         self.legend.set_entries(self.layered.legend)
         self.restyle()
 
+    def arrangement(self) -> Arrangement:
+        """Side by side with room for both, one above the other in a tall panel, else one
+        at a time with tabs (two plots squeezed into a small panel were two slivers)."""
+        width, height = self.canvas.width(), self.canvas.height() + self.view_tabs.height()
+        if width >= 2 * MIN_PLOT_WIDTH and width >= STACK_BELOW_ASPECT * height:
+            return "side"
+        if height >= 2 * MIN_PLOT_HEIGHT:
+            return "stacked"
+        return "one"
+
     def _arrange(self) -> None:
-        """A layered model's bars and history side by side when there is width for both,
-        one above the other when not (side by side in a narrow panel, each was a sliver)."""
         if self.tensor_names is None:
+            self.view_tabs.hide()
             return
-        stacked = self.width() < STACK_BELOW_ASPECT * self.height()
-        if stacked == self.stacked:
+        mode = self.arrangement()
+        shown = ((self.now, self.history) if mode != "one" else
+                 (self.now,) if self.view_tabs.currentIndex() == 0 else (self.history,))
+        if (mode, shown) == self.stacked:
             return
-        self.stacked = stacked
-        self.canvas.ci.removeItem(self.history)
-        row, col = (1, 0) if stacked else (0, 1)
-        self.canvas.ci.addItem(self.history, row=row, col=col)
-        layout = self.canvas.ci.layout
+        self.stacked = (mode, shown)
+        ci = self.canvas.ci
+        for plot in (self.now, self.history):
+            if plot in ci.items:
+                ci.removeItem(plot)
+        places = {"side": ((0, 0), (0, 1)), "stacked": ((0, 0), (1, 0)), "one": ((0, 0),)}
+        for plot, (row, col) in zip(shown, places[mode], strict=False):
+            ci.addItem(plot, row=row, col=col)
+        layout = ci.layout
         for index in (0, 1):
-            layout.setColumnStretchFactor(index, 1 if index == 0 or not stacked else 0)
-            layout.setRowStretchFactor(index, 1 if index == 0 or stacked else 0)
+            layout.setColumnStretchFactor(index, 1 if index == 0 or mode == "side" else 0)
+            layout.setRowStretchFactor(index, 1 if index == 0 or mode == "stacked" else 0)
+        self.view_tabs.setVisible(mode == "one")
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

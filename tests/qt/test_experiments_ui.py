@@ -72,6 +72,11 @@ def test_on_a_network_the_table_compares_the_gradients_sizes(
     assert [cell_text(table, r, 2) for r in range(6)] == [short(row[2], 4) for row in rows]
     assert "What it showed" in window.experiment_panel.text.text()
     assert "weight.grad" not in window.experiment_panel.text.text()
+    panel = window.experiment_panel
+    panel.resize(900, 200)  # a wide, short dock: the findings beside the table
+    assert panel.split.orientation() == Qt.Orientation.Horizontal
+    panel.resize(300, 400)
+    assert panel.split.orientation() == Qt.Orientation.Vertical
 
 
 def test_undo_redo_keys_and_timeline_slider(window: MainWindow, qtbot: QtBot) -> None:

@@ -143,3 +143,29 @@ def test_earlier_runs_stay_reachable_after_a_restart(window: MainWindow) -> None
     window.loss_plot.plot.setXRange(0, 300, padding=0)
     (_low, high), _ = window.loss_plot.plot.viewRange()
     assert high >= 299  # the earlier run's 300 epochs can be seen, not clamped at ~17
+
+
+def test_a_networks_gradient_plots_fit_the_panel_they_are_given(qtbot: QtBot) -> None:
+    from gui_trainer.core import TrainingSession
+    from gui_trainer.core.view_state import capture
+    from gui_trainer.qt.plots import GradPlot
+
+    session = TrainingSession(scenario="moons")
+    session.run_epoch()
+    plot = GradPlot()
+    qtbot.addWidget(plot)
+    plot.show()
+    plot.refresh(capture(session, {}, None))
+    ci = plot.canvas.ci
+    for size, mode in (((900, 300), "side"), ((320, 420), "stacked"), ((320, 200), "one")):
+        plot.resize(*size)
+        QApplication.processEvents()
+        assert plot.arrangement() == mode
+        shown = [p for p in (plot.now, plot.history) if p in ci.items]
+        assert shown == ([plot.now] if mode == "one" else [plot.now, plot.history])
+        assert plot.view_tabs.isVisible() == (mode == "one")
+    plot.view_tabs.setCurrentIndex(1)  # "over time"
+    assert [p for p in (plot.now, plot.history) if p in ci.items] == [plot.history]
+    plot.resize(900, 300)
+    QApplication.processEvents()
+    assert plot.now in ci.items and plot.history in ci.items and not plot.view_tabs.isVisible()

@@ -104,6 +104,9 @@ def test_every_mistake_is_shaded_and_counts_show_when_cells_are_big_enough(
         wrong = ~np.eye(10, dtype=bool) & (matrix > 0)
         assert wrong.any() and (alpha[wrong] >= 70).all()  # even a single mistake shows
         assert (alpha[matrix == 0] == 0).all()
+        ticks = painter.plot.getAxis("left")._tickLevels[0]
+        assert [name for _, name in ticks] == (
+            [str(k) for k in range(10)] if shown else ["0", "2", "4", "6", "8"])
         texts = np.array([[item.textItem.toPlainText() for item in row] for row in painter.counts])
         expected = np.where(matrix > 0, matrix.astype(str), "") if shown else np.full((10, 10), "")
         assert (texts == expected).all()
@@ -116,12 +119,16 @@ def test_the_digit_pictures_are_drawn_in_the_themes_colours(window: MainWindow) 
     from gui_trainer.qt.theme import colours
 
     window.scenario_menu.actions_by_name["digits"].trigger()
+    window.refresh_now()
     for theme in ("dark", "light"):
         window.set_theme(theme)
         QApplication.processEvents()  # the palette change reaches the views as an event
-        window.refresh_now()
+        # No new frame: the switch alone redraws the cells and labels in the new colours.
         painter = window.fit_plot.painter
         assert isinstance(painter, PictureFit)
+        good = QColor(colours().good)
+        assert tuple(painter.image.image[0, 0, :3]) == (good.red(), good.green(), good.blue())
+        assert painter.labels[0].color.name() in (good.name(), QColor(colours().bad).name())
         lut = painter.mosaic.lut
         assert lut is not None
         paper, ink = QColor(colours().plot_background), QColor(colours().plot_foreground)

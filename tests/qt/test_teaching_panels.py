@@ -119,6 +119,8 @@ def test_a_large_graph_is_drawn_one_box_per_module_and_can_be_opened_up(
     assert "AddmmBackward0" in view.boxes["module:0"].toolTip()
     box.click()  # every node PyTorch recorded, still lit
     assert set(view.boxes) == {node.key for node in window.session.autograd_graph().nodes}
+    leaf = view.snapshot.node("AccumulateGrad:0.weight")
+    assert view.detail(leaf) == f"‖0.weight.grad‖ = {short(leaf.grad)}"  # a norm, said so
     assert view.visited == list(window.session.autograd_graph().backward_order)
     click(window, qtbot, "step")
     assert not box.isChecked()  # the learner's choice holds for the next graph
