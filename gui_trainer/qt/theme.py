@@ -15,9 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette, QPen
+from PySide6.QtWidgets import (
+    QApplication,
+    QProxyStyle,
+    QStyle,
+    QStyleFactory,
+    QStyleOption,
+    QWidget,
+)
 
 ThemeChoice = Literal["system", "light", "dark"]
 Theme = Literal["light", "dark"]
@@ -153,9 +160,41 @@ def light_palette(app: QApplication) -> QPalette:
     return palette
 
 
+class OutlinedIndicators(QProxyStyle):
+    """Fusion, with an outline on check boxes and radio buttons in the text's colour.
+
+    Fusion outlines them in the window colour darkened, which on the dark palette left an
+    unticked box or an unchosen radio button (Mode: Free) all but invisible.
+    """
+
+    INDICATORS = (QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+                  QStyle.PrimitiveElement.PE_IndicatorRadioButton)
+
+    def __init__(self) -> None:
+        super().__init__(QStyleFactory.create("Fusion"))
+
+    def drawPrimitive(self, element: QStyle.PrimitiveElement, option: QStyleOption,
+                      painter: QPainter, widget: QWidget | None = None) -> None:
+        super().drawPrimitive(element, option, painter, widget)
+        if element not in self.INDICATORS:
+            return
+        outline = QColor(option.palette.color(QPalette.ColorRole.WindowText))
+        outline.setAlpha(150)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(outline, 1.0))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        box = QRectF(option.rect).adjusted(0.5, 0.5, -0.5, -0.5)
+        if element == QStyle.PrimitiveElement.PE_IndicatorRadioButton:
+            painter.drawEllipse(box)
+        else:
+            painter.drawRoundedRect(box, 2, 2)
+        painter.restore()
+
+
 def apply_palette(app: QApplication, theme: Theme) -> None:
     # Setting the style again would reset the palette to the style's own (light) first, and
     # views would redraw once in the wrong theme.
-    if app.style().name().lower() != "fusion":
-        app.setStyle("Fusion")
+    if not isinstance(app.style(), OutlinedIndicators):
+        app.setStyle(OutlinedIndicators())
     app.setPalette(dark_palette() if theme == "dark" else light_palette(app))

@@ -162,3 +162,27 @@ def test_system_theme_follows_the_desktop(window: MainWindow,
         background: QColor = window.loss_plot.backgroundBrush().color()  # type: ignore[attr-defined]
         assert background == QColor(theme.THEMES[expected].plot_background)
     assert window.actions_by_name["theme_system"].isChecked()
+
+
+@pytest.mark.parametrize("name", ["light", "dark"])
+def test_an_unticked_box_and_an_unchosen_radio_button_show_in_both_themes(
+    window: MainWindow, name: theme.Theme
+) -> None:
+    from PySide6.QtWidgets import QRadioButton, QStyle, QStyleOptionButton
+
+    window.show()
+    switch(window, name)
+    free = next(b for b in window.findChildren(QRadioButton) if b.text() == "Free")
+    box = window.math_panel.full
+    assert not free.isChecked() and not box.isChecked()
+    for button, element in ((free, QStyle.SubElement.SE_RadioButtonIndicator),
+                            (box, QStyle.SubElement.SE_CheckBoxIndicator)):
+        option = QStyleOptionButton()
+        option.initFrom(button)
+        indicator = button.style().subElementRect(element, option, button)
+        image = button.grab().toImage()
+        page = QColor(image.pixel(button.width() - 2, button.height() // 2))
+        marks = [QColor(image.pixel(x, y)) for x in range(indicator.left(), indicator.right())
+                 for y in range(indicator.top(), indicator.bottom())]
+        # The indicator's outline stands out from the page around it.
+        assert max(contrast(page, mark) for mark in marks) >= 1.8, (name, button.text())
