@@ -13,11 +13,22 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import torch
 from torch import nn
 
 from gui_trainer.core.csv_data import read_csv_file
-from gui_trainer.core.datasets import Dataset, Task, delivery, digits, noisy_sine, spiral, two_moons
+from gui_trainer.core.datasets import (
+    DELIVERY_MILES,
+    DELIVERY_MINUTES,
+    Dataset,
+    Task,
+    delivery,
+    digits,
+    noisy_sine,
+    spiral,
+    two_moons,
+)
 from gui_trainer.core.models import ModelSpec
 
 OptimizerName = Literal["sgd", "adam"]
@@ -181,3 +192,42 @@ def load_csv(path: str | Path, target: str | None = None, task: str | None = Non
                     f"{data.target_name}.",
         data=data, model_spec=FILE_MODEL, lr=0.01, optimizer="adam", seed=0,
     )
+
+
+# -- the one neuron on given numbers (TrainingSession(inputs=..., targets=...)) -----------
+#: The reference scenario: delivery distances (miles) and the minutes each delivery took.
+DEFAULT_INPUTS = tuple((m,) for m in DELIVERY_MILES)
+DEFAULT_TARGETS = tuple((m,) for m in DELIVERY_MINUTES)
+
+
+def _column(values: Sequence[Sequence[float]], name: str) -> np.ndarray:
+    """One feature per row, finite: what the one-input model can take."""
+    try:
+        column = torch.tensor(values, dtype=torch.float32)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise ValueError(f"{name} must be rows of numbers: {exc}") from None
+    if column.ndim != 2 or column.shape[1] != 1 or len(column) == 0:
+        raise ValueError(f"{name} must be one column of numbers, one row per sample "
+                         f"(got shape {tuple(column.shape)}): the model has one input")
+    if not torch.isfinite(column).all():
+        raise ValueError(f"{name} must be finite numbers (no NaN or inf)")
+    return column.numpy()
+
+
+def with_given_data(scenario: Scenario, inputs: Sequence[Sequence[float]] | None,
+              targets: Sequence[Sequence[float]] | None) -> Scenario:
+    """The one-neuron scenario on other numbers (a test's or a teacher's four points)."""
+    if inputs is None and targets is None:
+        return scenario
+    if not scenario.is_one_neuron:
+        raise ValueError("inputs and targets replace the one-neuron scenario's data; for "
+                         "other data use a scenario (scenarios.load_csv for a file)")
+    x = _column(inputs if inputs is not None else DEFAULT_INPUTS, "inputs")
+    y = _column(targets if targets is not None else DEFAULT_TARGETS, "targets")
+    if len(x) != len(y):
+        raise ValueError(f"inputs and targets must have as many rows: {len(x)} inputs, "
+                         f"{len(y)} targets")
+    data = Dataset(inputs=x, targets=y, task="regression",
+                   feature_names=scenario.data.feature_names,
+                   target_name=scenario.data.target_name, source="given")
+    return replace(scenario, data=data)

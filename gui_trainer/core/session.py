@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any, cast
 
 import numpy as np
@@ -17,7 +16,6 @@ import torch
 from torch import nn
 
 from gui_trainer.core.autograd_graph import GraphSnapshot, read_graph
-from gui_trainer.core.datasets import DELIVERY_MILES, DELIVERY_MINUTES, Dataset
 from gui_trainer.core.graph_modules import assign_modules
 from gui_trainer.core.history import ONE_NEURON_COLUMNS, History, tensor_history
 from gui_trainer.core.layer_math import Backprop, LayerActivity, activation_stats, backprop_by_layer
@@ -26,14 +24,21 @@ from gui_trainer.core.packing import Packer
 from gui_trainer.core.records import StageRecord, Values
 from gui_trainer.core.rewind import Rewind
 from gui_trainer.core.runners import StageRunners, values_of
-from gui_trainer.core.scenarios import DEFAULT_SCENARIO, Scenario, scenario_named
+from gui_trainer.core.scenarios import (
+    DEFAULT_INPUTS,
+    DEFAULT_SCENARIO,
+    DEFAULT_TARGETS,
+    Scenario,
+    scenario_named,
+    with_given_data,
+)
+from gui_trainer.core.session_settings import SessionSettings
 from gui_trainer.core.settings import (
     MODES,
     OPTIMIZERS,
     Mode,
     OptimizerName,
     Settings,
-    check_setting,
     micro_batch_counts,
 )
 from gui_trainer.core.stages import LABELS, Stage, as_stage
@@ -45,9 +50,6 @@ __all__ = [
     "OptimizerName", "StageOrderError", "TrainingSession", "micro_batch_counts",
 ]
 
-#: The reference scenario: delivery distances (miles) and the minutes each delivery took.
-DEFAULT_INPUTS = tuple((m,) for m in DELIVERY_MILES)
-DEFAULT_TARGETS = tuple((m,) for m in DELIVERY_MINUTES)
 DEFAULT_SEED = 42
 
 
@@ -65,40 +67,7 @@ class StageOrderError(RuntimeError):
     """Raised in guided mode when a stage is asked for out of loop order."""
 
 
-def _column(values: Sequence[Sequence[float]], name: str) -> np.ndarray:
-    """One feature per row, finite: what the one-input model can take."""
-    try:
-        column = torch.tensor(values, dtype=torch.float32)
-    except (TypeError, ValueError, RuntimeError) as exc:
-        raise ValueError(f"{name} must be rows of numbers: {exc}") from None
-    if column.ndim != 2 or column.shape[1] != 1 or len(column) == 0:
-        raise ValueError(f"{name} must be one column of numbers, one row per sample "
-                         f"(got shape {tuple(column.shape)}): the model has one input")
-    if not torch.isfinite(column).all():
-        raise ValueError(f"{name} must be finite numbers (no NaN or inf)")
-    return column.numpy()
-
-
-def _own_data(scenario: Scenario, inputs: Sequence[Sequence[float]] | None,
-              targets: Sequence[Sequence[float]] | None) -> Scenario:
-    """The one-neuron scenario on other numbers (a test's or a teacher's four points)."""
-    if inputs is None and targets is None:
-        return scenario
-    if not scenario.is_one_neuron:
-        raise ValueError("inputs and targets replace the one-neuron scenario's data; for "
-                         "other data use a scenario (scenarios.load_csv for a file)")
-    x = _column(inputs if inputs is not None else DEFAULT_INPUTS, "inputs")
-    y = _column(targets if targets is not None else DEFAULT_TARGETS, "targets")
-    if len(x) != len(y):
-        raise ValueError(f"inputs and targets must have as many rows: {len(x)} inputs, "
-                         f"{len(y)} targets")
-    data = Dataset(inputs=x, targets=y, task="regression",
-                   feature_names=scenario.data.feature_names,
-                   target_name=scenario.data.target_name, source="given")
-    return replace(scenario, data=data)
-
-
-class TrainingSession(StageRunners, Rewind):
+class TrainingSession(SessionSettings, StageRunners, Rewind):
     """One model, its data, loss function and optimizer, run stage by stage.
 
     ``run(stage)`` makes exactly the PyTorch call a training script makes for that stage
@@ -128,7 +97,7 @@ class TrainingSession(StageRunners, Rewind):
         elif not isinstance(scenario, Scenario):
             raise TypeError(f"scenario must be a name or a Scenario, not "
                             f"{type(scenario).__name__}")
-        self.scenario = _own_data(scenario, inputs, targets)
+        self.scenario = with_given_data(scenario, inputs, targets)
         #: The seed the starting weights came from (the Code panel's script uses it too).
         self.seed = whole_number(scenario.seed if seed is SCENARIO_DEFAULT else seed, "seed")
         data = self.scenario.data
@@ -219,80 +188,6 @@ class TrainingSession(StageRunners, Rewind):
     def outputs_rows(self) -> tuple[int, ...]:
         """Which samples ``outputs`` holds predictions for (all of them unless micro-batching)."""
         return self._loop.outputs_rows
-
-    # -- settings (each change is an action on the timeline) -------------------------------
-    @property
-    def settings(self) -> Settings:
-        return self._settings
-
-    @property
-    def lr(self) -> float:
-        return self._settings.lr
-
-    @lr.setter
-    def lr(self, value: float | str) -> None:
-        self._change("lr", value)
-
-    @property
-    def mode(self) -> Mode:
-        return self._settings.mode
-
-    @mode.setter
-    def mode(self, value: Mode) -> None:
-        self._change("mode", value)
-
-    @property
-    def optimizer_name(self) -> OptimizerName:
-        return self._settings.optimizer_name
-
-    @optimizer_name.setter
-    def optimizer_name(self, value: OptimizerName) -> None:
-        """Switching optimizer starts it fresh (Adam's running averages are per optimizer)."""
-        self._change("optimizer_name", value)
-
-    @property
-    def set_to_none(self) -> bool:
-        return self._settings.set_to_none
-
-    @set_to_none.setter
-    def set_to_none(self, value: bool) -> None:
-        self._change("set_to_none", value)
-
-    @property
-    def micro_batches(self) -> int:
-        """How many micro-batches one step accumulates gradients over (1 = the full batch)."""
-        return self._settings.micro_batches
-
-    @micro_batches.setter
-    def micro_batches(self, value: int) -> None:
-        self._change("micro_batches", value)
-
-    def valid_micro_batches(self) -> list[int]:
-        return micro_batch_counts(len(self.inputs))
-
-    def _change(self, name: str, value: Any) -> None:
-        value = check_setting(name, value, len(self.inputs))  # raises before any change
-        if getattr(self._settings, name) == value:
-            return
-        self._before_action()
-        self._apply_setting(name, value)
-        self.timeline.record(Action("setting", name=name, value=value))
-
-    def _apply_setting(self, name: str, value: Any) -> None:
-        old = self._settings
-        self._settings = replace(old, **{name: value})
-        if name == "lr":
-            for group in self.optimizer.param_groups:
-                group["lr"] = value
-        elif name == "optimizer_name":
-            self.optimizer = self._make_optimizer()
-        elif name == "micro_batches":
-            self._loop.chunk = 0
-        # Whatever free mode left behind, a loop from zero_grad is always valid; a new split
-        # starts its accumulation there too.
-        if (name == "mode" and value == "guided" and old.mode != "guided") or (
-                name == "micro_batches" and self._settings.mode == "guided"):
-            self._loop.next_stage = "zero_grad"
 
     # -- progress ----------------------------------------------------------------------
     @property

@@ -1,0 +1,104 @@
+"""The session's settings: read as properties, and each change an action on the timeline.
+
+A change is checked before anything moves (a bad value raises and changes nothing), then
+applied, then recorded, so undo and a replay after a jump apply exactly the same change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from gui_trainer.core.session_state import SessionState
+from gui_trainer.core.settings import (
+    Mode,
+    OptimizerName,
+    Settings,
+    check_setting,
+    micro_batch_counts,
+)
+from gui_trainer.core.timeline import Action, Timeline
+
+
+class SessionSettings(SessionState):
+    timeline: Timeline
+
+    if TYPE_CHECKING:  # provided by Rewind and by the session
+        def _before_action(self) -> None: ...
+        def _make_optimizer(self) -> torch.optim.Optimizer: ...
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def lr(self) -> float:
+        return self._settings.lr
+
+    @lr.setter
+    def lr(self, value: float | str) -> None:
+        self._change("lr", value)
+
+    @property
+    def mode(self) -> Mode:
+        return self._settings.mode
+
+    @mode.setter
+    def mode(self, value: Mode) -> None:
+        self._change("mode", value)
+
+    @property
+    def optimizer_name(self) -> OptimizerName:
+        return self._settings.optimizer_name
+
+    @optimizer_name.setter
+    def optimizer_name(self, value: OptimizerName) -> None:
+        """Switching optimizer starts it fresh (Adam's running averages are per optimizer)."""
+        self._change("optimizer_name", value)
+
+    @property
+    def set_to_none(self) -> bool:
+        return self._settings.set_to_none
+
+    @set_to_none.setter
+    def set_to_none(self, value: bool) -> None:
+        self._change("set_to_none", value)
+
+    @property
+    def micro_batches(self) -> int:
+        """How many micro-batches one step accumulates gradients over (1 = the full batch)."""
+        return self._settings.micro_batches
+
+    @micro_batches.setter
+    def micro_batches(self, value: int) -> None:
+        self._change("micro_batches", value)
+
+    def valid_micro_batches(self) -> list[int]:
+        return micro_batch_counts(len(self.inputs))
+
+    def _change(self, name: str, value: Any) -> None:
+        value = check_setting(name, value, len(self.inputs))  # raises before any change
+        if getattr(self._settings, name) == value:
+            return
+        self._before_action()
+        self._apply_setting(name, value)
+        self.timeline.record(Action("setting", name=name, value=value))
+
+    def _apply_setting(self, name: str, value: Any) -> None:
+        old = self._settings
+        self._settings = replace(old, **{name: value})
+        if name == "lr":
+            for group in self.optimizer.param_groups:
+                group["lr"] = value
+        elif name == "optimizer_name":
+            self.optimizer = self._make_optimizer()
+        elif name == "micro_batches":
+            self._loop.chunk = 0
+        # Whatever free mode left behind, a loop from zero_grad is always valid; a new split
+        # starts its accumulation there too.
+        if (name == "mode" and value == "guided" and old.mode != "guided") or (
+                name == "micro_batches" and self._settings.mode == "guided"):
+            self._loop.next_stage = "zero_grad"
+
