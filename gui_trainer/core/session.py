@@ -144,7 +144,18 @@ class TrainingSession(SessionSettings, StageRunners, Rewind):
         """The one neuron's parameter ``name`` at the start of a run (None for a network)."""
         if not self._one_neuron:
             return None
+        start = self._settings.start
+        if start is not None:
+            return float(torch.tensor(start[self.param_index(name)], dtype=torch.float32))
         return float(self._initial_state[name].reshape(-1)[0])
+
+    def param_index(self, name: str) -> int:
+        return [n for n, _ in self._named_params].index(name)
+
+    def _start_note(self) -> str:
+        start = self._settings.start
+        return ("" if start is None else
+                f"from weight {start[0]:.4g}, bias {start[1]:.4g}")
 
     # -- the real objects ---------------------------------------------------------------
     @property
@@ -243,6 +254,11 @@ class TrainingSession(SessionSettings, StageRunners, Rewind):
 
     def _apply_reset(self, note: str = "") -> None:
         self.model.load_state_dict(self._initial_state)
+        start = self._settings.start
+        if start is not None:  # the one neuron's chosen start (Settings.start)
+            with torch.no_grad():
+                for (_, param), value in zip(self._named_params, start, strict=True):
+                    param.fill_(value)
         self.optimizer = self._make_optimizer()
         self.history.start_run(note)
         self._clear_run_state()

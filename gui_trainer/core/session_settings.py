@@ -28,6 +28,24 @@ class SessionSettings(SessionState):
     if TYPE_CHECKING:  # provided by Rewind and by the session
         def _before_action(self) -> None: ...
         def _make_optimizer(self) -> torch.optim.Optimizer: ...
+        def _apply_reset(self, note: str = "") -> None: ...
+        def _start_note(self) -> str: ...
+
+    @property
+    def start(self) -> tuple[float, float] | None:
+        """Where each run of the one neuron starts: (weight, bias), or None for the first
+        weights the scenario's seed drew."""
+        return self._settings.start
+
+    def start_from(self, weight: float | None, bias: float | None = None) -> None:
+        """Start a new run at (weight, bias): an undoable action, like Restart.
+
+        ``start_from(None)`` goes back to the scenario's first weights.
+        """
+        if not self._one_neuron:
+            raise TypeError("a start point is the one neuron's (weight, bias); a network has "
+                            "more parameters than a map can show")
+        self._change("start", None if weight is None else (weight, bias))
 
     @property
     def settings(self) -> Settings:
@@ -96,6 +114,9 @@ class SessionSettings(SessionState):
             self.optimizer = self._make_optimizer()
         elif name == "micro_batches":
             self._loop.chunk = 0
+        elif name == "start":
+            # A new run from the chosen point, as Restart starts one from the first weights.
+            self._apply_reset(self._start_note())
         # Whatever free mode left behind, a loop from zero_grad is always valid; a new split
         # starts its accumulation there too.
         if (name == "mode" and value == "guided" and old.mode != "guided") or (

@@ -44,6 +44,24 @@ def check_micro_batches(value: object, samples: int) -> int:
     return count
 
 
+#: A start further out than this is off any map a learner could mean.
+START_LIMIT = 1e6
+
+
+def check_start(value: object) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    try:
+        weight, bias = (float(v) for v in value)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        raise ValueError(f"a start is a (weight, bias) pair of numbers, not {value!r}") from None
+    for name, number in (("weight", weight), ("bias", bias)):
+        if not abs(number) <= START_LIMIT:  # also refuses NaN
+            raise ValueError(f"the start's {name} must be a number within ±{START_LIMIT:g}, "
+                             f"not {number}")
+    return weight, bias
+
+
 @dataclass(frozen=True)
 class Settings:
     lr: float
@@ -52,6 +70,9 @@ class Settings:
     set_to_none: bool
     #: How many micro-batches one step accumulates gradients over (1 = the full batch).
     micro_batches: int
+    #: The one neuron's (weight, bias) where each run starts, chosen on the loss landscape;
+    #: None: the scenario's seeded first weights.
+    start: tuple[float, float] | None = None
 
     @classmethod
     def checked(cls, *, lr: object, mode: object, optimizer_name: object,
@@ -78,4 +99,6 @@ def check_setting(name: str, value: Any, samples: int) -> Any:
         return flag(value, "set_to_none")
     if name == "micro_batches":
         return check_micro_batches(value, samples)
+    if name == "start":
+        return check_start(value)
     raise ValueError(f"unknown setting {name!r}: expected one of {', '.join(NAMES)}")

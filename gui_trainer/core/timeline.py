@@ -43,6 +43,9 @@ class Action:
             return LABELS[self.stage]
         if self.kind == "reset":
             return "Restart" + (f": {self.value}" if self.value else "")
+        if self.name == "start":
+            return ("Start at the first weights" if self.value is None else
+                    f"Start at weight {self.value[0]:.4g}, bias {self.value[1]:.4g}")
         return f"{self.name} = {self.value}"
 
 

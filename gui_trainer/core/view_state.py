@@ -27,6 +27,7 @@ from torch.func import functional_call
 from gui_trainer.core.autograd_graph import GraphSnapshot
 from gui_trainer.core.code_listing import CodeListing, code_listing
 from gui_trainer.core.history import History, tensor_history
+from gui_trainer.core.landscape import LandscapeState, capture_landscape
 from gui_trainer.core.layer_math import LayerActivity, activation_stats
 from gui_trainer.core.records import ParamValues, StageRecord, Values
 from gui_trainer.core.scenarios import Scenario
@@ -57,6 +58,8 @@ class SessionView:
     history: History
     graph: GraphSnapshot
     listing: CodeListing
+    #: The one neuron's loss landscape, when a view asked for it (None otherwise).
+    landscape: LandscapeState | None
     _model: nn.Module = field(repr=False)
     _loss_fn: nn.Module = field(repr=False)
     _frozen: dict[str, torch.Tensor] = field(repr=False)
@@ -100,8 +103,9 @@ class SessionView:
 
 
 def capture(session: TrainingSession, latest: Mapping[Stage, StageRecord],
-            last: Stage | None) -> SessionView:
-    """The session now; ``latest`` and ``last`` annotate the code listing."""
+            last: Stage | None, landscape: bool = False) -> SessionView:
+    """The session now; ``latest`` and ``last`` annotate the code listing; ``landscape``
+    adds the one neuron's loss landscape (it costs a few forwards)."""
     outputs = session.outputs
     position = session.position
     names = [name for name, _ in session.model.named_parameters()]
@@ -123,6 +127,7 @@ def capture(session: TrainingSession, latest: Mapping[Stage, StageRecord],
         history=session.history,
         graph=session.autograd_graph(),
         listing=code_listing(session, latest, last),
+        landscape=capture_landscape(session) if landscape and session.one_neuron else None,
         _model=session.model,
         _loss_fn=session.loss_fn,
         _frozen={name: p.detach().clone() for name, p in session.model.named_parameters()},

@@ -76,10 +76,26 @@ class SessionController(QObject):
         """A line for the status bar (for helpers such as auto-train that own no status bar)."""
         self.message.emit(text)
 
-    def capture(self) -> SessionView:
+    def capture(self, landscape: bool = False) -> SessionView:
         """The session now, frozen, for the views to draw (once a frame)."""
         last = self.last_record
-        return capture(self.session, self.latest, None if last is None else last.stage)
+        return capture(self.session, self.latest, None if last is None else last.stage,
+                       landscape)
+
+    def start_from(self, weight: float, bias: float) -> None:
+        """Start a new run at (weight, bias), chosen on the landscape (undoable)."""
+        reason = self.enablement().refusals["zero_grad"] if self.enablement().busy else None
+        if reason is not None:
+            self.message.emit(reason)
+            return
+        self.session.start_from(weight, bias)
+        self.last_record = None
+        self.latest = {}
+        self.message.emit(f"A new run starts at weight {weight:.4g}, bias {bias:.4g} "
+                          "(Ctrl+Z goes back).")
+        self.was_reset.emit()
+        self.settings_changed.emit()
+        self.changed.emit()
 
     # -- stages --------------------------------------------------------------------------
     def run_stage(self, stage: Stage) -> StageRecord | None:

@@ -42,6 +42,7 @@ from gui_trainer.qt.experiment_panel import ExperimentPanel, ExperimentRunner
 from gui_trainer.qt.fields import STAGE_KEYS, DeliberateFocus, is_stage_key
 from gui_trainer.qt.fit_views import FitPlot
 from gui_trainer.qt.graph_view import GraphPanel
+from gui_trainer.qt.landscape_panel import LandscapePanel
 from gui_trainer.qt.layers_panel import LayersPanel
 from gui_trainer.qt.loop_diagram import LoopDiagram
 from gui_trainer.qt.math_panel import MathPanel
@@ -103,6 +104,7 @@ class MainWindow(QMainWindow):
         self.loss_plot = LossPlot(self)
         self.grad_plot = GradPlot(self)
         self.layers_panel = LayersPanel(self)
+        self.landscape_panel = LandscapePanel(self.controller.start_from, self)
         self.math_panel = MathPanel(self)
         self.math_panel.walk_for = lambda sample: (
             None if self.session.one_neuron else self.session.backprop_by_layer(sample))
@@ -150,7 +152,7 @@ class MainWindow(QMainWindow):
     def reset_layout(self) -> None:
         window_layout.reset_layout(self)
 
-    def layers_shown(self, shown: bool) -> None:
+    def panel_shown(self, shown: bool) -> None:
         if shown:
             self.refresh_now()
 
@@ -393,7 +395,8 @@ class MainWindow(QMainWindow):
 
     def _draw_frame(self) -> None:
         """Redraw every view from the session: at most once a frame, however fast it runs."""
-        state = self.controller.capture()
+        landscape = self.landscape_panel.isVisible()
+        state = self.controller.capture(landscape=landscape)
         last = self.controller.last_record
         self.readout.refresh(state)
         self.timeline_bar.refresh(state)
@@ -405,6 +408,8 @@ class MainWindow(QMainWindow):
         self.grad_plot.refresh(state)
         if self.layers_panel.isVisible():
             self.layers_panel.refresh(state)
+        if landscape:
+            self.landscape_panel.refresh(state)
         # A fast run shows no record one by one: the panels say they are paused, and show
         # the run's last stage as soon as it pauses or ends.
         paused = self.trainer.batch_mode

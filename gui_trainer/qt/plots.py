@@ -345,11 +345,14 @@ class LossPlot(PlotPanel):
     def _refresh_earlier(self, state: SessionView) -> None:
         if state.history is not self._history:  # another session (a new scenario)
             self._history = state.history
-            # "cross-entropy loss (log scale)" was cut off on a short plot: the kind of
-            # loss goes in the title, where there is room.
-            kind = "MSE" if state.scenario.task == "regression" else "cross-entropy"
-            self.plot.setTitle(f"Loss history ({kind})")
-            self.plot.setLabel("left", "loss (log scale)")
+            # "cross-entropy loss (log scale)" was cut off on a short plot: a classifier's
+            # kind of loss goes in the title, where there is room.
+            if state.scenario.task == "regression":
+                self.plot.setTitle("Loss history")
+                self.plot.setLabel("left", "MSE loss (log scale)")
+            else:
+                self.plot.setTitle("Loss history (cross-entropy)")
+                self.plot.setLabel("left", "loss (log scale)")
             self.cleared_before = 0
             self._earlier_shown = []
             self._earlier_hidden = -1  # draw again

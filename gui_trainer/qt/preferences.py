@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from gui_trainer.qt.main_window import MainWindow
 
 #: Bump when the dock layout changes so an old saved layout is not forced onto a new one.
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4
 #: A saved layout is a few KB; anything far larger is not one of ours.
 MAX_LAYOUT_BYTES = 256 * 1024
 #: Plain values (a mode, a number) are a few characters.

@@ -1,0 +1,95 @@
+"""The landscape panel: the surface for the range in view, the path, and click-to-start."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from gui_trainer.core.landscape import loss_grid, trajectory
+from gui_trainer.core.scenarios import SCENARIOS
+from gui_trainer.qt.landscape_panel import GRID, ONLY_TWO
+from gui_trainer.qt.main_window import MainWindow
+
+
+def show_landscape(window: MainWindow) -> None:
+    window.docks["landscape"].show()
+    window.docks["landscape"].raise_()
+    window.refresh_now()
+
+
+def test_the_map_draws_the_surface_in_view_and_the_runs_path(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    for _ in range(8):
+        window.session.run_epoch()
+    window.controller.publish(None)
+    show_landscape(window)
+    panel = window.landscape_panel
+    assert panel.state is not None
+    panel._compute_surface()
+    (x0, x1), (y0, y1) = panel.map.viewRange()
+    expected = loss_grid(window.session, np.linspace(x0, x1, GRID), np.linspace(y0, y1, GRID))
+    shown = panel.surface.image
+    assert shown is not None and shown.shape == (GRID, GRID)
+    np.testing.assert_allclose(shown, np.log10(expected.T), rtol=1e-6)
+    xs, ys = panel.path.getData()
+    path = trajectory(window.session)
+    np.testing.assert_array_equal(xs[1:], path[:, 0])  # the start, then every step
+    np.testing.assert_array_equal(ys[1:], path[:, 1])
+    panel.map.setRange(xRange=(-50, 50), yRange=(-50, 50), padding=0)  # a pan and zoom
+    qtbot.waitUntil(lambda: panel.grid_range is not None
+                    and abs(panel.grid_range.left() + 50) < 1e-6, timeout=2_000)
+
+
+def test_clicking_the_map_starts_a_run_there_and_undo_takes_it_back(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    show_landscape(window)
+    panel = window.landscape_panel
+
+    class Click:
+        def __init__(self, point: QPointF) -> None:
+            self.point = point
+
+        def button(self) -> Qt.MouseButton:
+            return Qt.MouseButton.LeftButton
+
+        def double(self) -> bool:
+            return False
+
+        def scenePos(self) -> QPointF:
+            return self.point
+
+    target = QPointF(3.0, 4.0)
+    panel.map.setRange(xRange=(0, 6), yRange=(0, 8), padding=0)
+    QApplication.processEvents()
+    panel._clicked(Click(panel.map.vb.mapViewToScene(target)))
+    start = window.session.start
+    assert start is not None and abs(start[0] - 3.0) < 0.05 and abs(start[1] - 4.0) < 0.05
+    assert window.session.params().weight == np.float32(start[0])
+    assert "Ctrl+Z" in window.statusBar().currentMessage()
+    window.controller.undo()
+    assert window.session.start is None
+
+
+def test_a_network_gets_a_note_not_a_map(window: MainWindow) -> None:
+    window.controller.open_scenario(SCENARIOS["moons"])
+    show_landscape(window)
+    assert window.landscape_panel.state is None
+    assert window.landscape_panel.note.textItem.toPlainText() == ONLY_TWO
+
+
+def test_a_run_that_diverged_still_gets_a_map(window: MainWindow, qtbot: QtBot) -> None:
+    window.controller.set_lr(1.0)
+    for _ in range(80):
+        window.session.run_epoch()
+    assert not np.isfinite(window.session.history.column("loss")[-1])
+    window.controller.publish(None)
+    with qtbot.capture_exceptions() as raised:
+        show_landscape(window)
+        window.landscape_panel._compute_surface()
+    assert raised == []
+    image = window.landscape_panel.surface.image
+    assert image is None or np.isfinite(image).all()
