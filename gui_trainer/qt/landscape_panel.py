@@ -45,11 +45,15 @@ ONLY_TWO = ("The exact landscape is the loss over two parameters: open Scenario 
 DRAWABLE = 1e6
 
 
-def drawable(values: np.ndarray) -> np.ndarray:
+#: Losses along −grad up to this are drawn (a diverging step's are in the billions).
+LOSS_DRAWABLE = 1e30
+
+
+def drawable(values: np.ndarray, limit: float = DRAWABLE) -> np.ndarray:
     """Values a plot can draw; the rest NaN (a curve breaks there with connect="finite")."""
     values = np.asarray(values, dtype=np.float64)
     with np.errstate(invalid="ignore"):
-        return np.where(np.isfinite(values) & (np.abs(values) < DRAWABLE), values, np.nan)
+        return np.where(np.isfinite(values) & (np.abs(values) < limit), values, np.nan)
 
 
 def points(xs: float, ys: float) -> tuple[np.ndarray, np.ndarray]:
@@ -216,11 +220,13 @@ class LandscapePanel(PlotPanel):
             end = drawable(np.asarray([x + dx, y + dy]))
             self.update_line.setData([x, end[0]], [y, end[1]], connect="finite")
             self.landing.setData(*points(end[0], end[1]))
-        losses = drawable(state.along_loss)
+        # A loss (not a coordinate on the map) may be huge and still drawable: its own axis.
+        losses = drawable(state.along_loss, LOSS_DRAWABLE)
         self.along_curve.setData(drawable(state.along_t), losses, connect="finite")
-        self.along_here.setData(*points(0.0, losses[0]))
         at = int(np.argmin(np.abs(state.along_t - state.lr)))
-        self.along_step.setData(*points(state.lr, losses[at]))
+        for item, t, loss in ((self.along_here, 0.0, losses[0]),
+                              (self.along_step, state.lr, losses[at])):
+            item.setData(*([[t], [loss]] if np.isfinite(loss) else [[], []]))
         self.along.setTitle("Along −grad: × at t = lr" if state.optimizer == "sgd" else
                             "Along −grad: × an SGD step")
 
