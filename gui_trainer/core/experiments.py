@@ -321,6 +321,8 @@ def _net_skip_backward(records: list[StageRecord]) -> str:
 
 def _net_skip_step(records: list[StageRecord]) -> str:
     backwards = [r for r in records if r.stage == "backward" and r.ok]
+    if not backwards:
+        return "Backward has not run yet."
     first, last = records[0].before, records[-1].after
     same = first.same_values(last)
     text = (f"Backward ran {len(backwards)} times (the last left gradients of total size "

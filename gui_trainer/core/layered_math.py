@@ -8,6 +8,8 @@ arrays. Backward adds the chain rule layer by layer for one sample (``layer_math
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from gui_trainer.core.formatting import short
@@ -30,7 +32,8 @@ def layered_math(record: StageRecord, number: Format = short,
     tensors = len(record.after.tensors)
     title = {
         "zero_grad": f"{record.label}: the .grad of {tensors} parameter tensors",
-        "forward": f"{record.label}: the data through {tensors // 2} linear layers",
+        "forward": f"{record.label}: the data through {tensors // 2} linear "
+                   f"layer{'s' if tensors > 2 else ''}",
         "loss": f"{record.label}: one number for all the outputs",
         "backward": f"{record.label}: a gradient for each of {tensors} parameter tensors",
         "step": f"{record.label}: {tensors} parameter tensors updated",
@@ -68,9 +71,13 @@ def layered_math(record: StageRecord, number: Format = short,
         if walk is not None:
             lines += ["", "The chain rule by hand, layer by layer (parameters now):",
                       *walk.lines()]
-            agrees = walk.agrees
-            checks.append("✓ by hand and autograd agree" if agrees else
-                          "✗ by hand and autograd DISAGREE beyond the tolerance")
+            if not math.isfinite(walk.loss):  # NaN equals nothing: there is nothing to check
+                checks.append(f"✗ not checked: this sample's loss is {walk.loss}, so every "
+                              "gradient is too")
+            else:
+                agrees = walk.agrees
+                checks.append("✓ by hand and autograd agree" if agrees else
+                              "✗ by hand and autograd DISAGREE beyond the tolerance")
     else:
         ratios = before.update_ratios(after)
         lines += [f"{name}: |Δp|/|p| = {number(ratio)}" for name, ratio in ratios.items()]

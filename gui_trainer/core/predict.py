@@ -130,11 +130,17 @@ def score_loss_falls(guess_lower: bool, record: StageRecord, loss_after: float) 
         return Score(False, f"The loss became {short(loss_after)}: the step diverged.")
     lower = loss_after < before
     said = "lower" if guess_lower else "not lower"
-    what = (f"the loss over all the data went from {short(before)} to {short(loss_after)}")
+    what = f"the loss over all the data went from {short(before)} to {short(loss_after)}"
+    if loss_after == before:
+        what = f"the loss over all the data stayed {short(before)}"
+        reason = ("The step moved nothing: every .grad was None or zero, so there was "
+                  "nothing to follow.")
+    elif lower:
+        reason = "The step went downhill from where it started and landed lower."
+    else:
+        reason = ("A step follows the slope in .grad from where it starts: a learning rate "
+                  "too large for the curve jumps past the low point, and a .grad that is "
+                  "not this loss's own gradient (Zero Grad skipped) can point elsewhere.")
     if guess_lower == lower:
-        return Score(True, f"Right, {said}: {what}.")
-    reason = ("The step follows the gradient downhill, and with this learning rate that "
-              "was small enough to land lower." if lower else
-              "A step follows the slope where it starts; a learning rate too large for the "
-              "curve jumps past the low point and lands higher.")
+        return Score(True, f"Right, {said}: {what}. {reason}")
     return Score(False, f"Not this time: {what}. {reason}")

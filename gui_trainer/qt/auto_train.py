@@ -54,6 +54,8 @@ class AutoTrainer(QObject):
         self.done = 0
         self.speed = len(SPEEDS) - 1
         self._stop_reason = ""
+        #: The session's epoch when the run paused: an undo while paused takes epochs back.
+        self._paused_epoch = 0
         self.driver = RunDriver(controller, "auto_train", self)
         self.driver.set_interval(self.delay_ms)
         self.driver.state_changed.connect(self.state_changed)
@@ -83,15 +85,26 @@ class AutoTrainer(QObject):
             return
         if self.state == "idle":
             self.done = 0
-        elif self.done >= self.target:  # resumed after lowering the target below the done
+        else:  # epochs undone while paused no longer count as done
+            undone = max(0, self._paused_epoch - self.controller.session.epoch)
+            self.done = max(0, self.done - undone)
+        if self.state == "paused" and self.done >= self.target:  # target lowered below it
             self.stop(done_message(self.controller.session, self.done))
             return
         # Made anew on resume too: the target may have changed while paused.
         self.driver.start(auto_train(self.controller.session, self.target, self.done))
         self.progress.emit(self.done, self.target)
 
+    def set_target(self, epochs: int) -> None:
+        """A new number of epochs; a running run goes on towards it (or ends if reached)."""
+        self.target = epochs
+        if self.state == "running":
+            self.driver.start(auto_train(self.controller.session, self.target, self.done))
+        self.progress.emit(self.done, self.target)
+
     def pause(self) -> None:
         if self.state == "running":
+            self._paused_epoch = self.controller.session.epoch
             self.driver.pause()
             self.controller.say(f"Auto-train paused at epoch {self.done} of {self.target}.")
 
@@ -171,11 +184,11 @@ class AutoTrainPanel(QGroupBox):
                 self.epochs.setValue(self.trainer.target)
             return
         self.epochs_error.hide()
-        self.trainer.target = value
-        if self.trainer.state == "idle":
-            self._progress = (0, value)  # what the next frame draws
-            self.bar.setRange(0, value)
-            self.bar.setValue(0)
+        self.trainer.set_target(value)
+        done = 0 if self.trainer.state == "idle" else self.trainer.done
+        self._progress = (done, value)  # what the next frame draws
+        self.bar.setRange(0, value)
+        self.bar.setValue(min(done, value))
 
     def _set_speed(self, index: int) -> None:
         self.trainer.set_speed(index)

@@ -199,6 +199,13 @@ class SessionController(QObject):
         """The session :meth:`switch_back` returns to (None before any switch)."""
         return self._previous[-1] if self._previous else None
 
+    def session_of(self, scenario: str) -> TrainingSession | None:
+        """The session of ``scenario`` the window shows or keeps for Back (the latest)."""
+        for session in (self.session, *reversed(self._previous)):
+            if session.scenario.name == scenario:
+                return session
+        return None
+
     def switch_back(self) -> None:
         """Back to the session before the last switch; the current one takes its place."""
         if not self._previous:

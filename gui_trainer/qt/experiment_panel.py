@@ -148,6 +148,13 @@ class ExperimentPanel(QWidget):
         if self.split.orientation() != orientation:
             self.split.setOrientation(orientation)
 
+    def clear(self) -> None:
+        """Another session is shown: what the last experiment showed was about the old one."""
+        if not self.runner.running:
+            self.table.hide()
+            self.table.setRowCount(0)
+            self.text.setText(PICK)
+
     def _intro(self, experiment: Experiment) -> str:
         return html.escape(experiment.intro_for(self.runner.controller.session.one_neuron))
 

@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
 from gui_trainer.core.scenarios import Scenario
@@ -386,6 +386,13 @@ class FitPlot(PlotPanel):
                                 yMax=VALUE_LIMIT)
         self.legend.set_entries(painter.legend)
         self.restyle()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Counts and labels fit the cells' new size (they are decided when drawn)."""
+        super().resizeEvent(event)
+        if self.painter is not None and self.state is not None and (
+                self.state.scenario is self.scenario and self.kind in ("confusion", "pictures")):
+            self.painter.refresh(self.state)
 
     def refresh(self, state: SessionView) -> None:
         if state.scenario is not self.scenario:

@@ -254,6 +254,7 @@ class MainWindow(QMainWindow):
         self.experiments.start(experiment)
 
     def _experiment_started(self, experiment: Experiment) -> None:
+        self.timeline_bar.cancel()
         self.docks["experiment"].show()
         self.docks["experiment"].raise_()
         self._update_enabled()
@@ -267,6 +268,8 @@ class MainWindow(QMainWindow):
 
     def before_switch(self) -> None:
         """A new scenario is coming: nothing may keep driving or asking about the old one."""
+        self.timeline_bar.cancel()  # a jump asked for on the old session must not land
+        self.experiments.stop("a new scenario was opened.")
         self._stop_everything()
         self.actions_by_name["predict"].setChecked(False)
         self.predict_panel.cancel()
@@ -279,6 +282,7 @@ class MainWindow(QMainWindow):
     def _scenario_changed(self) -> None:
         session = self.session
         self.math_panel.set_samples(0 if session.one_neuron else len(session.inputs))
+        self.experiment_panel.clear()
         self.math_panel.show_record(None)
         where = ("Press Zero Grad (key 1) to begin." if session.stage_count == 0 else
                  f"Back where you left it: epoch {session.epoch}, next "
@@ -338,6 +342,7 @@ class MainWindow(QMainWindow):
 
     def _on_train_state(self, state: str) -> None:
         if state == "running":
+            self.timeline_bar.cancel()
             self.predict_panel.cancel()
             self.report.show_plain(
                 f"Auto-train is running: {self.trainer.target:,} epochs. Pause (Ctrl+P) or "

@@ -469,7 +469,8 @@ class GradPlot(PlotPanel):
     def arrangement(self) -> Arrangement:
         """Side by side with room for both, one above the other in a tall panel, else one
         at a time with tabs (two plots squeezed into a small panel were two slivers)."""
-        width, height = self.canvas.width(), self.canvas.height() + self.view_tabs.height()
+        # The panel's own size: the canvas's is not updated yet during the panel's resize.
+        width, height = self.width(), self.height() - self.legend.height()
         if width >= 2 * MIN_PLOT_WIDTH and width >= STACK_BELOW_ASPECT * height:
             return "side"
         if height >= 2 * MIN_PLOT_HEIGHT:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from gui_trainer.core.scenarios import DEFAULT_SCENARIO
 from gui_trainer.core.session import DEFAULT_INPUTS, MODES, OPTIMIZERS, micro_batch_counts
 from gui_trainer.core.validation import parse_learning_rate
 from gui_trainer.qt.auto_train import MAX_EPOCHS, SPEEDS
@@ -105,11 +106,14 @@ def save(window: MainWindow, settings: QSettings | None = None) -> None:
     store.setValue("window/layout_version", LAYOUT_VERSION)
     store.setValue("window/plot_splitter", window.plot_splitter.saveState())
     store.setValue("window/lower_plots", window.lower_plots.saveState())
-    session = window.session
-    store.setValue("session/mode", session.mode)
-    store.setValue("session/lr", repr(session.lr))
-    store.setValue("session/optimizer", session.optimizer_name)
-    store.setValue("session/micro_batches", session.micro_batches)
+    store.setValue("session/mode", window.session.mode)
+    # The app starts on the seed scenario: only its own settings are worth restoring (moons'
+    # Adam at 0.01 or a split of 200 samples into 5 would not fit the four deliveries).
+    session = window.controller.session_of(DEFAULT_SCENARIO)
+    if session is not None:
+        store.setValue("session/lr", repr(session.lr))
+        store.setValue("session/optimizer", session.optimizer_name)
+        store.setValue("session/micro_batches", session.micro_batches)
     store.setValue("auto/speed", window.trainer.speed)
     store.setValue("auto/epochs", window.trainer.target)
     store.setValue("view/theme", window.theme_choice)

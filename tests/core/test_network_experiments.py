@@ -101,3 +101,24 @@ def test_the_loss_question_is_scored_by_the_losses_pytorch_measured() -> None:
         assert (after < before) == falls
         assert score_loss_falls(falls, record, after).correct
         assert not score_loss_falls(not falls, record, after).correct
+
+
+def test_a_step_that_moved_nothing_says_so() -> None:
+    session = TrainingSession(scenario="moons", mode="free")
+    for stage in ("zero_grad", "forward", "loss"):
+        session.run(stage)
+    before = session.full_batch_loss()
+    record = session.run("step")  # every .grad is None: nothing to follow
+    score = score_loss_falls(True, record, session.full_batch_loss())
+    assert not score.correct and "moved nothing" in score.message
+    assert f"stayed {short(before)}" in score.message and "too large" not in score.message
+
+
+def test_skip_step_stopped_before_any_backward_says_so() -> None:
+    session = TrainingSession(scenario="curve")
+    from gui_trainer.core.experiments import start_experiment
+
+    start_experiment(session, BY_KEY["skip_step"])
+    records = [session.run(stage) for stage in ("zero_grad", "forward", "loss")]
+    assert findings(BY_KEY["skip_step"], records).startswith(
+        "Only 3 of 12 stages ran. What they showed: Backward has not run yet.")

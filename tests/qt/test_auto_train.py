@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
 
@@ -76,11 +77,12 @@ def test_slow_speed_lights_each_stage_in_turn(window: MainWindow, qtbot: QtBot) 
     assert seen == ["zero_grad", "forward", "loss", "backward", "step"] * 2
 
 
-def test_resuming_below_the_epochs_done_after_a_rewind_stops_cleanly(
+def test_resuming_after_a_rewind_counts_only_the_epochs_still_done(
     window: MainWindow, qtbot: QtBot
 ) -> None:
     """Start, Pause, rewind to the start, lower Epochs below the epochs done, Start: this
-    raised IndexError on every tick, forever."""
+    once raised IndexError on every tick, forever; then it ended at once, counting epochs
+    the rewind had taken back. The rewound epochs no longer count: it trains the 2."""
     window.auto_panel.speed.setValue(len(SPEEDS) - 2)  # 20 ms a stage
     window.auto_panel.epochs.setValue(50)
     window.actions_by_name["train_start"].trigger()
@@ -90,10 +92,26 @@ def test_resuming_below_the_epochs_done_after_a_rewind_stops_cleanly(
     qtbot.waitUntil(lambda: window.session.position == 0, timeout=2_000)
     window.auto_panel.epochs.setValue(2)
     window.actions_by_name["train_start"].trigger()
-    qtbot.waitUntil(lambda: window.trainer.state == "idle", timeout=2_000)
-    assert "Auto-train done" in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: window.trainer.state == "idle", timeout=5_000)
+    assert "Auto-train done: 2 epochs" in window.statusBar().currentMessage()
     qtbot.wait(50)  # no tick keeps firing
-    assert window.trainer.state == "idle" and window.session.position == 0
+    assert window.trainer.state == "idle" and window.session.epoch == 2
+
+
+@pytest.mark.parametrize(("first", "then"), [(100, 3), (2, 4)])
+def test_changing_epochs_while_running_moves_the_finish(
+    window: MainWindow, qtbot: QtBot, first: int, then: int
+) -> None:
+    window.auto_panel.speed.setValue(len(SPEEDS) - 2)  # 20 ms a stage
+    window.auto_panel.epochs.setValue(first)
+    window.actions_by_name["train_start"].trigger()
+    qtbot.waitUntil(lambda: window.trainer.done >= 1, timeout=10_000)
+    window.auto_panel.epochs.setValue(then)
+    qtbot.waitUntil(lambda: window.trainer.state == "idle", timeout=10_000)
+    assert window.session.epoch == then and window.trainer.done == then
+    assert f"Auto-train done: {then} epochs" in window.statusBar().currentMessage()
+    window.auto_panel.sync_progress()
+    assert window.auto_panel.bar.value() == then == window.auto_panel.bar.maximum()
 
 
 def test_reveal_cannot_run_a_stage_during_auto_train(window: MainWindow, qtbot: QtBot) -> None:

@@ -55,6 +55,22 @@ def test_settings_and_layout_round_trip(qtbot: QtBot, isolated_settings: Path) -
     assert second.docks["graph"].isVisible()
 
 
+def test_another_scenarios_settings_do_not_become_the_seeds(
+    qtbot: QtBot, isolated_settings: Path
+) -> None:
+    """The app starts on the delivery scenario: moons' Adam and its split are not saved."""
+    first = open_window(qtbot)
+    first.settings.choose_lr(0.1)
+    first.scenario_menu.actions_by_name["moons"].trigger()
+    first.controller.set_micro_batches(5)
+    first.close()
+    second = open_window(qtbot)
+    assert second.session.scenario.name == "delivery"
+    assert second.session.lr == 0.1 and second.session.optimizer_name == "sgd"
+    assert second.session.micro_batches == 1
+    assert "could not be used" not in second.statusBar().currentMessage()
+
+
 def test_corrupt_settings_fall_back_with_a_message(qtbot: QtBot) -> None:
     store = QSettings()
     store.setValue("session/lr", "abc")

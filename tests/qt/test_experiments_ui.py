@@ -169,3 +169,16 @@ def test_divergence_can_be_rewound(window: MainWindow, qtbot: QtBot) -> None:
     assert math.isfinite(window.session.full_batch_loss())
     assert "lowest loss" in window.statusBar().currentMessage()
     assert window.session.lr == 1.0
+
+
+def test_a_new_scenario_clears_the_last_experiments_findings(
+        window: MainWindow, qtbot: QtBot) -> None:
+    from gui_trainer.qt.experiment_panel import PICK
+
+    window.experiments.interval_ms = 1
+    window.start_experiment(BY_KEY["skip_zero_grad"])
+    qtbot.waitUntil(lambda: not window.experiments.running, timeout=10_000)
+    assert "weight.grad" in window.experiment_panel.text.text()
+    window.scenario_menu.actions_by_name["moons"].trigger()
+    assert window.experiment_panel.text.text() == PICK
+    assert not window.experiment_panel.table.isVisibleTo(window.experiment_panel)

@@ -47,8 +47,8 @@ def test_starting_again_drops_the_paused_run(qtbot: QtBot) -> None:
     qtbot.waitUntil(lambda: controller.session.position >= 3, timeout=2_000)
     driver.pause()
     assert controller.runs["auto_train"] == "paused" and not closed
-    position = controller.session.position
+    position, epoch = controller.session.position, controller.session.epoch
     driver.start(auto_train(controller.session, 1, done=0))
     assert closed == [position]  # the paused run is closed, not left suspended
     qtbot.waitUntil(lambda: driver.state == "idle", timeout=5_000)
-    assert controller.session.epoch >= 1
+    assert controller.session.epoch == epoch + 1  # the new run's one epoch, no more

@@ -56,5 +56,4 @@ def test_each_frame_draws_one_captured_state(window: MainWindow, qtbot: QtBot) -
     assert 1 <= len(captured) == window.frame.draws - draws < 5  # one capture a frame
     state = captured[-1]
     assert window.readout.values["epoch"].text() == str(state.epoch)
-    assert window.graph_view.snapshot == state.graph
     assert window.code_panel.listing == state.listing
