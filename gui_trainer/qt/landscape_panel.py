@@ -10,16 +10,31 @@ from where the weights are, with the point a plain SGD step lands on.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import cast
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QResizeEvent
-from PySide6.QtWidgets import QTabBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTabBar,
+    QVBoxLayout,
+    QWidget,
+)
 
-from gui_trainer.core.landscape import LandscapeState
+from gui_trainer.core.landscape import (
+    SLICE_POINTS,
+    LandscapeState,
+    SliceJob,
+    slice_grid,
+)
 from gui_trainer.core.view_state import SessionView
 from gui_trainer.qt.plots import LegendEntry, PlotPanel, pen, style_plot
 from gui_trainer.qt.theme import Colours
@@ -34,10 +49,14 @@ CONTOURS = 8
 #: Below this the map and the plot along −grad take turns.
 TWO_PLOTS_HEIGHT = 420
 
-#: Shown instead of the map for a model with more than two parameters.
-ONLY_TWO = ("The exact landscape is the loss over two parameters: open Scenario ▸ Delivery "
-            "times (one neuron) to see its surface, the path the optimizer takes and where the "
-            "next step lands.")
+#: What a network's slice can and cannot show.
+SLICE_CAPTION = (
+    "A network has too many parameters for one map. This is a slice through the weights as "
+    "they are now (the dot) along two random directions, each layer's rows scaled to the size "
+    "of that layer's rows (filter-normalised, Li et al. 2018; biases held still). It shows how "
+    "the loss rises or falls near this point in those two directions only: the optimizer's "
+    "path does not lie in this plane, and other directions may look different.")
+ASK_FOR_SLICE = "Press Slice to compute the loss around the weights as they are now."
 
 
 #: Points further out are left undrawn: a diverged run reaches 1e38 and then inf, and Qt's
@@ -78,9 +97,10 @@ def view_around(state: LandscapeState) -> QRectF:
 
 class LandscapePanel(PlotPanel):
     def __init__(self, start_from: Callable[[float, float], None],
-                 parent: QWidget | None = None) -> None:
+                 make_slice: Callable[[], SliceJob], parent: QWidget | None = None) -> None:
         super().__init__("landscape_panel", parent)
         self.start_from = start_from
+        self.make_slice = make_slice
         self.map = self.canvas.addPlot(row=0, col=0)
         self.along = self.canvas.addPlot(row=1, col=0)
         self.canvas.ci.layout.setRowStretchFactor(0, 3)
@@ -95,6 +115,9 @@ class LandscapePanel(PlotPanel):
         self.view_tabs.hide()
         cast(QVBoxLayout, self.layout()).insertWidget(0, self.view_tabs)
         self.shown: tuple[pg.PlotItem, ...] = (self.map, self.along)
+        #: A network's slice (the map only) rather than the one neuron's exact surface.
+        self.network = False
+        self._build_slice_bar()
         # Short titles: a plot's title is as wide as its text, and a long one pushed the
         # plots out of a narrow dock. The details are in the legend and the tooltip.
         style_plot(self.map, "Loss over weight and bias", "weight", "bias")
@@ -135,13 +158,117 @@ class LandscapePanel(PlotPanel):
         self.auto_frame = True
         self.map.vb.sigRangeChangedManually.connect(self._moved_by_hand)
         self.map.scene().sigMouseClicked.connect(self._clicked)
-        self.legend.set_entries(lambda c: [
+        self.legend.set_entries(self._legend)
+        self.restyle()
+
+    def _legend(self, c: Colours) -> list[LegendEntry]:
+        if self.network:
+            return [LegendEntry("●", c.model, "the weights now"),
+                    LegendEntry("", c.muted, "colour: log10 of the loss; lines: equal loss")]
+        return [
             LegendEntry("■", c.data, "start"), LegendEntry("━", c.model, "this run's path"),
             LegendEntry("●", c.model, "now"), LegendEntry("━", c.bad, "−grad (direction)"),
             LegendEntry("━", c.good, "the next Step's real update, × where it lands"),
             LegendEntry("★", c.loss, "lowest loss"),
-            LegendEntry("", c.muted, "click the map: a new run starts there")])
-        self.restyle()
+            LegendEntry("", c.muted, "click the map: a new run starts there")]
+
+    def _build_slice_bar(self) -> None:
+        """A network's slice: asked for, computed off the GUI thread, cancellable."""
+        self.slice_bar = QWidget(self)
+        bar = QHBoxLayout(self.slice_bar)
+        bar.setContentsMargins(2, 2, 2, 2)
+        self.slice_button = QPushButton("Slice", self.slice_bar)
+        self.slice_button.setObjectName("landscape_slice")
+        self.slice_button.setToolTip("Compute the loss around the weights as they are now "
+                                     f"({SLICE_POINTS}×{SLICE_POINTS} points)")
+        self.slice_button.clicked.connect(self.start_slice)
+        self.slice_progress = QProgressBar(self.slice_bar)
+        self.slice_progress.setFormat("row %v of %m")
+        self.cancel_button = QPushButton("Cancel", self.slice_bar)
+        self.cancel_button.clicked.connect(self.cancel_slice)
+        self.slice_text = QLabel(ASK_FOR_SLICE, self.slice_bar)
+        self.slice_text.setWordWrap(True)
+        for widget in (self.slice_button, self.slice_progress, self.cancel_button):
+            bar.addWidget(widget)
+        bar.addWidget(self.slice_text, 1)
+        self.slice_progress.hide()
+        self.cancel_button.hide()
+        self.slice_bar.hide()
+        cast(QVBoxLayout, self.layout()).insertWidget(0, self.slice_bar)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slice")
+        self._future: Future[np.ndarray | None] | None = None
+        self._cancel = threading.Event()
+        self._rows = (0, SLICE_POINTS)
+        self._job: SliceJob | None = None
+        self._poll = QTimer(self)
+        self._poll.setInterval(50)
+        self._poll.timeout.connect(self._check_slice)
+
+    @property
+    def slicing(self) -> bool:
+        return self._future is not None
+
+    def start_slice(self) -> None:
+        if self.slicing:
+            return
+        job = self._job = self.make_slice()
+        self._cancel.clear()
+        self._rows = (0, len(job.alphas))
+
+        def progress(done: int, total: int) -> bool:  # in the worker: plain values only
+            self._rows = (done, total)
+            return not self._cancel.is_set()
+
+        self._future = self._executor.submit(slice_grid, job, progress)
+        self.slice_button.setEnabled(False)
+        self.slice_progress.setRange(0, len(job.alphas))
+        self.slice_progress.setValue(0)
+        self.slice_progress.show()
+        self.cancel_button.show()
+        self.slice_text.setText(f"Slicing at epoch {job.epoch}…")
+        self._poll.start()
+
+    def cancel_slice(self) -> None:
+        """Stop a slice being computed (the worker stops after its current row)."""
+        self._cancel.set()
+
+    def _check_slice(self) -> None:
+        future = self._future
+        if future is None:
+            self._poll.stop()
+            return
+        self.slice_progress.setValue(self._rows[0])
+        if not future.done():
+            return
+        self._poll.stop()
+        self._future = None
+        self.slice_button.setEnabled(True)
+        self.slice_progress.hide()
+        self.cancel_button.hide()
+        losses = future.result()
+        job = self._job
+        if losses is None or job is None:
+            self.slice_text.setText("Slice cancelled. " + ASK_FOR_SLICE)
+            return
+        self._show_slice(job, losses)
+
+    def _show_slice(self, job: SliceJob, losses: np.ndarray) -> None:
+        a0, a1 = float(job.alphas[0]), float(job.alphas[-1])
+        b0, b1 = float(job.betas[0]), float(job.betas[-1])
+        self.map.setLabel("bottom", "along direction 1")
+        self.map.setLabel("left", "along direction 2")
+        self.map.setTitle(f"Loss around the weights at epoch {job.epoch}")
+        self._paint_surface(losses.astype(np.float64), a0, a1, b0, b1)
+        self.map.setRange(xRange=(a0, a1), yRange=(b0, b1), padding=0)
+        centre = losses[len(job.alphas) // 2, len(job.betas) // 2]
+        self.here.setData(*points(0.0, 0.0))
+        self.slice_text.setText(f"{SLICE_CAPTION} Loss here {float(centre):.4g}.")
+
+    def shutdown(self) -> None:
+        """The window closes: stop the worker and the polling."""
+        self.cancel_slice()
+        self._poll.stop()
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
     def plot_items(self) -> list[pg.PlotItem]:
         return [self.map, self.along]
@@ -170,15 +297,28 @@ class LandscapePanel(PlotPanel):
     def refresh(self, view: SessionView) -> None:
         state = view.landscape
         self.state = state
+        network = not view.one_neuron
+        if network != self.network:
+            self.network = network
+            self.slice_bar.setVisible(network)
+            self.legend.refresh()
+            self._arrange()
+        if self._fitted_for is not view.history:  # another session: its own map
+            self._fitted_for = view.history
+            self.auto_frame = True
+            if network:
+                self._begin_slices()
+                return
+            self.map.setLabel("bottom", "weight")
+            self.map.setLabel("left", "bias")
+            self.map.setTitle("Loss over weight and bias")
+            self._frame(force=True)
         if state is None:
-            self.note.setText(ONLY_TWO if not view.one_neuron else "")
             return
-        self.note.setText("")
-        if self._fitted_for is not view.history:  # a new session: frame its landscape
+        if self.auto_frame:
             self._fitted_for = view.history
             self.auto_frame = True
             self._frame(force=True)
-        elif self.auto_frame:
             self._frame()
         self._draw_paths(state)
         self._draw_step(state)
@@ -230,6 +370,22 @@ class LandscapePanel(PlotPanel):
         self.along.setTitle("Along −grad: × at t = lr" if state.optimizer == "sgd" else
                             "Along −grad: × an SGD step")
 
+    def _begin_slices(self) -> None:
+        """A network: no exact map; the slice is computed when asked for."""
+        self.cancel_slice()
+        for item in (self.path, self.start_mark, self.minimum, self.down, self.update_line,
+                     self.landing, self.here, self.along_curve, self.along_here,
+                     self.along_step, *self.earlier):
+            item.setData([], [])
+        self.surface.clear()
+        for contour in self.contours:
+            contour.setData(None)
+        self.map.setTitle("Loss around the weights now")
+        self.map.setLabel("bottom", "along direction 1")
+        self.map.setLabel("left", "along direction 2")
+        self.along.setTitle("Loss along −grad: drawn for the one neuron")
+        self.slice_text.setText(ASK_FOR_SLICE)
+
     def _moved_by_hand(self, *_args: object) -> None:
         self.auto_frame = False
 
@@ -254,9 +410,11 @@ class LandscapePanel(PlotPanel):
 
     def _arrange(self) -> None:
         """Both plots in a tall dock; in a short one, one at a time with tabs."""
-        both = self.height() >= TWO_PLOTS_HEIGHT
+        both = self.height() >= TWO_PLOTS_HEIGHT and not self.network
         shown = (self.map, self.along) if both else (
-            (self.map,) if self.view_tabs.currentIndex() == 0 else (self.along,))
+            (self.map,) if self.view_tabs.currentIndex() == 0 or self.network
+            else (self.along,))
+        self.view_tabs.setVisible(not both and not self.network)
         if shown == self.shown:
             return
         ci = self.canvas.ci
@@ -266,7 +424,6 @@ class LandscapePanel(PlotPanel):
         for row, plot in enumerate(shown):
             ci.addItem(plot, row=row, col=0)
         self.shown = shown
-        self.view_tabs.setVisible(not both)
 
     def _compute_surface(self) -> None:
         state = self.state
@@ -274,7 +431,12 @@ class LandscapePanel(PlotPanel):
             return
         (x0, x1), (y0, y1) = self.map.viewRange()
         xs, ys = np.linspace(x0, x1, GRID), np.linspace(y0, y1, GRID)
-        losses = state.grid(xs, ys).astype(np.float64)
+        self._paint_surface(state.grid(xs, ys).astype(np.float64), x0, x1, y0, y1)
+        self.grid_range = QRectF(x0, y0, x1 - x0, y1 - y0)
+
+    def _paint_surface(self, losses: np.ndarray, x0: float, x1: float, y0: float,
+                       y1: float) -> None:
+        """``losses[i, j]`` at x = x0…x1 (i) and y = y0…y1 (j), in log10 colour, contoured."""
         with np.errstate(divide="ignore", invalid="ignore"):
             logs = np.log10(losses)
         finite = logs[np.isfinite(logs)]
@@ -282,12 +444,11 @@ class LandscapePanel(PlotPanel):
             self.surface.clear()
             for contour in self.contours:
                 contour.setData(None)
-            self.grid_range = QRectF(x0, y0, x1 - x0, y1 - y0)
             return
         low, high = float(finite.min()), float(finite.max())
         # Overflowed points take the top colour; a zero loss the bottom one.
         shown = np.nan_to_num(logs, nan=high, posinf=high, neginf=low)
-        # Rows of the image are bias (y), columns weight (x).
+        # Rows of the image are y, columns x.
         self.surface.setImage(shown.T, autoLevels=False, levels=(low, high or low + 1))
         self.surface.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
         levels: list[float] = (list(np.linspace(low, high, CONTOURS + 2)[1:-1])
@@ -298,14 +459,12 @@ class LandscapePanel(PlotPanel):
                 contour.setLevel(float(levels[index]))
             else:
                 contour.setData(None)
-        self.grid_range = QRectF(x0, y0, x1 - x0, y1 - y0)
-
 
     def _clicked(self, event: object) -> None:
         if event.button() != Qt.MouseButton.LeftButton or event.double():  # type: ignore[attr-defined]
             return  # the right button opens the plot's menu
         position = event.scenePos()  # type: ignore[attr-defined]
         if self.state is None or not self.map.vb.sceneBoundingRect().contains(position):
-            return
+            return  # (a network's slice is no place to start a run from)
         point: QPointF = self.map.vb.mapSceneToView(position)
         self.start_from(point.x(), point.y())

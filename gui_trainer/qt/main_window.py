@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from gui_trainer.core.experiments import EXPERIMENTS, Experiment
 from gui_trainer.core.explanations import skipping_table
+from gui_trainer.core.landscape import slice_job
 from gui_trainer.core.predict import predict_tip, questions
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.session import TrainingSession
@@ -104,7 +105,8 @@ class MainWindow(QMainWindow):
         self.loss_plot = LossPlot(self)
         self.grad_plot = GradPlot(self)
         self.layers_panel = LayersPanel(self)
-        self.landscape_panel = LandscapePanel(self.controller.start_from, self)
+        self.landscape_panel = LandscapePanel(
+            self.controller.start_from, lambda: slice_job(self.session), self)
         self.math_panel = MathPanel(self)
         self.math_panel.walk_for = lambda sample: (
             None if self.session.one_neuron else self.session.backprop_by_layer(sample))
@@ -451,6 +453,7 @@ class MainWindow(QMainWindow):
         self.graph_view.finish_animation()
         self.frame.cancel()
         self.timeline_bar.cancel()
+        self.landscape_panel.shutdown()
         self._follow_desktop(False)
         if self.remember_settings:
             preferences.save(self)

@@ -129,3 +129,29 @@ def test_a_network_has_no_exact_map() -> None:
         loss_grid(session, [0.0], [0.0])
     with pytest.raises(ValueError, match="two parameters"):
         capture_landscape(session)
+
+
+def test_a_networks_directions_are_filter_normalised_and_its_slice_is_centred_here() -> None:
+    from gui_trainer.core.landscape import filter_normalized_directions, slice_grid, slice_job
+
+    session = TrainingSession(scenario="moons")
+    session.run_epoch()
+    first, second = filter_normalized_directions(session, seed=3)
+    for name, param in session.model.named_parameters():
+        for direction in (first, second):
+            if param.ndim == 1:
+                assert not direction[name].any()  # biases held still
+            else:
+                torch.testing.assert_close(direction[name].norm(dim=1),
+                                           param.detach().norm(dim=1))
+    assert not torch.equal(first["0.weight"], second["0.weight"])
+    before = session.params()
+    job = slice_job(session, points=5, reach=0.5)
+    assert job.model is not session.model  # the worker's own copy
+    grid = slice_grid(job)
+    assert grid is not None and grid.shape == (5, 5) and list(job.alphas) == [
+        -0.5, -0.25, 0.0, 0.25, 0.5]
+    assert grid[2, 2] == pytest.approx(session.full_batch_loss(), rel=1e-6)
+    assert session.params() == before
+    stopped = slice_grid(job, lambda done, _total: done < 2)
+    assert stopped is None  # cancelled after its second row

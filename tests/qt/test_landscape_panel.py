@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from gui_trainer.core.landscape import loss_grid, trajectory
 from gui_trainer.core.scenarios import SCENARIOS
-from gui_trainer.qt.landscape_panel import GRID, ONLY_TWO
+from gui_trainer.qt.landscape_panel import ASK_FOR_SLICE, GRID, SLICE_CAPTION
 from gui_trainer.qt.main_window import MainWindow
 
 
@@ -74,11 +75,41 @@ def test_clicking_the_map_starts_a_run_there_and_undo_takes_it_back(
     assert window.session.start is None
 
 
-def test_a_network_gets_a_note_not_a_map(window: MainWindow) -> None:
+def test_a_network_gets_a_slice_computed_off_the_gui_thread(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    from gui_trainer.core.landscape import slice_grid, slice_job
+
     window.controller.open_scenario(SCENARIOS["moons"])
+    window.session.run_epoch()
+    window.controller.publish(None)
     show_landscape(window)
-    assert window.landscape_panel.state is None
-    assert window.landscape_panel.note.textItem.toPlainText() == ONLY_TWO
+    panel = window.landscape_panel
+    assert panel.state is None and panel.slice_bar.isVisibleTo(panel)
+    assert panel.slice_text.text() == ASK_FOR_SLICE
+    panel.slice_button.click()
+    assert panel.slicing and not panel.slice_button.isEnabled()
+    qtbot.waitUntil(lambda: not panel.slicing, timeout=20_000)
+    shown = panel.surface.image
+    expected = slice_grid(slice_job(window.session))  # the same seed: the same directions
+    assert shown is not None and expected is not None
+    np.testing.assert_allclose(shown, np.log10(expected.astype(np.float64)).T, rtol=1e-6)
+    centre = expected[len(expected) // 2, len(expected) // 2]
+    # The dot is the weights now: the loss there is the session's own, to float32 rounding
+    # (vmap batches the layers' matrix products, which sums in another order).
+    assert centre == pytest.approx(window.session.full_batch_loss(), rel=1e-6)
+    assert panel.slice_text.text().startswith(SLICE_CAPTION)
+
+
+def test_a_slice_can_be_cancelled(window: MainWindow, qtbot: QtBot) -> None:
+    window.controller.open_scenario(SCENARIOS["digits"])
+    show_landscape(window)
+    panel = window.landscape_panel
+    panel.slice_button.click()
+    panel.cancel_slice()
+    qtbot.waitUntil(lambda: not panel.slicing, timeout=20_000)
+    assert panel.slice_text.text().startswith("Slice cancelled")
+    assert panel.surface.image is None and panel.slice_button.isEnabled()
 
 
 def test_a_run_that_diverged_still_gets_a_map(window: MainWindow, qtbot: QtBot) -> None:
