@@ -46,6 +46,8 @@ SETTLE_MS = 80
 #: The −gradient arrow's length as a share of the view's width (it shows a direction).
 ARROW_SHARE = 0.12
 CONTOURS = 8
+#: Earlier runs' paths drawn at once (the latest): enough to compare a few settings.
+EARLIER_DRAWN = 6
 #: Below this the map and the plot along −grad take turns.
 TWO_PLOTS_HEIGHT = 420
 
@@ -117,6 +119,8 @@ class LandscapePanel(PlotPanel):
         self.shown: tuple[pg.PlotItem, ...] = (self.map, self.along)
         #: A network's slice (the map only) rather than the one neuron's exact surface.
         self.network = False
+        #: The earlier runs drawn (the latest few), as the legend names them.
+        self.earlier_labels: tuple[str, ...] = ()
         self._build_slice_bar()
         # Short titles: a plot's title is as wide as its text, and a long one pushed the
         # plots out of a narrow dock. The details are in the legend and the tooltip.
@@ -170,7 +174,10 @@ class LandscapePanel(PlotPanel):
             LegendEntry("●", c.model, "now"), LegendEntry("━", c.bad, "−grad (direction)"),
             LegendEntry("━", c.good, "the next Step's real update, × where it lands"),
             LegendEntry("★", c.loss, "lowest loss"),
-            LegendEntry("", c.muted, "click the map: a new run starts there")]
+            LegendEntry("", c.muted, "click the map: a new run starts there"),
+            # Earlier runs side by side: another optimizer or rate from the same start.
+            *(LegendEntry("━", c.earlier_runs[i % len(c.earlier_runs)], label)
+              for i, label in enumerate(self.earlier_labels))]
 
     def _build_slice_bar(self) -> None:
         """A network's slice: asked for, computed off the GUI thread, cancellable."""
@@ -329,13 +336,18 @@ class LandscapePanel(PlotPanel):
         self.start_mark.setData(*points(state.start[0], state.start[1]))
         self.here.setData(*points(state.current[0], state.current[1]))
         self.minimum.setData(*points(state.minimum[0], state.minimum[1]))
-        while len(self.earlier) < len(state.earlier):
+        drawn = state.earlier[-EARLIER_DRAWN:]
+        while len(self.earlier) < len(drawn):
             self.earlier.append(self.map.plot([], []))
-        for curve, earlier in zip(self.earlier, state.earlier, strict=False):
+        labels = tuple(path.label for path in drawn)
+        if labels != self.earlier_labels:
+            self.earlier_labels = labels
+            self.legend.refresh()
+        for curve, earlier in zip(self.earlier, drawn, strict=False):
             shown = drawable(earlier.points)
             curve.setData(shown[:, 0], shown[:, 1], connect="finite")
             curve.setZValue(-1)
-        for curve in self.earlier[len(state.earlier):]:
+        for curve in self.earlier[len(drawn):]:
             curve.setData([], [])
         self.apply_pens(self.colours)
 

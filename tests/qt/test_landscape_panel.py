@@ -124,3 +124,24 @@ def test_a_run_that_diverged_still_gets_a_map(window: MainWindow, qtbot: QtBot) 
     assert raised == []
     image = window.landscape_panel.surface.image
     assert image is None or np.isfinite(image).all()
+
+
+def test_runs_from_the_same_start_are_drawn_side_by_side_and_named(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    show_landscape(window)
+    for optimizer in ("sgd", "adam"):
+        window.controller.set_optimizer(optimizer)
+        for _ in range(5):
+            window.session.run_epoch()
+        window.controller.reset()
+    window.refresh_now()
+    panel = window.landscape_panel
+    assert len(panel.earlier_labels) == 2
+    assert "SGD" in panel.earlier_labels[0] and "Adam" in panel.earlier_labels[1]
+    for curve, path in zip(panel.earlier, panel.state.earlier, strict=True):  # type: ignore[union-attr]
+        xs, ys = curve.getData()
+        np.testing.assert_array_equal(xs, path.points[:, 0])
+        np.testing.assert_array_equal(ys, path.points[:, 1])
+    legend = panel.legend.text()
+    assert all(label in legend for label in panel.earlier_labels)
