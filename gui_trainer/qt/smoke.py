@@ -52,14 +52,36 @@ def _auto_train(app: QApplication, window: MainWindow, epochs: int) -> None:
     _check(window.trainer.done == epochs, f"auto-train ran {window.trainer.done} of {epochs}")
 
 
+def _show_landscape(app: QApplication, window: MainWindow) -> None:
+    """The landscape: torch.func's vmap and functional_call (the one neuron's exact map)."""
+    window.docks["landscape"].show()
+    window.docks["landscape"].raise_()
+    window.refresh_now()
+    app.processEvents()
+    panel = window.landscape_panel
+    panel._compute_surface()
+    _check(panel.surface.image is not None, "the loss landscape was not drawn")
+
+
 def _train_a_network(app: QApplication, window: MainWindow) -> None:
-    """A layered model too: its graph layout (grandalf), per-tensor views, cross-entropy."""
+    """A layered model too: its graph layout (grandalf), per-tensor views, cross-entropy,
+    and a slice of its landscape computed in a worker thread."""
     window.scenario_menu.actions_by_name["moons"].trigger()
     _check(window.session.scenario.name == "moons", "could not open the moons scenario")
     window.docks["graph"].raise_()
     _train_by_clicks(window, 1)
     _check(bool(window.graph_view.boxes), "the network's graph was not drawn")
     _auto_train(app, window, AUTO_EPOCHS)
+    window.docks["landscape"].raise_()
+    window.refresh_now()
+    panel = window.landscape_panel
+    panel.slice_button.click()
+    deadline = time.monotonic() + TIMEOUT_S
+    while panel.slicing:
+        _check(time.monotonic() < deadline, "the landscape slice did not finish in time")
+        app.processEvents()
+        time.sleep(0.01)
+    _check(panel.surface.image is not None, "the network's landscape slice was not drawn")
 
 
 def run_smoke(app: QApplication,
@@ -89,6 +111,7 @@ def run_smoke(app: QApplication,
         _auto_train(app, window, AUTO_EPOCHS)
         window.refresh_now()
         adam_epochs, adam_loss = window.session.epoch, window.session.history.column("loss")[-1]
+        _show_landscape(app, window)
         _train_a_network(app, window)
         window.refresh_now()
         window.close()

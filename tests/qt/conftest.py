@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from gui_trainer.app import create_window
@@ -24,6 +24,15 @@ def isolated_settings(tmp_path: Path, qapp: QApplication) -> Iterator[Path]:
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
     yield tmp_path
+
+
+def shown(widget: QWidget) -> bool:
+    """Visible now; False for a widget deleted meanwhile (pyqtgraph's parentless plot menus
+    are top-level widgets that Python's garbage collector may delete at any moment)."""
+    try:
+        return shiboken6.isValid(widget) and widget.isVisible()
+    except RuntimeError:  # deleted between the check and the call
+        return False
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +56,7 @@ def no_leaks(qapp: QApplication, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     # pytest-qt closed the test's widgets with deleteLater: delete them now, or every later
     # test would repaint them on each theme change (the suite slowed down to minutes).
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    windows = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
+    windows = [w for w in QApplication.topLevelWidgets() if shown(w)]
     for widget in windows:
         widget.close()
     running = [t for t in started if shiboken6.isValid(t) and t.isActive()]
