@@ -101,7 +101,7 @@ def fresh_grad_norms(record: StageRecord) -> dict[str, float]:
     for name in weight_names(record.after):
         after, before = record.after[name].grad, record.before[name].grad
         if after is not None:
-            fresh = after if before is None else after - before
+            fresh = after.astype(np.float64) - (0.0 if before is None else before)
             norms[name] = float(np.linalg.norm(fresh))
     return norms
 

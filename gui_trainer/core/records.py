@@ -28,21 +28,24 @@ class TensorValues:
     def shape(self) -> tuple[int, ...]:
         return tuple(self.value.shape)
 
+    # Summaries in float64: a diverging run's numbers near 1e20 square past float32's range,
+    # and the norm of a finite tensor came out as inf (with an overflow warning).
     @property
     def norm(self) -> float:
-        return float(np.linalg.norm(self.value))
+        return float(np.linalg.norm(self.value.astype(np.float64)))
 
     @property
     def mean(self) -> float:
-        return float(self.value.mean())
+        return float(self.value.astype(np.float64).mean())
 
     @property
     def std(self) -> float:
-        return float(self.value.std())
+        return float(self.value.astype(np.float64).std())
 
     @property
     def grad_norm(self) -> float | None:
-        return None if self.grad is None else float(np.linalg.norm(self.grad))
+        return None if self.grad is None else float(
+            np.linalg.norm(self.grad.astype(np.float64)))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, TensorValues):
@@ -124,8 +127,8 @@ class ParamValues:
         """|Δp| / |p| per tensor from these values to ``later`` (a step's size, relative)."""
         ratios = {}
         for a, b in zip(self.tensors, later.tensors, strict=True):
-            size = float(np.linalg.norm(a.value))
-            change = float(np.linalg.norm(b.value - a.value))
+            size = float(np.linalg.norm(a.value.astype(np.float64)))
+            change = float(np.linalg.norm(b.value.astype(np.float64) - a.value))
             ratios[a.name] = change / size if size > 0 else float("inf") if change else 0.0
         return ratios
 

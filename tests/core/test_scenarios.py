@@ -263,3 +263,17 @@ def test_tensor_history_is_the_same_for_the_one_neuron_and_layered_models() -> N
                 assert norm == pytest.approx(step.after[name].grad_norm, rel=1e-6)
     with pytest.raises(ValueError, match="unknown kind"):
         TrainingSession().tensor_history("weights", "0.weight")
+
+
+def test_a_diverging_tensors_summaries_stay_finite_and_quiet() -> None:
+    import warnings
+
+    from gui_trainer.core.records import TensorValues
+
+    huge = np.full((16, 16), 1e20, dtype=np.float32)  # squares overflow float32
+    tensor = TensorValues("w", huge, huge)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow warning fails the test
+        assert tensor.norm == pytest.approx(16 * 1e20, rel=1e-6)
+        assert tensor.grad_norm == pytest.approx(16 * 1e20, rel=1e-6)
+        assert tensor.std == 0.0 and tensor.mean == pytest.approx(1e20, rel=1e-6)
