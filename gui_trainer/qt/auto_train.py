@@ -8,6 +8,7 @@ a throttled frame rate.
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QObject, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
@@ -100,7 +101,8 @@ class AutoTrainer(QObject):
         self.target = epochs
         if self.state == "running":
             self.driver.start(auto_train(self.controller.session, self.target, self.done))
-        self.progress.emit(self.done, self.target)
+        if self.state != "idle":
+            self.progress.emit(self.done, self.target)
 
     def pause(self) -> None:
         if self.state == "running":
@@ -175,6 +177,10 @@ class AutoTrainPanel(QGroupBox):
         trainer.progress.connect(self._remember_progress)
 
     def _set_target(self, value: int) -> None:
+        # A typed number is taken when the field loses the keyboard, which also happens while
+        # the window is being deleted: by then the trainer may be gone.
+        if not shiboken6.isValid(self.trainer):
+            return
         if value < 1:
             self.epochs_error.show_coloured(
                 f"A run needs at least 1 epoch; {value} would do nothing. "
