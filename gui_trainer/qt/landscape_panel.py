@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QTabBar,
     QVBoxLayout,
     QWidget,
 )
@@ -108,14 +107,8 @@ class LandscapePanel(PlotPanel):
         self.canvas.ci.layout.setRowStretchFactor(0, 3)
         self.canvas.ci.layout.setRowStretchFactor(1, 1)
         # In a short dock the two plots take turns (stacked, the map was a strip).
-        self.view_tabs = QTabBar(self)
-        self.view_tabs.setObjectName("landscape_tabs")
-        self.view_tabs.setDocumentMode(True)
-        self.view_tabs.addTab("map")
-        self.view_tabs.addTab("along −grad")
-        self.view_tabs.currentChanged.connect(lambda _index: self._arrange())
-        self.view_tabs.hide()
-        cast(QVBoxLayout, self.layout()).insertWidget(0, self.view_tabs)
+        self.view_tabs = self.add_view_tabs("landscape_tabs", ("map", "along −grad"),
+                                            self._arrange)
         self.shown: tuple[pg.PlotItem, ...] = (self.map, self.along)
         #: A network's slice (the map only) rather than the one neuron's exact surface.
         self.network = False

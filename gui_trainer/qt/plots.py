@@ -232,6 +232,19 @@ class PlotPanel(QWidget):
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.legend)
 
+    def add_view_tabs(self, name: str, labels: tuple[str, ...],
+                      changed: Callable[[], None]) -> QTabBar:
+        """Hidden tabs above the canvas, for a panel too small to show its plots at once."""
+        tabs = QTabBar(self)
+        tabs.setObjectName(name)
+        tabs.setDocumentMode(True)
+        for label in labels:
+            tabs.addTab(label)
+        tabs.currentChanged.connect(lambda _index: changed())
+        tabs.hide()
+        cast(QVBoxLayout, self.layout()).insertWidget(0, tabs)
+        return tabs
+
     def plot_items(self) -> list[pg.PlotItem]:
         raise NotImplementedError
 
@@ -401,14 +414,8 @@ class GradPlot(PlotPanel):
         #: How a layered model's two plots are placed now (None: the one neuron's layout).
         self.stacked: tuple[Arrangement, tuple[pg.PlotItem, ...]] | None = None
         #: In a small panel: which of the two plots to show.
-        self.view_tabs = QTabBar(self)
-        self.view_tabs.setObjectName("grad_view_tabs")
-        self.view_tabs.setDocumentMode(True)
-        self.view_tabs.addTab("now")
-        self.view_tabs.addTab("over time")
-        self.view_tabs.currentChanged.connect(lambda _index: self._arrange())
-        self.view_tabs.hide()
-        cast(QVBoxLayout, self.layout()).insertWidget(0, self.view_tabs)
+        self.view_tabs = self.add_view_tabs("grad_view_tabs", ("now", "over time"),
+                                            self._arrange)
         self._build_one_neuron()
 
     def _build_one_neuron(self) -> None:
