@@ -114,6 +114,7 @@ class LandscapePanel(PlotPanel):
         self.network = False
         #: The earlier runs drawn (the latest few), as the legend names them.
         self.earlier_labels: tuple[str, ...] = ()
+        self._earlier_key: tuple[tuple[str, int], ...] = ()
         self._build_slice_bar()
         # Short titles: a plot's title is as wide as its text, and a long one pushed the
         # plots out of a narrow dock. The details are in the legend and the tooltip.
@@ -330,6 +331,13 @@ class LandscapePanel(PlotPanel):
         self.here.setData(*points(state.current[0], state.current[1]))
         self.minimum.setData(*points(state.minimum[0], state.minimum[1]))
         drawn = state.earlier[-EARLIER_DRAWN:]
+        # Earlier runs change only when runs are made or undone: drawn again only then, and
+        # pens set only on new curves (a colour map set every frame re-rendered the surface).
+        key = tuple((path.label, len(path.points)) for path in drawn)
+        if key == self._earlier_key:
+            return
+        self._earlier_key = key
+        added = len(drawn) > len(self.earlier)
         while len(self.earlier) < len(drawn):
             self.earlier.append(self.map.plot([], []))
         labels = tuple(path.label for path in drawn)
@@ -342,7 +350,8 @@ class LandscapePanel(PlotPanel):
             curve.setZValue(-1)
         for curve in self.earlier[len(drawn):]:
             curve.setData([], [])
-        self.apply_pens(self.colours)
+        if added:
+            self.apply_pens(self.colours)
 
     def _draw_step(self, state: LandscapeState) -> None:
         x, y = state.current
@@ -382,6 +391,7 @@ class LandscapePanel(PlotPanel):
                      self.landing, self.here, self.along_curve, self.along_here,
                      self.along_step, *self.earlier):
             item.setData([], [])
+        self._earlier_key = ()  # drawn again when a one-neuron map comes back
         self.surface.clear()
         for contour in self.contours:
             contour.setData(None)
