@@ -244,6 +244,8 @@ class StageRunners(SessionState):
         if accuracy is not None:
             row["accuracy"] = accuracy
         self.history.append(**row)
+        if self.trail is not None:
+            self.trail.record(self.history, self.model.parameters())
 
     def full_batch_loss(self) -> float:
         """The loss over all the data with the weights as they are now (no graph recorded).

@@ -21,6 +21,7 @@ from gui_trainer.core.history import ONE_NEURON_COLUMNS, History, tensor_history
 from gui_trainer.core.layer_math import Backprop, LayerActivity, activation_stats, backprop_by_layer
 from gui_trainer.core.loop_state import LoopState
 from gui_trainer.core.packing import Packer
+from gui_trainer.core.param_trail import ParameterTrail, flat
 from gui_trainer.core.records import StageRecord, Values
 from gui_trainer.core.rewind import Rewind
 from gui_trainer.core.runners import StageRunners, values_of
@@ -117,6 +118,10 @@ class TrainingSession(SessionSettings, StageRunners, Rewind):
         self._initial_state = copy.deepcopy(self.model.state_dict())
         self.optimizer = self._make_optimizer()
         self.history = History(self._history_columns())
+        #: A network's weights along its path, within a fixed budget (the landscape's
+        #: path plane); the one neuron's two numbers are in the history already.
+        self.trail = (None if self._one_neuron else
+                      ParameterTrail(sum(p.numel() for p in self.model.parameters())))
         self.timeline = Timeline()
         self._packer = Packer()
         #: How many actions the last jump replayed after its checkpoint (0 before any jump).
@@ -148,6 +153,10 @@ class TrainingSession(SessionSettings, StageRunners, Rewind):
         if start is not None:
             return float(torch.tensor(start[self.param_index(name)], dtype=torch.float32))
         return float(self._initial_state[name].reshape(-1)[0])
+
+    def start_vector(self) -> np.ndarray:
+        """Every run's starting parameters as one vector (``named_parameters`` order)."""
+        return flat(self._initial_state[name] for name, _ in self._named_params)
 
     def param_index(self, name: str) -> int:
         return [n for n, _ in self._named_params].index(name)

@@ -13,6 +13,7 @@ from torch import nn
 
 from gui_trainer.core.history import History
 from gui_trainer.core.loop_state import LoopState
+from gui_trainer.core.param_trail import ParameterTrail
 from gui_trainer.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ class SessionState:
     loss_fn: nn.Module
     optimizer: torch.optim.Optimizer
     history: History
+    trail: ParameterTrail | None
     #: The script's variables: each replaced only by its own stage.
     outputs: torch.Tensor | None
     loss: torch.Tensor | None

@@ -32,6 +32,7 @@ from gui_trainer.core.layer_math import LayerActivity, activation_stats
 from gui_trainer.core.records import ParamValues, StageRecord, Values
 from gui_trainer.core.scenarios import Scenario
 from gui_trainer.core.session import TrainingSession
+from gui_trainer.core.slices import NetworkLandscapeState, capture_network_landscape
 from gui_trainer.core.stages import Stage
 
 
@@ -58,8 +59,8 @@ class SessionView:
     history: History
     graph: GraphSnapshot
     listing: CodeListing
-    #: The one neuron's loss landscape, when a view asked for it (None otherwise).
-    landscape: LandscapeState | None
+    #: The loss landscape, when a view asked for it (None otherwise).
+    landscape: LandscapeState | NetworkLandscapeState | None
     _model: nn.Module = field(repr=False)
     _loss_fn: nn.Module = field(repr=False)
     _frozen: dict[str, torch.Tensor] = field(repr=False)
@@ -103,9 +104,10 @@ class SessionView:
 
 
 def capture(session: TrainingSession, latest: Mapping[Stage, StageRecord],
-            last: Stage | None, landscape: bool = False) -> SessionView:
+            last: Stage | None, landscape: bool = False, fast: bool = False) -> SessionView:
     """The session now; ``latest`` and ``last`` annotate the code listing; ``landscape``
-    adds the one neuron's loss landscape (it costs a few forwards)."""
+    adds the loss landscape (it costs a few forwards; for a network, ``fast`` — a
+    full-speed run — leaves out its loss along −grad, a forward per point)."""
     outputs = session.outputs
     position = session.position
     names = [name for name, _ in session.model.named_parameters()]
@@ -127,7 +129,8 @@ def capture(session: TrainingSession, latest: Mapping[Stage, StageRecord],
         history=session.history,
         graph=session.autograd_graph(),
         listing=code_listing(session, latest, last),
-        landscape=capture_landscape(session) if landscape and session.one_neuron else None,
+        landscape=(None if not landscape else capture_landscape(session) if session.one_neuron
+                   else capture_network_landscape(session, along=not fast)),
         _model=session.model,
         _loss_fn=session.loss_fn,
         _frozen={name: p.detach().clone() for name, p in session.model.named_parameters()},

@@ -4,15 +4,15 @@ The map is the exact full-batch loss over (weight, bias) for the range in view, 
 when the learner pans or zooms; the path of this run and the faded paths of earlier runs; at
 the current point the −gradient's direction and the update the next Step will really make
 (worked out by PyTorch on a copy: momentum and Adam do not follow −grad); the minimum.
-Clicking the map starts a new run there (an undoable action). Below, the loss along −grad
-from where the weights are, with the point a plain SGD step lands on.
+Clicking the map, or dragging the current point, starts a new run there (an undoable
+action). Below, the loss along −grad from where the weights are, with the next Step's own
+landing. A network gets the same plot along −grad, and two slices computed on request off
+the GUI thread: random filter-normalised directions, and the plane of its path.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import cast
 
 import numpy as np
@@ -21,21 +21,25 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from gui_trainer.core.landscape import (
+from gui_trainer.core.along_step import Along
+from gui_trainer.core.landscape import LandscapeState, Path
+from gui_trainer.core.slices import (
     SLICE_POINTS,
-    LandscapeState,
+    NetworkLandscapeState,
+    PathPlane,
     SliceJob,
-    slice_grid,
+    plane_caption,
 )
 from gui_trainer.core.view_state import SessionView
+from gui_trainer.qt.folding_caption import FoldingCaption
 from gui_trainer.qt.plots import LegendEntry, PlotPanel, pen, style_plot
+from gui_trainer.qt.slice_worker import SliceWorker
 from gui_trainer.qt.theme import Colours
 
 #: Grid points a side: the surface costs GRID² forwards of the data, vectorised (~10 ms).
@@ -57,7 +61,8 @@ SLICE_CAPTION = (
     "of that layer's rows (filter-normalised, Li et al. 2018; biases held still). It shows how "
     "the loss rises or falls near this point in those two directions only: the optimizer's "
     "path does not lie in this plane, and other directions may look different.")
-ASK_FOR_SLICE = "Press Slice to compute the loss around the weights as they are now."
+ASK_FOR_SLICE = ("Random slice: the loss around the weights as they are now. Path plane: the "
+                 "loss on the plane this run's path moved in, with the path on it.")
 
 
 #: Points further out are left undrawn: a diverged run reaches 1e38 and then inf, and Qt's
@@ -84,8 +89,11 @@ def points(xs: float, ys: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def view_around(state: LandscapeState) -> QRectF:
-    """A range holding the start, the path, the current point and the minimum, with room."""
-    points = np.vstack([np.asarray([state.start, state.current, state.minimum]),
+    """A range holding the start, the path, the current point, the minimum and where the
+    next Step lands (an overshoot is seen before it happens), with room."""
+    ahead = ([] if state.next_update is None else
+             [np.asarray(state.current) + np.asarray(state.next_update)])
+    points = np.vstack([np.asarray([state.start, state.current, state.minimum, *ahead]),
                         state.path.reshape(-1, 2)])
     points = points[np.isfinite(points).all(axis=1) & (np.abs(points) < 1e6).all(axis=1)]
     if len(points) == 0:  # everything diverged: frame where the run started
@@ -96,12 +104,21 @@ def view_around(state: LandscapeState) -> QRectF:
     return QRectF(centre[0] - span[0] / 2, centre[1] - span[1] / 2, span[0], span[1])
 
 
+def along_title(along: Along) -> str:
+    """Short (a title is as wide as its text); the legend says the rest."""
+    if along.off_line < 1e-3:
+        return "Along −grad: × where the next Step lands"
+    return "Along −grad: × the next Step (off this line)"
+
+
 class LandscapePanel(PlotPanel):
     def __init__(self, start_from: Callable[[float, float], None],
-                 make_slice: Callable[[], SliceJob], parent: QWidget | None = None) -> None:
+                 make_slice: Callable[[], SliceJob], make_plane: Callable[[], PathPlane],
+                 parent: QWidget | None = None) -> None:
         super().__init__("landscape_panel", parent)
         self.start_from = start_from
         self.make_slice = make_slice
+        self.make_plane = make_plane
         self.map = self.canvas.addPlot(row=0, col=0)
         self.along = self.canvas.addPlot(row=1, col=0)
         self.canvas.ci.layout.setRowStretchFactor(0, 3)
@@ -110,8 +127,10 @@ class LandscapePanel(PlotPanel):
         self.view_tabs = self.add_view_tabs("landscape_tabs", ("map", "along −grad"),
                                             self._arrange)
         self.shown: tuple[pg.PlotItem, ...] = (self.map, self.along)
-        #: A network's slice (the map only) rather than the one neuron's exact surface.
+        #: A network (slices on request) rather than the one neuron's exact surface.
         self.network = False
+        #: What a network's map shows: "" (nothing yet), "slice" or "plane".
+        self.network_view = ""
         #: The earlier runs drawn (the latest few), as the legend names them.
         self.earlier_labels: tuple[str, ...] = ()
         self._earlier_key: tuple[tuple[str, int], ...] = ()
@@ -119,9 +138,6 @@ class LandscapePanel(PlotPanel):
         # Short titles: a plot's title is as wide as its text, and a long one pushed the
         # plots out of a narrow dock. The details are in the legend and the tooltip.
         style_plot(self.map, "Loss over weight and bias", "weight", "bias")
-        self.setToolTip("The exact loss (log10 colour) over weight and bias for the range in "
-                        "view; pan and zoom to look elsewhere. Click the map to start a new "
-                        "run there (Ctrl+Z undoes it).")
         style_plot(self.along, "Loss along −grad", "t (now − t × grad)", "loss")
         self.map.setMinimumWidth(0)
         self.along.setMinimumWidth(0)
@@ -135,6 +151,12 @@ class LandscapePanel(PlotPanel):
         self.path = self.map.plot([], [], symbol="o", symbolSize=4)
         self.start_mark = self.map.plot([], [], pen=None, symbol="s", symbolSize=9)
         self.here = self.map.plot([], [], pen=None, symbol="o", symbolSize=11)
+        # The one neuron's point now: drag it to start a run elsewhere.
+        self.target = pg.TargetItem(symbol="o", size=13, movable=True)
+        self.target.setLabel(self._drag_label, {"anchor": (0, 1), "offset": (10, -6)})
+        self.target.setZValue(5)
+        self.map.addItem(self.target)
+        self.target.sigPositionChangeFinished.connect(self._dropped)
         self.minimum = self.map.plot([], [], pen=None, symbol="star", symbolSize=16)
         self.down = self.map.plot([], [])
         self.update_line = self.map.plot([], [])
@@ -145,6 +167,7 @@ class LandscapePanel(PlotPanel):
         self.note = pg.TextItem(anchor=(0, 0))
         self.map.addItem(self.note)
         self.state: LandscapeState | None = None
+        self.along_state: Along | None = None
         self.grid_range: QRectF | None = None
         self._fitted_for: object = None
         self._settle = QTimer(self)
@@ -157,119 +180,162 @@ class LandscapePanel(PlotPanel):
         self.map.vb.sigRangeChangedManually.connect(self._moved_by_hand)
         self.map.scene().sigMouseClicked.connect(self._clicked)
         self.legend.set_entries(self._legend)
+        self._set_tooltip()
         self.restyle()
 
+    def _set_tooltip(self) -> None:
+        self.setToolTip(
+            "A slice of the network's loss, computed when you ask (see the caption)."
+            if self.network else
+            "The exact loss (log10 colour) over weight and bias for the range in view; pan "
+            "and zoom to look elsewhere. Click the map or drag the current point to start a "
+            "new run there (Ctrl+Z undoes it).")
+
     def _legend(self, c: Colours) -> list[LegendEntry]:
+        step = [LegendEntry("✕", c.good, "below: the loss where the next Step lands")]
+        colour = LegendEntry("", c.muted, "colour: log10 of the loss; lines: equal loss")
+        runs = [LegendEntry("━", c.earlier_runs[i % len(c.earlier_runs)], label)
+                for i, label in enumerate(self.earlier_labels)]
+        if self.network and self.network_view == "plane":
+            return [LegendEntry("■", c.data, "start"),
+                    LegendEntry("━", c.model, "this run's path, projected"),
+                    LegendEntry("●", c.model, "now"), colour, *step, *runs]
         if self.network:
-            return [LegendEntry("●", c.model, "the weights now"),
-                    LegendEntry("", c.muted, "colour: log10 of the loss; lines: equal loss")]
+            return [LegendEntry("●", c.model, "the weights now"), colour, *step]
         return [
             LegendEntry("■", c.data, "start"), LegendEntry("━", c.model, "this run's path"),
-            LegendEntry("●", c.model, "now"), LegendEntry("━", c.bad, "−grad (direction)"),
+            LegendEntry("●", c.model, "now (drag it or click the map to start a run there)"),
+            LegendEntry("━", c.bad, "−grad (direction)"),
             LegendEntry("━", c.good, "the next Step's real update, × where it lands"),
             LegendEntry("★", c.loss, "lowest loss"),
-            LegendEntry("", c.muted, "click the map: a new run starts there"),
             # Earlier runs side by side: another optimizer or rate from the same start.
-            *(LegendEntry("━", c.earlier_runs[i % len(c.earlier_runs)], label)
-              for i, label in enumerate(self.earlier_labels))]
+            *runs]
 
     def _build_slice_bar(self) -> None:
-        """A network's slice: asked for, computed off the GUI thread, cancellable."""
+        """A network's slices: asked for, computed off the GUI thread, cancellable."""
         self.slice_bar = QWidget(self)
-        bar = QHBoxLayout(self.slice_bar)
-        bar.setContentsMargins(2, 2, 2, 2)
-        self.slice_button = QPushButton("Slice", self.slice_bar)
+        rows = QVBoxLayout(self.slice_bar)
+        rows.setContentsMargins(2, 2, 2, 2)
+        bar = QHBoxLayout()
+        rows.addLayout(bar)
+        self.slice_button = QPushButton("Random slice", self.slice_bar)
         self.slice_button.setObjectName("landscape_slice")
-        self.slice_button.setToolTip("Compute the loss around the weights as they are now "
-                                     f"({SLICE_POINTS}×{SLICE_POINTS} points)")
+        self.slice_button.setToolTip(
+            "The loss around the weights as they are now along two random filter-normalised "
+            f"directions ({SLICE_POINTS}×{SLICE_POINTS} points)")
         self.slice_button.clicked.connect(self.start_slice)
+        self.plane_button = QPushButton("Path plane", self.slice_bar)
+        self.plane_button.setObjectName("landscape_plane")
+        self.plane_button.setToolTip(
+            "The loss on the plane this run's path moved in most (its two main PCA "
+            f"directions), with the path drawn on it ({SLICE_POINTS}×{SLICE_POINTS} points)")
+        self.plane_button.clicked.connect(self.start_plane)
         self.slice_progress = QProgressBar(self.slice_bar)
         self.slice_progress.setFormat("row %v of %m")
         self.cancel_button = QPushButton("Cancel", self.slice_bar)
         self.cancel_button.clicked.connect(self.cancel_slice)
-        self.slice_text = QLabel(ASK_FOR_SLICE, self.slice_bar)
-        self.slice_text.setWordWrap(True)
-        for widget in (self.slice_button, self.slice_progress, self.cancel_button):
+        self.slice_text = FoldingCaption(ASK_FOR_SLICE, self.slice_bar)
+        for widget in (self.slice_button, self.plane_button, self.slice_progress,
+                       self.cancel_button):
             bar.addWidget(widget)
-        bar.addWidget(self.slice_text, 1)
+        bar.addStretch(1)
+        # The caption under the buttons, the panel's full width: beside them it wrapped
+        # into a tall narrow column that squeezed the map.
+        rows.addWidget(self.slice_text)
         self.slice_progress.hide()
         self.cancel_button.hide()
         self.slice_bar.hide()
         cast(QVBoxLayout, self.layout()).insertWidget(0, self.slice_bar)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slice")
-        self._future: Future[np.ndarray | None] | None = None
-        self._cancel = threading.Event()
-        self._rows = (0, SLICE_POINTS)
-        self._job: SliceJob | None = None
-        self._poll = QTimer(self)
-        self._poll.setInterval(50)
-        self._poll.timeout.connect(self._check_slice)
+        self.worker = SliceWorker(self)
+        self.worker.progressed.connect(self._progressed)
+        self.worker.finished.connect(self._finished)
+        self.worker.failed.connect(self._failed)
 
     @property
     def slicing(self) -> bool:
-        return self._future is not None
+        return self.worker.busy
 
     def start_slice(self) -> None:
+        if not self.slicing:
+            self._start(self.make_slice(), None)
+
+    def start_plane(self) -> None:
         if self.slicing:
             return
-        job = self._job = self.make_slice()
-        self._cancel.clear()
-        self._rows = (0, len(job.alphas))
+        try:
+            plane = self.make_plane()
+        except ValueError as error:  # too few steps yet: say so, change nothing
+            self.slice_text.setText(f"No path plane yet: {error}.")
+            return
+        self._start(plane.job, plane)
 
-        def progress(done: int, total: int) -> bool:  # in the worker: plain values only
-            self._rows = (done, total)
-            return not self._cancel.is_set()
-
-        self._future = self._executor.submit(slice_grid, job, progress)
-        self.slice_button.setEnabled(False)
+    def _start(self, job: SliceJob, plane: PathPlane | None) -> None:
+        self.worker.start(job, (job, plane))
+        for button in (self.slice_button, self.plane_button):
+            button.setEnabled(False)
         self.slice_progress.setRange(0, len(job.alphas))
         self.slice_progress.setValue(0)
         self.slice_progress.show()
         self.cancel_button.show()
-        self.slice_text.setText(f"Slicing at epoch {job.epoch}…")
-        self._poll.start()
+        self.slice_text.setText(f"Computing the {'path plane' if plane else 'slice'} at "
+                                f"epoch {job.epoch}…")
 
     def cancel_slice(self) -> None:
         """Stop a slice being computed (the worker stops after its current row)."""
-        self._cancel.set()
+        self.worker.cancel()
 
-    def _check_slice(self) -> None:
-        future = self._future
-        if future is None:
-            self._poll.stop()
-            return
-        self.slice_progress.setValue(self._rows[0])
-        if not future.done():
-            return
-        self._poll.stop()
-        self._future = None
-        self.slice_button.setEnabled(True)
+    def _progressed(self, done: int, _total: int) -> None:
+        self.slice_progress.setValue(done)
+
+    def _done(self) -> None:
+        for button in (self.slice_button, self.plane_button):
+            button.setEnabled(True)
         self.slice_progress.hide()
         self.cancel_button.hide()
-        losses = future.result()
-        job = self._job
-        if losses is None or job is None:
-            self.slice_text.setText("Slice cancelled. " + ASK_FOR_SLICE)
-            return
-        self._show_slice(job, losses)
 
-    def _show_slice(self, job: SliceJob, losses: np.ndarray) -> None:
+    def _failed(self, why: str) -> None:
+        self._done()
+        self.slice_text.setText(f"The slice failed ({why}). " + ASK_FOR_SLICE)
+
+    def _finished(self, what: tuple[SliceJob, PathPlane | None],
+                  losses: np.ndarray | None) -> None:
+        self._done()
+        if losses is None:
+            self.slice_text.setText("Cancelled. " + ASK_FOR_SLICE)
+            return
+        if not self.network:  # the scenario changed while it was computed
+            return
+        job, plane = what
+        self._show_slice(job, losses, plane)
+
+    def _show_slice(self, job: SliceJob, losses: np.ndarray, plane: PathPlane | None) -> None:
         a0, a1 = float(job.alphas[0]), float(job.alphas[-1])
         b0, b1 = float(job.betas[0]), float(job.betas[-1])
-        self.map.setLabel("bottom", "along direction 1")
-        self.map.setLabel("left", "along direction 2")
-        self.map.setTitle(f"Loss around the weights at epoch {job.epoch}")
+        self.map.setLabel("bottom", "main direction 1" if plane else "along direction 1")
+        self.map.setLabel("left", "main direction 2" if plane else "along direction 2")
+        self.map.setTitle(f"{'Plane of the path' if plane else 'Loss around the weights'} "
+                          f"at epoch {job.epoch}")
         self._paint_surface(losses.astype(np.float64), a0, a1, b0, b1)
         self.map.setRange(xRange=(a0, a1), yRange=(b0, b1), padding=0)
-        centre = losses[len(job.alphas) // 2, len(job.betas) // 2]
         self.here.setData(*points(0.0, 0.0))
-        self.slice_text.setText(f"{SLICE_CAPTION} Loss here {float(centre):.4g}.")
+        self.network_view = "plane" if plane else "slice"
+        if plane is None:
+            for item in (self.path, self.start_mark):
+                item.setData([], [])
+            self._draw_earlier(())
+            centre = float(losses[len(job.alphas) // 2, len(job.betas) // 2])
+            self.slice_text.setText(f"{SLICE_CAPTION} Loss here {centre:.4g}.")
+        else:
+            path = drawable(plane.path)
+            self.path.setData(path[:, 0], path[:, 1], connect="finite")
+            self.start_mark.setData(*points(plane.path[0, 0], plane.path[0, 1]))
+            self._draw_earlier(plane.earlier)
+            self.slice_text.setText(plane_caption(plane))
+        self.legend.refresh()
 
     def shutdown(self) -> None:
         """The window closes: stop the worker and the polling."""
-        self.cancel_slice()
-        self._poll.stop()
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self.worker.shutdown()
 
     def plot_items(self) -> list[pg.PlotItem]:
         return [self.map, self.along]
@@ -287,6 +353,13 @@ class LandscapePanel(PlotPanel):
                              (self.along_here, theme.model), (self.along_step, theme.good)):
             item.setSymbolBrush(colour)
             item.setSymbolPen(theme.plot_foreground)
+        self.target.setBrush(theme.model)
+        self.target.setPen(pen(theme.plot_foreground, 1.5))
+        self.target.setHoverBrush(theme.model)
+        self.target.setHoverPen(pen(theme.plot_foreground, 3))
+        label = self.target.label()
+        if label is not None:
+            label.setColor(theme.plot_foreground)
         self.down.setPen(pen(theme.bad, 2.5))
         self.update_line.setPen(pen(theme.good, 2.5))
         self.along_curve.setPen(pen(theme.loss, 2))
@@ -296,41 +369,56 @@ class LandscapePanel(PlotPanel):
 
     # -- drawing ---------------------------------------------------------------------------
     def refresh(self, view: SessionView) -> None:
-        state = view.landscape
-        self.state = state
+        landscape = view.landscape
         network = not view.one_neuron
         if network != self.network:
             self.network = network
             self.slice_bar.setVisible(network)
-            self.legend.refresh()
+            self.target.setVisible(not network)
+            self._set_tooltip()
             self._arrange()
-        if self._fitted_for is not view.history:  # another session: its own map
+        fresh = self._fitted_for is not view.history
+        if fresh:  # another session: its own map
             self._fitted_for = view.history
             self.auto_frame = True
+            self.state = None
             if network:
                 self._begin_slices()
-                return
-            self.map.setLabel("bottom", "weight")
-            self.map.setLabel("left", "bias")
-            self.map.setTitle("Loss over weight and bias")
-            self._frame(force=True)
-        if state is None:
+            else:
+                self.network_view = ""
+                self.map.setLabel("bottom", "weight")
+                self.map.setLabel("left", "bias")
+                self.map.setTitle("Loss over weight and bias")
+            self.legend.refresh()
+        if isinstance(landscape, NetworkLandscapeState):
+            self._draw_along(landscape.along, landscape.along_paused)
             return
-        if self.auto_frame:
-            self._fitted_for = view.history
-            self.auto_frame = True
-            self._frame(force=True)
+        if landscape is None:
+            return
+        self.state = landscape
+        if fresh:
+            self.map.setRange(view_around(landscape), padding=0)
+        elif self.auto_frame:
             self._frame()
-        self._draw_paths(state)
-        self._draw_step(state)
+        self._draw_paths(landscape)
+        self._draw_step(landscape)
+        self._draw_along(landscape.along)
 
     def _draw_paths(self, state: LandscapeState) -> None:
         path = drawable(np.vstack([np.asarray([state.start]), state.path.reshape(-1, 2)]))
         self.path.setData(path[:, 0], path[:, 1], connect="finite")
         self.start_mark.setData(*points(state.start[0], state.start[1]))
-        self.here.setData(*points(state.current[0], state.current[1]))
+        if not self.target.moving:  # a drag in progress is the learner's
+            x, y = drawable(np.asarray(state.current))
+            shown = bool(np.isfinite([x, y]).all())
+            self.target.setVisible(shown)
+            if shown:
+                self.target.setPos(x, y)
         self.minimum.setData(*points(state.minimum[0], state.minimum[1]))
-        drawn = state.earlier[-EARLIER_DRAWN:]
+        self._draw_earlier(state.earlier)
+
+    def _draw_earlier(self, earlier: tuple[Path, ...]) -> None:
+        drawn = earlier[-EARLIER_DRAWN:]
         # Earlier runs change only when runs are made or undone: drawn again only then, and
         # pens set only on new curves (a colour map set every frame re-rendered the surface).
         key = tuple((path.label, len(path.points)) for path in drawn)
@@ -344,8 +432,8 @@ class LandscapePanel(PlotPanel):
         if labels != self.earlier_labels:
             self.earlier_labels = labels
             self.legend.refresh()
-        for curve, earlier in zip(self.earlier, drawn, strict=False):
-            shown = drawable(earlier.points)
+        for curve, path in zip(self.earlier, drawn, strict=False):
+            shown = drawable(path.points)
             curve.setData(shown[:, 0], shown[:, 1], connect="finite")
             curve.setZValue(-1)
         for curve in self.earlier[len(drawn):]:
@@ -355,14 +443,11 @@ class LandscapePanel(PlotPanel):
 
     def _draw_step(self, state: LandscapeState) -> None:
         x, y = state.current
-        arrows = (self.down, self.update_line, self.landing, self.along_curve,
-                  self.along_here, self.along_step)
+        arrows = (self.down, self.update_line, self.landing)
         if state.gradient is None or not np.isfinite(drawable(np.asarray(
                 [x, y, *state.gradient]))).all():
             for item in arrows:
                 item.setData([], [])
-            self.along.setTitle("Loss along −grad: none now (after Backward)"
-                                if state.gradient is None else "Loss along −grad: off the map")
             return
         gx, gy = state.gradient
         size = float(np.hypot(gx, gy)) or 1.0
@@ -374,37 +459,55 @@ class LandscapePanel(PlotPanel):
             end = drawable(np.asarray([x + dx, y + dy]))
             self.update_line.setData([x, end[0]], [y, end[1]], connect="finite")
             self.landing.setData(*points(end[0], end[1]))
+
+    def _draw_along(self, along: Along | None, paused: bool = False) -> None:
+        """The loss along −grad, the point now, and the loss where the next Step lands."""
+        self.along_state = along
+        items = (self.along_curve, self.along_here, self.along_step)
+        if along is None:
+            for item in items:
+                item.setData([], [])
+            self.along.setTitle("Loss along −grad: paused at full speed" if paused else
+                                "Loss along −grad: none now (after Backward)")
+            return
         # A loss (not a coordinate on the map) may be huge and still drawable: its own axis.
-        losses = drawable(state.along_loss, LOSS_DRAWABLE)
-        self.along_curve.setData(drawable(state.along_t), losses, connect="finite")
-        at = int(np.argmin(np.abs(state.along_t - state.lr)))
-        for item, t, loss in ((self.along_here, 0.0, losses[0]),
-                              (self.along_step, state.lr, losses[at])):
-            item.setData(*([[t], [loss]] if np.isfinite(loss) else [[], []]))
-        self.along.setTitle("Along −grad: × at t = lr" if state.optimizer == "sgd" else
-                            "Along −grad: × an SGD step")
+        losses = drawable(along.loss, LOSS_DRAWABLE)
+        ts = drawable(along.t)
+        if not np.isfinite(losses).any():
+            for item in items:
+                item.setData([], [])
+            self.along.setTitle("Loss along −grad: off the scale")
+            return
+        self.along_curve.setData(ts, losses, connect="finite")
+        now = losses[int(np.argmin(np.abs(along.t)))]
+        self.along_here.setData(*([[0.0], [now]] if np.isfinite(now) else [[], []]))
+        landing = drawable(np.asarray([along.step_loss]), LOSS_DRAWABLE)
+        step_t = drawable(np.asarray([along.step_t]))
+        keep = np.isfinite(landing) & np.isfinite(step_t)
+        self.along_step.setData(step_t[keep], landing[keep])
+        self.along.setTitle(along_title(along))
 
     def _begin_slices(self) -> None:
-        """A network: no exact map; the slice is computed when asked for."""
+        """A network: no exact map; the slices are computed when asked for."""
         self.cancel_slice()
         for item in (self.path, self.start_mark, self.minimum, self.down, self.update_line,
                      self.landing, self.here, self.along_curve, self.along_here,
-                     self.along_step, *self.earlier):
+                     self.along_step):
             item.setData([], [])
-        self._earlier_key = ()  # drawn again when a one-neuron map comes back
+        self._draw_earlier(())
+        self.network_view = ""
         self.surface.clear()
         for contour in self.contours:
             contour.setData(None)
         self.map.setTitle("Loss around the weights now")
         self.map.setLabel("bottom", "along direction 1")
         self.map.setLabel("left", "along direction 2")
-        self.along.setTitle("Loss along −grad: drawn for the one neuron")
         self.slice_text.setText(ASK_FOR_SLICE)
 
     def _moved_by_hand(self, *_args: object) -> None:
         self.auto_frame = False
 
-    def _frame(self, force: bool = False) -> None:
+    def _frame(self) -> None:
         """Frame the run; while it stays in view the view keeps still (a moving map at every
         frame of auto-train would be hard to read, and each move recomputes the surface)."""
         if self.state is None:
@@ -412,7 +515,7 @@ class LandscapePanel(PlotPanel):
         target = view_around(self.state)
         (x0, x1), (y0, y1) = self.map.viewRange()
         shown = QRectF(x0, y0, x1 - x0, y1 - y0)
-        if force or not shown.contains(target.adjusted(
+        if not shown.contains(target.adjusted(
                 target.width() * 0.15, target.height() * 0.15,
                 -target.width() * 0.15, -target.height() * 0.15)):
             self.map.setRange(target, padding=0)
@@ -420,16 +523,16 @@ class LandscapePanel(PlotPanel):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._arrange()
-        if self.auto_frame:
-            self._frame(force=True)
+        if self.auto_frame and self.state is not None:
+            self.map.setRange(view_around(self.state), padding=0)
 
     def _arrange(self) -> None:
         """Both plots in a tall dock; in a short one, one at a time with tabs."""
-        both = self.height() >= TWO_PLOTS_HEIGHT and not self.network
+        both = self.height() >= TWO_PLOTS_HEIGHT
+        self.slice_text.set_short(not both)
         shown = (self.map, self.along) if both else (
-            (self.map,) if self.view_tabs.currentIndex() == 0 or self.network
-            else (self.along,))
-        self.view_tabs.setVisible(not both and not self.network)
+            (self.map,) if self.view_tabs.currentIndex() == 0 else (self.along,))
+        self.view_tabs.setVisible(not both)
         if shown == self.shown:
             return
         ci = self.canvas.ci
@@ -442,7 +545,7 @@ class LandscapePanel(PlotPanel):
 
     def _compute_surface(self) -> None:
         state = self.state
-        if state is None:
+        if state is None or self.network:
             return
         (x0, x1), (y0, y1) = self.map.viewRange()
         xs, ys = np.linspace(x0, x1, GRID), np.linspace(y0, y1, GRID)
@@ -479,7 +582,29 @@ class LandscapePanel(PlotPanel):
         if event.button() != Qt.MouseButton.LeftButton or event.double():  # type: ignore[attr-defined]
             return  # the right button opens the plot's menu
         position = event.scenePos()  # type: ignore[attr-defined]
-        if self.state is None or not self.map.vb.sceneBoundingRect().contains(position):
+        if (self.state is None or self.network
+                or not self.map.vb.sceneBoundingRect().contains(position)):
             return  # (a network's slice is no place to start a run from)
+        if self.target.isVisible() and self.target.sceneBoundingRect().contains(position):
+            return  # a click on the point now is not a new start (dragging it is)
         point: QPointF = self.map.vb.mapSceneToView(position)
         self.start_from(point.x(), point.y())
+
+    def _drag_label(self, x: float, y: float) -> str:
+        """While the point is dragged: where it is, and the loss there."""
+        if not self.target.moving or self.state is None:
+            return ""
+        loss = float(self.state.grid([x], [y])[0, 0])
+        return f"weight {x:.4g}, bias {y:.4g}\nloss {loss:.4g}: release to start here"
+
+    def _dropped(self, _target: object) -> None:
+        """The point was dragged: a new run starts where it was let go (undoable)."""
+        state = self.state
+        if state is None or self.network:
+            return
+        point = self.target.pos()
+        x, y = float(point.x()), float(point.y())
+        if (x, y) != state.current:
+            self.start_from(x, y)
+        # Refused (a run is going) or not: the point shows where the weights are.
+        self.target.setPos(*drawable(np.asarray(state.current)))

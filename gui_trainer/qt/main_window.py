@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
 
 from gui_trainer.core.experiments import EXPERIMENTS, Experiment
 from gui_trainer.core.explanations import skipping_table
-from gui_trainer.core.landscape import slice_job
 from gui_trainer.core.predict import predict_tip, questions
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.session import TrainingSession
+from gui_trainer.core.slices import path_plane, slice_job
 from gui_trainer.core.stages import LABELS, STAGES, Stage
 from gui_trainer.qt import menus, preferences, window_layout
 from gui_trainer.qt.actions import create_actions, stage_status_tip, stage_tooltip
@@ -106,7 +106,8 @@ class MainWindow(QMainWindow):
         self.grad_plot = GradPlot(self)
         self.layers_panel = LayersPanel(self)
         self.landscape_panel = LandscapePanel(
-            self.controller.start_from, lambda: slice_job(self.session), self)
+            self.controller.start_from, lambda: slice_job(self.session),
+            lambda: path_plane(self.session), self)
         self.math_panel = MathPanel(self)
         self.math_panel.walk_for = lambda sample: (
             None if self.session.one_neuron else self.session.backprop_by_layer(sample))
@@ -403,7 +404,7 @@ class MainWindow(QMainWindow):
     def _draw_frame(self) -> None:
         """Redraw every view from the session: at most once a frame, however fast it runs."""
         landscape = self.landscape_panel.isVisible()
-        state = self.controller.capture(landscape=landscape)
+        state = self.controller.capture(landscape=landscape, fast=self.trainer.batch_mode)
         last = self.controller.last_record
         self.readout.refresh(state)
         self.timeline_bar.refresh(state)

@@ -65,7 +65,7 @@ def _show_landscape(app: QApplication, window: MainWindow) -> None:
 
 def _train_a_network(app: QApplication, window: MainWindow) -> None:
     """A layered model too: its graph layout (grandalf), per-tensor views, cross-entropy,
-    and a slice of its landscape computed in a worker thread."""
+    and its landscape (a slice and the path's plane, by SVD) computed in a worker thread."""
     window.scenario_menu.actions_by_name["moons"].trigger()
     _check(window.session.scenario.name == "moons", "could not open the moons scenario")
     window.docks["graph"].raise_()
@@ -75,13 +75,15 @@ def _train_a_network(app: QApplication, window: MainWindow) -> None:
     window.docks["landscape"].raise_()
     window.refresh_now()
     panel = window.landscape_panel
-    panel.slice_button.click()
-    deadline = time.monotonic() + TIMEOUT_S
-    while panel.slicing:
-        _check(time.monotonic() < deadline, "the landscape slice did not finish in time")
-        app.processEvents()
-        time.sleep(0.01)
-    _check(panel.surface.image is not None, "the network's landscape slice was not drawn")
+    for button, kind in ((panel.slice_button, "slice"), (panel.plane_button, "plane")):
+        button.click()
+        deadline = time.monotonic() + TIMEOUT_S
+        while panel.slicing:
+            _check(time.monotonic() < deadline, f"the landscape {kind} did not finish in time")
+            app.processEvents()
+            time.sleep(0.01)
+        _check(panel.network_view == kind, f"the network's landscape {kind} was not drawn")
+    _check(panel.surface.image is not None, "the network's landscape was not drawn")
 
 
 def run_smoke(app: QApplication,

@@ -8,8 +8,8 @@ import torch
 from torch import nn
 
 from gui_trainer.core import TrainingSession
+from gui_trainer.core.along_step import along_gradient
 from gui_trainer.core.landscape import (
-    along_gradient,
     capture_landscape,
     earlier_paths,
     loss_grid,
@@ -132,7 +132,7 @@ def test_a_network_has_no_exact_map() -> None:
 
 
 def test_a_networks_directions_are_filter_normalised_and_its_slice_is_centred_here() -> None:
-    from gui_trainer.core.landscape import filter_normalized_directions, slice_grid, slice_job
+    from gui_trainer.core.slices import filter_normalized_directions, slice_grid, slice_job
 
     session = TrainingSession(scenario="moons")
     session.run_epoch()

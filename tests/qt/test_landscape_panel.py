@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
 from gui_trainer.core.landscape import loss_grid, trajectory
 from gui_trainer.core.scenarios import SCENARIOS
-from gui_trainer.qt.landscape_panel import ASK_FOR_SLICE, GRID, SLICE_CAPTION
+from gui_trainer.core.slices import path_plane, plane_caption, slice_grid
+from gui_trainer.qt.folding_caption import MORE, FoldingCaption, first_sentence
+from gui_trainer.qt.landscape_panel import (
+    ASK_FOR_SLICE,
+    GRID,
+    SLICE_CAPTION,
+    LandscapePanel,
+    along_title,
+)
 from gui_trainer.qt.main_window import MainWindow
 
 
@@ -78,7 +88,7 @@ def test_clicking_the_map_starts_a_run_there_and_undo_takes_it_back(
 def test_a_network_gets_a_slice_computed_off_the_gui_thread(
     window: MainWindow, qtbot: QtBot
 ) -> None:
-    from gui_trainer.core.landscape import slice_grid, slice_job
+    from gui_trainer.core.slices import slice_job
 
     window.controller.open_scenario(SCENARIOS["moons"])
     window.session.run_epoch()
@@ -108,7 +118,7 @@ def test_a_slice_can_be_cancelled(window: MainWindow, qtbot: QtBot) -> None:
     panel.slice_button.click()
     panel.cancel_slice()
     qtbot.waitUntil(lambda: not panel.slicing, timeout=20_000)
-    assert panel.slice_text.text().startswith("Slice cancelled")
+    assert panel.slice_text.text().startswith("Cancelled")
     assert panel.surface.image is None and panel.slice_button.isEnabled()
 
 
@@ -145,3 +155,155 @@ def test_runs_from_the_same_start_are_drawn_side_by_side_and_named(
         np.testing.assert_array_equal(ys, path.points[:, 1])
     legend = panel.legend.text()
     assert all(label in legend for label in panel.earlier_labels)
+
+
+def drag(view: QWidget, start: QPoint, end: QPoint) -> None:
+    """A real left-button drag on a widget: press, moves with the button held, release."""
+    QTest.mousePress(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    for k in range(1, 11):
+        at = QPointF(start + (end - start) * (k / 10))
+        QApplication.sendEvent(view, QMouseEvent(
+            QEvent.Type.MouseMove, at, view.mapToGlobal(at), Qt.MouseButton.NoButton,
+            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
+    QTest.mouseRelease(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end)
+
+
+def test_dragging_the_point_now_starts_a_run_where_it_is_let_go(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    for _ in range(3):
+        window.session.run_epoch()
+    window.controller.publish(None)
+    show_landscape(window)
+    panel = window.landscape_panel
+    steps = len(window.session.history)
+    weight, bias = window.session.params().weight, window.session.params().bias
+    panel.map.setRange(xRange=(weight - 4, weight + 4), yRange=(bias - 4, bias + 4),
+                       padding=0)
+    QApplication.processEvents()
+    viewport = panel.canvas.viewport()
+
+    def on_screen(x: float, y: float) -> QPoint:
+        scene = panel.map.vb.mapViewToScene(QPointF(x, y))
+        point: QPoint = panel.canvas.mapFromScene(scene)
+        return point
+
+    drag(viewport, on_screen(weight, bias), on_screen(weight + 2, bias - 1))
+    start = window.session.start
+    assert start is not None, window.statusBar().currentMessage()
+    assert abs(start[0] - (weight + 2)) < 0.1 and abs(start[1] - (bias - 1)) < 0.1
+    assert len(window.session.history.earlier_runs()) == 1
+    window.refresh_now()
+    assert panel.target.pos().x() == pytest.approx(np.float32(start[0]))
+    window.controller.undo()
+    assert window.session.start is None and len(window.session.history) == steps
+    # A drag elsewhere on the map pans it, and starts nothing.
+    before = panel.map.viewRange()
+    drag(viewport, on_screen(weight - 3, bias + 3), on_screen(weight - 1, bias + 2))
+    assert window.session.start is None and panel.map.viewRange() != before
+
+
+def test_the_drag_is_refused_while_a_run_goes_and_the_point_goes_back(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    show_landscape(window)
+    panel = window.landscape_panel
+    window.trainer.set_target(10_000)
+    window.trainer.start()
+    try:
+        x, y = panel.state.current  # type: ignore[union-attr]
+        panel.target.setPos(x + 1, y + 1)
+        panel.target.sigPositionChangeFinished.emit(panel.target)
+        assert window.session.start is None
+        assert (panel.target.pos().x(), panel.target.pos().y()) == (x, y)
+    finally:
+        window.trainer.stop()
+
+
+def test_a_networks_path_plane_draws_the_path_on_the_loss_of_its_plane(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    window.controller.open_scenario(SCENARIOS["moons"])
+    show_landscape(window)
+    panel = window.landscape_panel
+    panel.plane_button.click()  # before any step: no plane, said plainly
+    assert not panel.slicing and "No path plane yet" in panel.slice_text.text()
+    for _ in range(10):
+        window.session.run_epoch()
+    window.controller.publish(None)
+    window.refresh_now()
+    panel.plane_button.click()
+    assert panel.slicing and not panel.plane_button.isEnabled()
+    qtbot.waitUntil(lambda: not panel.slicing, timeout=20_000)
+    plane = path_plane(window.session)
+    expected = slice_grid(plane.job)
+    assert expected is not None
+    np.testing.assert_allclose(panel.surface.image, np.log10(expected.astype(np.float64)).T,
+                               rtol=1e-6)
+    xs, ys = panel.path.getData()
+    np.testing.assert_array_equal(xs, plane.path[:, 0])
+    np.testing.assert_array_equal(ys, plane.path[:, 1])
+    assert panel.slice_text.text() == plane_caption(plane)
+    assert "projected" in panel.legend.text()
+    panel.slice_button.click()  # the random slice has no path on it
+    qtbot.waitUntil(lambda: not panel.slicing, timeout=20_000)
+    assert panel.path.getData()[0] is None or len(panel.path.getData()[0]) == 0
+    assert "projected" not in panel.legend.text()
+
+
+def test_a_networks_loss_along_minus_grad_is_drawn_and_paused_at_full_speed(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    window.controller.open_scenario(SCENARIOS["curve"])
+    show_landscape(window)
+    panel = window.landscape_panel
+    window.session.run_epoch()
+    window.controller.publish(None)
+    window.refresh_now()
+    along = panel.along_state
+    assert along is not None
+    xs, ys = panel.along_curve.getData()
+    np.testing.assert_array_equal(xs, along.t)
+    np.testing.assert_array_equal(ys, along.loss)
+    assert list(panel.along_step.getData()[0]) == [along.step_t]
+    assert panel.along.titleLabel.text == along_title(along)
+    assert "off this line" in along_title(along)  # the curve's Adam does not follow −grad
+    window.trainer.set_target(100_000)
+    window.trainer.start()
+    try:
+        qtbot.waitUntil(lambda: window.trainer.batch_mode, timeout=5_000)
+        window.refresh_now()
+        assert panel.along_state is None and "paused" in panel.along.titleLabel.text
+    finally:
+        window.trainer.stop()
+
+
+def test_a_long_caption_folds_to_its_first_sentence_in_a_short_dock(qtbot: QtBot) -> None:
+    caption = FoldingCaption(SLICE_CAPTION)
+    qtbot.addWidget(caption)
+    assert caption.text() == SLICE_CAPTION and not caption.folded
+    caption.set_short(True)
+    shown = QLabel.text(caption)
+    assert caption.folded and first_sentence(SLICE_CAPTION) in shown
+    assert SLICE_CAPTION not in shown and "What this can and cannot show" in shown
+    caption.linkActivated.emit(MORE)  # the learner opens it
+    assert not caption.folded and SLICE_CAPTION in QLabel.text(caption)
+    caption.setText("One sentence only.")
+    assert not caption.folded  # nothing to fold
+    caption.setText(SLICE_CAPTION)
+    assert caption.folded  # a new caption folds again
+    caption.set_short(False)
+    assert QLabel.text(caption) == SLICE_CAPTION
+
+
+def test_the_panel_folds_its_caption_when_it_is_short(qtbot: QtBot) -> None:
+    panel = LandscapePanel(lambda _w, _b: None, lambda: None,  # type: ignore[arg-type, return-value]
+                           lambda: None)  # type: ignore[arg-type, return-value]
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.resize(500, 300)
+    QApplication.processEvents()
+    assert panel.slice_text.short and panel.view_tabs.isVisible()
+    panel.resize(500, 700)
+    QApplication.processEvents()
+    assert not panel.slice_text.short and not panel.view_tabs.isVisible()

@@ -1,0 +1,100 @@
+"""A network's weights along its path, kept within a fixed budget, for the landscape.
+
+The history keeps a few numbers a step; the path plane (PCA of where the weights went) needs
+whole weight vectors. Keeping one a step would cost megabytes a thousand steps, so the trail
+keeps at most ``limit`` vectors a run: when a run reaches it, every other one is dropped and
+from then on only every second step is kept (then every fourth, …). The path stays evenly
+sampled from the start to now, and a million steps cost what a few hundred do.
+
+Vectors are keyed by the history row of their step, so the trail follows the timeline the
+way the history does: rows past the history's end (after an undo) are not read, and are
+replaced when a new step is written there (a redo replays the same steps).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from gui_trainer.core.history import History
+
+#: Vectors kept a run at most, and the bytes they may take (a large model keeps fewer).
+MAX_POINTS = 256
+BYTES_PER_RUN = 1 << 20
+#: Runs whose vectors are kept: the current one and the latest earlier ones (as drawn).
+KEPT_RUNS = 7
+
+
+def flat(params: Iterable[torch.Tensor]) -> np.ndarray:
+    """The parameters as one float32 vector, in ``named_parameters`` order."""
+    return torch.cat([p.detach().reshape(-1) for p in params]).numpy().copy()
+
+
+@dataclass
+class _RunTrail:
+    start_row: int
+    #: Steps into the run kept: every ``stride``-th (the n-th step is row start_row + n − 1).
+    stride: int = 1
+    rows: list[int] = field(default_factory=list)
+    vectors: list[np.ndarray] = field(default_factory=list)
+
+
+class ParameterTrail:
+    def __init__(self, size: int) -> None:
+        """``size``: the number of parameters (one vector's length)."""
+        self.size = size
+        self.limit = max(2, min(MAX_POINTS, BYTES_PER_RUN // (4 * max(size, 1))))
+        self._runs: dict[int, _RunTrail] = {}
+
+    def record(self, history: History, params: Iterable[torch.Tensor]) -> None:
+        """After a step was appended to ``history``: keep the weights if it is their turn."""
+        mark = history.mark()
+        row = mark.size - 1
+        # Anything at this row or later was undone and is being written anew.
+        for run in [run for run in self._runs if run > mark.run]:
+            del self._runs[run]
+        trail = self._runs.get(mark.run)
+        if trail is None or trail.start_row != mark.run_start:
+            trail = self._runs[mark.run] = _RunTrail(mark.run_start)
+        while trail.rows and trail.rows[-1] >= row:
+            trail.rows.pop()
+            trail.vectors.pop()
+        if (row - trail.start_row + 1) % trail.stride:
+            return
+        trail.rows.append(row)
+        trail.vectors.append(flat(params))
+        if len(trail.rows) > self.limit:
+            trail.stride *= 2
+            keep = [i for i, r in enumerate(trail.rows)
+                    if (r - trail.start_row + 1) % trail.stride == 0]
+            trail.rows = [trail.rows[i] for i in keep]
+            trail.vectors = [trail.vectors[i] for i in keep]
+        for run in sorted(self._runs)[:-KEPT_RUNS]:
+            del self._runs[run]
+
+    def points(self, history: History, run: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(steps, vectors) of this run (or an earlier ``run``) as the history has it now:
+        ``steps[k]`` counts the steps taken when ``vectors[k]`` was kept."""
+        mark = history.mark()
+        if run is None:
+            run, start, stop = mark.run, mark.run_start, mark.size
+        else:
+            bounds = [s for s in history.earlier_runs() if s.run == run]
+            if not bounds:
+                return np.zeros(0, dtype=np.int64), np.zeros((0, self.size), np.float32)
+            start, stop = bounds[0].start, bounds[0].stop
+        trail = self._runs.get(run)
+        if trail is None or trail.start_row != start:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, self.size), np.float32)
+        kept = [i for i, row in enumerate(trail.rows) if row < stop]
+        steps = np.asarray([trail.rows[i] - start + 1 for i in kept], dtype=np.int64)
+        vectors = (np.stack([trail.vectors[i] for i in kept]) if kept
+                   else np.zeros((0, self.size), np.float32))
+        return steps, vectors
+
+    @property
+    def nbytes(self) -> int:
+        return sum(v.nbytes for trail in self._runs.values() for v in trail.vectors)
