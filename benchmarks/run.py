@@ -10,6 +10,8 @@
 4. Earlier runs: a click's frame with 300 earlier runs on the loss plot against none.
 5. The seed scenario against the one-neuron-only core it grew from (the commit before the
    core was generalized, taken from git history): epochs per second, alternating runs.
+6. A network's landscape: a 31 × 31 slice and the path plane against one training epoch of
+   the same network, and the weights the path keeps after a long run.
 """
 
 from __future__ import annotations
@@ -177,6 +179,34 @@ def against_one_neuron_core() -> str:
             f"{best_now / best_before:.2f}x")
 
 
+def landscape_costs() -> list[str]:
+    from gui_trainer.core.slices import path_plane, slice_grid, slice_job
+
+    lines = []
+    for name in ("moons", "spiral", "digits"):
+        session = TrainingSession(scenario=name)
+        epoch = best_of(lambda s=session: timed(s.run_epoch))  # type: ignore[misc]
+        plane = path_plane(session)
+        random = best_of(lambda s=session: timed(lambda: slice_grid(slice_job(s))))  # type: ignore[misc]
+        on_plane = best_of(lambda p=plane: timed(lambda: slice_grid(p.job)))  # type: ignore[misc]
+        lines.append(f"   {name:7} slice {random:5.2f} s, path plane {on_plane:5.2f} s = "
+                     f"{random / epoch:,.0f} and {on_plane / epoch:,.0f} epochs' time "
+                     f"(epoch {epoch * 1000:.1f} ms)")
+    session = TrainingSession(scenario="moons")
+    for _ in range(20_000):
+        session.run_epoch()
+    assert session.trail is not None
+    lines.append(f"   the path kept after 20,000 moons epochs: {session.trail.nbytes:,} bytes "
+                 f"({len(session.trail.points(session.history)[0])} points)")
+    return lines
+
+
+def timed(run: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
 def main() -> int:
     print(f"torch {torch.__version__}, {EPOCHS} epochs, best of {REPEATS}")
     bare = best_of(bare_pytorch)
@@ -208,6 +238,9 @@ def main() -> int:
     print(f"4. a click's frame with 300 earlier runs on the loss plot: {many * 1000:.0f} ms "
           f"against {none * 1000:.0f} ms with none, ratio {many / none:.2f}x")
     print(f"5. the seed scenario: {against_one_neuron_core()}")
+    print("6. a network's landscape, 31 × 31 points (worker thread), best of 3:")
+    for line in landscape_costs():
+        print(line)
     return 0
 
 
