@@ -113,6 +113,26 @@ def reproducible(session: TrainingSession) -> bool:
     return not changed and not session.history.column("free_mode").any()
 
 
+def import_lines(data: list[str]) -> list[str]:
+    """The script's imports: torch, and NumPy if the data lines use it."""
+    return [*(["import numpy as np"] if any("np." in line for line in data) else []),
+            "import torch", "from torch import nn", ""]
+
+
+def setup_lines(session: TrainingSession, data: list[str]) -> list[str]:
+    """The data, the seed, the model as built, and the loss function."""
+    seed = f"torch.manual_seed({session.seed})  # the app's seed: the same starting weights"
+    lines = [seed, *data] if session.one_neuron else [*data, "", seed]
+    loss = "nn.MSELoss()" if session.scenario.task == "regression" else "nn.CrossEntropyLoss()"
+    return [*lines, *model_lines(session.model), f"loss_function = {loss}"]
+
+
+def data_names(data: list[str]) -> tuple[str, str]:
+    """What the data lines call the inputs and targets (the seed's are its own words)."""
+    return (("distances", "times") if any(line.startswith("distances =") for line in data)
+            else ("inputs", "targets"))
+
+
 def code_listing(session: TrainingSession, latest: Mapping[Stage, StageRecord],
                  last: Stage | None) -> CodeListing:
     """The script, with each stage's line annotated by the latest time it ran."""
@@ -120,27 +140,15 @@ def code_listing(session: TrainingSession, latest: Mapping[Stage, StageRecord],
         "optimizer.zero_grad(set_to_none=False)"
     exact = reproducible(session)
     data = data_lines(session.scenario)
-    head = ["import numpy as np"] if any("np." in line for line in data) else []
-    head += [
-        "import torch",
-        "from torch import nn",
-        "",
-    ]
+    head = import_lines(data)
     if not exact:
         head += [
             "# This run changed its settings or ran stages out of order on the way, so this",
             "# script (today's settings, in loop order) will not end at the app's weights.",
             "",
         ]
-    seed = f"torch.manual_seed({session.seed})  # the app's seed: the same starting weights"
-    if session.one_neuron:
-        head += [seed, *data]
-    else:
-        head += [*data, "", seed]
-    loss = "nn.MSELoss()" if session.scenario.task == "regression" else "nn.CrossEntropyLoss()"
     head += [
-        *model_lines(session.model),
-        f"loss_function = {loss}",
+        *setup_lines(session, data),
         f"optimizer = {OPTIMIZER_CODE[session.optimizer_name]}(model.parameters(), "
         f"lr={session.lr!r})",
         f"num_epochs = {session.epoch}  # the epochs done in the app so far",
@@ -152,8 +160,7 @@ def code_listing(session: TrainingSession, latest: Mapping[Stage, StageRecord],
     stage_lines: dict[Stage, int] = {}
     parts = session.micro_batches
     size = len(session.inputs) // parts
-    names = (("distances", "times") if any(line.startswith("distances =") for line in data)
-             else ("inputs", "targets"))
+    names = data_names(data)
     for stage in STAGES:
         if stage == "forward" and parts > 1:
             lines.append(f"    for start in range(0, {len(session.inputs)}, {size}):"

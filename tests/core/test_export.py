@@ -1,0 +1,127 @@
+"""The exported script, run by plain Python, ends where the session is: bit for bit."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+import torch
+
+from gui_trainer.core import TrainingSession
+from gui_trainer.core.export import script
+from gui_trainer.core.settings import micro_batch_counts
+from gui_trainer.core.stages import STAGES
+from tests.scripts import left_state, run_scripts
+
+
+def dump(tensor: torch.Tensor | None) -> list[float] | None:
+    return None if tensor is None else torch.as_tensor(tensor).detach().flatten().tolist()
+
+
+def session_state(session: TrainingSession) -> dict[str, object]:
+    """What the session holds, dumped as the script driver dumps the script's variables."""
+    named = list(session.model.named_parameters())
+    return {
+        "params": {n: dump(p) for n, p in named},
+        "grads": {n: dump(p.grad) for n, p in named},
+        "loss": dump(session.loss), "outputs": dump(session.outputs),
+        "optimizer": {str(k): {key: dump(v) for key, v in state.items()}
+                      for k, state in session.optimizer.state_dict()["state"].items()},
+        "lr": [group["lr"] for group in session.optimizer.param_groups],
+    }
+
+
+def same(left: object, right: object) -> bool:
+    """Equal, with NaN equal to NaN (a diverged run's numbers are NaN in both)."""
+    if isinstance(left, float) and isinstance(right, float):
+        return left == right or (math.isnan(left) and math.isnan(right))
+    if isinstance(left, dict) and isinstance(right, dict):
+        return left.keys() == right.keys() and all(same(left[k], right[k]) for k in left)
+    if isinstance(left, list) and isinstance(right, list):
+        return len(left) == len(right) and all(same(a, b) for a, b in zip(left, right,
+                                                                          strict=True))
+    return left == right
+
+
+def wander(session: TrainingSession, rng: random.Random, actions: int) -> None:
+    """What a curious learner might do: free-mode stages, settings, restarts, undo."""
+    samples = len(session.inputs)
+    for _ in range(actions):
+        roll = rng.random()
+        if roll < 0.55:
+            session.mode = "free"
+            session.run(rng.choice(STAGES))
+        elif roll < 0.7:
+            session.mode = "guided"
+            for _ in range(rng.randint(1, 4)):
+                session.run_epoch()
+        elif roll < 0.75:
+            session.lr = rng.choice([0.001, 0.01, 0.05, 0.3])
+        elif roll < 0.79:
+            session.optimizer_name = rng.choice(["sgd", "adam"])
+        elif roll < 0.82:
+            session.set_to_none = not session.set_to_none
+        elif roll < 0.86:
+            session.micro_batches = rng.choice(micro_batch_counts(samples)[:4])
+        elif roll < 0.89:
+            session.reset()
+        elif roll < 0.92 and session.one_neuron:
+            session.start_from(rng.uniform(-5, 5), rng.uniform(-5, 5))
+        elif session.position:
+            for _ in range(rng.randint(1, 6)):  # an abandoned branch, once something new
+                if session.position:
+                    session.undo()
+
+
+@pytest.mark.parametrize("scenario", ["delivery", "curve", "moons"])
+def test_random_sessions_scripts_end_bit_for_bit_where_the_session_is(scenario: str) -> None:
+    sessions = []
+    for seed in range(8):
+        session = TrainingSession(scenario=scenario)
+        wander(session, random.Random(f"{scenario}{seed}"), 40)
+        sessions.append(session)
+    outputs = run_scripts([script(session) for session in sessions], state=True)
+    for session, output in zip(sessions, outputs, strict=True):
+        left, expected = left_state(output), session_state(session)
+        assert same(left, expected), script(session)
+
+
+def test_ordinary_epochs_are_a_loop_and_mistakes_are_written_as_they_happened() -> None:
+    session = TrainingSession()
+    for _ in range(30):
+        session.run_epoch()
+    session.mode = "free"
+    for stage in ("zero_grad", "forward", "loss", "backward", "backward", "step", "step"):
+        session.run(stage)
+    text = script(session)
+    assert "for epoch in range(30):  # 30 epochs of the usual loop" in text
+    assert text.count("loss.backward()") == 3  # once in the loop, twice by hand
+    assert "except RuntimeError as error:" in text  # the second backward through a freed graph
+    assert "the same gradients again" in text  # the second step
+    output = run_scripts([text])[0]
+    assert "PyTorch raised: Trying to backward through the graph a second time" in output
+    assert output.count("step ") == 32  # the loss after every step
+    compile(text, "<script>", "exec")
+
+
+def test_undone_actions_are_not_in_the_script() -> None:
+    session = TrainingSession()
+    session.run_epoch()
+    session.lr = 0.3
+    session.undo()
+    assert "0.3" not in script(session)
+    session.lr = 0.05  # a new action drops the undone one for good
+    assert "group['lr'] = 0.05" in script(session) and "0.3" not in script(session)
+
+
+def test_a_network_session_with_micro_batches_writes_their_rows() -> None:
+    session = TrainingSession(scenario="moons", micro_batches=4)
+    session.run_epoch()
+    session.mode = "free"
+    session.run("zero_grad")
+    session.run("forward")
+    text = script(session)
+    assert "for start in range(0, 200, 50):" not in text  # one epoch: written out
+    assert "outputs = model(inputs[0:50])" in text and "/ 4" in text
+    assert text.rstrip().endswith("loss_function(model(inputs), targets).item())")
