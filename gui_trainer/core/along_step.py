@@ -26,19 +26,19 @@ ALONG_POINTS_NETWORK = 41
 
 
 def gradients(session: TrainingSession) -> dict[str, torch.Tensor] | None:
-    """Every parameter's ``.grad`` as it is now (copied), or None if one has none."""
-    grads = {}
-    for name, param in session.model.named_parameters():
-        if param.grad is None:
-            return None
-        grads[name] = param.grad.detach().clone()
-    return grads
+    """Every parameter's ``.grad`` as it is now (copied; zero where a parameter has none,
+    as for the optimizer, which skips it), or None if no parameter has one."""
+    params = list(session.model.named_parameters())
+    if all(param.grad is None for _, param in params):
+        return None
+    return {name: torch.zeros_like(param) if param.grad is None else
+            param.grad.detach().clone() for name, param in params}
 
 
 def next_update_tensors(session: TrainingSession) -> dict[str, torch.Tensor] | None:
     """What the next Step adds to each parameter (None without gradients): a copy of the
     model and optimizer stepped by PyTorch, so it is the real step, bit for bit."""
-    if gradients(session) is None:
+    if all(param.grad is None for param in session.model.parameters()):
         return None
     # One deepcopy, so the optimizer's copy refers to the model's copy (and its state, such
     # as Adam's averages, is keyed by the copied parameters). Parameters copy without .grad.
@@ -113,6 +113,7 @@ def capture_along(session: TrainingSession) -> Along | None:
     if low < 0:  # t = 0 (the weights now) stays a point of the curve
         ts = np.unique(np.concatenate([ts, [0.0]]))
     landing = loss_along(session, update, [1.0])[0]
-    return Along(t=ts, loss=along_gradient(session, ts), lr=session.lr,
+    down = {name: -grad for name, grad in grads.items()}
+    return Along(t=ts, loss=loss_along(session, down, ts), lr=session.lr,
                  optimizer=session.optimizer_name, step_t=step_t, step_loss=float(landing),
                  off_line=off)

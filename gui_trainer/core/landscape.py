@@ -140,10 +140,10 @@ class LandscapeState:
         return loss_grid(self._session, xs, ys)
 
 
-def capture_landscape(session: TrainingSession) -> LandscapeState:
+def capture_landscape(session: TrainingSession, along: bool = True) -> LandscapeState:
     return LandscapeState(
         start=run_start(session), path=trajectory(session),
         earlier=tuple(earlier_paths(session)), current=current_point(session),
         gradient=gradient(session), next_update=next_update(session), minimum=minimum(session),
-        along=capture_along(session), _session=session,
+        along=capture_along(session) if along else None, _session=session,
     )

@@ -7,12 +7,14 @@ from then on only every second step is kept (then every fourth, …). The path s
 sampled from the start to now, and a million steps cost what a few hundred do.
 
 Vectors are keyed by the history row of their step, so the trail follows the timeline the
-way the history does: rows past the history's end (after an undo) are not read, and are
-replaced when a new step is written there (a redo replays the same steps).
+way the history does: rows past the history's end (after an undo) are not read but kept for
+redo, and dropped when a new step is written in their place.
 """
 
 from __future__ import annotations
 
+import bisect
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -33,11 +35,20 @@ def flat(params: Iterable[torch.Tensor]) -> np.ndarray:
     return torch.cat([p.detach().reshape(-1) for p in params]).numpy().copy()
 
 
+def stride(steps: int, limit: int) -> int:
+    """Keep every ``stride``-th step once a run has taken ``steps``: at most ``limit`` kept.
+
+    A function of the step count alone, so a replay keeps the same steps as the first time.
+    """
+    if steps <= limit:
+        return 1
+    return 1 << math.ceil(math.log2(steps / limit))
+
+
 @dataclass
 class _RunTrail:
     start_row: int
-    #: Steps into the run kept: every ``stride``-th (the n-th step is row start_row + n − 1).
-    stride: int = 1
+    #: History rows kept (the n-th step of the run is row start_row + n − 1), in order.
     rows: list[int] = field(default_factory=list)
     vectors: list[np.ndarray] = field(default_factory=list)
 
@@ -49,27 +60,34 @@ class ParameterTrail:
         self.limit = max(2, min(MAX_POINTS, BYTES_PER_RUN // (4 * max(size, 1))))
         self._runs: dict[int, _RunTrail] = {}
 
-    def record(self, history: History, params: Iterable[torch.Tensor]) -> None:
-        """After a step was appended to ``history``: keep the weights if it is their turn."""
+    def record(self, history: History, params: Iterable[torch.Tensor],
+               replaying: bool = False) -> None:
+        """After a step was appended to ``history``: keep the weights if it is their turn.
+
+        A new step (not ``replaying`` one for an undo or a jump) makes what came after it in
+        the old timeline unreachable: those vectors are dropped. A replayed step keeps them,
+        for redo: it only fills in a step this run should keep and does not have.
+        """
         mark = history.mark()
         row = mark.size - 1
-        # Anything at this row or later was undone and is being written anew.
-        for run in [run for run in self._runs if run > mark.run]:
-            del self._runs[run]
         trail = self._runs.get(mark.run)
         if trail is None or trail.start_row != mark.run_start:
             trail = self._runs[mark.run] = _RunTrail(mark.run_start)
-        while trail.rows and trail.rows[-1] >= row:
-            trail.rows.pop()
-            trail.vectors.pop()
-        if (row - trail.start_row + 1) % trail.stride:
-            return
-        trail.rows.append(row)
-        trail.vectors.append(flat(params))
-        if len(trail.rows) > self.limit:
-            trail.stride *= 2
-            keep = [i for i, r in enumerate(trail.rows)
-                    if (r - trail.start_row + 1) % trail.stride == 0]
+        if not replaying:
+            for run in [run for run in self._runs if run > mark.run]:
+                del self._runs[run]
+            cut = bisect.bisect_left(trail.rows, row)
+            del trail.rows[cut:], trail.vectors[cut:]
+        steps = row - trail.start_row + 1
+        every = stride(steps, self.limit)
+        at = bisect.bisect_left(trail.rows, row)
+        if steps % every == 0 and (at == len(trail.rows) or trail.rows[at] != row):
+            trail.rows.insert(at, row)
+            trail.vectors.insert(at, flat(params))
+        # The steps up to now at the stride they have now; later ones (for redo) stay.
+        keep = [i for i, r in enumerate(trail.rows)
+                if r > row or (r - trail.start_row + 1) % every == 0]
+        if len(keep) < len(trail.rows):
             trail.rows = [trail.rows[i] for i in keep]
             trail.vectors = [trail.vectors[i] for i in keep]
         for run in sorted(self._runs)[:-KEPT_RUNS]:

@@ -67,6 +67,8 @@ class StageRunners(SessionState):
     """The stage runners, a part of the session."""
 
     _data_values: dict[tuple[int, ...], tuple[Values, Values]]
+    #: From rewind: a jump is replaying actions that were done before.
+    _replaying: bool
     #: From rewind: before a step, keep the parameters the live graphs were made with.
     _keep_forward_params: Callable[[], tuple[list[int], tuple[torch.Tensor, ...] | None]]
     _forget_unchanged: Callable[[tuple[list[int], tuple[torch.Tensor, ...] | None]], None]
@@ -245,7 +247,7 @@ class StageRunners(SessionState):
             row["accuracy"] = accuracy
         self.history.append(**row)
         if self.trail is not None:
-            self.trail.record(self.history, self.model.parameters())
+            self.trail.record(self.history, self.model.parameters(), self._replaying)
 
     def full_batch_loss(self) -> float:
         """The loss over all the data with the weights as they are now (no graph recorded).

@@ -118,8 +118,9 @@ class NetworkLandscapeState:
     −grad (the slices are computed when asked for)."""
 
     along: Along | None
-    #: Not computed during a full-speed run: it costs a forward of all the data per point.
-    along_paused: bool
+    #: Left out (during a full-speed run, or while its plot is hidden): it costs a forward
+    #: of all the data per point.
+    along_left_out: bool
     #: Steps of this run (the path plane needs two).
     steps: int
 
@@ -127,7 +128,7 @@ class NetworkLandscapeState:
 def capture_network_landscape(session: TrainingSession,
                               along: bool = True) -> NetworkLandscapeState:
     return NetworkLandscapeState(along=capture_along(session) if along else None,
-                                 along_paused=not along, steps=len(session.history))
+                                 along_left_out=not along, steps=len(session.history))
 
 
 # -- the plane of the path -------------------------------------------------------------------
@@ -168,7 +169,9 @@ def _as_tensors(vector: np.ndarray, session: TrainingSession) -> dict[str, torch
 
 def path_plane(session: TrainingSession, points: int = SLICE_POINTS) -> PathPlane:
     """The plane through the weights now spanned by the two main directions of this run's
-    path (Li et al.: PCA of the kept weights minus the weights now), the path projected on
+    path (as Li et al. 2018, the matrix of the kept weights minus the weights now; its SVD is
+    not centred on the path's mean, so the directions hold the path's distance from here and
+    the plane passes through the weights now), the path projected on
     it, and a job for the loss over the part of the plane the path crosses."""
     if session.trail is None:
         raise ValueError("the path plane is for networks: the one neuron's map is exact")
@@ -176,6 +179,9 @@ def path_plane(session: TrainingSession, points: int = SLICE_POINTS) -> PathPlan
     now = flat(session.model.parameters()).astype(np.float64)
     start = session.start_vector().astype(np.float64)
     vectors = np.vstack([start[None, :], kept.astype(np.float64)]) - now
+    if not (np.isfinite(vectors).all() and np.abs(vectors).max(initial=0.0) < 1e15):
+        raise ValueError("the weights went to infinity or NaN on the way (the run diverged), "
+                         "so no plane fits the path: restart with a smaller learning rate")
     all_steps = np.concatenate([[0], steps])
     moved = np.linalg.norm(vectors, axis=1) > 0
     if moved.sum() < 2:
@@ -198,12 +204,18 @@ def path_plane(session: TrainingSession, points: int = SLICE_POINTS) -> PathPlan
         if len(theirs):
             shifted = np.vstack([start[None, :], theirs.astype(np.float64)]) - now
             earlier.append(Path(run.label, shifted @ pair.T))
-    # The grid holds this run's path and the earlier ones (side by side on one map).
-    shown = np.vstack([path, *(run.points for run in earlier)])
-    shown = shown[np.isfinite(shown).all(axis=1)]
-    low, high = shown.min(axis=0), shown.max(axis=0)
+    low, high = path.min(axis=0), path.max(axis=0)
     span = high - low
     span = np.maximum(span, 0.1 * span.max())
+    # Earlier runs side by side on one map, as far as they stay near this one (a diverged
+    # run's weights reach 1e10: its path would shrink this one to a single cell).
+    near = np.vstack([low - 2 * span, high + 2 * span])
+    for other in earlier:
+        seen = other.points[np.isfinite(other.points).all(axis=1)]
+        seen = seen[((seen >= near[0]) & (seen <= near[1])).all(axis=1)]
+        if len(seen):
+            low, high = np.minimum(low, seen.min(axis=0)), np.maximum(high, seen.max(axis=0))
+    span = high - low
     low, high = low - PLANE_MARGIN * span, high + PLANE_MARGIN * span
     job = SliceJob(
         model=copy.deepcopy(session.model), loss_fn=copy.deepcopy(session.loss_fn),
@@ -223,7 +235,8 @@ def plane_caption(plane: PathPlane) -> str:
     return (
         f"The plane the path moved in most: through the weights now (the dot), along the two "
         f"directions in which its {len(plane.path) - 1} kept points lie furthest from here "
-        f"(PCA, Li et al. 2018): {first:.0%} and {second:.0%} of the path's spread; "
+        f"(PCA, after Li et al. 2018): {first:.0%} and {second:.0%} of the path's squared "
+        f"distance from here; "
         f"{plane.off_plane:.0%} lies in the other {plane.parameters - 2} directions. The path "
         f"is its shadow on this plane: the colour under a point is the loss on the plane, not "
         f"the loss the run had there."

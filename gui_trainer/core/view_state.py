@@ -104,10 +104,10 @@ class SessionView:
 
 
 def capture(session: TrainingSession, latest: Mapping[Stage, StageRecord],
-            last: Stage | None, landscape: bool = False, fast: bool = False) -> SessionView:
+            last: Stage | None, landscape: bool = False, along: bool = True) -> SessionView:
     """The session now; ``latest`` and ``last`` annotate the code listing; ``landscape``
-    adds the loss landscape (it costs a few forwards; for a network, ``fast`` — a
-    full-speed run — leaves out its loss along −grad, a forward per point)."""
+    adds the loss landscape (it costs a few forwards), with the loss along −grad unless
+    ``along`` is False (a forward per point: left out when its plot is not seen)."""
     outputs = session.outputs
     position = session.position
     names = [name for name, _ in session.model.named_parameters()]
@@ -129,8 +129,8 @@ def capture(session: TrainingSession, latest: Mapping[Stage, StageRecord],
         history=session.history,
         graph=session.autograd_graph(),
         listing=code_listing(session, latest, last),
-        landscape=(None if not landscape else capture_landscape(session) if session.one_neuron
-                   else capture_network_landscape(session, along=not fast)),
+        landscape=(None if not landscape else capture_landscape(session, along)
+                   if session.one_neuron else capture_network_landscape(session, along)),
         _model=session.model,
         _loss_fn=session.loss_fn,
         _frozen={name: p.detach().clone() for name, p in session.model.named_parameters()},

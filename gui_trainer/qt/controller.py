@@ -76,12 +76,12 @@ class SessionController(QObject):
         """A line for the status bar (for helpers such as auto-train that own no status bar)."""
         self.message.emit(text)
 
-    def capture(self, landscape: bool = False, fast: bool = False) -> SessionView:
-        """The session now, frozen, for the views to draw (once a frame; ``fast``: during a
-        full-speed run, when costly extras are left out)."""
+    def capture(self, landscape: bool = False, along: bool = True) -> SessionView:
+        """The session now, frozen, for the views to draw (once a frame; ``along``: with the
+        landscape's loss along −grad)."""
         last = self.last_record
         return capture(self.session, self.latest, None if last is None else last.stage,
-                       landscape, fast)
+                       landscape, along)
 
     def start_from(self, weight: float, bias: float) -> None:
         """Start a new run at (weight, bias), chosen on the landscape (undoable)."""

@@ -17,7 +17,7 @@ from typing import cast
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -112,6 +112,9 @@ def along_title(along: Along) -> str:
 
 
 class LandscapePanel(PlotPanel):
+    #: Something hidden is shown again: draw a frame with what it needs.
+    needs_redraw = Signal()
+
     def __init__(self, start_from: Callable[[float, float], None],
                  make_slice: Callable[[], SliceJob], make_plane: Callable[[], PathPlane],
                  parent: QWidget | None = None) -> None:
@@ -246,6 +249,8 @@ class LandscapePanel(PlotPanel):
         self.cancel_button.hide()
         self.slice_bar.hide()
         cast(QVBoxLayout, self.layout()).insertWidget(0, self.slice_bar)
+        #: Which session a slice was asked for (a result for an earlier one is dropped).
+        self._generation = 0
         self.worker = SliceWorker(self)
         self.worker.progressed.connect(self._progressed)
         self.worker.finished.connect(self._finished)
@@ -270,7 +275,7 @@ class LandscapePanel(PlotPanel):
         self._start(plane.job, plane)
 
     def _start(self, job: SliceJob, plane: PathPlane | None) -> None:
-        self.worker.start(job, (job, plane))
+        self.worker.start(job, (job, plane, self._generation))
         for button in (self.slice_button, self.plane_button):
             button.setEnabled(False)
         self.slice_progress.setRange(0, len(job.alphas))
@@ -297,15 +302,15 @@ class LandscapePanel(PlotPanel):
         self._done()
         self.slice_text.setText(f"The slice failed ({why}). " + ASK_FOR_SLICE)
 
-    def _finished(self, what: tuple[SliceJob, PathPlane | None],
+    def _finished(self, what: tuple[SliceJob, PathPlane | None, int],
                   losses: np.ndarray | None) -> None:
         self._done()
+        job, plane, generation = what
+        if generation != self._generation:  # another session since: not its landscape
+            return
         if losses is None:
             self.slice_text.setText("Cancelled. " + ASK_FOR_SLICE)
             return
-        if not self.network:  # the scenario changed while it was computed
-            return
-        job, plane = what
         self._show_slice(job, losses, plane)
 
     def _show_slice(self, job: SliceJob, losses: np.ndarray, plane: PathPlane | None) -> None:
@@ -339,6 +344,11 @@ class LandscapePanel(PlotPanel):
 
     def plot_items(self) -> list[pg.PlotItem]:
         return [self.map, self.along]
+
+    @property
+    def along_shown(self) -> bool:
+        """The plot along −grad is on screen (not behind the map's tab)."""
+        return self.along in self.shown
 
     def apply_pens(self, theme: Colours) -> None:
         self.colours = theme
@@ -380,6 +390,8 @@ class LandscapePanel(PlotPanel):
         fresh = self._fitted_for is not view.history
         if fresh:  # another session: its own map
             self._fitted_for = view.history
+            self._generation += 1  # a slice still on its way belongs to the session before
+            self.cancel_slice()
             self.auto_frame = True
             self.state = None
             if network:
@@ -391,7 +403,7 @@ class LandscapePanel(PlotPanel):
                 self.map.setTitle("Loss over weight and bias")
             self.legend.refresh()
         if isinstance(landscape, NetworkLandscapeState):
-            self._draw_along(landscape.along, landscape.along_paused)
+            self._draw_along(landscape.along, landscape.along_left_out)
             return
         if landscape is None:
             return
@@ -402,7 +414,8 @@ class LandscapePanel(PlotPanel):
             self._frame()
         self._draw_paths(landscape)
         self._draw_step(landscape)
-        self._draw_along(landscape.along)
+        self._draw_along(landscape.along, left_out=landscape.along is None
+                         and landscape.gradient is not None)
 
     def _draw_paths(self, state: LandscapeState) -> None:
         path = drawable(np.vstack([np.asarray([state.start]), state.path.reshape(-1, 2)]))
@@ -460,19 +473,19 @@ class LandscapePanel(PlotPanel):
             self.update_line.setData([x, end[0]], [y, end[1]], connect="finite")
             self.landing.setData(*points(end[0], end[1]))
 
-    def _draw_along(self, along: Along | None, paused: bool = False) -> None:
+    def _draw_along(self, along: Along | None, left_out: bool = False) -> None:
         """The loss along −grad, the point now, and the loss where the next Step lands."""
         self.along_state = along
         items = (self.along_curve, self.along_here, self.along_step)
         if along is None:
             for item in items:
                 item.setData([], [])
-            self.along.setTitle("Loss along −grad: paused at full speed" if paused else
+            self.along.setTitle("Loss along −grad: paused at full speed" if left_out else
                                 "Loss along −grad: none now (after Backward)")
             return
         # A loss (not a coordinate on the map) may be huge and still drawable: its own axis.
         losses = drawable(along.loss, LOSS_DRAWABLE)
-        ts = drawable(along.t)
+        ts = drawable(along.t, LOSS_DRAWABLE)  # Adam with a tiny gradient: t may be huge
         if not np.isfinite(losses).any():
             for item in items:
                 item.setData([], [])
@@ -482,7 +495,7 @@ class LandscapePanel(PlotPanel):
         now = losses[int(np.argmin(np.abs(along.t)))]
         self.along_here.setData(*([[0.0], [now]] if np.isfinite(now) else [[], []]))
         landing = drawable(np.asarray([along.step_loss]), LOSS_DRAWABLE)
-        step_t = drawable(np.asarray([along.step_t]))
+        step_t = drawable(np.asarray([along.step_t]), LOSS_DRAWABLE)
         keep = np.isfinite(landing) & np.isfinite(step_t)
         self.along_step.setData(step_t[keep], landing[keep])
         self.along.setTitle(along_title(along))
@@ -535,6 +548,8 @@ class LandscapePanel(PlotPanel):
         self.view_tabs.setVisible(not both)
         if shown == self.shown:
             return
+        if self.along in shown and self.along not in self.shown:
+            self.needs_redraw.emit()  # its curve is left out while it is hidden
         ci = self.canvas.ci
         for plot in (self.map, self.along):
             if plot in ci.items:

@@ -128,6 +128,7 @@ class MainWindow(QMainWindow):
         self.focus_guard.watch(self)
         # Plots paint later in the event loop; their paint time counts toward a frame's cost.
         self.frame = FrameThrottle(self._draw_frame, extra_cost=PAINT_COST.take, parent=self)
+        self.landscape_panel.needs_redraw.connect(self.frame.request)
         self.theme_choice: ThemeChoice = "system"
         self.theme: str = ""
         self.set_theme("system")
@@ -404,7 +405,12 @@ class MainWindow(QMainWindow):
     def _draw_frame(self) -> None:
         """Redraw every view from the session: at most once a frame, however fast it runs."""
         landscape = self.landscape_panel.isVisible()
-        state = self.controller.capture(landscape=landscape, fast=self.trainer.batch_mode)
+        panel = self.landscape_panel
+        # A network's curve along −grad costs a forward per point: not while nobody sees it,
+        # nor at full speed (the one neuron's is cheap).
+        along = panel.along_shown and not (self.trainer.batch_mode
+                                           and not self.session.one_neuron)
+        state = self.controller.capture(landscape=landscape, along=along)
         last = self.controller.last_record
         self.readout.refresh(state)
         self.timeline_bar.refresh(state)

@@ -108,7 +108,7 @@ def test_the_path_plane_holds_the_paths_two_main_directions() -> None:
     now = np.concatenate([p.detach().reshape(-1).numpy() for p in session.model.parameters()])
     start = session.start_vector().astype(np.float64)
     expected_path = np.stack([start, *plain_path(20)]).astype(np.float64) - now
-    # Li et al.: PCA (no centring) of the path minus the weights now, by plain NumPy.
+    # The SVD of the path minus the weights now (not centred: the plane goes through now).
     _, singular, rows = np.linalg.svd(expected_path, full_matrices=False)
     first = np.concatenate([d.reshape(-1).numpy() for d in plane.job.directions[0].values()])
     second = np.concatenate([d.reshape(-1).numpy() for d in plane.job.directions[1].values()])
@@ -198,12 +198,83 @@ def test_adams_step_lands_off_the_minus_grad_line_and_the_plot_reaches_it() -> N
     assert along.step_loss == pytest.approx(session.full_batch_loss(), rel=1e-6)
 
 
-def test_a_networks_capture_leaves_the_costly_curve_out_at_full_speed() -> None:
+def test_a_networks_capture_can_leave_the_costly_curve_out() -> None:
     session = TrainingSession(scenario="moons")
     session.run_epoch()
     view = capture(session, {}, None, landscape=True)
     assert isinstance(view.landscape, NetworkLandscapeState)
     assert view.landscape.along is not None and view.landscape.steps == 1
-    fast = capture(session, {}, None, landscape=True, fast=True)
+    fast = capture(session, {}, None, landscape=True, along=False)
     assert isinstance(fast.landscape, NetworkLandscapeState)
-    assert fast.landscape.along is None and fast.landscape.along_paused
+    assert fast.landscape.along is None and fast.landscape.along_left_out
+
+
+def test_the_trail_survives_jumps_across_checkpoints_and_restarts() -> None:
+    session = TrainingSession(scenario="moons")
+    for _ in range(30):  # 150 actions: past the first checkpoint
+        session.run_epoch()
+    session.reset()
+    for _ in range(30):
+        session.run_epoch()
+    trail = session.trail
+    assert trail is not None
+    earlier_run = session.history.earlier_runs()[0].run
+    now = trail.points(session.history)
+    before = trail.points(session.history, earlier_run)
+    session.jump_to(100)  # back into the first run, replayed from a checkpoint
+    steps, _ = trail.points(session.history)
+    assert list(steps) == list(range(1, 21))
+    session.jump_to(len(session.timeline))  # redo it all
+    for (steps, vectors), (kept_steps, kept) in ((trail.points(session.history), now),
+                                                 (trail.points(session.history, earlier_run),
+                                                  before)):
+        np.testing.assert_array_equal(steps, kept_steps)
+        np.testing.assert_array_equal(vectors, kept)
+
+
+def test_after_an_undo_the_trail_has_the_steps_a_fresh_run_would_keep() -> None:
+    session = TrainingSession(scenario="moons")
+    assert session.trail is not None
+    session.trail.limit = 8
+    for _ in range(40):
+        session.run_epoch()
+    session.jump_to(30)  # step 6: the stride was 8, so none of 1…6 was kept
+    steps, vectors = session.trail.points(session.history)
+    assert list(steps) == [1, 2, 3, 4, 5, 6]
+    np.testing.assert_array_equal(vectors, np.stack(plain_path(6)))
+    path_plane(session)  # six steps: a plane
+
+
+def test_a_diverged_earlier_run_does_not_shrink_this_runs_plane() -> None:
+    session = TrainingSession(scenario="curve", optimizer="sgd", lr=1.0)
+    for _ in range(12):
+        session.run_epoch()
+    session.reset()
+    session.lr = 0.01
+    for _ in range(20):
+        session.run_epoch()
+    plane = path_plane(session, points=5)
+    extent = plane.path.max(axis=0) - plane.path.min(axis=0)
+    grid = np.asarray([plane.job.alphas[-1] - plane.job.alphas[0],
+                       plane.job.betas[-1] - plane.job.betas[0]])
+    assert (grid < 10 * extent).all()
+
+
+def test_a_diverged_path_has_no_plane_and_says_why() -> None:
+    session = TrainingSession(scenario="curve", optimizer="sgd", lr=5.0)
+    for _ in range(40):
+        session.run_epoch()
+    with pytest.raises(ValueError, match="diverged"):
+        path_plane(session)
+
+
+def test_a_parameter_without_grad_counts_as_zero_along_minus_grad() -> None:
+    session = TrainingSession(scenario="curve", optimizer="sgd", lr=0.1)
+    for stage in ("zero_grad", "forward", "loss", "backward"):
+        session.run(stage)
+    first = next(session.model.parameters())
+    first.grad = None  # as for a frozen or unused parameter
+    along = capture_along(session)
+    assert along is not None and along.off_line < 1e-5
+    session.run("step")  # SGD skips it: the landing is still on the line
+    assert along.step_loss == pytest.approx(session.full_batch_loss(), rel=1e-6)

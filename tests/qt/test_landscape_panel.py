@@ -259,9 +259,15 @@ def test_a_networks_loss_along_minus_grad_is_drawn_and_paused_at_full_speed(
     panel = window.landscape_panel
     window.session.run_epoch()
     window.controller.publish(None)
+    panel.resize(panel.width(), 300)  # a short dock: the map and the curve take turns
+    QApplication.processEvents()
     window.refresh_now()
+    assert not panel.along_shown and panel.along_state is None  # not computed unseen
+    draws = window.frame.draws
+    panel.view_tabs.setCurrentIndex(1)  # the learner turns to it: a frame draws it
+    qtbot.waitUntil(lambda: window.frame.draws > draws, timeout=2_000)
     along = panel.along_state
-    assert along is not None
+    assert panel.along_shown and along is not None
     xs, ys = panel.along_curve.getData()
     np.testing.assert_array_equal(xs, along.t)
     np.testing.assert_array_equal(ys, along.loss)
@@ -307,3 +313,17 @@ def test_the_panel_folds_its_caption_when_it_is_short(qtbot: QtBot) -> None:
     panel.resize(500, 700)
     QApplication.processEvents()
     assert not panel.slice_text.short and not panel.view_tabs.isVisible()
+
+
+def test_a_slice_for_the_scenario_before_is_not_drawn_after_a_switch(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    window.controller.open_scenario(SCENARIOS["moons"])
+    show_landscape(window)
+    panel = window.landscape_panel
+    panel.slice_button.click()
+    window.controller.open_scenario(SCENARIOS["spiral"])  # before its result is read
+    window.refresh_now()
+    qtbot.waitUntil(lambda: not panel.slicing, timeout=20_000)
+    assert panel.network_view == "" and panel.surface.image is None
+    assert panel.slice_text.text() == ASK_FOR_SLICE

@@ -43,8 +43,8 @@ def test_each_frame_draws_one_captured_state(window: MainWindow, qtbot: QtBot) -
     captured: list[SessionView] = []
     real = window.controller.capture
 
-    def counting(landscape: bool = False, fast: bool = False) -> SessionView:
-        captured.append(real(landscape, fast))
+    def counting(landscape: bool = False, along: bool = True) -> SessionView:
+        captured.append(real(landscape, along))
         return captured[-1]
 
     window.controller.capture = counting  # type: ignore[method-assign]
