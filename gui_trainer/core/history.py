@@ -70,6 +70,8 @@ class History:
         self._run_start = 0
         #: What started each run, when something named it (an experiment's title).
         self._notes: dict[int, str] = {}
+        #: Where each run started, when the model is small enough to say (the one neuron).
+        self._starts: dict[int, tuple[float, ...]] = {}
 
     def __len__(self) -> int:
         """Rows of the current run."""
@@ -108,6 +110,14 @@ class History:
         self._run += 1
         self._run_start = self._size
         self._notes[self._run] = note
+
+    def note_start(self, values: tuple[float, ...]) -> None:
+        """Where the current run starts (its parameters before the first step)."""
+        self._starts[self._run] = values
+
+    def start_of(self, run: int | None = None) -> tuple[float, ...] | None:
+        """Where this run (or an earlier ``run``) started, if it was noted."""
+        return self._starts.get(self._run if run is None else run)
 
     def earlier_runs(self) -> list[RunSummary]:
         """The earlier runs that have at least one step, numbered 1, 2, … in order.

@@ -73,11 +73,16 @@ def trajectory(session: TrainingSession) -> np.ndarray:
 
 
 def earlier_paths(session: TrainingSession) -> list[Path]:
-    """The earlier runs' paths, labelled as the loss plot labels them."""
+    """The earlier runs' paths from their starts, labelled as the loss plot labels them."""
     history = session.history
-    return [Path(run.label, np.column_stack([history.column("weight", run=run.run),
-                                             history.column("bias", run=run.run)]))
-            for run in history.earlier_runs()]
+    paths = []
+    for run in history.earlier_runs():
+        steps = np.column_stack([history.column("weight", run=run.run),
+                                 history.column("bias", run=run.run)])
+        start = history.start_of(run.run)  # the first step is often the longest: drawn too
+        paths.append(Path(run.label, steps if start is None else
+                          np.vstack([np.asarray([start], dtype=np.float64), steps])))
+    return paths
 
 
 def run_start(session: TrainingSession) -> tuple[float, float]:

@@ -118,6 +118,7 @@ class TrainingSession(SessionSettings, StageRunners, Rewind):
         self._initial_state = copy.deepcopy(self.model.state_dict())
         self.optimizer = self._make_optimizer()
         self.history = History(self._history_columns())
+        self._note_start()
         #: A network's weights along its path, within a fixed budget (the landscape's
         #: path plane); the one neuron's two numbers are in the history already.
         self.trail = (None if self._one_neuron else
@@ -157,6 +158,12 @@ class TrainingSession(SessionSettings, StageRunners, Rewind):
     def start_vector(self) -> np.ndarray:
         """Every run's starting parameters as one vector (``named_parameters`` order)."""
         return flat(self._initial_state[name] for name, _ in self._named_params)
+
+    def _note_start(self) -> None:
+        """The one neuron's (weight, bias) where a run starts, for its path on the map."""
+        if self._one_neuron:
+            self.history.note_start(tuple(float(p.detach().reshape(-1)[0])
+                                          for _, p in self._named_params))
 
     def param_index(self, name: str) -> int:
         return [n for n, _ in self._named_params].index(name)
@@ -270,6 +277,7 @@ class TrainingSession(SessionSettings, StageRunners, Rewind):
                     param.fill_(value)
         self.optimizer = self._make_optimizer()
         self.history.start_run(note)
+        self._note_start()
         self._clear_run_state()
 
     # -- running stages ----------------------------------------------------------------

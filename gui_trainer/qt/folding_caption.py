@@ -33,11 +33,19 @@ class FoldingCaption(QLabel):
         #: Short of space: fold long captions unless the learner opened this one.
         self.short = False
         self._opened = False
+        self._foldable = False
         self.setText(text)
 
     def setText(self, text: str) -> None:
-        """A new caption (folded again if space is short)."""
+        """A message, shown whole (a refusal's reason must not hide behind a link)."""
         self._full = text
+        self._foldable = False
+        self._show()
+
+    def set_caption(self, text: str) -> None:
+        """A caption: folded to its first sentence while space is short."""
+        self._full = text
+        self._foldable = True
         self._opened = False
         self._show()
 
@@ -47,7 +55,8 @@ class FoldingCaption(QLabel):
 
     @property
     def folded(self) -> bool:
-        return self.short and not self._opened and first_sentence(self._full) != self._full
+        return (self._foldable and self.short and not self._opened
+                and first_sentence(self._full) != self._full)
 
     def set_short(self, short: bool) -> None:
         if short != self.short:
@@ -63,7 +72,7 @@ class FoldingCaption(QLabel):
         if self.folded:
             shown = (f"{html.escape(first_sentence(self._full), quote=False)} "
                      f"<a href='{MORE}'>What this can and cannot show…</a>")
-        elif self.short and self._opened:
+        elif self._foldable and self.short and self._opened:
             shown = f"{full} <a href='{LESS}'>Less</a>"
         else:
             shown = full

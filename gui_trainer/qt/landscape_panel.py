@@ -61,6 +61,7 @@ SLICE_CAPTION = (
     "of that layer's rows (filter-normalised, Li et al. 2018; biases held still). It shows how "
     "the loss rises or falls near this point in those two directions only: the optimizer's "
     "path does not lie in this plane, and other directions may look different.")
+NO_PLANE = "No path plane yet"
 ASK_FOR_SLICE = ("Random slice: the loss around the weights as they are now. Path plane: the "
                  "loss on the plane this run's path moved in, with the path on it.")
 
@@ -104,11 +105,17 @@ def view_around(state: LandscapeState) -> QRectF:
     return QRectF(centre[0] - span[0] / 2, centre[1] - span[1] / 2, span[0], span[1])
 
 
+def earlier_colours(theme: Colours) -> tuple[str, ...]:
+    """Earlier runs' colours, leaving out those the map already uses for something else."""
+    taken = {theme.data, theme.bad, theme.good, theme.model, theme.loss}
+    return tuple(colour for colour in theme.earlier_runs if colour not in taken)
+
+
 def along_title(along: Along) -> str:
     """Short (a title is as wide as its text); the legend says the rest."""
     if along.off_line < 1e-3:
-        return "Along −grad: × where the next Step lands"
-    return "Along −grad: × the next Step (off this line)"
+        return "Along −grad: × the next Step"
+    return "Along −grad: × next Step, off line"
 
 
 class LandscapePanel(PlotPanel):
@@ -134,6 +141,10 @@ class LandscapePanel(PlotPanel):
         self.network = False
         #: What a network's map shows: "" (nothing yet), "slice" or "plane".
         self.network_view = ""
+        #: The shown slice's title and the epoch it was computed at.
+        self._slice_title: tuple[str, int] | None = None
+        #: The run the map was framed for (a new run is framed afresh).
+        self._framed_run: object = None
         #: The earlier runs drawn (the latest few), as the legend names them.
         self.earlier_labels: tuple[str, ...] = ()
         self._earlier_key: tuple[tuple[str, int], ...] = ()
@@ -141,13 +152,18 @@ class LandscapePanel(PlotPanel):
         # Short titles: a plot's title is as wide as its text, and a long one pushed the
         # plots out of a narrow dock. The details are in the legend and the tooltip.
         style_plot(self.map, "Loss over weight and bias", "weight", "bias")
-        style_plot(self.along, "Loss along −grad", "t (now − t × grad)", "loss")
-        self.map.setMinimumWidth(0)
-        self.along.setMinimumWidth(0)
+        style_plot(self.along, "Loss along −grad", "step size t: weights − t × grad", "loss")
+        for plot in (self.map, self.along):
+            plot.setMinimumWidth(0)
+            # Small preferred heights, so the rows share the space 3 : 1 (with pyqtgraph's
+            # own, they split a 1080-pixel screen's dock evenly and the map was a strip).
+            plot.setPreferredHeight(60)
         self.surface = pg.ImageItem(axisOrder="row-major")
         self.surface.setZValue(-10)
         self.map.addItem(self.surface)
-        self.contours = [pg.IsocurveItem(level=0.0) for _ in range(CONTOURS)]
+        # In the image's axis order (the default, column-major, drew them transposed).
+        self.contours = [pg.IsocurveItem(level=0.0, axisOrder="row-major")
+                         for _ in range(CONTOURS)]
         for contour in self.contours:
             contour.setParentItem(self.surface)
         self.earlier: list[pg.PlotDataItem] = []
@@ -157,6 +173,7 @@ class LandscapePanel(PlotPanel):
         # The one neuron's point now: drag it to start a run elsewhere.
         self.target = pg.TargetItem(symbol="o", size=13, movable=True)
         self.target.setLabel(self._drag_label, {"anchor": (0, 1), "offset": (10, -6)})
+        self.target.sigPositionChanged.connect(self._place_drag_label)
         self.target.setZValue(5)
         self.map.addItem(self.target)
         self.target.sigPositionChangeFinished.connect(self._dropped)
@@ -195,16 +212,24 @@ class LandscapePanel(PlotPanel):
             "new run there (Ctrl+Z undoes it).")
 
     def _legend(self, c: Colours) -> list[LegendEntry]:
+        if self.shown == (self.along,):
+            return [LegendEntry("●", c.model, "the loss now"),
+                    LegendEntry("━", c.loss, "the loss at weights − t × grad"),
+                    LegendEntry("✕", c.good, "the loss where the next Step lands (Adam and "
+                                             "momentum step off this line)")]
         step = [LegendEntry("✕", c.good, "below: the loss where the next Step lands")]
         colour = LegendEntry("", c.muted, "colour: log10 of the loss; lines: equal loss")
-        runs = [LegendEntry("━", c.earlier_runs[i % len(c.earlier_runs)], label)
+        colours = earlier_colours(c)
+        runs = [LegendEntry("━", colours[i % len(colours)], label)
                 for i, label in enumerate(self.earlier_labels)]
+        if self.network and not self.network_view:
+            return [LegendEntry("", c.muted, "the map appears when a slice is computed")]
         if self.network and self.network_view == "plane":
             return [LegendEntry("■", c.data, "start"),
                     LegendEntry("━", c.model, "this run's path, projected"),
-                    LegendEntry("●", c.model, "now"), colour, *step, *runs]
+                    LegendEntry("●", c.model, self._then()), colour, *step, *runs]
         if self.network:
-            return [LegendEntry("●", c.model, "the weights now"), colour, *step]
+            return [LegendEntry("●", c.model, self._then()), colour, *step]
         return [
             LegendEntry("■", c.data, "start"), LegendEntry("━", c.model, "this run's path"),
             LegendEntry("●", c.model, "now (drag it or click the map to start a run there)"),
@@ -213,6 +238,19 @@ class LandscapePanel(PlotPanel):
             LegendEntry("★", c.loss, "lowest loss"),
             # Earlier runs side by side: another optimizer or rate from the same start.
             *runs]
+
+    def _then(self) -> str:
+        """The dot of a slice: the weights when it was computed."""
+        return ("the weights" if self._slice_title is None else
+                f"the weights at epoch {self._slice_title[1]}")
+
+    def _show_slice_age(self, epoch: int) -> None:
+        """A slice is of the weights when it was computed: the title says when, and now."""
+        if self._slice_title is None:
+            return
+        name, then = self._slice_title
+        self.map.setTitle(f"{name} at epoch {then}" + ("" if epoch == then else
+                                                       f" (now {epoch})"))
 
     def _build_slice_bar(self) -> None:
         """A network's slices: asked for, computed off the GUI thread, cancellable."""
@@ -270,7 +308,7 @@ class LandscapePanel(PlotPanel):
         try:
             plane = self.make_plane()
         except ValueError as error:  # too few steps yet: say so, change nothing
-            self.slice_text.setText(f"No path plane yet: {error}.")
+            self.slice_text.setText(f"{NO_PLANE}: {error}.")
             return
         self._start(plane.job, plane)
 
@@ -318,8 +356,10 @@ class LandscapePanel(PlotPanel):
         b0, b1 = float(job.betas[0]), float(job.betas[-1])
         self.map.setLabel("bottom", "main direction 1" if plane else "along direction 1")
         self.map.setLabel("left", "main direction 2" if plane else "along direction 2")
-        self.map.setTitle(f"{'Plane of the path' if plane else 'Loss around the weights'} "
-                          f"at epoch {job.epoch}")
+        self._slice_title = ('Plane of the path' if plane else 'Loss around the weights',
+                             job.epoch)
+        self.map.setTitle(f"{self._slice_title[0]} at epoch {job.epoch}")
+        self.note.setText("")
         self._paint_surface(losses.astype(np.float64), a0, a1, b0, b1)
         self.map.setRange(xRange=(a0, a1), yRange=(b0, b1), padding=0)
         self.here.setData(*points(0.0, 0.0))
@@ -329,13 +369,13 @@ class LandscapePanel(PlotPanel):
                 item.setData([], [])
             self._draw_earlier(())
             centre = float(losses[len(job.alphas) // 2, len(job.betas) // 2])
-            self.slice_text.setText(f"{SLICE_CAPTION} Loss here {centre:.4g}.")
+            self.slice_text.set_caption(f"{SLICE_CAPTION} Loss here {centre:.4g}.")
         else:
             path = drawable(plane.path)
             self.path.setData(path[:, 0], path[:, 1], connect="finite")
             self.start_mark.setData(*points(plane.path[0, 0], plane.path[0, 1]))
             self._draw_earlier(plane.earlier)
-            self.slice_text.setText(plane_caption(plane))
+            self.slice_text.set_caption(plane_caption(plane))
         self.legend.refresh()
 
     def shutdown(self) -> None:
@@ -359,23 +399,33 @@ class LandscapePanel(PlotPanel):
         self.path.setSymbolBrush(theme.model)
         self.path.setSymbolPen(theme.model)
         for item, colour in ((self.start_mark, theme.data), (self.here, theme.model),
-                             (self.minimum, theme.loss), (self.landing, theme.good),
-                             (self.along_here, theme.model), (self.along_step, theme.good)):
+                             (self.landing, theme.good), (self.along_here, theme.model),
+                             (self.along_step, theme.good)):
             item.setSymbolBrush(colour)
             item.setSymbolPen(theme.plot_foreground)
+        # The lowest point in the text colour, outlined in the background's: not the green
+        # of the next Step's ×, and seen on the dark valley and the bright slopes alike.
+        self.minimum.setSymbolBrush(theme.plot_foreground)
+        self.minimum.setSymbolPen(pen(theme.plot_background, 1.5))
         self.target.setBrush(theme.model)
         self.target.setPen(pen(theme.plot_foreground, 1.5))
         self.target.setHoverBrush(theme.model)
         self.target.setHoverPen(pen(theme.plot_foreground, 3))
         label = self.target.label()
-        if label is not None:
+        if label is not None:  # on a plate of the background: readable over any colour
             label.setColor(theme.plot_foreground)
-        self.down.setPen(pen(theme.bad, 2.5))
-        self.update_line.setPen(pen(theme.good, 2.5))
+            label.fill = pg.mkBrush(QColor(theme.plot_background))
+            label.border = pen(theme.plot_foreground, 1)
+        # −grad dashed and on top: with plain SGD it lies along the update, which showed
+        # only one of them.
+        self.down.setPen(pen(theme.bad, 2.5, style=Qt.PenStyle.DashLine))
+        self.down.setZValue(2)
+        self.update_line.setPen(pen(theme.good, 3.5))
         self.along_curve.setPen(pen(theme.loss, 2))
         self.note.setColor(theme.plot_foreground)
+        runs = earlier_colours(theme)
         for index, curve in enumerate(self.earlier):
-            curve.setPen(pen(QColor(theme.earlier_runs[index % len(theme.earlier_runs)]), 1.2))
+            curve.setPen(pen(QColor(runs[index % len(runs)]), 1.6))
 
     # -- drawing ---------------------------------------------------------------------------
     def refresh(self, view: SessionView) -> None:
@@ -404,11 +454,17 @@ class LandscapePanel(PlotPanel):
             self.legend.refresh()
         if isinstance(landscape, NetworkLandscapeState):
             self._draw_along(landscape.along, landscape.along_left_out)
+            self._show_slice_age(view.epoch)
+            if landscape.steps >= 2 and self.slice_text.text().startswith(NO_PLANE):
+                self.slice_text.setText(ASK_FOR_SLICE)  # the reason is gone
             return
         if landscape is None:
             return
         self.state = landscape
-        if fresh:
+        run = (view.history.run, landscape.start)
+        if fresh or run != self._framed_run:  # a new run: framed afresh, the view follows it
+            self._framed_run = run
+            self.auto_frame = True
             self.map.setRange(view_around(landscape), padding=0)
         elif self.auto_frame:
             self._frame()
@@ -480,8 +536,8 @@ class LandscapePanel(PlotPanel):
         if along is None:
             for item in items:
                 item.setData([], [])
-            self.along.setTitle("Loss along −grad: paused at full speed" if left_out else
-                                "Loss along −grad: none now (after Backward)")
+            self.along.setTitle("Along −grad: paused (full speed)" if left_out else
+                                "Along −grad: after Backward")
             return
         # A loss (not a coordinate on the map) may be huge and still drawable: its own axis.
         losses = drawable(along.loss, LOSS_DRAWABLE)
@@ -489,7 +545,7 @@ class LandscapePanel(PlotPanel):
         if not np.isfinite(losses).any():
             for item in items:
                 item.setData([], [])
-            self.along.setTitle("Loss along −grad: off the scale")
+            self.along.setTitle("Along −grad: off the scale")
             return
         self.along_curve.setData(ts, losses, connect="finite")
         now = losses[int(np.argmin(np.abs(along.t)))]
@@ -512,10 +568,14 @@ class LandscapePanel(PlotPanel):
         self.surface.clear()
         for contour in self.contours:
             contour.setData(None)
-        self.map.setTitle("Loss around the weights now")
-        self.map.setLabel("bottom", "along direction 1")
-        self.map.setLabel("left", "along direction 2")
+        self.map.setTitle("A slice of the loss")
+        self.map.setLabel("bottom", "direction 1")
+        self.map.setLabel("left", "direction 2")
         self.slice_text.setText(ASK_FOR_SLICE)
+        self._slice_title = None
+        self.map.setRange(xRange=(-1, 1), yRange=(-1, 1), padding=0)
+        self.note.setText("Nothing to show yet: press Random slice\nor Path plane above.")
+        self.note.setPos(-0.95, 0.9)
 
     def _moved_by_hand(self, *_args: object) -> None:
         self.auto_frame = False
@@ -550,13 +610,14 @@ class LandscapePanel(PlotPanel):
             return
         if self.along in shown and self.along not in self.shown:
             self.needs_redraw.emit()  # its curve is left out while it is hidden
+        self.shown = shown
+        self.legend.refresh()  # the legend is the shown plot's
         ci = self.canvas.ci
         for plot in (self.map, self.along):
             if plot in ci.items:
                 ci.removeItem(plot)
         for row, plot in enumerate(shown):
             ci.addItem(plot, row=row, col=0)
-        self.shown = shown
 
     def _compute_surface(self) -> None:
         state = self.state
@@ -583,7 +644,10 @@ class LandscapePanel(PlotPanel):
         shown = np.nan_to_num(logs, nan=high, posinf=high, neginf=low)
         # Rows of the image are y, columns x.
         self.surface.setImage(shown.T, autoLevels=False, levels=(low, high or low + 1))
-        self.surface.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        # Each pixel centred on its grid point (the lines are drawn through the centres).
+        dx = (x1 - x0) / max(losses.shape[0] - 1, 1)
+        dy = (y1 - y0) / max(losses.shape[1] - 1, 1)
+        self.surface.setRect(QRectF(x0 - dx / 2, y0 - dy / 2, x1 - x0 + dx, y1 - y0 + dy))
         levels: list[float] = (list(np.linspace(low, high, CONTOURS + 2)[1:-1])
                                if high > low else [])
         for index, contour in enumerate(self.contours):
@@ -612,6 +676,18 @@ class LandscapePanel(PlotPanel):
         loss = float(self.state.grid([x], [y])[0, 0])
         return f"weight {x:.4g}, bias {y:.4g}\nloss {loss:.4g}: release to start here"
 
+    def _place_drag_label(self, _target: object) -> None:
+        """Beside the point, on the side with room (at the right edge it was cut off)."""
+        label = self.target.label()
+        if label is None or not self.target.moving:
+            return
+        (left, right), (bottom, top) = self.map.viewRange()
+        point = self.target.pos()
+        right_half, top_half = point.x() > (left + right) / 2, point.y() > (bottom + top) / 2
+        label.setAnchor((1 if right_half else 0, 0 if top_half else 1))
+        label.offset = pg.Point(-10 if right_half else 10, 6 if top_half else -6)
+        label.viewTransformChanged()  # the offset counts pixels: placed again
+
     def _dropped(self, _target: object) -> None:
         """The point was dragged: a new run starts where it was let go (undoable)."""
         state = self.state
@@ -621,5 +697,7 @@ class LandscapePanel(PlotPanel):
         x, y = float(point.x()), float(point.y())
         if (x, y) != state.current:
             self.start_from(x, y)
-        # Refused (a run is going) or not: the point shows where the weights are.
-        self.target.setPos(*drawable(np.asarray(state.current)))
+        # Refused (a run is going) or not: the point shows where the weights are (the state
+        # is the new run's if the start was taken and a frame drew it; else the next does).
+        current = self.state.current if self.state is not None else state.current
+        self.target.setPos(*drawable(np.asarray(current)))

@@ -193,11 +193,18 @@ def test_dragging_the_point_now_starts_a_run_where_it_is_let_go(
     assert start is not None, window.statusBar().currentMessage()
     assert abs(start[0] - (weight + 2)) < 0.1 and abs(start[1] - (bias - 1)) < 0.1
     assert len(window.session.history.earlier_runs()) == 1
-    window.refresh_now()
+    # The point stays where it was let go: the new run's start, not the old run's end.
+    qtbot.waitUntil(lambda: abs(panel.target.pos().x() - np.float32(start[0])) < 1e-6,
+                    timeout=2_000)
+    QApplication.processEvents()
     assert panel.target.pos().x() == pytest.approx(np.float32(start[0]))
     window.controller.undo()
     assert window.session.start is None and len(window.session.history) == steps
     # A drag elsewhere on the map pans it, and starts nothing.
+    window.refresh_now()
+    panel.map.setRange(xRange=(weight - 4, weight + 4), yRange=(bias - 4, bias + 4),
+                       padding=0)
+    QApplication.processEvents()
     before = panel.map.viewRange()
     drag(viewport, on_screen(weight - 3, bias + 3), on_screen(weight - 1, bias + 2))
     assert window.session.start is None and panel.map.viewRange() != before
@@ -273,7 +280,7 @@ def test_a_networks_loss_along_minus_grad_is_drawn_and_paused_at_full_speed(
     np.testing.assert_array_equal(ys, along.loss)
     assert list(panel.along_step.getData()[0]) == [along.step_t]
     assert panel.along.titleLabel.text == along_title(along)
-    assert "off this line" in along_title(along)  # the curve's Adam does not follow −grad
+    assert "off line" in along_title(along)  # the curve's Adam does not follow −grad
     window.trainer.set_target(100_000)
     window.trainer.start()
     try:
@@ -285,8 +292,9 @@ def test_a_networks_loss_along_minus_grad_is_drawn_and_paused_at_full_speed(
 
 
 def test_a_long_caption_folds_to_its_first_sentence_in_a_short_dock(qtbot: QtBot) -> None:
-    caption = FoldingCaption(SLICE_CAPTION)
+    caption = FoldingCaption()
     qtbot.addWidget(caption)
+    caption.set_caption(SLICE_CAPTION)
     assert caption.text() == SLICE_CAPTION and not caption.folded
     caption.set_short(True)
     shown = QLabel.text(caption)
@@ -294,10 +302,14 @@ def test_a_long_caption_folds_to_its_first_sentence_in_a_short_dock(qtbot: QtBot
     assert SLICE_CAPTION not in shown and "What this can and cannot show" in shown
     caption.linkActivated.emit(MORE)  # the learner opens it
     assert not caption.folded and SLICE_CAPTION in QLabel.text(caption)
-    caption.setText("One sentence only.")
+    caption.set_caption("One sentence only.")
     assert not caption.folded  # nothing to fold
-    caption.setText(SLICE_CAPTION)
+    caption.set_caption(SLICE_CAPTION)
     assert caption.folded  # a new caption folds again
+    message = "No path plane yet: the path needs at least two steps. Train a little first."
+    caption.setText(message)  # a message is never folded: its reason would hide
+    assert not caption.folded and QLabel.text(caption) == message
+    caption.set_caption(SLICE_CAPTION)
     caption.set_short(False)
     assert QLabel.text(caption) == SLICE_CAPTION
 
@@ -327,3 +339,72 @@ def test_a_slice_for_the_scenario_before_is_not_drawn_after_a_switch(
     qtbot.waitUntil(lambda: not panel.slicing, timeout=20_000)
     assert panel.network_view == "" and panel.surface.image is None
     assert panel.slice_text.text() == ASK_FOR_SLICE
+
+
+def test_the_contour_lines_follow_the_colours(window: MainWindow, qtbot: QtBot) -> None:
+    for _ in range(5):
+        window.session.run_epoch()
+    window.controller.publish(None)
+    show_landscape(window)
+    panel = window.landscape_panel
+    panel._compute_surface()
+    checked = 0
+    for contour in panel.contours:
+        if contour.data is None:
+            continue
+        contour.generatePath()
+        polygon = [point for poly in contour.path.toSubpathPolygons() for point in poly]
+        # Where the lines are drawn on the map (they are children of the surface's image).
+        shown = [panel.surface.mapToView(point) for point in polygon[::7]]
+        xs, ys = np.asarray([p.x() for p in shown]), np.asarray([p.y() for p in shown])
+        logs = np.log10([loss_grid(window.session, [x], [y])[0, 0] for x, y in zip(xs, ys,
+                                                                                   strict=True)])
+        levels = panel.surface.levels
+        span = float(levels[1] - levels[0])
+        assert np.median(np.abs(logs - contour.level)) < 0.005 * span
+        checked += 1
+    assert checked >= 4
+
+
+def test_a_new_run_after_a_blow_up_is_framed_afresh(window: MainWindow, qtbot: QtBot) -> None:
+    show_landscape(window)
+    panel = window.landscape_panel
+    window.controller.set_lr(1.0)
+    for _ in range(6):
+        window.session.run_epoch()
+    window.controller.publish(None)
+    window.refresh_now()
+    (left, right), _ = panel.map.viewRange()
+    assert right - left > 1_000  # the diverging run, framed
+    window.controller.reset()
+    window.refresh_now()
+    (left, right), _ = panel.map.viewRange()
+    assert right - left < 100  # the new run from the start, not a dot on the old map
+    assert all(path.points[0, 0] == pytest.approx(path.points[0, 0])
+               for path in panel.state.earlier)  # type: ignore[union-attr]
+    start = window.session.history.start_of(0)
+    assert start is not None
+    assert tuple(panel.state.earlier[0].points[0]) == start  # type: ignore[union-attr]
+
+
+def test_a_networks_map_says_what_it_shows_and_when(window: MainWindow, qtbot: QtBot) -> None:
+    window.controller.open_scenario(SCENARIOS["moons"])
+    show_landscape(window)
+    panel = window.landscape_panel
+    assert "appears when a slice is computed" in panel.legend.text()
+    assert "press Random slice" in panel.note.toPlainText()
+    panel.plane_button.click()
+    assert panel.slice_text.text().startswith("No path plane yet")
+    for _ in range(3):
+        window.session.run_epoch()
+    window.controller.publish(None)
+    window.refresh_now()
+    assert panel.slice_text.text() == ASK_FOR_SLICE  # the refusal's reason is gone
+    panel.slice_button.click()
+    qtbot.waitUntil(lambda: not panel.slicing, timeout=20_000)
+    assert panel.map.titleLabel.text == "Loss around the weights at epoch 3"
+    assert "the weights at epoch 3" in panel.legend.text() and panel.note.toPlainText() == ""
+    window.session.run_epoch()
+    window.controller.publish(None)
+    window.refresh_now()
+    assert panel.map.titleLabel.text == "Loss around the weights at epoch 3 (now 4)"
