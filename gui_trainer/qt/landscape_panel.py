@@ -679,7 +679,10 @@ class LandscapePanel(PlotPanel):
     def _place_drag_label(self, _target: object) -> None:
         """Beside the point, on the side with room (at the right edge it was cut off)."""
         label = self.target.label()
-        if label is None or not self.target.moving:
+        if label is None:
+            return
+        label.setVisible(self.target.moving)  # its plate is drawn even with no text
+        if not self.target.moving:
             return
         (left, right), (bottom, top) = self.map.viewRange()
         point = self.target.pos()
@@ -700,4 +703,4 @@ class LandscapePanel(PlotPanel):
         # Refused (a run is going) or not: the point shows where the weights are (the state
         # is the new run's if the start was taken and a frame drew it; else the next does).
         current = self.state.current if self.state is not None else state.current
-        self.target.setPos(*drawable(np.asarray(current)))
+        self.target.setPos(*drawable(np.asarray(current)))  # (hides the label: not moving)

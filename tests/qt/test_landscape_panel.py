@@ -408,3 +408,16 @@ def test_a_networks_map_says_what_it_shows_and_when(window: MainWindow, qtbot: Q
     window.controller.publish(None)
     window.refresh_now()
     assert panel.map.titleLabel.text == "Loss around the weights at epoch 3 (now 4)"
+
+
+def test_the_drag_label_shows_only_while_dragging(window: MainWindow, qtbot: QtBot) -> None:
+    show_landscape(window)
+    panel = window.landscape_panel
+    label = panel.target.label()
+    assert label is not None and not label.isVisible()  # no empty plate beside the point
+    panel.target.moving = True
+    panel.target.setPos(2.0, 3.0)
+    assert label.isVisible() and "release to start here" in label.toPlainText()
+    panel.target.moving = False
+    panel.target.setPos(1.0, 1.0)
+    assert not label.isVisible()
