@@ -16,6 +16,8 @@ the session's (``tests/core/test_export.py`` runs random sessions and compares).
 from __future__ import annotations
 
 import builtins
+import csv
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -356,3 +358,19 @@ def script(session: TrainingSession) -> str:
             f"{INDENT}print('loss over all the data:', "
             f"loss_function(model({writer.inputs}), {writer.targets}).item())"]
     return "\n".join([*head, *body, *tail]) + "\n"
+
+
+def history_csv(session: TrainingSession) -> str:
+    """Every step of every run kept, one row each, every column, with a header.
+
+    Numbers are written in full (Python's shortest exact form), NaN for a missing value.
+    """
+    history = session.history
+    rows = history.all_rows()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(history.columns)
+    for row in rows:
+        writer.writerow([repr(float(value)) if isinstance(value, float) else int(value)
+                         for value in row.tolist()])
+    return buffer.getvalue()

@@ -151,6 +151,12 @@ class History:
             raise ValueError(f"no history rows up to {mark.size}")
         self._size, self._run, self._run_start = mark.size, mark.run, mark.run_start
 
+    def all_rows(self) -> np.ndarray:
+        """Every row kept, earlier runs first (a read-only view)."""
+        view = self._data[: self._size]
+        view.flags.writeable = False
+        return view
+
     @property
     def nbytes(self) -> int:
         return int(self._data.nbytes)

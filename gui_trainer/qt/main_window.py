@@ -40,6 +40,7 @@ from gui_trainer.qt.code_panel import CodePanel
 from gui_trainer.qt.controller import SessionController
 from gui_trainer.qt.dialogs import show_about, show_shortcuts
 from gui_trainer.qt.experiment_panel import ExperimentPanel, ExperimentRunner
+from gui_trainer.qt.exports import Exports
 from gui_trainer.qt.fields import STAGE_KEYS, DeliberateFocus, is_stage_key
 from gui_trainer.qt.fit_views import FitPlot
 from gui_trainer.qt.graph_view import GraphPanel
@@ -74,6 +75,7 @@ class MainWindow(QMainWindow):
     central_layout: QVBoxLayout
     # Made by menus.build.
     scenario_menu: ScenarioMenu
+    exports: Exports
     view_menu: QMenu
     edit_back: QAction
     experiment_actions: dict[str, QAction]

@@ -139,10 +139,16 @@ class MathPanel(QWidget):
             return None
         return self.walk_for(self.sample.value())
 
+    def full_text(self) -> str | None:
+        """The worked math of the shown stage in full precision, as plain text."""
+        if self.record is None:
+            return None
+        return worked_math(self.record, full, self._walk()).as_text()
+
     def copy(self) -> None:
-        if self.record is not None:
-            QGuiApplication.clipboard().setText(
-                worked_math(self.record, full, self._walk()).as_text())
+        text = self.full_text()
+        if text is not None:
+            QGuiApplication.clipboard().setText(text)
 
     def _render(self) -> None:
         if self.paused:

@@ -8,6 +8,7 @@ from PySide6.QtGui import QActionGroup
 
 from gui_trainer.core.experiments import EXPERIMENTS
 from gui_trainer.core.stages import STAGES
+from gui_trainer.qt.exports import Exports
 from gui_trainer.qt.scenario_menu import ScenarioMenu
 
 if TYPE_CHECKING:
@@ -24,6 +25,10 @@ def build(window: MainWindow) -> None:
     open_data_action.setStatusTip("Train on your own CSV file: a header row, numeric "
                                   "columns, one of them the target")
     open_data_action.triggered.connect(window.open_data)
+    file_menu.addSeparator()
+    window.exports = Exports(window)
+    window.exports.build_menu(file_menu)
+    file_menu.addSeparator()
     file_menu.addAction(actions["reset"])
     file_menu.addSeparator()
     file_menu.addAction(actions["quit"])
