@@ -3,6 +3,7 @@
 from gui_trainer.core.history import History
 from gui_trainer.core.records import ParamValues, StageRecord
 from gui_trainer.core.session import StageOrderError, TrainingSession
+from gui_trainer.core.session_file import SessionFileError
 from gui_trainer.core.stages import LABELS, STAGES, Stage
 from gui_trainer.core.validation import parse_learning_rate
 
@@ -11,6 +12,7 @@ __all__ = [
     "STAGES",
     "History",
     "ParamValues",
+    "SessionFileError",
     "Stage",
     "StageOrderError",
     "StageRecord",

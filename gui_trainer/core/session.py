@@ -8,6 +8,7 @@ settings, and keeps every action on the timeline. The stages themselves are in
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -256,6 +257,21 @@ class TrainingSession(SessionSettings, StageRunners, Rewind):
             f"Guided mode: the loop goes on with {LABELS[following]}, not "
             f"{LABELS[wanted]} (switch to free mode to break the order)."
         )
+
+    # -- files ----------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Save everything to a ``.gtrain`` file (atomically; see ``session_file``)."""
+        from gui_trainer.core.session_file import save
+
+        save(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> TrainingSession:
+        """The session saved in ``path``, exactly as it was (undo included); a bad file
+        raises ``gui_trainer.core.SessionFileError`` (a ValueError) saying what is wrong."""
+        from gui_trainer.core.session_file import load
+
+        return load(path)
 
     def reset(self, note: str = "") -> None:
         """Back to the starting weights; settings are kept and the old run stays on record.

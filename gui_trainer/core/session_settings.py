@@ -96,6 +96,10 @@ class SessionSettings(SessionState):
     def valid_micro_batches(self) -> list[int]:
         return micro_batch_counts(len(self.inputs))
 
+    def change_setting(self, name: str, value: Any) -> None:
+        """Set the setting ``name`` (as the properties do): checked, applied, recorded."""
+        self._change(name, value)
+
     def _change(self, name: str, value: Any) -> None:
         value = check_setting(name, value, len(self.inputs))  # raises before any change
         if getattr(self._settings, name) == value:
