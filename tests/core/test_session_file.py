@@ -84,7 +84,7 @@ def test_the_file_is_a_zip_of_json_and_safetensors(tmp_path: Path) -> None:
     assert manifest["format"] == "gui_trainer session" and manifest["version"] == 1
     assert manifest["position"] == 5 and manifest["scenario"]["name"] == "moons"
     np.testing.assert_array_equal(tensors["param.0.weight"],
-                                  session.model[0].weight.detach().numpy())
+                                  dict(session.model.named_parameters())["0.weight"].detach().numpy())
     assert "optimizer.0.exp_avg" in tensors  # Adam's state
 
 
