@@ -8,6 +8,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         description="Click through the real PyTorch training loop, one stage at a time.",
     )
     parser.add_argument("--version", action="version", version=f"gui-trainer {__version__}")
+    parser.add_argument("file", nargs="?", help="a saved session (.gtrain) to open")
     parser.add_argument(
         "--smoke",
         action="store_true",
@@ -112,6 +114,16 @@ def install_error_hook() -> None:
     sys.excepthook = hook
 
 
+def start_window(args: argparse.Namespace) -> MainWindow:
+    """The window, shown, with the session file named on the command line opened in it (a
+    bad file is said in a dialog and the fresh session stays)."""
+    window = create_window()
+    window.show()
+    if args.file:
+        window.files.open(Path(args.file))
+    return window
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -123,8 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gui_trainer.qt.smoke import run_smoke
 
         return run_smoke(app, create_window)
-    window = create_window()
-    window.show()
+    window = start_window(args)
     install_error_hook()
     return app.exec()
 

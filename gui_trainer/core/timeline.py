@@ -54,6 +54,9 @@ class Timeline:
         self._codes = np.zeros(1024, dtype=np.int8)
         self._length = 0
         self.position = 0
+        #: Counts the actions ever recorded: a file saved at (revision, position) has
+        #: nothing new to save while both are the same (undo and redo move only position).
+        self.revision = 0
         self._settings: dict[int, tuple[str, Any]] = {}
         # Sorted indices of the rare actions the window asks about after every change, so
         # those questions cost a bisect instead of a scan of a possibly huge log.
@@ -77,6 +80,7 @@ class Timeline:
 
     def record(self, action: Action, loss: float | None = None) -> None:
         """Append ``action`` (and the loss after it) at the position, dropping any redo tail."""
+        self.revision += 1
         self.truncate_after_position()
         if self._length == len(self._codes):
             self._codes = np.concatenate([self._codes, np.zeros_like(self._codes)])

@@ -57,6 +57,12 @@ def _stage_specs() -> list[ActionSpec]:
 SPECS: tuple[ActionSpec, ...] = (
     *_stage_specs(),
     ActionSpec("next_stage", "Run Next Stage", "Space", "Run the next stage of the loop (Space)"),
+    ActionSpec("open_session", "Open…", QKeySequence.StandardKey.Open,
+               "Open a saved session (.gtrain), exactly as it was saved (Ctrl+O)"),
+    ActionSpec("save_session", "Save", QKeySequence.StandardKey.Save,
+               "Save this session: the data, every action and the weights (Ctrl+S)"),
+    ActionSpec("save_session_as", "Save As…", "Ctrl+Shift+S",
+               "Save this session to another file (Ctrl+Shift+S)"),
     ActionSpec("reset", "Restart", "Ctrl+R",
                "Back to the starting weights; this run stays on the loss plot (Ctrl+R)"),
     ActionSpec("undo", "Undo", QKeySequence.StandardKey.Undo, "Undo the last stage (Ctrl+Z)"),

@@ -195,6 +195,12 @@ class SessionController(QObject):
                             f"{len(session.inputs)} samples. Scenario ▸ Back returns to "
                             f"{self._previous[-1].scenario.title}, exactly as it was.")
 
+    def open_session(self, session: TrainingSession, text: str) -> None:
+        """Show ``session`` (opened from a file); the one before it is kept for Back."""
+        self._previous = [s for s in self._previous if s is not self.session][-MAX_KEPT + 1:]
+        self._previous.append(self.session)
+        self._swap(session, text)
+
     @property
     def previous(self) -> TrainingSession | None:
         """The session :meth:`switch_back` returns to (None before any switch)."""

@@ -55,6 +55,7 @@ from gui_trainer.qt.preferences import LAYOUT_VERSION
 from gui_trainer.qt.readout import Readout
 from gui_trainer.qt.rich_label import RichLabel, coloured
 from gui_trainer.qt.scenario_menu import ScenarioMenu, open_data
+from gui_trainer.qt.session_files import SessionFiles
 from gui_trainer.qt.settings_panel import SettingsPanel
 from gui_trainer.qt.step_buttons import StepButtons
 from gui_trainer.qt.theme import THEME_CHOICES, Colours, ThemeChoice, apply_palette, resolve
@@ -88,6 +89,8 @@ class MainWindow(QMainWindow):
         self.setObjectName("main_window")
         self.controller = SessionController(session, self)
         self.actions_by_name = create_actions(self)
+        self.files = SessionFiles(self)
+        self.files.update_title()  # "Untitled[*] — …": the file's name once there is one
         self.trainer = AutoTrainer(self.controller, self)
         self.experiments = ExperimentRunner(self.controller, self)
 
@@ -457,6 +460,9 @@ class MainWindow(QMainWindow):
             self.resize(width, height)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.files.keep_work("closing"):
+            event.ignore()  # the learner chose to stay (or the save failed)
+            return
         self._stop_everything()
         # Nothing may fire into a closed window.
         self.graph_view.finish_animation()

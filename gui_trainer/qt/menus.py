@@ -20,6 +20,8 @@ def build(window: MainWindow) -> None:
     actions = window.actions_by_name
     window.scenario_menu = ScenarioMenu(window.controller, window.before_switch, window)
     file_menu = window.menuBar().addMenu("&File")
+    window.files.build_menu(file_menu)
+    file_menu.addSeparator()
     open_data_action = file_menu.addAction("Open Data…")
     open_data_action.setObjectName("open_data")
     open_data_action.setStatusTip("Train on your own CSV file: a header row, numeric "

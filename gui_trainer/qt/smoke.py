@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import math
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
@@ -86,6 +88,19 @@ def _train_a_network(app: QApplication, window: MainWindow) -> None:
     _check(panel.surface.image is not None, "the network's landscape was not drawn")
 
 
+def _save_and_open(window: MainWindow) -> None:
+    """A session file (zip, JSON, safetensors) written and read back into the window."""
+    before = window.session
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "smoke.gtrain"
+        window.files.ask_save = lambda _suggested: str(path)
+        _check(window.files.save_as(), "the session could not be saved")
+        _check(window.files.open(path), "the saved session could not be opened")
+    _check(window.session is not before and window.session.epoch == before.epoch
+           and window.session.params() == before.params(),
+           "the opened session is not the saved one")
+
+
 def run_smoke(app: QApplication,
               create_window: Callable[..., MainWindow]) -> int:
     """``create_window`` is the app's factory, passed in: the Qt layer never imports the app."""
@@ -116,6 +131,7 @@ def run_smoke(app: QApplication,
         _show_landscape(app, window)
         _train_a_network(app, window)
         window.refresh_now()
+        _save_and_open(window)
         window.close()
         _check(not errors, f"{len(errors)} exception(s) in the window, the first: {errors[0]}"
                if errors else "")

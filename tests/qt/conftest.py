@@ -14,6 +14,14 @@ from pytestqt.qtbot import QtBot
 
 from gui_trainer.app import create_window
 from gui_trainer.qt.main_window import MainWindow
+from gui_trainer.qt.session_files import SessionFiles
+
+
+@pytest.fixture(autouse=True)
+def no_unsaved_question(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Closing a window with unsaved work asks (a modal box); tests that close windows
+    drop the work unless they answer the question themselves."""
+    monkeypatch.setattr(SessionFiles, "ask_unsaved", staticmethod(lambda *_args: "discard"))
 
 
 @pytest.fixture(autouse=True)
