@@ -119,6 +119,11 @@ def start_window(args: argparse.Namespace) -> MainWindow:
     bad file is said in a dialog and the fresh session stays)."""
     window = create_window()
     window.show()
+    # Laid out and drawn once before another session replaces the first: swapping a
+    # network in before the first events crashed in pyqtgraph's layout now and then
+    # (QGraphicsWidget::setGeometry on the plots being replaced).
+    _application().processEvents()
+    window.autosave.offer_recovery()
     if args.file:
         window.files.open(Path(args.file))
     return window

@@ -36,6 +36,7 @@ from gui_trainer.core.stages import LABELS, STAGES, Stage
 from gui_trainer.qt import menus, preferences, window_layout
 from gui_trainer.qt.actions import create_actions, stage_status_tip, stage_tooltip
 from gui_trainer.qt.auto_train import AutoTrainer, AutoTrainPanel
+from gui_trainer.qt.autosave import Autosave
 from gui_trainer.qt.code_panel import CodePanel
 from gui_trainer.qt.controller import SessionController
 from gui_trainer.qt.dialogs import show_about, show_shortcuts
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
         self.actions_by_name = create_actions(self)
         self.files = SessionFiles(self)
         self.files.update_title()  # "Untitled[*] — …": the file's name once there is one
+        self.autosave = Autosave(self)
         self.trainer = AutoTrainer(self.controller, self)
         self.experiments = ExperimentRunner(self.controller, self)
 
@@ -463,6 +465,7 @@ class MainWindow(QMainWindow):
         if not self.files.keep_work("closing"):
             event.ignore()  # the learner chose to stay (or the save failed)
             return
+        self.autosave.stop()  # closed on purpose: nothing to recover
         self._stop_everything()
         # Nothing may fire into a closed window.
         self.graph_view.finish_animation()

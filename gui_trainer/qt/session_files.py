@@ -158,6 +158,24 @@ class SessionFiles:
         self.update_title()
         return True
 
+    def recover(self, path: Path, original: object) -> bool:
+        """Show a session saved aside before a crash: unsaved, tied to its file if it had
+        one (Save writes there)."""
+        try:
+            session = TrainingSession.load(path)
+        except SessionFileError as error:
+            QMessageBox.warning(self.window, "Could not recover",
+                                f"The session saved aside could not be opened: {error}.")
+            return False
+        self.window.before_switch()
+        if isinstance(original, str):
+            self._files[session] = (Path(original), (-1, -1))  # differs from that file
+        self.window.controller.open_session(
+            session, f"Recovered: {session.scenario.title}, epoch {session.epoch}. It is not "
+                     "saved yet: File ▸ Save keeps it.")
+        self.update_title()
+        return True
+
     def save(self) -> bool:
         path = self.path
         return self.save_as() if path is None else self._save_to(path)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from gui_trainer.app import create_window
+from gui_trainer.qt import autosave
 from gui_trainer.qt.main_window import MainWindow
 from gui_trainer.qt.session_files import SessionFiles
 
@@ -22,6 +23,14 @@ def no_unsaved_question(monkeypatch: pytest.MonkeyPatch) -> None:
     """Closing a window with unsaved work asks (a modal box); tests that close windows
     drop the work unless they answer the question themselves."""
     monkeypatch.setattr(SessionFiles, "ask_unsaved", staticmethod(lambda *_args: "discard"))
+
+
+@pytest.fixture(autouse=True)
+def isolated_autosave(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Autosaves go to the test's own folder, never the learner's."""
+    folder = tmp_path / "autosave"
+    monkeypatch.setattr(autosave, "autosave_folder", lambda: folder)
+    return folder
 
 
 @pytest.fixture(autouse=True)
