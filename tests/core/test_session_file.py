@@ -201,3 +201,22 @@ def test_a_crash_mid_save_leaves_the_good_file(tmp_path: Path,
     with pytest.raises(OSError, match="went down"):
         session.save(path)
     assert path.read_bytes() == good and os.listdir(tmp_path) == ["work.gtrain"]
+
+
+def test_the_desktop_entry_opens_the_file_type_it_declares() -> None:
+    import configparser
+    import xml.etree.ElementTree as ElementTree
+
+    from gui_trainer.core.session_file import SUFFIX
+
+    resources = Path(__file__).resolve().parents[2] / "resources"
+    entry = configparser.ConfigParser(interpolation=None)
+    entry.optionxform = str  # type: ignore[assignment,method-assign]  # keys keep their case
+    entry.read(resources / "gui-trainer.desktop", encoding="utf-8")
+    desktop = entry["Desktop Entry"]
+    assert desktop["Exec"].split()[-1] == "%f"  # the file the desktop hands over
+    name = "{http://www.freedesktop.org/standards/shared-mime-info}"
+    [mime] = ElementTree.parse(resources / "gui-trainer-mime.xml").getroot().iter(
+        f"{name}mime-type")
+    assert desktop["MimeType"].rstrip(";") == mime.get("type")
+    assert [g.get("pattern") for g in mime.iter(f"{name}glob")] == [f"*{SUFFIX}"]

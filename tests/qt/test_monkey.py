@@ -11,6 +11,7 @@ import os
 import random
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
@@ -28,7 +29,9 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from gui_trainer.app import create_window
+from gui_trainer.qt.exports import Exports
 from gui_trainer.qt.main_window import MainWindow
+from gui_trainer.qt.session_files import SessionFiles
 
 SEEDS = [int(s) for s in os.environ.get("MONKEY_SEEDS", "1,2,3").split(",")]
 ACTIONS = int(os.environ.get("MONKEY_ACTIONS", "120"))
@@ -147,12 +150,20 @@ class Monkey:
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_the_monkey_cannot_break_the_window(
-    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, seed: int
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, seed: int, tmp_path: Path
 ) -> None:
     # Modal dialogs would wait for a person: count them and go on.
     dialogs: list[str] = []
     monkeypatch.setattr(QMessageBox, "exec", lambda box: dialogs.append(box.text()) or 0)  # type: ignore[func-returns-value]
     monkeypatch.setattr(QMessageBox, "about", lambda *args: dialogs.append("about"))
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: dialogs.append(str(args[2])))
+    # File dialogs answered: the monkey saves, opens what it saved, and exports.
+    saved = tmp_path / "monkey.gtrain"
+    monkeypatch.setattr(SessionFiles, "_ask_save", lambda _self, _suggested: str(saved))
+    monkeypatch.setattr(SessionFiles, "_ask_open",
+                        lambda _self: str(saved) if saved.exists() else None)
+    monkeypatch.setattr(Exports, "_ask", lambda _self, _title, _suggested, _filters: (
+        str(tmp_path / "export"), ""))
     window = create_window()
     qtbot.addWidget(window)
     window.show()

@@ -119,3 +119,22 @@ def test_a_file_named_on_the_command_line_is_opened(qtbot: QtBot, tmp_path: Path
     qtbot.addWidget(window)
     assert window.session.epoch == 4 and window.files.path == path
     window.close()
+
+
+def test_open_recent_lists_the_latest_files_first(window: MainWindow, tmp_path: Path) -> None:
+    paths = []
+    for name in ("a", "b"):
+        session = TrainingSession()
+        for _ in range(2 if name == "a" else 5):
+            session.run_epoch()
+        path = tmp_path / f"{name}.gtrain"
+        session.save(path)
+        paths.append(path)
+        assert window.files.open(path)
+    menu = window.files.recent_menu
+    assert menu is not None
+    menu.aboutToShow.emit()
+    actions = menu.actions()
+    assert [a.text() for a in actions] == ["b.gtrain", "a.gtrain"] and menu.isEnabled()
+    actions[1].trigger()
+    assert window.files.path == paths[0] and window.session.epoch == 2
