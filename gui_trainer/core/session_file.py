@@ -21,6 +21,7 @@ import json
 import os
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,15 @@ SETTING_CODE, RESET_CODE = len(STAGES), len(STAGES) + 1
 
 class SessionFileError(ValueError):
     """A session file that cannot be loaded; the message says what is wrong with it."""
+
+
+class LoadCancelled(Exception):
+    """The learner stopped a load (its ``progress`` returned False)."""
+
+
+#: A load reports its progress every this many actions replayed.
+PROGRESS_EVERY = 256
+Progress = Callable[[int, int], bool]
 
 
 # -- saving ---------------------------------------------------------------------------------
@@ -269,8 +279,11 @@ def _scenario(entry: dict[str, Any], tensors: dict[str, np.ndarray]) -> Scenario
 
 
 def _replay(session: TrainingSession, codes: np.ndarray,
-            changes: dict[int, tuple[str, Any]]) -> None:
+            changes: dict[int, tuple[str, Any]], progress: Progress | None = None) -> None:
     for index, code in enumerate(codes.tolist()):
+        if progress is not None and index % PROGRESS_EVERY == 0 and not progress(
+                index, len(codes)):
+            raise LoadCancelled(f"stopped after {index:,} of {len(codes):,} actions")
         try:
             if code < SETTING_CODE:
                 session.run(STAGES[code])
@@ -317,8 +330,13 @@ def _check_state(session: TrainingSession, tensors: dict[str, np.ndarray]) -> No
                  "the file was changed after it was saved")
 
 
-def from_bytes(data: bytes) -> TrainingSession:
-    """A session from the bytes of a ``.gtrain`` file (see the module's docstring)."""
+def from_bytes(data: bytes, progress: Progress | None = None) -> TrainingSession:
+    """A session from the bytes of a ``.gtrain`` file (see the module's docstring).
+
+    The replay costs what the actions cost the first time (a long auto-train: seconds);
+    ``progress(done, total)`` is told how far it is, and returning False stops it
+    (:class:`LoadCancelled`).
+    """
     entries = _entries(data)
     manifest = _manifest(entries[MANIFEST])
     try:
@@ -352,14 +370,15 @@ def from_bytes(data: bytes) -> TrainingSession:
             set_to_none=first.get("set_to_none"), micro_batches=first.get("micro_batches"))
     except (TypeError, ValueError) as error:
         raise SessionFileError(f"the file's first settings are not valid: {error}") from None
-    _replay(session, codes, changes)
+    _replay(session, codes, changes, progress)
     session.jump_to(position)
     _check_state(session, tensors)
     return session
 
 
-def load(path: str | os.PathLike[str]) -> TrainingSession:
-    """The session saved in ``path``; a bad file raises :class:`SessionFileError`."""
+def load(path: str | os.PathLike[str], progress: Progress | None = None) -> TrainingSession:
+    """The session saved in ``path``; a bad file raises :class:`SessionFileError` (see
+    :func:`from_bytes` for ``progress``)."""
     target = Path(path)
     try:
         size = target.stat().st_size
@@ -368,4 +387,4 @@ def load(path: str | os.PathLike[str]) -> TrainingSession:
         data = target.read_bytes()
     except OSError as error:
         raise SessionFileError(f"cannot read {target}: {error.strerror or error}") from None
-    return from_bytes(data)
+    return from_bytes(data, progress)

@@ -8,22 +8,26 @@ bumps the timeline's revision, and undo back to the saved position is saved agai
 from __future__ import annotations
 
 import os
+import threading
 import weakref
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from PySide6.QtCore import QSettings, QStandardPaths, Qt
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+from PySide6.QtCore import QEventLoop, QSettings, QStandardPaths, Qt
+from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox, QProgressDialog
 
 from gui_trainer.core import SessionFileError, TrainingSession
-from gui_trainer.core.session_file import SUFFIX
+from gui_trainer.core.session_file import SUFFIX, LoadCancelled
+from gui_trainer.core.session_file import load as load_session
 
 if TYPE_CHECKING:
     from gui_trainer.qt.main_window import MainWindow
 
 FILTER = f"gui_trainer session (*{SUFFIX})"
+#: A load shorter than this shows no progress dialog.
+SHOW_PROGRESS_AFTER_MS = 500
 RECENT_KEY = "files/recent"
 MAX_RECENT = 8
 Answer = Literal["save", "discard", "cancel"]
@@ -140,15 +144,15 @@ class SessionFiles:
             if chosen is None:
                 return False
             path = Path(chosen)
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:  # the actions are replayed: a long session takes a moment
-            session = TrainingSession.load(path)
+        try:
+            session = self.load(path, f"Opening {path.name}…")
+        except LoadCancelled:
+            self.window.statusBar().showMessage(f"Opening {path.name} was cancelled.")
+            return False
         except SessionFileError as error:
-            QGuiApplication.restoreOverrideCursor()
             QMessageBox.warning(self.window, "Could not open", f"{path.name} could not be "
                                 f"opened: {error}.\n\nThe session you had is still open.")
             return False
-        QGuiApplication.restoreOverrideCursor()
         self.window.before_switch()
         self._files[session] = (path, marker(session))
         self.window.controller.open_session(
@@ -162,7 +166,9 @@ class SessionFiles:
         """Show a session saved aside before a crash: unsaved, tied to its file if it had
         one (Save writes there)."""
         try:
-            session = TrainingSession.load(path)
+            session = self.load(path, "Recovering the unsaved session…")
+        except LoadCancelled:
+            return False
         except SessionFileError as error:
             QMessageBox.warning(self.window, "Could not recover",
                                 f"The session saved aside could not be opened: {error}.")
@@ -175,6 +181,33 @@ class SessionFiles:
                      "saved yet: File ▸ Save keeps it.")
         self.update_title()
         return True
+
+    def load(self, path: Path, text: str) -> TrainingSession:
+        """Load on a worker thread: the actions are replayed, which takes as long as doing
+        them did (seconds after a long auto-train). The window stays responsive behind a
+        progress dialog whose Cancel stops the load (:class:`LoadCancelled`)."""
+        dialog = QProgressDialog(text, "Cancel", 0, 1000, self.window)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(SHOW_PROGRESS_AFTER_MS)
+        dialog.setValue(0)
+        done = [0.0]
+        stop = threading.Event()
+
+        def progress(replayed: int, total: int) -> bool:  # in the worker: plain values only
+            done[0] = replayed / max(total, 1)
+            return not stop.is_set()
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load") as pool:
+            future = pool.submit(load_session, path, progress)
+            while not future.done():
+                QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 30)
+                if dialog.wasCanceled():
+                    stop.set()
+                dialog.setValue(int(done[0] * 1000))
+                wait([future], timeout=0.01)
+        dialog.reset()
+        dialog.deleteLater()
+        return future.result()
 
     def save(self) -> bool:
         path = self.path

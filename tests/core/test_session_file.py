@@ -220,3 +220,23 @@ def test_the_desktop_entry_opens_the_file_type_it_declares() -> None:
         f"{name}mime-type")
     assert desktop["MimeType"].rstrip(";") == mime.get("type")
     assert [g.get("pattern") for g in mime.iter(f"{name}glob")] == [f"*{SUFFIX}"]
+
+
+def test_a_load_reports_progress_and_can_be_stopped(tmp_path: Path) -> None:
+    from gui_trainer.core.session_file import PROGRESS_EVERY, LoadCancelled, load
+
+    session = TrainingSession()
+    for _ in range(120):  # 600 actions
+        session.run_epoch()
+    path = tmp_path / "long.gtrain"
+    session.save(path)
+    seen: list[tuple[int, int]] = []
+
+    def note(done: int, total: int) -> bool:
+        seen.append((done, total))
+        return True
+
+    load(path, note)
+    assert seen == [(i, 600) for i in range(0, 600, PROGRESS_EVERY)]
+    with pytest.raises(LoadCancelled, match="after 256 of 600"):
+        load(path, lambda done, _total: done < PROGRESS_EVERY)

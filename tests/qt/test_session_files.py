@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QProgressDialog
 from pytestqt.qtbot import QtBot
 
 from gui_trainer.app import parse_args, start_window
@@ -138,3 +139,24 @@ def test_open_recent_lists_the_latest_files_first(window: MainWindow, tmp_path: 
     assert [a.text() for a in actions] == ["b.gtrain", "a.gtrain"] and menu.isEnabled()
     actions[1].trigger()
     assert window.files.path == paths[0] and window.session.epoch == 2
+
+
+def test_a_long_load_keeps_the_window_responsive_and_can_be_cancelled(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qtbot: QtBot
+) -> None:
+    saved = TrainingSession()
+    for _ in range(300):
+        saved.run_epoch()
+    path = tmp_path / "long.gtrain"
+    saved.save(path)
+    ticks: list[int] = []
+    timer = QTimer(window)
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(5)
+    assert window.files.open(path)  # replayed on a worker: the GUI's timer kept firing
+    timer.stop()
+    assert window.session.epoch == 300 and len(ticks) >= 5
+    monkeypatch.setattr(QProgressDialog, "wasCanceled", lambda _self: True)
+    before = window.session
+    assert not window.files.open(path)  # the learner pressed Cancel
+    assert window.session is before and "cancelled" in window.statusBar().currentMessage()
