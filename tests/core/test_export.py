@@ -74,35 +74,53 @@ def wander(session: TrainingSession, rng: random.Random, actions: int) -> None:
                     session.undo()
 
 
-@pytest.mark.parametrize("scenario", ["delivery", "curve", "moons"])
-def test_random_sessions_scripts_end_bit_for_bit_where_the_session_is(scenario: str) -> None:
-    sessions = []
-    for seed in range(8):
-        session = TrainingSession(scenario=scenario)
-        wander(session, random.Random(f"{scenario}{seed}"), 40)
-        sessions.append(session)
-    outputs = run_scripts([script(session) for session in sessions], state=True)
-    for session, output in zip(sessions, outputs, strict=True):
-        left, expected = left_state(output), session_state(session)
-        assert same(left, expected), script(session)
+SCENARIOS_WANDERED = ("delivery", "curve", "moons")
 
 
-def test_ordinary_epochs_are_a_loop_and_mistakes_are_written_as_they_happened() -> None:
+def mistakes() -> TrainingSession:
+    """Thirty ordinary epochs, then free-mode mistakes: a second backward, a second step."""
     session = TrainingSession()
     for _ in range(30):
         session.run_epoch()
     session.mode = "free"
     for stage in ("zero_grad", "forward", "loss", "backward", "backward", "step", "step"):
         session.run(stage)
-    text = script(session)
+    return session
+
+
+@pytest.fixture(scope="module")
+def ran() -> list[tuple[TrainingSession, str, str]]:
+    """Random sessions of three scenarios and the mistakes, each with its script and what
+    running it printed: one Python process for all of them (torch imports once)."""
+    sessions = [mistakes()]
+    for scenario in SCENARIOS_WANDERED:
+        for seed in range(8):
+            session = TrainingSession(scenario=scenario)
+            wander(session, random.Random(f"{scenario}{seed}"), 40)
+            sessions.append(session)
+    scripts = [script(session) for session in sessions]
+    outputs = run_scripts(scripts, state=True)
+    return list(zip(sessions, scripts, outputs, strict=True))
+
+
+def test_random_sessions_scripts_end_bit_for_bit_where_the_session_is(
+    ran: list[tuple[TrainingSession, str, str]]
+) -> None:
+    assert {session.scenario.name for session, _, _ in ran} == set(SCENARIOS_WANDERED)
+    for session, text, output in ran:
+        assert same(left_state(output), session_state(session)), text
+
+
+def test_ordinary_epochs_are_a_loop_and_mistakes_are_written_as_they_happened(
+    ran: list[tuple[TrainingSession, str, str]]
+) -> None:
+    _, text, output = ran[0]
     assert "for epoch in range(30):  # 30 epochs of the usual loop" in text
     assert text.count("loss.backward()") == 3  # once in the loop, twice by hand
     assert "except RuntimeError as error:" in text  # the second backward through a freed graph
     assert "the same gradients again" in text  # the second step
-    output = run_scripts([text])[0]
     assert "PyTorch raised: Trying to backward through the graph a second time" in output
     assert output.count("step ") == 32  # the loss after every step
-    compile(text, "<script>", "exec")
 
 
 def test_undone_actions_are_not_in_the_script() -> None:
