@@ -140,8 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gui_trainer.qt.smoke import run_smoke
 
         return run_smoke(app, create_window)
+    install_error_hook()  # before a file from the command line is opened
     window = start_window(args)  # noqa: F841 - the window lives while the app runs
-    install_error_hook()
     return app.exec()
 
 

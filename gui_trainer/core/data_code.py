@@ -50,6 +50,11 @@ targets = torch.tensor(np.concatenate(labels))'''
 SYNTHETIC = {"curve": _CURVE, "moons": _MOONS, "spiral": _SPIRAL}
 
 
+def comment_text(text: str) -> str:
+    """Text safe inside a ``#`` comment: one line (a newline would end the comment)."""
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
 def data_lines(scenario: Scenario) -> list[str]:
     """The script lines that make ``inputs`` and ``targets`` (``np`` is NumPy, imported)."""
     data = scenario.data
@@ -88,7 +93,7 @@ def _file_lines(data: Dataset) -> list[str]:
         return [
             *lines,
             f"classes, labels = np.unique(table[:, {target}], return_inverse=True)"
-            f"  # {', '.join(data.class_names)} → 0…{data.classes - 1}",
+            f"  # {comment_text(', '.join(data.class_names))} → 0…{data.classes - 1}",
             "targets = torch.tensor(labels, dtype=torch.int64)",
         ]
     return [*lines, f"targets = numbers[:, [{target}]]"]

@@ -27,7 +27,7 @@ from gui_trainer.core.code_listing import (
     import_lines,
     setup_lines,
 )
-from gui_trainer.core.data_code import data_lines
+from gui_trainer.core.data_code import comment_text, data_lines
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.settings import Settings
@@ -205,7 +205,7 @@ class _Writer:
     def _write_action(self, done: _Done) -> None:
         action = done.action
         if action.kind == "reset":
-            note = f": {action.value}" if action.value else ""
+            note = f": {comment_text(str(action.value))}" if action.value else ""
             self._write_reset(f"# Restart{note} — back to the first weights, a new optimizer",
                               done.settings)
         elif action.kind == "setting":
@@ -338,7 +338,7 @@ def script(session: TrainingSession) -> str:
         writer.add(done)
     body = writer.finish()
     head = [
-        f"# Exported from gui_trainer: the {session.scenario.title} scenario, "
+        f"# Exported from gui_trainer: the {comment_text(session.scenario.title)} scenario, "
         f"{session.position} actions, {writer.steps} optimizer steps.",
         "# Run it with Python and torch: it ends where the app is now.",
         *import_lines(data),

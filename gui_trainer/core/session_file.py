@@ -203,7 +203,8 @@ def _manifest(raw: bytes) -> dict[str, Any]:
     checked: dict[str, Any] = manifest
     for key, kind in (("scenario", dict), ("seed", int), ("first_settings", dict),
                       ("changes", list), ("length", int), ("position", int)):
-        _require(isinstance(manifest.get(key), kind),
+        value = manifest.get(key)  # (a bool is an int to isinstance: not here)
+        _require(isinstance(value, kind) and not isinstance(value, bool),
                  f"{MANIFEST} has no valid {key!r} ({kind.__name__} expected)")
     return checked
 
@@ -218,9 +219,18 @@ def _text(mapping: dict[str, Any], key: str, where: str) -> str:
     return str(value)
 
 
+def _plain(mapping: dict[str, Any], key: str, where: str) -> str:
+    """Text shown and written into scripts' comments: one line, printable, not too long."""
+    value = _text(mapping, key, where)
+    _require(value.isprintable() and len(value) <= 2000,
+             f"{where}: {key!r} must be one line of printable text")
+    return value
+
+
 def _texts(mapping: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
     value = mapping.get(key)
-    _require(isinstance(value, list) and all(isinstance(v, str) for v in value),
+    _require(isinstance(value, list) and all(isinstance(v, str) and v.isprintable()
+                                             and len(v) <= 200 for v in value),
              f"{where}: {key!r} must be a list of names")
     return tuple(str(v) for v in value or ())
 
@@ -256,8 +266,10 @@ def _scenario(entry: dict[str, Any], tensors: dict[str, np.ndarray]) -> Scenario
                  f"the targets must be class numbers 0 to {len(classes) - 1}")
     shape = data.get("image_shape")
     _require(shape is None or (isinstance(shape, list) and len(shape) == 2
-                               and all(isinstance(v, int) for v in shape)),
-             f"{where}: image_shape must be two whole numbers")
+                               and all(type(v) is int and v > 0 for v in shape)
+                               and shape[0] * shape[1] == inputs.shape[1]),
+             f"{where}: image_shape must be two positive whole numbers whose product is "
+             f"the {inputs.shape[1]} inputs")
     features = _texts(data, "feature_names", where)
     _require(len(features) == inputs.shape[1],
              f"{where} names {len(features)} inputs but the data has {inputs.shape[1]}")
@@ -268,12 +280,19 @@ def _scenario(entry: dict[str, Any], tensors: dict[str, np.ndarray]) -> Scenario
         source=_text(data, "source", where),
         image_shape=None if shape is None else (int(shape[0]), int(shape[1])),
         file_columns=_texts(data, "file_columns", where))
+    lr: Any = entry.get("lr")
+    optimizer: Any = entry.get("optimizer")
+    seed: Any = entry.get("seed")
+    _require(type(lr) in (int, float) and 0 < lr < float("inf"),
+             f"{where}: its learning rate must be a positive number, not {lr!r}")
+    _require(optimizer in ("sgd", "adam"), f"{where}: unknown optimizer {optimizer!r}")
+    _require(type(seed) is int and seed >= 0, f"{where}: its seed must be a whole number")
     try:
         spec = ModelSpec(**model)
         return Scenario(
-            name=_text(entry, "name", where), title=_text(entry, "title", where),
-            description=_text(entry, "description", where), data=dataset, model_spec=spec,
-            lr=float(entry["lr"]), optimizer=entry["optimizer"], seed=int(entry["seed"]))
+            name=_plain(entry, "name", where), title=_plain(entry, "title", where),
+            description=_plain(entry, "description", where), data=dataset,
+            model_spec=spec, lr=float(lr), optimizer=optimizer, seed=seed)
     except (KeyError, TypeError, ValueError) as error:
         raise SessionFileError(f"{where} is not valid: {error}") from None
 
@@ -290,7 +309,7 @@ def _replay(session: TrainingSession, codes: np.ndarray,
                 continue
             name, value = changes[index]
             if code == RESET_CODE:
-                _require(name == "reset" and isinstance(value, str),
+                _require(name == "reset" and isinstance(value, str) and value.isprintable(),
                          f"action {index + 1} is a restart without its note")
                 session.reset(value)
             else:
@@ -337,6 +356,19 @@ def from_bytes(data: bytes, progress: Progress | None = None) -> TrainingSession
     ``progress(done, total)`` is told how far it is, and returning False stops it
     (:class:`LoadCancelled`).
     """
+    try:
+        return _from_bytes(data, progress)
+    except (SessionFileError, LoadCancelled):
+        raise
+    except (RecursionError, MemoryError, OverflowError, ValueError, TypeError, KeyError,
+            IndexError, RuntimeError, NotImplementedError, zipfile.LargeZipFile) as error:
+        # Whatever a crafted file makes the readers raise (JSON nested too deep, a number
+        # with 100,000 digits, an encrypted or unknown zip method): refused, never a crash.
+        raise SessionFileError(f"the file cannot be read ({type(error).__name__}: "
+                               f"{str(error)[:200]})") from None
+
+
+def _from_bytes(data: bytes, progress: Progress | None) -> TrainingSession:
     entries = _entries(data)
     manifest = _manifest(entries[MANIFEST])
     try:
@@ -359,6 +391,7 @@ def from_bytes(data: bytes, progress: Progress | None = None) -> TrainingSession
         _require(isinstance(change, list) and len(change) == 3 and isinstance(change[0], int)
                  and isinstance(change[1], str), "a setting change is not [index, name, "
                  "value]")
+        _require(change[0] not in changes, f"two changes at action {change[0] + 1}")
         changes[change[0]] = (change[1], change[2])
     marked = {int(i) for i in np.flatnonzero(codes >= SETTING_CODE)}
     _require(marked == set(changes), "the timeline's settings changes do not match its "

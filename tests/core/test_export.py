@@ -143,3 +143,13 @@ def test_a_network_session_with_micro_batches_writes_their_rows() -> None:
     assert "for start in range(0, 200, 50):" not in text  # one epoch: written out
     assert "outputs = model(inputs[0:50])" in text and "/ 4" in text
     assert text.rstrip().endswith("loss_function(model(inputs), targets).item())")
+
+
+def test_a_note_or_title_cannot_escape_its_comment() -> None:
+    session = TrainingSession()
+    session.run_epoch()
+    session.reset("two\nlines: print('escaped')")
+    text = script(session)
+    assert "# Restart: two?lines: print('escaped')" in text
+    assert not any(line.startswith("lines") for line in text.splitlines())
+    compile(text, "<script>", "exec")

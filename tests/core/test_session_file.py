@@ -148,6 +148,23 @@ def bad_files() -> dict[str, tuple[bytes, str]]:
         **manifest["first_settings"], "lr": float("nan")}}).encode(), "")  # packed below
     files["NaN setting"] = (packed({MANIFEST: files["NaN setting"][0],
                                     TENSORS: safetensors.numpy.save(tensors)}), "NaN")
+    nested = json.dumps(manifest)[:-1] + ', "deep": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    files["nested JSON"] = (packed({MANIFEST: nested.encode(),
+                                    TENSORS: safetensors.numpy.save(tensors)}),
+                            "cannot be read")
+    huge = json.dumps(manifest)[:-1] + ', "big": ' + "9" * 100_000 + "}"
+    files["huge number"] = (packed({MANIFEST: huge.encode(),
+                                    TENSORS: safetensors.numpy.save(tensors)}),
+                            "cannot be read")
+    files["position true"] = (changed("position", True), "position")
+    scenario = manifest["scenario"]
+    files["negative lr"] = (changed("scenario", {**scenario, "lr": -1}), "learning rate")
+    files["title with a newline"] = (changed("scenario", {
+        **scenario, "title": "Delivery\nprint('injected')\n#"}), "printable")
+    files["image shape"] = (changed("scenario", {**scenario, "data": {
+        **scenario["data"], "image_shape": [40000, 40000]}}), "image_shape")
+    files["duplicate change"] = (changed("changes", [[3, "lr", 0.1], [3, "lr", 0.2]]),
+                                 "two changes|do not match")
     bomb = b"\0" * (20 << 20)  # 20 MB of zeros packs into about 20 kB
     files["zip bomb"] = (packed({MANIFEST: bomb, TENSORS: b""}), "zip bomb")
     files["path traversal"] = (packed({"../../evil.py": b"print('hi')", **{
