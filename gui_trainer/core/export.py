@@ -29,7 +29,9 @@ from gui_trainer.core.code_listing import (
 )
 from gui_trainer.core.data_code import comment_text, data_lines
 from gui_trainer.core.records import StageRecord
+from gui_trainer.core.scenarios import Scenario
 from gui_trainer.core.session import TrainingSession
+from gui_trainer.core.session_file import PROGRESS_EVERY, LoadCancelled, Progress
 from gui_trainer.core.settings import Settings
 from gui_trainer.core.timeline import Action
 
@@ -45,17 +47,43 @@ class _Done:
     settings: Settings
 
 
-def _replay(session: TrainingSession) -> Iterator[_Done]:
-    """The actions up to the session's position, done again on a fresh session."""
+@dataclass(frozen=True)
+class ScriptPlan:
+    """What a script is made from, copied out of the session at once (cheap), so the
+    replay can run on another thread while the session trains on."""
+
+    scenario: Scenario
+    seed: int
+    first: Settings
+    actions: tuple[Action, ...]
+    data: tuple[str, ...]
+    setup: tuple[str, ...]
+    one_neuron: bool
+    samples: int
+
+
+def plan(session: TrainingSession) -> ScriptPlan:
     _, first = session.timeline.checkpoint_before(0)
-    settings: Settings = first.settings
+    data = data_lines(session.scenario)
+    return ScriptPlan(
+        scenario=session.scenario, seed=session.seed, first=first.settings,
+        actions=tuple(session.timeline.action(i) for i in range(session.position)),
+        data=tuple(data), setup=tuple(setup_lines(session, data)),
+        one_neuron=session.one_neuron, samples=len(session.inputs))
+
+
+def _replay(plan: ScriptPlan, progress: Progress | None) -> Iterator[_Done]:
+    """The plan's actions, done again on a fresh session."""
+    settings = plan.first
     replay = TrainingSession(
-        scenario=session.scenario, seed=session.seed, lr=settings.lr, mode=settings.mode,
+        scenario=plan.scenario, seed=plan.seed, lr=settings.lr, mode=settings.mode,
         optimizer=settings.optimizer_name, set_to_none=settings.set_to_none,
         micro_batches=settings.micro_batches)
     replay._replaying = True  # nothing is recorded: the replay only reports
-    for index in range(session.position):
-        action = session.timeline.action(index)
+    for index, action in enumerate(plan.actions):
+        if progress is not None and index % PROGRESS_EVERY == 0 and not progress(
+                index, len(plan.actions)):
+            raise LoadCancelled(f"stopped after {index:,} of {len(plan.actions):,} actions")
         record = None
         if action.kind == "stage" and action.stage is not None:
             record = replay._run_stage(action.stage)
@@ -90,9 +118,9 @@ def _error_type(error: str) -> str:
 class _Writer:
     """Turns replayed actions into lines, folding ordinary epochs into loops."""
 
-    def __init__(self, session: TrainingSession, names: tuple[str, str]) -> None:
-        self.samples = len(session.inputs)
-        self.one_neuron = session.one_neuron
+    def __init__(self, plan: ScriptPlan, names: tuple[str, str]) -> None:
+        self.samples = plan.samples
+        self.one_neuron = plan.one_neuron
         self.inputs, self.targets = names
         self.lines: list[str] = []
         #: The epoch being matched (its actions, while they look like an ordinary epoch).
@@ -324,25 +352,26 @@ class _Writer:
         return self.lines
 
 
-def script(session: TrainingSession) -> str:
+def script(session: TrainingSession, progress: Progress | None = None) -> str:
     """A standalone script (torch, and NumPy for some data sets) that does what the session
-    did up to now, in order, and ends in the same state."""
-    data = data_lines(session.scenario)
-    writer = _Writer(session, data_names(data))
-    _, first = session.timeline.checkpoint_before(0)
-    settings: Settings = first.settings
-    resets = any(session.timeline.action(i).kind == "reset"
-                 or session.timeline.action(i).name == "start"
-                 for i in range(session.position))
-    for done in _replay(session):  # streamed: a long session is never held whole
+    did up to now, in order, and ends in the same state (``progress`` as for a load)."""
+    return write_script(plan(session), progress)
+
+
+def write_script(plan: ScriptPlan, progress: Progress | None = None) -> str:
+    """The script of a :class:`ScriptPlan` (on any thread: the plan is a copy)."""
+    writer = _Writer(plan, data_names(list(plan.data)))
+    settings = plan.first
+    resets = any(a.kind == "reset" or a.name == "start" for a in plan.actions)
+    for done in _replay(plan, progress):  # streamed: a long session is never held whole
         writer.add(done)
     body = writer.finish()
     head = [
-        f"# Exported from gui_trainer: the {comment_text(session.scenario.title)} scenario, "
-        f"{session.position} actions, {writer.steps} optimizer steps.",
+        f"# Exported from gui_trainer: the {comment_text(plan.scenario.title)} scenario, "
+        f"{len(plan.actions)} actions, {writer.steps} optimizer steps.",
         "# Run it with Python and torch: it ends where the app is now.",
-        *import_lines(data),
-        *setup_lines(session, data),
+        *import_lines(list(plan.data)),
+        *plan.setup,
     ]
     if resets:
         head.append("first_weights = {name: value.clone() "
@@ -353,7 +382,7 @@ def script(session: TrainingSession) -> str:
     if settings.micro_batches > 1:
         head.append(f"# a step adds up {settings.micro_batches} micro-batches")
     tail = ["", "print('weight:', model[0].weight.item(), 'bias:', model[0].bias.item())"
-            if session.one_neuron else
+            if plan.one_neuron else
             "with torch.no_grad():\n"
             f"{INDENT}print('loss over all the data:', "
             f"loss_function(model({writer.inputs}), {writer.targets}).item())"]

@@ -41,11 +41,10 @@ def autosave_folder() -> Path:
 
 @dataclass(frozen=True)
 class Orphan:
-    """An autosave left by a window that did not close: its files, and the lock now ours."""
+    """An autosaved session left by a window that did not close."""
 
     session: Path
     info: dict[str, object]
-    lock: QLockFile
 
     def describe(self) -> str:
         when = self.info.get("saved_at")
@@ -59,23 +58,26 @@ class Orphan:
     def discard(self) -> None:
         for path in (self.session, self.session.with_suffix(".json")):
             path.unlink(missing_ok=True)
-        self.lock.unlock()
 
 
-def orphans(folder: Path | None = None) -> list[Orphan]:
-    """Autosaves whose window is gone (their locks could be taken: now held by us)."""
+def orphans(folder: Path | None = None) -> list[tuple[QLockFile, list[Orphan]]]:
+    """The autosaves of windows that are gone, by window: the window's lock (taken: now
+    ours) and its sessions (``<id>.<k>.gtrain``, the shown one first)."""
     folder = folder or autosave_folder()
     found = []
-    for session in sorted(folder.glob("*.gtrain")):
-        lock = QLockFile(str(session.with_suffix(".lock")))
+    for owner in sorted({path.name.split(".")[0] for path in folder.glob("*.gtrain")}):
+        lock = QLockFile(str(folder / f"{owner}.lock"))
         lock.setStaleLockTime(0)  # only a dead owner makes a lock stale, never its age
         if not lock.tryLock(0):
             continue  # its window is still running
-        try:
-            info = json.loads(session.with_suffix(".json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            info = {}
-        found.append(Orphan(session, info if isinstance(info, dict) else {}, lock))
+        group = []
+        for session in sorted(folder.glob(f"{owner}.*.gtrain")):
+            try:
+                info = json.loads(session.with_suffix(".json").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                info = {}
+            group.append(Orphan(session, info if isinstance(info, dict) else {}))
+        found.append((lock, group))
     return found
 
 
@@ -100,7 +102,6 @@ class Autosave:
         self.window = window
         self.folder = autosave_folder()
         self.id = uuid.uuid4().hex
-        self.path = self.folder / f"{self.id}.gtrain"
         self._lock: QLockFile | None = None
         self.timer = QTimer(window)
         self.timer.setInterval(interval_ms)
@@ -108,34 +109,43 @@ class Autosave:
         self.timer.start()
 
     def save_aside(self) -> bool:
-        """Save the shown session aside if it has unsaved work (else drop the old copy)."""
+        """Save aside every session with unsaved work — the one shown and those kept for
+        Scenario ▸ Back — and drop copies no longer needed."""
         files = self.window.files
-        if not files.unsaved():
+        sessions = [s for s in self.window.controller.sessions() if files.unsaved(s)]
+        if not sessions:
             self.remove()
             return False
+        written = set()
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            if self._lock is None:  # held while the window runs: its autosave is not orphaned
-                lock = QLockFile(str(self.path.with_suffix(".lock")))
+            if self._lock is None:  # held while the window runs: its autosaves are not orphans
+                lock = QLockFile(str(self.folder / f"{self.id}.lock"))
                 lock.setStaleLockTime(0)
                 if not lock.tryLock(0):
                     return False
                 self._lock = lock
-            session = self.window.session
-            write_atomic(self.path, to_bytes(session))
-            info = {"file": None if files.path is None else str(files.path),
-                    "saved_at": time.time(), "title": session.scenario.title,
-                    "epoch": session.epoch}
-            write_atomic(self.path.with_suffix(".json"), json.dumps(info).encode("utf-8"))
+            for index, session in enumerate(sessions):
+                path = self.folder / f"{self.id}.{index}.gtrain"
+                write_atomic(path, to_bytes(session))
+                original = files.path_of(session)
+                info = {"file": None if original is None else str(original),
+                        "saved_at": time.time(), "title": session.scenario.title,
+                        "epoch": session.epoch}
+                write_atomic(path.with_suffix(".json"), json.dumps(info).encode("utf-8"))
+                written.add(path)
         except OSError as error:  # a full disk must not stop the learner: say it, go on
             self.window.statusBar().showMessage(f"Could not save aside for recovery: {error}")
             return False
+        self.remove(keep=written)
         return True
 
-    def remove(self) -> None:
-        """This window's autosave is not needed (saved, or closed on purpose)."""
-        for path in (self.path, self.path.with_suffix(".json")):
-            path.unlink(missing_ok=True)
+    def remove(self, keep: set[Path] | None = None) -> None:
+        """This window's autosaves that are not needed (saved, or closed on purpose)."""
+        for path in self.folder.glob(f"{self.id}.*.gtrain"):
+            if keep is None or path not in keep:
+                path.unlink(missing_ok=True)
+                path.with_suffix(".json").unlink(missing_ok=True)
 
     def stop(self) -> None:
         """The window closes on purpose: nothing to recover."""
@@ -147,12 +157,13 @@ class Autosave:
 
     def offer_recovery(self) -> None:
         """At start: each session a crashed window left, offered back one by one."""
-        for orphan in orphans(self.folder):
-            choice = type(self).ask(self.window, orphan)
-            if choice == "recover" and self.window.files.recover(orphan.session,
-                                                                 orphan.info.get("file")):
-                orphan.discard()  # it is in the window now (and saved aside again soon)
-            elif choice == "discard":
-                orphan.discard()
-            else:
-                orphan.lock.unlock()  # kept for the next start
+        for lock, group in orphans(self.folder):
+            for orphan in group:
+                choice = type(self).ask(self.window, orphan)
+                if choice == "recover" and self.window.files.recover(
+                        orphan.session, orphan.info.get("file")):
+                    self.save_aside()  # aside again, under this window, before it goes
+                    orphan.discard()
+                elif choice == "discard":
+                    orphan.discard()
+            lock.unlock()  # what was kept for later is offered at the next start

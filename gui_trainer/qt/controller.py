@@ -201,6 +201,10 @@ class SessionController(QObject):
         self._previous.append(self.session)
         self._swap(session, text)
 
+    def sessions(self) -> tuple[TrainingSession, ...]:
+        """The session shown, then those kept for Scenario ▸ Back (latest first)."""
+        return (self.session, *reversed(self._previous))
+
     @property
     def previous(self) -> TrainingSession | None:
         """The session :meth:`switch_back` returns to (None before any switch)."""

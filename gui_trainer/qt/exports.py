@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyqtgraph.exporters as pg_exporters
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QStandardPaths, Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QStandardPaths
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -26,8 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui_trainer.core.export import history_csv, script
+from gui_trainer.core.export import history_csv, plan, write_script
 from gui_trainer.core.files import write_atomic
+from gui_trainer.core.session_file import LoadCancelled
+from gui_trainer.qt.progress_task import run_with_progress
 from gui_trainer.qt.svg_export import svg_bytes
 
 if TYPE_CHECKING:
@@ -116,13 +117,16 @@ class Exports:
     # -- the exports -------------------------------------------------------------------
     def export_script(self) -> None:
         chosen = self.ask("Export PyTorch Script", self._name("py"), "Python script (*.py)")
-        if chosen is not None:
-            QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-            try:  # a long session replays in a moment, but a moment is seen
-                text = script(self.window.session)
-            finally:
-                QGuiApplication.restoreOverrideCursor()
-            self._write(chosen[0], text.encode("utf-8"), "The script")
+        if chosen is None:
+            return
+        copied = plan(self.window.session)  # now: the replay runs while the session goes on
+        try:
+            text = run_with_progress(self.window, "Writing the script…",
+                                     lambda progress: write_script(copied, progress))
+        except LoadCancelled:
+            self.window.statusBar().showMessage("The script export was cancelled.")
+            return
+        self._write(chosen[0], text.encode("utf-8"), "The script")
 
     def export_history(self) -> None:
         chosen = self.ask("Export History as CSV", self._name("csv"), "CSV table (*.csv)")
@@ -156,7 +160,8 @@ class Exports:
     # -- helpers -------------------------------------------------------------------------
     def _name(self, suffix: str, what: str = "") -> str:
         session = self.window.session
-        stem = f"{session.scenario.name}-epoch-{session.epoch}" + (f"-{what}" if what else "")
+        stem = (f"{session.scenario.name.replace(':', '-')}-epoch-{session.epoch}"
+                + (f"-{what}" if what else ""))  # (no colon: Windows and macOS refuse it)
         return os.path.join(self.folder, f"{stem}.{suffix}")
 
     def _ask(self, title: str, suggested: str, filters: str) -> tuple[str, str] | None:

@@ -462,7 +462,7 @@ class MainWindow(QMainWindow):
             self.resize(width, height)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self.files.keep_work("closing"):
+        if not self.files.keep_work("closing", everything=True):
             event.ignore()  # the learner chose to stay (or the save failed)
             return
         self.autosave.stop()  # closed on purpose: nothing to recover

@@ -8,26 +8,23 @@ bumps the timeline's revision, and undo back to the saved position is saved agai
 from __future__ import annotations
 
 import os
-import threading
 import weakref
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from PySide6.QtCore import QEventLoop, QSettings, QStandardPaths, Qt
-from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox, QProgressDialog
+from PySide6.QtCore import QSettings, QStandardPaths
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from gui_trainer.core import SessionFileError, TrainingSession
 from gui_trainer.core.session_file import SUFFIX, LoadCancelled
 from gui_trainer.core.session_file import load as load_session
+from gui_trainer.qt.progress_task import run_with_progress
 
 if TYPE_CHECKING:
     from gui_trainer.qt.main_window import MainWindow
 
 FILTER = f"gui_trainer session (*{SUFFIX})"
-#: A load shorter than this shows no progress dialog.
-SHOW_PROGRESS_AFTER_MS = 500
 RECENT_KEY = "files/recent"
 MAX_RECENT = 8
 Answer = Literal["save", "discard", "cancel"]
@@ -53,9 +50,24 @@ def ask_unsaved(window: MainWindow, why: str) -> Answer:
     return "save" if clicked is save else "discard" if clicked is discard else "cancel"
 
 
+def ask_close_others(window: MainWindow, others: list[TrainingSession]) -> bool:
+    """Close although sessions kept for Scenario ▸ Back have unsaved work?"""
+    names = ", ".join(f"{s.scenario.title} (epoch {s.epoch})" for s in others)
+    box = QMessageBox(QMessageBox.Icon.Question, "Unsaved work",
+                      f"Sessions you switched away from have unsaved work: {names}. They "
+                      "close with the window (Scenario ▸ Back returns to them, to save "
+                      "them). Close anyway?", parent=window)
+    close = box.addButton("Close Anyway", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.exec()
+    return box.clickedButton() is close
+
+
 class SessionFiles:
     #: Tests answer the dialogs through these (the defaults are Qt's modal dialogs).
     ask_unsaved: Callable[[MainWindow, str], Answer] = staticmethod(ask_unsaved)
+    ask_close_others: Callable[[MainWindow, list[TrainingSession]], bool] = staticmethod(
+        ask_close_others)
 
     def __init__(self, window: MainWindow) -> None:
         self.window = window
@@ -76,7 +88,10 @@ class SessionFiles:
     @property
     def path(self) -> Path | None:
         """The file the shown session belongs to (None: not saved yet)."""
-        entry = self._files.get(self.session)
+        return self.path_of(self.session)
+
+    def path_of(self, session: TrainingSession) -> Path | None:
+        entry = self._files.get(session)
         return None if entry is None else entry[0]
 
     def unsaved(self, session: TrainingSession | None = None) -> bool:
@@ -183,31 +198,10 @@ class SessionFiles:
         return True
 
     def load(self, path: Path, text: str) -> TrainingSession:
-        """Load on a worker thread: the actions are replayed, which takes as long as doing
-        them did (seconds after a long auto-train). The window stays responsive behind a
-        progress dialog whose Cancel stops the load (:class:`LoadCancelled`)."""
-        dialog = QProgressDialog(text, "Cancel", 0, 1000, self.window)
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        dialog.setMinimumDuration(SHOW_PROGRESS_AFTER_MS)
-        dialog.setValue(0)
-        done = [0.0]
-        stop = threading.Event()
-
-        def progress(replayed: int, total: int) -> bool:  # in the worker: plain values only
-            done[0] = replayed / max(total, 1)
-            return not stop.is_set()
-
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load") as pool:
-            future = pool.submit(load_session, path, progress)
-            while not future.done():
-                QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 30)
-                if dialog.wasCanceled():
-                    stop.set()
-                dialog.setValue(int(done[0] * 1000))
-                wait([future], timeout=0.01)
-        dialog.reset()
-        dialog.deleteLater()
-        return future.result()
+        """Load on a worker behind a progress dialog (the actions are replayed); Cancel
+        raises :class:`LoadCancelled`."""
+        return run_with_progress(self.window, text,
+                                 lambda progress: load_session(path, progress))
 
     def save(self) -> bool:
         path = self.path
@@ -237,14 +231,21 @@ class SessionFiles:
         self.window.statusBar().showMessage(f"Saved to {path}.")
         return True
 
-    def keep_work(self, why: str) -> bool:
-        """Before the shown session's unsaved work would go: save it, drop it, or stop."""
-        if not self.unsaved():
-            return True
-        answer = type(self).ask_unsaved(self.window, why)
-        if answer == "save":
-            return self.save()
-        return answer == "discard"
+    def keep_work(self, why: str, everything: bool = False) -> bool:
+        """Before the shown session's unsaved work would go: save it, drop it, or stop.
+
+        With ``everything`` (closing the window) the sessions kept for Scenario ▸ Back are
+        asked about too: they go with the window.
+        """
+        if self.unsaved():
+            answer = type(self).ask_unsaved(self.window, why)
+            if answer == "cancel" or (answer == "save" and not self.save()):
+                return False
+        if everything:
+            others = [s for s in self.window.controller.sessions()[1:] if self.unsaved(s)]
+            if others:
+                return type(self).ask_close_others(self.window, others)
+        return True
 
     # -- dialogs ---------------------------------------------------------------------------
     def _folder(self) -> str:

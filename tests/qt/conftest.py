@@ -23,6 +23,7 @@ def no_unsaved_question(monkeypatch: pytest.MonkeyPatch) -> None:
     """Closing a window with unsaved work asks (a modal box); tests that close windows
     drop the work unless they answer the question themselves."""
     monkeypatch.setattr(SessionFiles, "ask_unsaved", staticmethod(lambda *_args: "discard"))
+    monkeypatch.setattr(SessionFiles, "ask_close_others", staticmethod(lambda *_args: True))
 
 
 @pytest.fixture(autouse=True)

@@ -11,12 +11,15 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from PySide6.QtGui import QCloseEvent
 from pytestqt.qtbot import QtBot
 
 from gui_trainer.app import parse_args, start_window
 from gui_trainer.core import TrainingSession
+from gui_trainer.core.scenarios import SCENARIOS
 from gui_trainer.qt.autosave import Autosave, Orphan, orphans
 from gui_trainer.qt.main_window import MainWindow
+from gui_trainer.qt.session_files import SessionFiles
 from tests.core.test_export import same, session_state
 
 
@@ -30,14 +33,38 @@ def test_unsaved_work_is_saved_aside_and_dropped_once_saved(
         window.session.run_epoch()
     window.controller.publish(None)
     assert aside.save_aside()
-    kept = TrainingSession.load(aside.path)
+    path = isolated_autosave / f"{aside.id}.0.gtrain"
+    kept = TrainingSession.load(path)
     assert same(session_state(kept), session_state(window.session))
-    info = json.loads(aside.path.with_suffix(".json").read_text())
+    info = json.loads(path.with_suffix(".json").read_text())
     assert info["file"] is None and info["epoch"] == 2
     assert orphans(isolated_autosave) == []  # its window is running: not an orphan
     window.files.ask_save = lambda _suggested: str(tmp_path / "done.gtrain")
     window.files.save_as()
-    assert not aside.save_aside() and not aside.path.exists()  # saved: nothing aside
+    assert not aside.save_aside() and not path.exists()  # saved: nothing aside
+
+
+def test_a_session_switched_away_from_is_kept_aside_and_asked_about(
+    window: MainWindow, isolated_autosave: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for _ in range(3):
+        window.session.run_epoch()
+    window.controller.publish(None)
+    window.controller.open_scenario(SCENARIOS["curve"])  # the delivery work goes to Back
+    assert window.autosave.save_aside()
+    kept = sorted(isolated_autosave.glob("*.gtrain"))
+    assert [TrainingSession.load(p).epoch for p in kept] == [3]  # the fresh curve: nothing
+    asked: list[list[str]] = []
+
+    def ask(_window: MainWindow, others: list[TrainingSession]) -> bool:
+        asked.append([s.scenario.name for s in others])
+        return False
+
+    monkeypatch.setattr(SessionFiles, "ask_close_others", staticmethod(ask))
+    event = QCloseEvent()
+    window.closeEvent(event)
+    assert asked == [["delivery"]] and not event.isAccepted()  # the learner stays
+    assert kept[0].exists()
 
 
 def test_a_clean_close_leaves_nothing_to_recover(qtbot: QtBot, isolated_autosave: Path
@@ -58,14 +85,14 @@ CRASH = textwrap.dedent("""
     from gui_trainer.core import TrainingSession
     from gui_trainer.core.session_file import save
     folder = sys.argv[1]
-    lock = QLockFile(os.path.join(folder, "crashed.lock"))
+    lock = QLockFile(os.path.join(folder, "crashed.lock"))  # the window's
     lock.setStaleLockTime(0)
     assert lock.tryLock(0)
     session = TrainingSession(scenario="moons")
     for _ in range(3):
         session.run_epoch()
-    save(session, os.path.join(folder, "crashed.gtrain"))
-    with open(os.path.join(folder, "crashed.json"), "w") as info:
+    save(session, os.path.join(folder, "crashed.0.gtrain"))
+    with open(os.path.join(folder, "crashed.0.json"), "w") as info:
         info.write('{"file": null, "saved_at": 0, "title": "Two moons", "epoch": 3}')
     os.kill(os.getpid(), signal.SIGKILL)  # the crash: no close, the lock left behind
 """)
@@ -95,7 +122,10 @@ def test_after_a_crash_the_next_start_offers_the_work_back(
     assert recovered == (choice == "recover")
     if recovered:
         assert window.session.epoch == 3 and window.isWindowModified()  # not saved yet
-    left = (isolated_autosave / "crashed.gtrain").exists()
+    left = (isolated_autosave / "crashed.0.gtrain").exists()
     assert left == (choice == "later")
     assert not (isolated_autosave / "crashed.lock").exists()  # not held by us any more
+    if recovered:  # aside again at once, under the new window (a second crash loses nothing)
+        [aside] = isolated_autosave.glob(f"{window.autosave.id}.*.gtrain")
+        assert TrainingSession.load(aside).epoch == 3
     window.close()

@@ -127,3 +127,16 @@ def test_a_file_that_cannot_be_written_is_said_and_nothing_changes(
     answer(window, None)  # the learner cancels the dialog: nothing happens
     trigger(window, "export_history")
     assert len(warnings) == 1
+
+
+def test_a_long_script_export_can_be_cancelled(window: MainWindow, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QProgressDialog
+
+    for _ in range(300):
+        window.session.run_epoch()
+    target = tmp_path / "long.py"
+    answer(window, target)
+    monkeypatch.setattr(QProgressDialog, "wasCanceled", lambda _self: True)  # Cancel pressed
+    trigger(window, "export_script")
+    assert not target.exists() and "cancelled" in window.statusBar().currentMessage()

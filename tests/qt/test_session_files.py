@@ -156,7 +156,7 @@ def test_a_long_load_keeps_the_window_responsive_and_can_be_cancelled(
     assert window.files.open(path)  # replayed on a worker: the GUI's timer kept firing
     timer.stop()
     assert window.session.epoch == 300 and len(ticks) >= 5
-    monkeypatch.setattr(QProgressDialog, "wasCanceled", lambda _self: True)
+    monkeypatch.setattr(QProgressDialog, "wasCanceled", lambda _self: True)  # Cancel pressed
     before = window.session
     assert not window.files.open(path)  # the learner pressed Cancel
     assert window.session is before and "cancelled" in window.statusBar().currentMessage()
