@@ -20,6 +20,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from gui_trainer.core.code_listing import (
     OPTIMIZER_CODE,
@@ -62,9 +63,27 @@ class ScriptPlan:
     samples: int
 
 
+def inline_data_lines(scenario: Scenario) -> list[str]:
+    """The data written into the script itself: a script made from a learner's file must
+    not depend on the file still being where it was (or unchanged)."""
+    data = scenario.data
+    inputs = ", ".join("[" + ", ".join(repr(float(v)) for v in row) + "]"
+                       for row in data.inputs.tolist())
+    lines = [f"# {data.samples} rows of {comment_text(Path(data.source).name)}, written out",
+             f"inputs = torch.tensor([{inputs}], dtype=torch.float32)"]
+    if data.task == "classification":
+        labels = ", ".join(str(int(v)) for v in data.targets.tolist())
+        return [*lines, f"targets = torch.tensor([{labels}], dtype=torch.int64)"
+                        f"  # {comment_text(', '.join(data.class_names))}"]
+    targets = ", ".join(f"[{float(v[0])!r}]" for v in data.targets.tolist())
+    return [*lines, f"targets = torch.tensor([{targets}], dtype=torch.float32)"]
+
+
 def plan(session: TrainingSession) -> ScriptPlan:
     _, first = session.timeline.checkpoint_before(0)
-    data = data_lines(session.scenario)
+    source = session.scenario.data.source
+    data = (inline_data_lines(session.scenario) if source not in ("built in", "given")
+            else data_lines(session.scenario))
     return ScriptPlan(
         scenario=session.scenario, seed=session.seed, first=first.settings,
         actions=tuple(session.timeline.action(i) for i in range(session.position)),

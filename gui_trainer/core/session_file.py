@@ -34,7 +34,7 @@ from gui_trainer import __version__
 from gui_trainer.core.datasets import TASKS, Dataset
 from gui_trainer.core.files import write_atomic
 from gui_trainer.core.models import ModelSpec
-from gui_trainer.core.scenarios import Scenario
+from gui_trainer.core.scenarios import SCENARIOS, Scenario
 from gui_trainer.core.session import StageOrderError, TrainingSession
 from gui_trainer.core.settings import NAMES as SETTING_NAMES
 from gui_trainer.core.stages import STAGES
@@ -48,8 +48,10 @@ ENTRIES = (MANIFEST, TENSORS)
 #: Limits on what a file may make the app read: a file is a few MB even after a long run.
 MAX_FILE_BYTES = 512 << 20
 MAX_ENTRY_BYTES = {MANIFEST: 64 << 20, TENSORS: 1 << 30}
-#: An entry expanding more than this many times is refused (a zip bomb expands millions).
+#: An entry over RATIO_CHECKED_FROM bytes that expands more than MAX_RATIO times is
+#: refused as a zip bomb.
 MAX_RATIO = 1000
+RATIO_CHECKED_FROM = 64 << 20
 #: Stage codes 0–4 are the stages; these two are a setting change and a restart.
 SETTING_CODE, RESET_CODE = len(STAGES), len(STAGES) + 1
 
@@ -163,7 +165,9 @@ def _entries(data: bytes) -> dict[str, bytes]:
                 raise SessionFileError(f"{name} would be {info.file_size:,} bytes unpacked, "
                                        f"over the limit of {limit:,}")
             ratio = info.file_size // max(info.compress_size, 1)
-            if info.file_size > (1 << 20) and ratio > MAX_RATIO:
+            # (A long session's stage codes repeat and pack tightly too: only a large entry
+            # is judged by its ratio; the limits above bound the rest.)
+            if info.file_size > RATIO_CHECKED_FROM and ratio > MAX_RATIO:
                 raise SessionFileError(f"{name} would unpack to {ratio:,} times its size: "
                                        "refused as a zip bomb")
             try:
@@ -280,6 +284,12 @@ def _scenario(entry: dict[str, Any], tensors: dict[str, np.ndarray]) -> Scenario
         source=_text(data, "source", where),
         image_shape=None if shape is None else (int(shape[0]), int(shape[1])),
         file_columns=_texts(data, "file_columns", where))
+    name = _plain(entry, "name", where)
+    if dataset.source == "built in":  # scripts and views make the built-in data by name
+        built_in = SCENARIOS.get(name) if name in SCENARIOS else None
+        _require(built_in is not None and _same(built_in.data.inputs, inputs)
+                 and _same(built_in.data.targets, targets),
+                 f"the file says its data is the built-in {name!r} set, but it is not")
     lr: Any = entry.get("lr")
     optimizer: Any = entry.get("optimizer")
     seed: Any = entry.get("seed")
@@ -290,7 +300,7 @@ def _scenario(entry: dict[str, Any], tensors: dict[str, np.ndarray]) -> Scenario
     try:
         spec = ModelSpec(**model)
         return Scenario(
-            name=_plain(entry, "name", where), title=_plain(entry, "title", where),
+            name=name, title=_plain(entry, "title", where),
             description=_plain(entry, "description", where), data=dataset,
             model_spec=spec, lr=float(lr), optimizer=optimizer, seed=seed)
     except (KeyError, TypeError, ValueError) as error:

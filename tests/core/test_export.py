@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 import random
+from pathlib import Path
 
 import pytest
 import torch
 
 from gui_trainer.core import TrainingSession
 from gui_trainer.core.export import script
+from gui_trainer.core.scenarios import load_csv
 from gui_trainer.core.settings import micro_batch_counts
 from gui_trainer.core.stages import STAGES
 from tests.scripts import left_state, run_scripts
@@ -88,11 +90,23 @@ def mistakes() -> TrainingSession:
     return session
 
 
+def learners_file(folder: Path) -> TrainingSession:
+    """A session on a learner's CSV (a classifier), wandered, then the file deleted: the
+    script must not need it."""
+    path = folder / "plants.csv"
+    rows = [f"{i % 7 * 0.37},{i % 5 / 3},{(i * 3) % 4}" for i in range(40)]
+    path.write_text("height,leaves,kind\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    session = TrainingSession(scenario=load_csv(path))
+    wander(session, random.Random("plants"), 30)
+    path.unlink()
+    return session
+
+
 @pytest.fixture(scope="module")
-def ran() -> list[tuple[TrainingSession, str, str]]:
-    """Random sessions of three scenarios and the mistakes, each with its script and what
-    running it printed: one Python process for all of them (torch imports once)."""
-    sessions = [mistakes()]
+def ran(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[TrainingSession, str, str]]:
+    """Random sessions of three scenarios, a learner's file and the mistakes, each with its
+    script and what running it printed: one Python process for all (torch imports once)."""
+    sessions = [mistakes(), learners_file(tmp_path_factory.mktemp("csv"))]
     for scenario in SCENARIOS_WANDERED:
         for seed in range(8):
             session = TrainingSession(scenario=scenario)
@@ -106,7 +120,8 @@ def ran() -> list[tuple[TrainingSession, str, str]]:
 def test_random_sessions_scripts_end_bit_for_bit_where_the_session_is(
     ran: list[tuple[TrainingSession, str, str]]
 ) -> None:
-    assert {session.scenario.name for session, _, _ in ran} == set(SCENARIOS_WANDERED)
+    assert {session.scenario.name for session, _, _ in ran} == {
+        *SCENARIOS_WANDERED, "file:plants.csv"}
     for session, text, output in ran:
         assert same(left_state(output), session_state(session)), text
 

@@ -163,10 +163,12 @@ def bad_files() -> dict[str, tuple[bytes, str]]:
         **scenario, "title": "Delivery\nprint('injected')\n#"}), "printable")
     files["image shape"] = (changed("scenario", {**scenario, "data": {
         **scenario["data"], "image_shape": [40000, 40000]}}), "image_shape")
+    other_data = {**tensors, "data.targets": tensors["data.targets"] + 1}
+    files["built-in name, other data"] = (rebuilt(manifest, other_data), "built-in")
     files["duplicate change"] = (changed("changes", [[3, "lr", 0.1], [3, "lr", 0.2]]),
                                  "two changes|do not match")
-    bomb = b"\0" * (20 << 20)  # 20 MB of zeros packs into about 20 kB
-    files["zip bomb"] = (packed({MANIFEST: bomb, TENSORS: b""}), "zip bomb")
+    bomb = b"\0" * (80 << 20)  # 80 MB of zeros packs into about 80 kB
+    files["zip bomb"] = (packed({MANIFEST: b"{}", TENSORS: bomb}), "zip bomb")
     files["path traversal"] = (packed({"../../evil.py": b"print('hi')", **{
         MANIFEST: json.dumps(manifest).encode()}}), "path out of the archive")
     files["unexpected entry"] = (packed({MANIFEST: json.dumps(manifest).encode(),
@@ -257,3 +259,16 @@ def test_a_load_reports_progress_and_can_be_stopped(tmp_path: Path) -> None:
     assert seen == [(i, 600) for i in range(0, 600, PROGRESS_EVERY)]
     with pytest.raises(LoadCancelled, match="after 256 of 600"):
         load(path, lambda done, _total: done < PROGRESS_EVERY)
+
+
+def test_a_long_sessions_tightly_packed_codes_are_not_taken_for_a_bomb() -> None:
+    from gui_trainer.core.session_file import from_bytes
+
+    session = TrainingSession()
+    for _ in range(1000):
+        session.run_epoch()
+    data = to_bytes(session)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        info = archive.getinfo(TENSORS)
+    assert info.file_size / info.compress_size > 20  # packs tightly, and loads all the same
+    assert from_bytes(data).epoch == 1000
