@@ -238,13 +238,13 @@ class SessionFiles:
         asked about too: they go with the window.
         """
         if self.unsaved():
-            answer = type(self).ask_unsaved(self.window, why)
+            answer = self.ask_unsaved(self.window, why)
             if answer == "cancel" or (answer == "save" and not self.save()):
                 return False
         if everything:
             others = [s for s in self.window.controller.sessions()[1:] if self.unsaved(s)]
             if others:
-                return type(self).ask_close_others(self.window, others)
+                return self.ask_close_others(self.window, others)
         return True
 
     # -- dialogs ---------------------------------------------------------------------------

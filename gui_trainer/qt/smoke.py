@@ -132,7 +132,11 @@ def run_smoke(app: QApplication,
         _train_a_network(app, window)
         window.refresh_now()
         _save_and_open(window)
+        # The sessions kept for Back have unsaved work: closing would ask a person.
+        window.files.ask_unsaved = lambda *_args: "discard"
+        window.files.ask_close_others = lambda *_args: True
         window.close()
+        _check(not window.isVisible(), "the window did not close")
         _check(not errors, f"{len(errors)} exception(s) in the window, the first: {errors[0]}"
                if errors else "")
     except Exception as exc:  # report any failure as a non-zero exit, with its reason
