@@ -73,6 +73,9 @@ class ParameterTrail:
         trail = self._runs.get(mark.run)
         if trail is None or trail.start_row != mark.run_start:
             trail = self._runs[mark.run] = _RunTrail(mark.run_start)
+            others = sorted(run for run in self._runs if run != mark.run)
+            for run in others[:-(KEPT_RUNS - 1)]:  # a new run: the oldest ones go
+                del self._runs[run]
         if not replaying:
             for run in [run for run in self._runs if run > mark.run]:
                 del self._runs[run]
@@ -84,14 +87,12 @@ class ParameterTrail:
         if steps % every == 0 and (at == len(trail.rows) or trail.rows[at] != row):
             trail.rows.insert(at, row)
             trail.vectors.insert(at, flat(params))
-        # The steps up to now at the stride they have now; later ones (for redo) stay.
-        keep = [i for i, r in enumerate(trail.rows)
-                if r > row or (r - trail.start_row + 1) % every == 0]
-        if len(keep) < len(trail.rows):
+        if every != stride(steps - 1, self.limit):  # the stride just doubled: thin out
+            # The steps up to now at the stride they have now; later ones (for redo) stay.
+            keep = [i for i, r in enumerate(trail.rows)
+                    if r > row or (r - trail.start_row + 1) % every == 0]
             trail.rows = [trail.rows[i] for i in keep]
             trail.vectors = [trail.vectors[i] for i in keep]
-        for run in sorted(self._runs)[:-KEPT_RUNS]:
-            del self._runs[run]
 
     def points(self, history: History, run: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(steps, vectors) of this run (or an earlier ``run``) as the history has it now:

@@ -16,6 +16,8 @@ from typing import TypeVar
 from PySide6.QtCore import QEventLoop, Qt
 from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
 
+from gui_trainer.qt import worker_gc
+
 T = TypeVar("T")
 #: Work shorter than this shows no dialog.
 SHOW_AFTER_MS = 500
@@ -35,14 +37,18 @@ def run_with_progress(parent: QWidget, text: str,
         done[0] = finished / max(total, 1)
         return not stop.is_set()
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="progress") as pool:
-        future = pool.submit(work, progress)
-        while not future.done():
-            QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 30)
-            if dialog.wasCanceled():
-                stop.set()
-            dialog.setValue(int(done[0] * 1000))
-            wait([future], timeout=0.01)
+    worker_gc.hold()  # no collection on the worker (see worker_gc)
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="progress") as pool:
+            future = pool.submit(work, progress)
+            while not future.done():
+                QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 30)
+                if dialog.wasCanceled():
+                    stop.set()
+                dialog.setValue(int(done[0] * 1000))
+                wait([future], timeout=0.01)
+    finally:
+        worker_gc.release()
     dialog.reset()
     dialog.deleteLater()
     return future.result()

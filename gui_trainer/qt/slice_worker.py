@@ -14,6 +14,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from gui_trainer.core.slices import SliceJob, slice_grid
+from gui_trainer.qt import worker_gc
 
 POLL_MS = 50
 
@@ -53,6 +54,7 @@ class SliceWorker(QObject):
             self._rows = (done, total)
             return not self._cancel.is_set()
 
+        worker_gc.hold()  # no collection on the worker (see worker_gc)
         self._future = self._executor.submit(slice_grid, job, progress)
         self._poll.start()
         return True
@@ -71,6 +73,7 @@ class SliceWorker(QObject):
             return
         self._poll.stop()
         self._future = None
+        worker_gc.release()
         try:
             losses = future.result()
         except Exception as error:  # shown to the learner: a slice never takes the app down
@@ -82,4 +85,7 @@ class SliceWorker(QObject):
         """The window closes: stop the worker and the polling."""
         self.cancel()
         self._poll.stop()
+        if self._future is not None:
+            self._future = None
+            worker_gc.release()
         self._executor.shutdown(wait=False, cancel_futures=True)

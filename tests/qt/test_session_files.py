@@ -160,3 +160,19 @@ def test_a_long_load_keeps_the_window_responsive_and_can_be_cancelled(
     before = window.session
     assert not window.files.open(path)  # the learner pressed Cancel
     assert window.session is before and "cancelled" in window.statusBar().currentMessage()
+
+
+def test_no_garbage_collection_runs_on_a_worker(window: MainWindow, tmp_path: Path) -> None:
+    import gc
+
+    from gui_trainer.qt.progress_task import run_with_progress
+
+    seen: list[bool] = []
+
+    def work(_progress: object) -> int:
+        seen.append(gc.isenabled())
+        return 7
+
+    result = run_with_progress(window, "Working…", work)
+    assert result == 7 and seen == [False]  # a collection there deadlocked with Qt
+    assert gc.isenabled()  # and the GUI thread collects again afterwards
