@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from gui_trainer import __version__
+from gui_trainer.build_info import version_text
 
 if TYPE_CHECKING:  # Qt is imported late: --version and the no-display hint need none of it.
     from PySide6.QtWidgets import QApplication
@@ -31,8 +32,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="gui-trainer",
         description="Click through the real PyTorch training loop, one stage at a time.",
+        # Keeps --version's two lines as they are (argparse would refill them into one).
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"gui-trainer {__version__}")
+    parser.add_argument("--version", action="version", version=version_text())
     parser.add_argument("file", nargs="?", help="a saved session (.gtrain) to open")
     parser.add_argument(
         "--smoke",

@@ -8,10 +8,10 @@ that suddenly drags in hundreds of megabytes fails the build instead of reaching
 
 from __future__ import annotations
 
+import platform
 import shutil
 import subprocess
 import sys
-import tarfile
 import time
 from pathlib import Path
 
@@ -22,6 +22,24 @@ NAME = "gui-trainer"
 BUDGET_UNPACKED_MB = 760
 BUDGET_ARCHIVE_MB = 250
 MB = 1024 * 1024
+
+
+def platform_tag() -> str:
+    """``linux-x86_64``, ``windows-amd64``, ``macos-arm64``: where a bundle runs (it runs only
+    on the OS and CPU it was built on)."""
+    system = {"darwin": "macos"}.get(sys.platform, platform.system().lower() or sys.platform)
+    return f"{system}-{platform.machine().lower()}"
+
+
+def executable(bundle: Path) -> Path:
+    return bundle / (f"{NAME}.exe" if sys.platform == "win32" else NAME)
+
+
+def pack(bundle: Path) -> Path:
+    """A .zip on Windows (what its Explorer opens), a .tar.gz elsewhere (keeps exec bits)."""
+    fmt = "zip" if sys.platform == "win32" else "gztar"
+    base = DIST / f"{NAME}-{platform_tag()}"
+    return Path(shutil.make_archive(str(base), fmt, root_dir=DIST, base_dir=bundle.name))
 
 
 def folder_size(path: Path) -> int:
@@ -39,9 +57,7 @@ def main() -> int:
         check=True, cwd=ROOT,
     )
     bundle = DIST / NAME
-    archive = DIST / f"{NAME}-linux-x86_64.tar.gz"
-    with tarfile.open(archive, "w:gz", compresslevel=6) as tar:
-        tar.add(bundle, arcname=NAME)
+    archive = pack(bundle)
     unpacked, packed = folder_size(bundle), archive.stat().st_size
     print(f"bundle:  {bundle.relative_to(ROOT)}  {unpacked / MB:.0f} MB unpacked "
           f"(budget {BUDGET_UNPACKED_MB} MB)")

@@ -12,7 +12,7 @@ Measured on this project (see the README's bundle section):
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
+from pathlib import PurePosixPath as Path
 
 #: Libraries every Linux desktop provides, in versions that must match its X server and
 #: graphics driver. PyInstaller collects them when the build machine happens to have them,
@@ -29,13 +29,13 @@ UNUSED_QT_PLUGIN_DIRS = ("imageformats", "tls", "networkinformation", "qmltoolin
 
 def keep_entry(dest: str) -> bool:
     """True if the bundle should contain the file that lands at ``dest``."""
-    parts = PurePosixPath(dest.replace("\\", "/")).parts
+    parts = Path(dest.replace("\\", "/")).parts
     name = parts[-1] if parts else ""
     if parts[:2] == ("torch", "test"):
         return False
     if parts[:2] == ("torch", "bin") and name != "torch_shm_manager":
         return False
-    if parts[:2] == ("torch", "lib") and name.endswith("_test.so"):
+    if parts[:2] == ("torch", "lib") and Path(name).stem.endswith("_test"):
         return False
     if "translations" in parts and any(p.startswith("PySide6") for p in parts):
         return False
@@ -46,5 +46,6 @@ def keep_entry(dest: str) -> bool:
     if "plugins" in parts:
         index = parts.index("plugins")
         if len(parts) > index + 1 and parts[index + 1] in UNUSED_QT_PLUGIN_DIRS:
-            return name.startswith("libqsvg")  # keep SVG (the icon)
+            # Keep SVG (the icon): libqsvg.so on Linux, libqsvg.dylib on macOS, qsvg.dll.
+            return name.removeprefix("lib").startswith("qsvg")
     return True

@@ -1,14 +1,21 @@
 import os
+import platform
 import subprocess
 import sys
+from importlib import metadata
 
 from gui_trainer import __version__
 
 
-def test_version() -> None:
+def test_version_says_what_it_runs_on() -> None:
     out = subprocess.run([sys.executable, "-m", "gui_trainer", "--version"],
                          capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == f"gui-trainer {__version__}"
+    first, second = out.stdout.strip().splitlines()
+    assert first == f"gui-trainer {__version__}"
+    python = ".".join(map(str, sys.version_info[:3]))
+    assert second.startswith(f"from source: {platform.system()} {platform.machine()}, ")
+    assert f"Python {python}, torch {metadata.version('torch')}, " in second
+    assert second.endswith(f"PySide6 {metadata.version('PySide6-Essentials')}")
 
 
 def test_smoke_exits_zero_offscreen() -> None:

@@ -100,5 +100,5 @@ def _sgd_difference(record: StageRecord) -> float:
             continue
         expected = b.value - lr * b.grad
         ulp = np.spacing(np.maximum(np.abs(expected), np.abs(t.value)))
-        worst = max(worst, float((np.abs(t.value - expected) / ulp).max()))
+        worst = max(worst, float(np.max(np.abs(t.value - expected) / ulp)))
     return worst

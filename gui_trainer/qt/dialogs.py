@@ -12,7 +12,7 @@ from PySide6.QtCore import qVersion
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from gui_trainer import __version__
+from gui_trainer import __version__, build_info
 
 
 def versions() -> dict[str, str]:
@@ -23,6 +23,7 @@ def versions() -> dict[str, str]:
         "Qt": qVersion(),
         "PySide6": PySide6.__version__,
         "pyqtgraph": pyqtgraph.__version__,
+        "Runs on": f"{build_info.how_installed()}, {build_info.platform_name()}",
     }
 
 

@@ -328,7 +328,7 @@ class ScatterFit:
         self.points.setSymbolPen(theme.data)
 
     def refresh(self, state: SessionView) -> None:
-        low, high = float(self.targets.min()), float(self.targets.max())
+        low, high = float(np.min(self.targets)), float(np.max(self.targets))
         self.diagonal.setData([low, high], [low, high])
         guesses = finite_or_nan(state.predict_array(state.inputs)
                                 .astype(np.float64).reshape(-1))

@@ -202,8 +202,8 @@ def test_the_digits_are_the_real_data_set_with_their_licence_beside_them() -> No
     data = scenario_named("digits").data
     assert (data.samples, data.in_features, data.classes) == (1797, 64, 10)
     assert data.image_shape == (8, 8)
-    assert float(data.inputs.max()) == 1.0 and float(data.inputs.min()) == 0.0
-    assert np.bincount(data.targets).tolist()[:3] == [178, 182, 177]
+    assert float(np.max(data.inputs)) == 1.0 and float(np.min(data.inputs)) == 0.0
+    assert np.bincount(data.targets.astype(np.int64)).tolist()[:3] == [178, 182, 177]
     notice = resource_path("datasets", "digits.README.md").read_text(encoding="utf-8")
     assert "CC BY 4.0" in notice and "Alpaydin" in notice
 
