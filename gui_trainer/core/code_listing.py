@@ -13,13 +13,12 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from gui_trainer.core import optimizers
 from gui_trainer.core.data_code import data_lines
 from gui_trainer.core.formatting import short
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.stages import CODE, STAGES, Stage
-
-OPTIMIZER_CODE = {"sgd": "torch.optim.SGD", "adam": "torch.optim.Adam"}
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,7 @@ def model_lines(model: nn.Module) -> list[str]:
 
 #: Settings whose change after the first step makes a run differ from one loop written once
 #: (switching the optimizer, even back and forth, starts its state afresh).
-LOOP_SETTINGS = frozenset({"lr", "optimizer_name", "micro_batches"})
+LOOP_SETTINGS = frozenset({"lr", "optimizer_name", "optimizer", "micro_batches"})
 
 
 def reproducible(session: TrainingSession) -> bool:
@@ -149,8 +148,8 @@ def code_listing(session: TrainingSession, latest: Mapping[Stage, StageRecord],
         ]
     head += [
         *setup_lines(session, data),
-        f"optimizer = {OPTIMIZER_CODE[session.optimizer_name]}(model.parameters(), "
-        f"lr={session.lr!r})",
+        "optimizer = " + optimizers.code(session.settings.optimizer_name,
+                                         session.settings.optimizer_options, repr(session.lr)),
         f"num_epochs = {session.epoch}  # the epochs done in the app so far",
         "",
         "for epoch in range(num_epochs):",

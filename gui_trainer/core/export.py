@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from gui_trainer.core import optimizers
 from gui_trainer.core.code_listing import (
-    OPTIMIZER_CODE,
     data_names,
     import_lines,
     setup_lines,
@@ -97,7 +97,7 @@ def _replay(plan: ScriptPlan, progress: Progress | None) -> Iterator[_Done]:
     replay = TrainingSession(
         scenario=plan.scenario, seed=plan.seed, lr=settings.lr, mode=settings.mode,
         optimizer=settings.optimizer_name, set_to_none=settings.set_to_none,
-        micro_batches=settings.micro_batches)
+        micro_batches=settings.micro_batches, optimizer_options=settings.optimizer_options)
     replay._replaying = True  # nothing is recorded: the replay only reports
     for index, action in enumerate(plan.actions):
         if progress is not None and index % PROGRESS_EVERY == 0 and not progress(
@@ -114,8 +114,8 @@ def _replay(plan: ScriptPlan, progress: Progress | None) -> Iterator[_Done]:
 
 
 def optimizer_line(settings: Settings) -> str:
-    return (f"optimizer = {OPTIMIZER_CODE[settings.optimizer_name]}(model.parameters(), "
-            f"lr={settings.lr!r})")
+    return "optimizer = " + optimizers.code(settings.optimizer_name, settings.optimizer_options,
+                                            repr(settings.lr))
 
 
 def _span(rows: tuple[int, ...], samples: int) -> str:
@@ -280,7 +280,7 @@ class _Writer:
         if name == "lr":
             self.lines += ["for group in optimizer.param_groups:  # a new learning rate",
                            f"{INDENT}group['lr'] = {settings.lr!r}"]
-        elif name == "optimizer_name":
+        elif name in ("optimizer_name", "optimizer"):
             self.lines.append(optimizer_line(settings)
                               + "  # a new optimizer: its state starts afresh")
         elif name == "set_to_none":

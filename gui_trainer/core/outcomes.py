@@ -6,6 +6,7 @@ this module only holds the words, so they can be read and reworded in one place.
 
 from __future__ import annotations
 
+from gui_trainer.core.optimizers import Options
 from gui_trainer.core.records import ParamValues
 
 
@@ -96,15 +97,33 @@ def backward(before: ParamValues, stale: bool, chunk: int = 0, count: int = 1,
     return " ".join(parts)
 
 
-def step(before: ParamValues, after: ParamValues, optimizer: str) -> str:
+def step(before: ParamValues, after: ParamValues, optimizer: str,
+         options: Options = ()) -> str:
     if not before.has_grads():
         return (
             "No gradients to follow (.grad is None): the optimizer left every parameter as it was."
         )
     if before.same_values(after):
         return "Every gradient is zero, so the step changed nothing."
+    given = dict(options)
+    decay = " (its gradient plus weight_decay × p)" if given.get("weight_decay") else ""
     if optimizer == "sgd":
+        if given.get("momentum"):
+            return ("SGD with momentum moved each parameter against its momentum buffer: "
+                    f"momentum × the last buffer plus this gradient{decay}, times lr.")
+        if decay:
+            return ("Each parameter moved against its gradient plus weight_decay × p: "
+                    "new = old − lr × (grad + weight_decay × p).")
         return "Each parameter moved against its gradient: new = old − lr × grad."
+    if optimizer == "rmsprop":
+        return ("RMSprop divided each gradient by the root of its running mean square, so "
+                "every parameter moved about lr, whatever its gradient's size.")
+    if optimizer == "adagrad":
+        return ("Adagrad divided each gradient by the root of the sum of all its squared "
+                "gradients so far: the steps shrink as that sum grows.")
+    if optimizer == "adamw":
+        return ("AdamW shrank each weight by lr × weight_decay × p, then moved it as Adam "
+                "does, using running averages of its gradients.")
     return "Adam moved each parameter using running averages of its gradients."
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cached_property
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from gui_trainer.core.stages import LABELS, Stage
+
+if TYPE_CHECKING:
+    from gui_trainer.core.optimizer_state import StepState
 
 Values = tuple[float, ...]
 
@@ -188,6 +191,8 @@ class StageRecord:
     accuracy: float | None = None
     #: Classification, step: the accuracy over all the data just before the step.
     full_batch_accuracy: float | None = None
+    #: Step: the optimizer's state after it and the update ledger (``.ledger``).
+    optimizer_state: StepState | None = None
 
     @property
     def ok(self) -> bool:

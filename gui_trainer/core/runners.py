@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from gui_trainer.core import outcomes
+from gui_trainer.core.optimizer_state import StepState, carried_buffers, state_after
 from gui_trainer.core.records import ParamValues, StageRecord, TensorValues, Values
 from gui_trainer.core.session_state import SessionState
 from gui_trainer.core.stages import Stage, following
@@ -53,9 +54,10 @@ class Outcome:
         fresh_grads: tuple[float, float] | None = None,
         full_batch_grads: tuple[float, float] | None = None,
         full_batch_loss: float | None = None, full_batch_accuracy: float | None = None,
-        after: ParamValues | None = None,
+        after: ParamValues | None = None, optimizer_state: StepState | None = None,
     ) -> None:
         self.after = after
+        self.optimizer_state = optimizer_state
         self.ran, self.error, self.explanation, self.rows = ran, error, explanation, rows
         self.sample_losses = sample_losses
         self.formula_grads, self.formula_terms = formula_grads, formula_terms
@@ -110,6 +112,7 @@ class StageRunners(SessionState):
             optimizer=settings.optimizer_name, set_to_none=settings.set_to_none,
             epoch=loop.epoch, task=self.scenario.task, accuracy=self._accuracy_of_loss(),
             full_batch_accuracy=outcome.full_batch_accuracy,
+            optimizer_state=outcome.optimizer_state,
         )
 
     def _data_for(self, rows: tuple[int, ...]) -> tuple[Values, Values]:
@@ -210,6 +213,8 @@ class StageRunners(SessionState):
     def _run_step(self, before: ParamValues) -> Outcome:
         full_loss, full_accuracy = self.full_batch_measures()
         kept = self._keep_forward_params()
+        params = [p for _, p in self._named_params]
+        carried = carried_buffers(self.optimizer, params)
         self.optimizer.step()
         self._forget_unchanged(kept)
         loop = self._loop
@@ -217,9 +222,14 @@ class StageRunners(SessionState):
         loop.epoch += 1
         after = self.params()
         self._append_history(before, after, full_loss, full_accuracy)
+        settings = self._settings
+        state = StepState(settings.optimizer_name, settings.optimizer_options, settings.lr,
+                          before, after, carried, state_after(self.optimizer, params))
         return Outcome(
-            explanation=outcomes.step(before, after, self._settings.optimizer_name),
+            explanation=outcomes.step(before, after, settings.optimizer_name,
+                                      settings.optimizer_options),
             full_batch_loss=full_loss, full_batch_accuracy=full_accuracy, after=after,
+            optimizer_state=state,
         )
 
     def _append_history(self, before: ParamValues, after: ParamValues, loss: float,

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import numpy as np
 import torch
 from torch import nn
 
+from gui_trainer.core import optimizers
 from gui_trainer.core.autograd_graph import GraphSnapshot, read_graph
 from gui_trainer.core.graph_modules import assign_modules
 from gui_trainer.core.history import ONE_NEURON_COLUMNS, History, tensor_history
@@ -78,7 +79,8 @@ class TrainingSession(SessionSettings, StageRunners, Rewind):
     so ``undo``, ``redo`` and ``jump_to`` restore any earlier moment exactly.
 
     ``scenario`` is a name from ``scenarios.SCENARIOS`` or a :class:`Scenario`; ``lr``,
-    ``optimizer`` and ``seed`` default to the scenario's own.
+    ``optimizer`` and ``seed`` default to the scenario's own; ``optimizer_options`` are the
+    optimizer's hyperparameters besides lr (see :meth:`set_optimizer`).
     """
 
     def __init__(
@@ -93,6 +95,7 @@ class TrainingSession(SessionSettings, StageRunners, Rewind):
         set_to_none: bool = True,
         micro_batches: int = 1,
         seed: int = SCENARIO_DEFAULT,
+        optimizer_options: Mapping[str, object] | Sequence[tuple[str, object]] = (),
     ) -> None:
         if isinstance(scenario, str):
             scenario = scenario_named(scenario)
@@ -109,7 +112,8 @@ class TrainingSession(SessionSettings, StageRunners, Rewind):
             lr=self.scenario.lr if lr is SCENARIO_DEFAULT else lr, mode=mode,
             optimizer_name=(self.scenario.optimizer if optimizer is SCENARIO_DEFAULT
                             else optimizer),
-            set_to_none=set_to_none, micro_batches=micro_batches, samples=data.samples)
+            set_to_none=set_to_none, micro_batches=micro_batches, samples=data.samples,
+            optimizer_options=optimizer_options)
         self.model = self.scenario.build_model(self.seed)
         self._named_params = tuple(self.model.named_parameters())
         self._one_neuron = self.scenario.is_one_neuron
@@ -345,7 +349,6 @@ class TrainingSession(SessionSettings, StageRunners, Rewind):
         self._loop = LoopState.fresh(len(self.inputs))
 
     def _make_optimizer(self) -> torch.optim.Optimizer:
-        lr = self._settings.lr
-        if self._settings.optimizer_name == "adam":
-            return torch.optim.Adam(self.model.parameters(), lr=lr)
-        return torch.optim.SGD(self.model.parameters(), lr=lr)
+        settings = self._settings
+        return optimizers.build(settings.optimizer_name, self.model.parameters(), settings.lr,
+                                settings.optimizer_options)

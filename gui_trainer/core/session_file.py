@@ -34,6 +34,7 @@ from gui_trainer import __version__
 from gui_trainer.core.datasets import TASKS, Dataset
 from gui_trainer.core.files import write_atomic
 from gui_trainer.core.models import ModelSpec
+from gui_trainer.core.optimizers import OPTIMIZERS
 from gui_trainer.core.scenarios import SCENARIOS, Scenario
 from gui_trainer.core.session import StageOrderError, TrainingSession
 from gui_trainer.core.settings import NAMES as SETTING_NAMES
@@ -123,7 +124,9 @@ def to_bytes(session: TrainingSession) -> bytes:
         "first_settings": {"lr": settings.lr, "mode": settings.mode,
                            "optimizer_name": settings.optimizer_name,
                            "set_to_none": settings.set_to_none,
-                           "micro_batches": settings.micro_batches},
+                           "micro_batches": settings.micro_batches,
+                           "optimizer_options": [list(pair) for pair in
+                                                 settings.optimizer_options]},
         "changes": changes, "length": len(timeline), "position": session.position,
     }
     tensors = {"data.inputs": np.ascontiguousarray(session.scenario.data.inputs),
@@ -295,7 +298,7 @@ def _scenario(entry: dict[str, Any], tensors: dict[str, np.ndarray]) -> Scenario
     seed: Any = entry.get("seed")
     _require(type(lr) in (int, float) and 0 < lr < float("inf"),
              f"{where}: its learning rate must be a positive number, not {lr!r}")
-    _require(optimizer in ("sgd", "adam"), f"{where}: unknown optimizer {optimizer!r}")
+    _require(optimizer in OPTIMIZERS, f"{where}: unknown optimizer {optimizer!r}")
     _require(type(seed) is int and seed >= 0, f"{where}: its seed must be a whole number")
     try:
         spec = ModelSpec(**model)
@@ -410,7 +413,8 @@ def _from_bytes(data: bytes, progress: Progress | None) -> TrainingSession:
         session = TrainingSession(
             scenario=scenario, seed=manifest["seed"], lr=first.get("lr"),
             mode=first.get("mode"), optimizer=first.get("optimizer_name"),
-            set_to_none=first.get("set_to_none"), micro_batches=first.get("micro_batches"))
+            set_to_none=first.get("set_to_none"), micro_batches=first.get("micro_batches"),
+            optimizer_options=first.get("optimizer_options", []))
     except (TypeError, ValueError) as error:
         raise SessionFileError(f"the file's first settings are not valid: {error}") from None
     _replay(session, codes, changes, progress)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from gui_trainer.core import optimizers
 from gui_trainer.core.session_state import SessionState
 from gui_trainer.core.settings import (
     Mode,
@@ -77,6 +78,18 @@ class SessionSettings(SessionState):
         self._change("optimizer_name", value)
 
     @property
+    def optimizer_options(self) -> dict[str, float | bool]:
+        """Every hyperparameter of the optimizer (besides lr) with its value."""
+        return optimizers.values(self._settings.optimizer_name, self._settings.optimizer_options)
+
+    def set_optimizer(self, name: OptimizerName, **hyperparameters: object) -> None:
+        """Use a fresh ``torch.optim`` optimizer ``name`` ("sgd", "rmsprop", "adagrad",
+        "adam", "adamw") with these hyperparameters (PyTorch's keywords; the rest keep
+        PyTorch's defaults; lr stays the session's). One undoable action; a bad name or
+        value raises ValueError and changes nothing."""
+        self._change("optimizer", (name, hyperparameters))
+
+    @property
     def set_to_none(self) -> bool:
         return self._settings.set_to_none
 
@@ -102,7 +115,8 @@ class SessionSettings(SessionState):
 
     def _change(self, name: str, value: Any) -> None:
         value = check_setting(name, value, len(self.inputs))  # raises before any change
-        if getattr(self._settings, name) == value:
+        if getattr(self._settings, name) == value and (
+                name != "optimizer_name" or not self._settings.optimizer_options):
             return
         self._before_action()
         self._apply_setting(name, value)
@@ -110,11 +124,16 @@ class SessionSettings(SessionState):
 
     def _apply_setting(self, name: str, value: Any) -> None:
         old = self._settings
-        self._settings = replace(old, **{name: value})
+        if name == "optimizer":
+            self._settings = replace(old, optimizer_name=value[0], optimizer_options=value[1])
+        elif name == "optimizer_name":  # another optimizer: with PyTorch's defaults
+            self._settings = replace(old, optimizer_name=value, optimizer_options=())
+        else:
+            self._settings = replace(old, **{name: value})
         if name == "lr":
             for group in self.optimizer.param_groups:
                 group["lr"] = value
-        elif name == "optimizer_name":
+        elif name in ("optimizer_name", "optimizer"):
             self.optimizer = self._make_optimizer()
         elif name == "micro_batches":
             self._loop.chunk = 0

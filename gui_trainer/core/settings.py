@@ -7,14 +7,20 @@ had without copying, and the timeline logs a (name, value) pair that replays exa
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
+from gui_trainer.core.optimizers import (
+    OPTIMIZERS,
+    OptimizerName,
+    Options,
+    check_optimizer,
+    check_options,
+)
 from gui_trainer.core.validation import flag, parse_learning_rate, whole_number
 
 Mode = Literal["guided", "free"]
-OptimizerName = Literal["sgd", "adam"]
 MODES: tuple[Mode, ...] = ("guided", "free")
-OPTIMIZERS: tuple[OptimizerName, ...] = ("sgd", "adam")
+__all__ = ["MODES", "OPTIMIZERS", "Mode", "OptimizerName", "Settings", "check_optimizer"]
 
 
 def micro_batch_counts(samples: int) -> list[int]:
@@ -28,10 +34,21 @@ def check_mode(mode: object) -> Mode:
     return mode
 
 
-def check_optimizer(name: object) -> OptimizerName:
-    if name not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}: expected 'sgd' or 'adam'")
-    return name
+def check_optimizer_choice(value: object) -> tuple[OptimizerName, Options]:
+    """An optimizer and its hyperparameters, as ``(name, options)`` (lists accepted: a file
+    stores them so)."""
+    try:
+        name, options = cast("tuple[object, object]", value)
+    except (TypeError, ValueError):
+        raise ValueError(f"an optimizer choice is (name, hyperparameters), not {value!r}") from None
+    name = check_optimizer(name)
+    if not isinstance(options, dict | list | tuple):
+        raise ValueError(f"hyperparameters are name/value pairs, not {options!r}")
+    try:
+        pairs = options if isinstance(options, dict) else dict(options)
+    except (TypeError, ValueError):
+        raise ValueError(f"hyperparameters are name/value pairs, not {options!r}") from None
+    return name, check_options(name, pairs)
 
 
 def check_micro_batches(value: object, samples: int) -> int:
@@ -73,18 +90,28 @@ class Settings:
     #: The one neuron's (weight, bias) where each run starts, chosen on the loss landscape;
     #: None: the scenario's seeded first weights.
     start: tuple[float, float] | None = None
+    #: The optimizer's hyperparameters that differ from PyTorch's defaults (besides lr).
+    optimizer_options: Options = ()
+
+    @property
+    def optimizer(self) -> tuple[OptimizerName, Options]:
+        """The optimizer choice as one value: the ``"optimizer"`` setting."""
+        return self.optimizer_name, self.optimizer_options
 
     @classmethod
     def checked(cls, *, lr: object, mode: object, optimizer_name: object,
-                set_to_none: object, micro_batches: object, samples: int) -> Settings:
+                set_to_none: object, micro_batches: object, samples: int,
+                optimizer_options: object = ()) -> Settings:
         """Settings from what a caller passed; raises ValueError/TypeError before any change."""
+        name, options = check_optimizer_choice((optimizer_name, optimizer_options))
         return cls(lr=parse_learning_rate(lr), mode=check_mode(mode),
-                   optimizer_name=check_optimizer(optimizer_name),
+                   optimizer_name=name, optimizer_options=options,
                    set_to_none=flag(set_to_none, "set_to_none"),
                    micro_batches=check_micro_batches(micro_batches, samples))
 
 
-NAMES = tuple(f.name for f in fields(Settings))
+#: What ``change_setting`` takes: the fields, and "optimizer" (name and options at once).
+NAMES = (*(f.name for f in fields(Settings) if f.name != "optimizer_options"), "optimizer")
 
 
 def check_setting(name: str, value: Any, samples: int) -> Any:
@@ -95,6 +122,8 @@ def check_setting(name: str, value: Any, samples: int) -> Any:
         return check_mode(value)
     if name == "optimizer_name":
         return check_optimizer(value)
+    if name == "optimizer":
+        return check_optimizer_choice(value)
     if name == "set_to_none":
         return flag(value, "set_to_none")
     if name == "micro_batches":

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from gui_trainer.core.optimizers import TORCH_CLASS
 from gui_trainer.core.stages import LABELS, STAGES, Stage
 
 CHECKPOINT_EVERY = 128
@@ -46,6 +47,10 @@ class Action:
         if self.name == "start":
             return ("Start at the first weights" if self.value is None else
                     f"Start at weight {self.value[0]:.4g}, bias {self.value[1]:.4g}")
+        if self.name == "optimizer":
+            name, options = self.value
+            given = ", ".join(f"{key}={value!r}" for key, value in options)
+            return f"optimizer = {TORCH_CLASS[name]}({given})"
         return f"{self.name} = {self.value}"
 
 

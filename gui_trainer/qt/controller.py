@@ -11,6 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from gui_trainer.core.formatting import short
+from gui_trainer.core.optimizers import TORCH_CLASS
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.scenarios import Scenario
 from gui_trainer.core.session import Mode, OptimizerName, TrainingSession
@@ -18,7 +19,19 @@ from gui_trainer.core.stages import LABELS, STAGES, Stage
 from gui_trainer.core.view_state import SessionView, capture
 from gui_trainer.qt.enablement import Enablement, enablement
 
-OPTIMIZER_NAMES: dict[str, str] = {"sgd": "SGD", "adam": "Adam"}
+#: The names people know them by: PyTorch's class names.
+OPTIMIZER_NAMES: dict[str, str] = dict(TORCH_CLASS)
+
+
+def options_summary(session: TrainingSession) -> str:
+    """``momentum 0.9, nesterov on`` — what differs from PyTorch's defaults, in words."""
+    given = session.settings.optimizer_options
+    if not given:
+        return "PyTorch's defaults"
+    return ", ".join(f"{key} {'on' if value is True else 'off' if value is False else short(value)}"
+                     for key, value in given)
+
+
 #: Sessions kept for Scenario ▸ Back, the current one included (each holds its whole run).
 MAX_KEPT = 4
 
@@ -161,6 +174,23 @@ class SessionController(QObject):
             return
         self.session.optimizer_name = name
         self._setting_changed(f"Optimizer: {OPTIMIZER_NAMES[name]}, started fresh.")
+
+    def set_optimizer_options(self, options: dict[str, object]) -> str | None:
+        """Give the current optimizer these hyperparameters (a fresh one); on a bad value
+        return why (and say it), keeping the optimizer as it was."""
+        session = self.session
+        before = session.settings.optimizer
+        name = session.optimizer_name
+        try:
+            session.set_optimizer(name, **options)
+        except ValueError as exc:
+            reason = f"{str(exc).rstrip('.')}. The optimizer stays as it was."
+            self.message.emit(reason)
+            return reason
+        if session.settings.optimizer != before:
+            self._setting_changed(f"Optimizer: {OPTIMIZER_NAMES[name]} "
+                                  f"({options_summary(session)}), started fresh.")
+        return None
 
     def set_zero_grad_to_none(self, to_none: bool) -> None:
         if to_none == self.session.set_to_none:

@@ -50,6 +50,7 @@ from gui_trainer.qt.layers_panel import LayersPanel
 from gui_trainer.qt.loop_diagram import LoopDiagram
 from gui_trainer.qt.math_panel import MathPanel
 from gui_trainer.qt.model_editor import ModelEditor
+from gui_trainer.qt.optimizer_panel import OptimizerPanel
 from gui_trainer.qt.plots import PAINT_COST, GradPlot, LossPlot
 from gui_trainer.qt.predict_panel import PredictPanel
 from gui_trainer.qt.preferences import LAYOUT_VERSION
@@ -118,6 +119,7 @@ class MainWindow(QMainWindow):
         self.math_panel = MathPanel(self)
         self.math_panel.walk_for = lambda sample: (
             None if self.session.one_neuron else self.session.backprop_by_layer(sample))
+        self.optimizer_panel = OptimizerPanel(self)
         self.graph_panel = GraphPanel(self)
         self.graph_view = self.graph_panel.view
         self.code_panel = CodePanel(self)
@@ -438,6 +440,8 @@ class MainWindow(QMainWindow):
             self.math_panel.set_paused(False)
             self.math_panel.show_record(last)
         self.math_panel.set_paused(paused)
+        self.optimizer_panel.set_paused(paused)
+        self.optimizer_panel.show_record(self.controller.latest.get("step"))
         self.code_panel.refresh(state.listing, paused)
         if state.graph != self.graph_view.snapshot:  # keeps a running backward animation intact
             self.graph_view.show_graph(state.graph)

@@ -17,8 +17,9 @@ from PySide6.QtWidgets import (
 
 from gui_trainer.core.formatting import short
 from gui_trainer.core.session import MODES, OPTIMIZERS, Mode
-from gui_trainer.qt.controller import OPTIMIZER_NAMES, SessionController
+from gui_trainer.qt.controller import OPTIMIZER_NAMES, SessionController, options_summary
 from gui_trainer.qt.fields import CommitLineEdit
+from gui_trainer.qt.optimizer_dialog import OptimizerDialog
 from gui_trainer.qt.rich_label import RichLabel
 
 LR_PRESETS = (0.01, 0.1, 1.0)
@@ -75,9 +76,23 @@ class SettingsPanel(QGroupBox):
         self.optimizer.setObjectName("optimizer_choice")
         for name in OPTIMIZERS:
             self.optimizer.addItem(OPTIMIZER_NAMES[name], name)
-        self.optimizer.setToolTip("Changing the optimizer starts it fresh (Adam keeps state).")
+        self.optimizer.setToolTip("Changing the optimizer starts it fresh, with PyTorch's "
+                                  "default hyperparameters (momentum and Adam keep state).")
         self.optimizer.currentIndexChanged.connect(self._choose_optimizer)
-        form.addRow("Optimizer:", self.optimizer)
+        self.hyper_button = QPushButton("Hyperparameters…", self)
+        self.hyper_button.setObjectName("optimizer_hyperparameters")
+        self.hyper_button.setToolTip("momentum, betas, weight_decay…: the optimizer's keywords")
+        self.hyper_button.clicked.connect(self.edit_hyperparameters)
+        optimizer_row = QHBoxLayout()
+        optimizer_row.addWidget(self.optimizer, 1)
+        optimizer_row.addWidget(self.hyper_button)
+        form.addRow("Optimizer:", optimizer_row)
+        #: What differs from PyTorch's defaults ("momentum 0.9, nesterov on").
+        self.hyper_summary = RichLabel(self)
+        self.hyper_summary.setObjectName("optimizer_summary")
+        self.hyper_summary.setWordWrap(True)
+        form.addRow(self.hyper_summary)
+        self.dialog: OptimizerDialog | None = None
 
         self.micro = QComboBox(self)
         self.micro.setObjectName("micro_batches")
@@ -141,6 +156,18 @@ class SettingsPanel(QGroupBox):
     def _choose_optimizer(self, index: int) -> None:
         self.controller.set_optimizer(self.optimizer.itemData(index))
 
+    def edit_hyperparameters(self) -> OptimizerDialog:
+        """Open the hyperparameters of the optimizer in use (window-modal, not blocking)."""
+        self.dialog = OptimizerDialog(self.controller, self)
+        self.dialog.finished.connect(self._dialog_closed)
+        self.dialog.open()
+        return self.dialog
+
+    def _dialog_closed(self) -> None:
+        if self.dialog is not None:
+            self.dialog.deleteLater()
+            self.dialog = None
+
     def _fill_micro_batches(self) -> None:
         """The counts that split this session's data evenly (another scenario, other counts)."""
         session = self.controller.session
@@ -165,6 +192,7 @@ class SettingsPanel(QGroupBox):
             self.lr_error.hide()
         self.mode_buttons[session.mode].setChecked(True)
         self.optimizer.setCurrentIndex(OPTIMIZERS.index(session.optimizer_name))
+        self.hyper_summary.show_coloured(options_summary(session), "muted")
         self.to_none.setChecked(session.set_to_none)
         self.micro.setCurrentIndex(self.micro.findData(session.micro_batches))
         del blockers

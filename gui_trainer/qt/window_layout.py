@@ -108,11 +108,13 @@ def build(window: MainWindow) -> None:
     _dock(window, "experiment", "Experiment", window.experiment_panel, bottom)
     _dock(window, "layers", "Layers (tensor by tensor)", window.layers_panel, right)
     _dock(window, "landscape", "Landscape", window.landscape_panel, right)
+    _dock(window, "optimizer", "Optimizer state", window.optimizer_panel, right)
     window.splitDockWidget(window.docks["loop"], window.docks["code"], Qt.Orientation.Horizontal)
     window.tabifyDockWidget(window.docks["code"], window.docks["skipping"])
     window.tabifyDockWidget(window.docks["code"], window.docks["experiment"])
     window.tabifyDockWidget(window.docks["graph"], window.docks["layers"])
     window.tabifyDockWidget(window.docks["graph"], window.docks["landscape"])
+    window.tabifyDockWidget(window.docks["graph"], window.docks["optimizer"])
     window.docks["graph"].raise_()
     window.docks["code"].raise_()
     # Drawn only while in view (it runs a forward for the activation statistics).
@@ -172,7 +174,7 @@ def stack_docks(window: MainWindow) -> None:
     """Two groups of tabbed docks on the right: the values and settings in front above,
     the loop diagram below; the plots get the rest of the width."""
     right = Qt.DockWidgetArea.RightDockWidgetArea
-    groups = (("controls", "math", "code", "graph", "layers", "landscape"),
+    groups = (("controls", "math", "code", "graph", "layers", "landscape", "optimizer"),
               ("loop", "skipping", "experiment"))
     for names in groups:
         window.addDockWidget(right, window.docks[names[0]])

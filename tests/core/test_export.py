@@ -11,6 +11,7 @@ import torch
 
 from gui_trainer.core import TrainingSession
 from gui_trainer.core.export import script
+from gui_trainer.core.optimizers import OptimizerName
 from gui_trainer.core.scenarios import load_csv
 from gui_trainer.core.settings import micro_batch_counts
 from gui_trainer.core.stages import STAGES
@@ -46,6 +47,17 @@ def same(left: object, right: object) -> bool:
     return left == right
 
 
+#: Optimizers with hyperparameters, as the script must write them.
+OPTIMIZER_CHOICES: list[tuple[OptimizerName, dict[str, object]]] = [
+    ("sgd", {"momentum": 0.9, "weight_decay": 0.01}),
+    ("sgd", {"momentum": 0.5, "nesterov": True}),
+    ("rmsprop", {"momentum": 0.3, "centered": True}),
+    ("adagrad", {"lr_decay": 0.1}),
+    ("adam", {"betas": (0.5, 0.9), "amsgrad": True}),
+    ("adamw", {"weight_decay": 0.05}),
+]
+
+
 def wander(session: TrainingSession, rng: random.Random, actions: int) -> None:
     """What a curious learner might do: free-mode stages, settings, restarts, undo."""
     samples = len(session.inputs)
@@ -60,8 +72,11 @@ def wander(session: TrainingSession, rng: random.Random, actions: int) -> None:
                 session.run_epoch()
         elif roll < 0.75:
             session.lr = rng.choice([0.001, 0.01, 0.05, 0.3])
-        elif roll < 0.79:
+        elif roll < 0.77:
             session.optimizer_name = rng.choice(["sgd", "adam"])
+        elif roll < 0.79:
+            name, options = rng.choice(OPTIMIZER_CHOICES)
+            session.set_optimizer(name, **options)
         elif roll < 0.82:
             session.set_to_none = not session.set_to_none
         elif roll < 0.86:

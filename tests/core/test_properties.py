@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -27,6 +28,19 @@ from gui_trainer.core.session import DEFAULT_INPUTS, DEFAULT_SEED, DEFAULT_TARGE
 Action = tuple[str, Any]
 
 
+#: The optimizers by name, as a learner writes them (not the app's table).
+TORCH_OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
+    "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop, "adagrad": torch.optim.Adagrad,
+    "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
+OPTIMIZER_CHOICES: list[tuple[str, dict[str, object]]] = [
+    ("sgd", {"momentum": 0.9}), ("sgd", {"momentum": 0.5, "dampening": 0.5,
+                                         "weight_decay": 0.1}),
+    ("rmsprop", {}), ("rmsprop", {"momentum": 0.5, "centered": True}),
+    ("adagrad", {"lr_decay": 0.05}), ("adam", {"amsgrad": True, "betas": (0.8, 0.9)}),
+    ("adamw", {}), ("adamw", {"weight_decay": 0.3}),
+]
+
+
 class Reference:
     """The loop as a learner writes it by hand, with the app's micro-batch scaling."""
 
@@ -38,6 +52,7 @@ class Reference:
         self.x = torch.tensor(DEFAULT_INPUTS)
         self.y = torch.tensor(DEFAULT_TARGETS)
         self.lr, self.optimizer_name, self.set_to_none, self.parts = 0.01, "sgd", True, 1
+        self.optimizer_options: dict[str, object] = {}
         self.optimizer = self.make_optimizer()
         self.clear()
 
@@ -53,8 +68,8 @@ class Reference:
             p.grad = None
 
     def make_optimizer(self) -> torch.optim.Optimizer:
-        kind = torch.optim.Adam if self.optimizer_name == "adam" else torch.optim.SGD
-        return kind(self.model.parameters(), lr=self.lr)
+        kind: Callable[..., torch.optim.Optimizer] = TORCH_OPTIMIZERS[self.optimizer_name]
+        return kind(self.model.parameters(), lr=self.lr, **self.optimizer_options)
 
     def rows(self, chunk: int) -> list[int]:
         size = len(self.x) // self.parts
@@ -74,7 +89,10 @@ class Reference:
             for group in self.optimizer.param_groups:
                 group["lr"] = value
         elif kind == "optimizer":
-            self.optimizer_name = value
+            self.optimizer_name, self.optimizer_options = value, {}
+            self.optimizer = self.make_optimizer()
+        elif kind == "optimizer_with":
+            self.optimizer_name, self.optimizer_options = value
             self.optimizer = self.make_optimizer()
         elif kind == "set_to_none":
             self.set_to_none = value
@@ -216,6 +234,15 @@ class SessionAgainstPyTorch(RuleBasedStateMachine):
             self.session.optimizer_name = name  # type: ignore[assignment]
             self.reference.apply(("optimizer", name))
             self.record(("optimizer", name))
+
+    @rule(choice=st.sampled_from(OPTIMIZER_CHOICES))
+    def set_optimizer_with(self, choice: tuple[str, dict[str, object]]) -> None:
+        name, options = choice
+        before = self.session.settings.optimizer
+        self.session.set_optimizer(name, **options)  # type: ignore[arg-type]
+        if self.session.settings.optimizer != before:  # the same choice again is no action
+            self.reference.apply(("optimizer_with", (name, options)))
+            self.record(("optimizer_with", (name, options)))
 
     @rule(value=st.booleans())
     def set_to_none(self, value: bool) -> None:

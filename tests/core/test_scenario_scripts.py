@@ -43,6 +43,18 @@ def test_every_scenarios_script_ends_at_the_sessions_parameters(tmp_path: Path) 
     sessions.append(TrainingSession(scenario="spiral", micro_batches=3, optimizer="sgd",
                                     lr=0.5))
     sessions += learners_files(tmp_path)
+    # Every optimizer, with hyperparameters: the script writes the same torch.optim call.
+    sessions += [
+        TrainingSession(scenario="moons", optimizer="adamw",
+                        optimizer_options={"weight_decay": 0.1, "betas": (0.8, 0.99)}),
+        TrainingSession(scenario="curve", optimizer="rmsprop",
+                        optimizer_options={"momentum": 0.5, "centered": True}),
+        TrainingSession(scenario="curve", optimizer="sgd",
+                        optimizer_options={"momentum": 0.9, "nesterov": True}),
+        TrainingSession(scenario="spiral", optimizer="adagrad",
+                        optimizer_options={"lr_decay": 0.01, "weight_decay": 0.001}),
+        TrainingSession(scenario="moons", optimizer="adam", optimizer_options={"amsgrad": True}),
+    ]
     scripts = [trained(session, 3) for session in sessions]
     for session, output in zip(sessions, run_scripts(scripts, parameters=True), strict=True):
         printed = printed_parameters(output)

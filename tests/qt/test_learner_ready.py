@@ -217,7 +217,7 @@ def test_settings_changes_appear_on_the_timeline_bar(window: MainWindow, qtbot: 
     qtbot.mouseClick(window.findChild(QWidget, "lr_preset_0.1"), Qt.MouseButton.LeftButton)
     window.frame.flush()
     assert label.text().startswith("1 / 1 · lr = 0.1")
-    window.settings.optimizer.setCurrentIndex(1)  # Adam
+    window.settings.optimizer.setCurrentIndex(window.settings.optimizer.findData("adam"))
     window.frame.flush()
     assert label.text().startswith("2 / 2 · optimizer_name = adam")
     qtbot.mouseClick(window.settings.to_none, Qt.MouseButton.LeftButton,
@@ -245,7 +245,7 @@ def test_the_slider_cannot_ask_for_a_position_that_is_gone(
 
 # -- 4. experiments say what happened -------------------------------------------------------
 def test_an_experiment_with_adam_reports_what_adam_did(window: MainWindow, qtbot: QtBot) -> None:
-    window.settings.optimizer.setCurrentIndex(1)  # Adam
+    window.settings.optimizer.setCurrentIndex(window.settings.optimizer.findData("adam"))
     window.experiments.interval_ms = 1
     window.experiment_actions["skip_zero_grad"].trigger()
     qtbot.waitUntil(lambda: not window.experiments.running, timeout=10_000)
