@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gui_trainer.core.formatting import short
+from gui_trainer.core.optimizers import ADAPTIVE, TORCH_CLASS
 from gui_trainer.core.records import ParamValues, StageRecord
 from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.stages import Stage
@@ -158,9 +159,9 @@ def _skip_zero_grad(records: list[StageRecord]) -> str:
                  "shrank" if moves[-1] < moves[0] * 0.95 else "stayed about the same size")
         text += (f" The weight moved by {short(moves[0], 3)} at the first step and "
                  f"{short(moves[-1], 3)} at the last: the steps {trend}")
-        if steps[-1].optimizer == "adam":
-            text += " (Adam divides by the gradient's running size, so the sum's size matters " \
-                    "less to it than to SGD)"
+        if steps[-1].optimizer in ADAPTIVE:
+            text += (f" ({TORCH_CLASS[steps[-1].optimizer]} divides by the gradient's running "
+                     "size, so the sum's size matters less to it than to SGD)")
         text += "."
     return text + _loss_change(steps)
 
@@ -293,9 +294,10 @@ def _net_skip_zero_grad(records: list[StageRecord]) -> str:
         text += (f" The parameters moved by {short(moves[0], 3)} at the first step and "
                  f"{short(moves[-1], 3)} at the last (all tensors together): the steps "
                  f"{trend}")
-        if steps[-1].optimizer == "adam":
-            text += " (Adam divides by the gradient's running size, so the sum's size matters " \
-                    "less to it than to SGD: try this again with SGD)"
+        if steps[-1].optimizer in ADAPTIVE:
+            text += (f" ({TORCH_CLASS[steps[-1].optimizer]} divides by the gradient's running "
+                     "size, so the sum's size matters less to it than to SGD: try this again "
+                     "with SGD)")
         text += "."
     return text + _loss_change(steps)
 

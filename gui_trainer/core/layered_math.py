@@ -15,7 +15,7 @@ import numpy as np
 from gui_trainer.core.formatting import short
 from gui_trainer.core.layer_math import Backprop
 from gui_trainer.core.records import StageRecord
-from gui_trainer.core.worked_math import Format, WorkedMath
+from gui_trainer.core.worked_math import Format, WorkedMath, ledger_checks, step_rule
 
 #: new = old − lr × grad in float32, rounded once or twice (a fused multiply-add or not):
 #: PyTorch's result and NumPy's differ by at most one unit in the last place.
@@ -81,13 +81,17 @@ def layered_math(record: StageRecord, number: Format = short,
     else:
         ratios = before.update_ratios(after)
         lines += [f"{name}: |Δp|/|p| = {number(ratio)}" for name, ratio in ratios.items()]
-        if record.optimizer == "sgd" and before.has_grads():
+        if record.plain_sgd and before.has_grads():
             worst = _sgd_difference(record)
             agrees = worst <= STEP_TOLERANCE_ULP
             checks.append(f"{'✓' if agrees else '✗'} new = old − lr × grad, checked on every "
                           f"element: largest "
                           f"difference {worst:g} units in the last place of float32 "
                           f"(tolerance {STEP_TOLERANCE_ULP})")
+        else:
+            lines.insert(0, step_rule(record.optimizer))
+            ledger, agrees = ledger_checks(record)
+            checks += ledger
     return WorkedMath(title, tuple(lines), tuple(checks), agrees)
 
 

@@ -20,6 +20,8 @@ OptimizerName = Literal["sgd", "rmsprop", "adagrad", "adam", "adamw"]
 OPTIMIZERS: tuple[OptimizerName, ...] = ("sgd", "rmsprop", "adagrad", "adam", "adamw")
 TORCH_CLASS = {"sgd": "SGD", "rmsprop": "RMSprop", "adagrad": "Adagrad", "adam": "Adam",
                "adamw": "AdamW"}
+#: The optimizers that divide each gradient by a running measure of its size.
+ADAPTIVE = frozenset({"rmsprop", "adagrad", "adam", "adamw"})
 #: A hyperparameter's value: a number, or a switch.
 Value = float | bool
 #: The non-default hyperparameters as sorted (name, value) pairs: hashable, comparable, and

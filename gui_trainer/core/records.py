@@ -193,6 +193,14 @@ class StageRecord:
     full_batch_accuracy: float | None = None
     #: Step: the optimizer's state after it and the update ledger (``.ledger``).
     optimizer_state: StepState | None = None
+    #: The optimizer's hyperparameters that differ from PyTorch's defaults (besides lr).
+    optimizer_options: tuple[tuple[str, float | bool], ...] = ()
+
+    @property
+    def plain_sgd(self) -> bool:
+        """SGD with no momentum and no weight decay: new = old − lr × grad, exactly."""
+        return self.optimizer == "sgd" and not any(
+            value for key, value in self.optimizer_options if key in ("momentum", "weight_decay"))
 
     @property
     def ok(self) -> bool:

@@ -113,6 +113,7 @@ class StageRunners(SessionState):
             epoch=loop.epoch, task=self.scenario.task, accuracy=self._accuracy_of_loss(),
             full_batch_accuracy=outcome.full_batch_accuracy,
             optimizer_state=outcome.optimizer_state,
+            optimizer_options=settings.optimizer_options,
         )
 
     def _data_for(self, rows: tuple[int, ...]) -> tuple[Values, Values]:

@@ -154,9 +154,7 @@ def _backward(record: StageRecord, number: Format) -> WorkedMath:
 
 def _step(record: StageRecord, number: Format) -> WorkedMath:
     lr = record.lr
-    rule = "new = old − lr × grad" if record.optimizer == "sgd" else (
-        "Adam: new = old − lr × m̂ / (√v̂ + ε), from running averages of the gradients"
-    )
+    rule = "new = old − lr × grad" if record.plain_sgd else step_rule(record.optimizer)
     lines = [rule]
     for name, old, new, grad in (
         ("weight", record.before.weight, record.after.weight, record.before.weight_grad),
@@ -164,10 +162,40 @@ def _step(record: StageRecord, number: Format) -> WorkedMath:
     ):
         if grad is None:
             lines.append(f"{name}: .grad is None → unchanged at {number(new)}")
-        elif record.optimizer == "sgd":
+        elif record.plain_sgd:
             lines.append(
                 f"{name}: {number(old)} − {number(lr)} × {_signed(grad, number)} = {number(new)}"
             )
         else:
             lines.append(f"{name}: {number(old)} → {number(new)} (grad {number(grad)})")
-    return WorkedMath("optimizer.step()", tuple(lines))
+    checks, agrees = ledger_checks(record)
+    return WorkedMath("optimizer.step()", tuple(lines), checks, agrees)
+
+
+#: Each optimizer's update in one line (SGD with momentum or weight decay included).
+STEP_RULES = {
+    "sgd": "SGD: new = old − lr × buffer, buffer = momentum × buffer + (1 − dampening) × "
+           "(grad + weight_decay × old)",
+    "rmsprop": "RMSprop: new = old − lr × grad / (√v + ε), v the running mean of grad²",
+    "adagrad": "Adagrad: new = old − lr × grad / (√sum + ε), sum of every grad² so far",
+    "adam": "Adam: new = old − lr × m̂ / (√v̂ + ε), from running averages of the gradients",
+    "adamw": "AdamW: new = old − lr × weight_decay × old − lr × m̂ / (√v̂ + ε)",
+}
+
+
+def step_rule(optimizer: str) -> str:
+    return STEP_RULES.get(optimizer, f"{optimizer}: see the Optimizer state panel")
+
+
+def ledger_checks(record: StageRecord) -> tuple[tuple[str, ...], bool | None]:
+    """The update ledger's verdict (the Optimizer state panel has the terms)."""
+    if record.optimizer_state is None or not record.ok:
+        return (), None
+    ledger = record.optimizer_state.ledger
+    if not any(tensor.terms for tensor in ledger.tensors):
+        return (), None
+    worst = max(tensor.worst_gap for tensor in ledger.tensors)
+    if ledger.agrees:
+        return (f"✓ the update's terms add up to PyTorch's change (largest gap {worst:.1e}; "
+                "the terms are in the Optimizer state panel)",), True
+    return (f"✗ the update's terms miss PyTorch's change by up to {worst:.3g}",), False

@@ -181,3 +181,34 @@ def test_the_seed_default_is_unchanged() -> None:
     step = loop(session)[-1]
     assert step.optimizer_state is not None and step.optimizer_state.ledger.agrees
     assert [t.label for t in step.optimizer_state.ledger["0.weight"].terms] == ["−lr × grad"]
+
+
+@pytest.mark.parametrize("scenario", ["delivery", "curve"])
+@pytest.mark.parametrize(("name", "hyper"), [("sgd", {"momentum": 0.9}), ("rmsprop", {}),
+                                              ("adagrad", {}), ("adamw", {})])
+def test_the_worked_math_of_a_step_names_the_rule_and_checks_the_ledger(
+        scenario: str, name: str, hyper: dict[str, Any]) -> None:
+    from gui_trainer.core.layered_math import layered_math
+    from gui_trainer.core.worked_math import STEP_RULES, worked_math
+
+    session = TrainingSession(scenario=scenario)
+    session.set_optimizer(name, **hyper)  # type: ignore[arg-type]
+    loop(session)
+    step = loop(session)[-1]
+    assert not step.plain_sgd
+    math = worked_math(step) if session.one_neuron else layered_math(step)
+    assert math is not None
+    assert STEP_RULES[name] in math.lines
+    assert math.agrees is True
+    assert any(check.startswith("✓ the update's terms add up") for check in math.checks)
+    assert not any("new = old − lr × grad," in check for check in math.checks)
+
+
+def test_plain_sgds_worked_math_is_as_before() -> None:
+    from gui_trainer.core.worked_math import worked_math
+
+    session = TrainingSession()
+    step = loop(session)[-1]
+    assert step.plain_sgd
+    math = worked_math(step)
+    assert math is not None and math.lines[0] == "new = old − lr × grad"
