@@ -174,8 +174,8 @@ def stack_docks(window: MainWindow) -> None:
     """Two groups of tabbed docks on the right: the values and settings in front above,
     the loop diagram below; the plots get the rest of the width."""
     right = Qt.DockWidgetArea.RightDockWidgetArea
-    groups = (("controls", "math", "code", "graph", "layers", "landscape", "optimizer"),
-              ("loop", "skipping", "experiment"))
+    groups = (("controls", "math", "code", "graph", "layers", "landscape"),
+              ("loop", "skipping", "experiment", "optimizer"))
     for names in groups:
         window.addDockWidget(right, window.docks[names[0]])
     window.splitDockWidget(window.docks["controls"], window.docks["loop"],
