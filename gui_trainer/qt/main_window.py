@@ -457,6 +457,7 @@ class MainWindow(QMainWindow):
         self._follow_desktop(True)
         self.central.setFocus(Qt.FocusReason.OtherFocusReason)
         window_layout.unelide_dock_tabs(self)
+        window_layout.hide_stray_tab_bars(self)
         # The layout's minimum is final only now (docks and tabs settled): fit again.
         available = (self.screen() or QGuiApplication.primaryScreen()).availableGeometry()
         frame = self.frameGeometry().size() - self.size()  # title bar and borders

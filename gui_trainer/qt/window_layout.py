@@ -208,6 +208,30 @@ def unelide_dock_tabs(window: MainWindow) -> None:
             bar.setUsesScrollButtons(True)
 
 
+def dock_tab_groups(window: MainWindow) -> set[frozenset[str]]:
+    """The titles of each group of tabbed docks as laid out now."""
+    groups = set()
+    for dock in window.docks.values():
+        others = window.tabifiedDockWidgets(dock)
+        if others and not dock.isFloating():
+            groups.add(frozenset(d.windowTitle() for d in (dock, *others)))
+    return groups
+
+
+def hide_stray_tab_bars(window: MainWindow) -> None:
+    """Hide the dock tab bars no group uses any more.
+
+    Regrouping the docks (the compact layout, Reset Layout) leaves Qt's earlier tab bars on
+    the window, visible: on a small screen their tabs peeked out over the plots.
+    """
+    groups = dock_tab_groups(window)
+    for bar in window.findChildren(QTabBar):
+        if bar.parent() is window and bar.isVisible():
+            titles = frozenset(bar.tabText(i) for i in range(bar.count()))
+            if titles not in groups:
+                bar.hide()
+
+
 def reset_layout(window: MainWindow) -> None:
     window.restoreState(window.default_state, LAYOUT_VERSION)
     for dock in window.docks.values():
@@ -215,4 +239,5 @@ def reset_layout(window: MainWindow) -> None:
     window.plot_splitter.restoreState(window.default_splitters[0])
     window.lower_plots.restoreState(window.default_splitters[1])
     unelide_dock_tabs(window)
+    hide_stray_tab_bars(window)
     window.statusBar().showMessage("Layout reset.")
