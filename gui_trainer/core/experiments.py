@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +35,9 @@ class Experiment:
     moral: str
     #: The intro for a model with layers, where it differs (no single weight.grad to watch).
     network_intro: str = ""
+    #: Settings the experiment needs, (name, value) as ``change_setting`` takes them: applied
+    #: after its Restart, each an undoable action like any other change.
+    settings: tuple[tuple[str, Any], ...] = ()
 
     def intro_for(self, one_neuron: bool) -> str:
         return self.intro if one_neuron or not self.network_intro else self.network_intro
@@ -82,6 +86,19 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         "Zero Grad belongs at the start of the loop, before Backward, never between Backward "
         "and Step.",
     ),
+    Experiment(
+        "momentum_after_zero_grad",
+        "Momentum keeps moving after Zero Grad",
+        "SGD with momentum 0.9, and Zero Grad filling .grad with zeros. Two ordinary loops "
+        "build up the momentum buffer; then one Zero Grad and three Steps on zero gradients. "
+        "Watch the weights, and the Optimizer state dock's carried-over term.",
+        ("zero_grad", "forward", "loss", "backward", "step") * 2 + ("zero_grad", "step",
+                                                                     "step", "step"),
+        "zero_grad clears .grad, not the optimizer's state: the momentum buffer (Adam's running "
+        "averages too) keeps moving the weights, shrinking by the momentum factor each step. "
+        "Only a new optimizer starts from rest.",
+        settings=(("optimizer", ("sgd", {"momentum": 0.9})), ("set_to_none", False)),
+    ),
 )
 
 BY_KEY = {experiment.key: experiment for experiment in EXPERIMENTS}
@@ -91,6 +108,8 @@ def start_experiment(session: TrainingSession, experiment: Experiment) -> None:
     """Restart from the starting weights in free mode (both undoable), naming the new run."""
     session.reset(note=experiment.title)
     session.mode = "free"
+    for name, value in experiment.settings:
+        session.change_setting(name, value)
 
 
 def run_experiment(session: TrainingSession, experiment: Experiment) -> list[StageRecord]:
@@ -225,12 +244,35 @@ def _zero_grad_before_step(records: list[StageRecord]) -> str:
     return text + f"and the weight moved by {short(moved, 3)}."
 
 
+def _momentum_after_zero_grad(records: list[StageRecord]) -> str:
+    """The Steps after the last Zero Grad: gradients zero, and how far the weights went."""
+    last_clear = max((i for i, r in enumerate(records) if r.stage == "zero_grad"), default=-1)
+    steps = [r for r in records[last_clear + 1:] if r.stage == "step" and r.ok]
+    if last_clear < 0 or not steps:
+        return "No Step has run after a Zero Grad yet."
+    held = grad_size(steps[0].before)
+    if held is None:
+        return ("Zero Grad set every .grad to None, and PyTorch's optimizers skip a parameter "
+                "without .grad: no parameter moved.")
+    moves = _moves(steps)
+    said = ", ".join(short(m, 3) for m in moves)
+    text = (f"After Zero Grad every .grad was {short(held)} (size of all gradients together), "
+            f"yet the {len(steps)} Step{'s' if len(steps) > 1 else ''} moved the parameters by "
+            f"{said} (all tensors together)")
+    if not any(moves):
+        return text + ": this optimizer keeps nothing that moves them without a gradient."
+    shrink = (f", each about {short(moves[-1] / moves[-2], 3)} × the one before"
+              if len(moves) >= 2 and moves[-2] else "")
+    return text + f"{shrink}: the momentum buffer carried the earlier updates on."
+
+
 _MEASURES: dict[str, Callable[[list[StageRecord]], str]] = {
     "skip_zero_grad": _skip_zero_grad,
     "skip_backward": _skip_backward,
     "skip_step": _skip_step,
     "backward_twice": _backward_twice,
     "zero_grad_before_step": _zero_grad_before_step,
+    "momentum_after_zero_grad": _momentum_after_zero_grad,
 }
 
 
@@ -358,4 +400,5 @@ _NETWORK_MEASURES: dict[str, Callable[[list[StageRecord]], str]] = {
     "skip_step": _net_skip_step,
     "backward_twice": _backward_twice,
     "zero_grad_before_step": _net_zero_grad_before_step,
+    "momentum_after_zero_grad": _momentum_after_zero_grad,
 }

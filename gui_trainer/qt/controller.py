@@ -8,6 +8,8 @@ bar. Views never emit this object's signals; they call its methods.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from PySide6.QtCore import QObject, Signal
 
 from gui_trainer.core.formatting import short
@@ -191,6 +193,12 @@ class SessionController(QObject):
             self._setting_changed(f"Optimizer: {OPTIMIZER_NAMES[name]} "
                                   f"({options_summary(session)}), started fresh.")
         return None
+
+    def change_settings(self, pairs: Iterable[tuple[str, object]], why: str) -> None:
+        """Apply settings an experiment needs (each an undoable action), then say so."""
+        for name, value in pairs:
+            self.session.change_setting(name, value)
+        self._setting_changed(why)
 
     def set_zero_grad_to_none(self, to_none: bool) -> None:
         if to_none == self.session.set_to_none:

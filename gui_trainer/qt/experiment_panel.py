@@ -78,6 +78,10 @@ class ExperimentRunner(QObject):
         self.stopped_because = ""
         self.controller.reset(note=experiment.title)
         self.controller.set_mode("free")
+        if experiment.settings:
+            self.controller.change_settings(experiment.settings,
+                                            f"Set for “{experiment.title}”: "
+                                            + ", ".join(n for n, _ in experiment.settings) + ".")
         self.driver.start(experiment_run(self.controller.session, experiment))
         self.started.emit(experiment)
 

@@ -11,18 +11,20 @@ from gui_trainer.core.session import DEFAULT_INPUTS, DEFAULT_SEED, DEFAULT_TARGE
 class PlainScript:
     """The same model, data and optimizer as a default session, driven by hand."""
 
-    def __init__(self, lr: float = 0.01, seed: int = DEFAULT_SEED) -> None:
+    def __init__(self, lr: float = 0.01, seed: int = DEFAULT_SEED, momentum: float = 0.0,
+                 set_to_none: bool = True) -> None:
         torch.manual_seed(seed)
         self.model = nn.Sequential(nn.Linear(1, 1))
         self.distances = torch.tensor(DEFAULT_INPUTS)
         self.times = torch.tensor(DEFAULT_TARGETS)
         self.loss_function = nn.MSELoss()
-        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=lr)
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=lr, momentum=momentum)
+        self.set_to_none = set_to_none
         self.outputs: torch.Tensor | None = None
         self.loss: torch.Tensor | None = None
 
     def zero_grad(self) -> None:
-        self.optimizer.zero_grad()
+        self.optimizer.zero_grad(set_to_none=self.set_to_none)
 
     def forward(self) -> None:
         self.outputs = self.model(self.distances)

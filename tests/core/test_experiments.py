@@ -17,7 +17,10 @@ def test_experiment_matches_plain_pytorch(experiment) -> None:  # type: ignore[n
     session.run_epoch()  # the learner's earlier work, which the experiment restarts from
     records = run_experiment(session, experiment)
     assert session.mode == "free"
-    script = PlainScript()
+    settings = dict(experiment.settings)
+    _, options = settings.get("optimizer", ("sgd", {}))
+    script = PlainScript(momentum=float(options.get("momentum", 0.0)),
+                         set_to_none=settings.get("set_to_none", True))
     for stage, record in zip(experiment.stages, records, strict=True):
         try:
             script.run(stage)
@@ -141,3 +144,31 @@ def test_predicting_the_new_weight() -> None:
         parse_weight_guess("abc")
     with pytest.raises(ValueError):
         parse_weight_guess("inf")
+
+
+def test_momentum_keeps_moving_the_weights_after_zero_grad() -> None:
+    session = TrainingSession()
+    experiment = BY_KEY["momentum_after_zero_grad"]
+    records = run_experiment(session, experiment)
+    assert session.optimizer_options["momentum"] == 0.9 and session.set_to_none is False
+    last = [r for r in records if r.stage == "step"][-3:]
+    assert all(not np.any(t.grad) for r in last for t in r.before.tensors)  # zero gradients…
+    moves = [float(np.hypot(r.after.weight - r.before.weight, r.after.bias - r.before.bias))
+             for r in last]  # all the parameters together
+    assert all(m > 0 for m in moves)  # …and the weight moved all the same,
+    assert np.allclose([moves[1] / moves[0], moves[2] / moves[1]], 0.9, rtol=1e-3)  # by μ
+    text = findings(experiment, records)
+    assert f"moved the parameters by {short(moves[0], 3)}" in text
+    assert "each about 0.9 × the one before" in text
+    assert "momentum buffer" in text
+    # The settings were actions like any other: undo takes them back.
+    for _ in range(len(experiment.stages) + len(experiment.settings)):
+        session.undo()
+    assert session.optimizer_options["momentum"] == 0 and session.set_to_none is True
+
+
+def test_momentum_findings_on_a_network() -> None:
+    session = TrainingSession(scenario="moons")
+    experiment = BY_KEY["momentum_after_zero_grad"]
+    text = findings(experiment, run_experiment(session, experiment))
+    assert "After Zero Grad every .grad was 0" in text and "momentum buffer" in text

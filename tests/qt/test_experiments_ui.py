@@ -6,6 +6,7 @@ import math
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextDocumentFragment
 from PySide6.QtWidgets import QTableWidget
 from pytestqt.qtbot import QtBot
 
@@ -182,3 +183,14 @@ def test_a_new_scenario_clears_the_last_experiments_findings(
     window.scenario_menu.actions_by_name["moons"].trigger()
     assert window.experiment_panel.text.text() == PICK
     assert not window.experiment_panel.table.isVisibleTo(window.experiment_panel)
+
+
+def test_an_experiments_own_settings_show_in_the_settings_panel(window: MainWindow,
+                                                                qtbot: QtBot) -> None:
+    window.experiments.interval_ms = 1
+    window.experiment_actions["momentum_after_zero_grad"].trigger()
+    qtbot.waitUntil(lambda: not window.experiments.running, timeout=10_000)
+    assert not window.settings.to_none.isChecked()
+    summary = QTextDocumentFragment.fromHtml(window.settings.hyper_summary.text()).toPlainText()
+    assert summary == "momentum 0.9"
+    assert "momentum buffer carried the earlier updates on" in window.experiment_panel.text.text()
