@@ -411,14 +411,18 @@ def write_script(plan: ScriptPlan, progress: Progress | None = None) -> str:
 def history_csv(session: TrainingSession) -> str:
     """Every step of every run kept, one row each, every column, with a header.
 
-    Numbers are written in full (Python's shortest exact form), NaN for a missing value.
+    Numbers are written in full (Python's shortest exact form), NaN for a missing value;
+    the optimizer by its ``torch.optim`` class name.
     """
     history = session.history
     rows = history.all_rows()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(history.columns)
+    named = history.columns.index("optimizer")
     for row in rows:
-        writer.writerow([repr(float(value)) if isinstance(value, float) else int(value)
-                         for value in row.tolist()])
+        cells: list[str | int] = [repr(float(value)) if isinstance(value, float) else int(value)
+                                  for value in row.tolist()]
+        cells[named] = optimizers.TORCH_CLASS[optimizers.OPTIMIZERS[int(cells[named])]]
+        writer.writerow(cells)
     return buffer.getvalue()

@@ -14,13 +14,16 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from gui_trainer.core.optimizers import OPTIMIZERS, TORCH_CLASS
+
 BASE_COLUMNS: list[tuple[str, type]] = [
     ("epoch", np.int64),
     ("loss", np.float64),
     ("lr", np.float64),
     ("run", np.int32),
     ("free_mode", np.int8),
-    ("adam", np.int8),
+    #: Which optimizer took the step: its index in ``optimizers.OPTIMIZERS``.
+    ("optimizer", np.int8),
     ("micro_batches", np.int16),
 ]
 #: The one-neuron model's columns: its two numbers, their .grad, and the gradient the last
@@ -132,7 +135,7 @@ class History:
             note = self._notes.get(int(run), "")
             label = (
                 f"run {ordinal}: " + (f"{note}, " if note else "")
-                + f"lr {float(last['lr']):g}, {'Adam' if last['adam'] else 'SGD'}, "
+                + f"lr {float(last['lr']):g}, {TORCH_CLASS[OPTIMIZERS[int(last['optimizer'])]]}, "
                 f"{'free' if last['free_mode'] else 'guided'}"
                 + (f", {int(last['micro_batches'])} micro-batches"
                    if last["micro_batches"] > 1 else "")

@@ -6,7 +6,8 @@ ledger then breaks each parameter's change into the terms of the optimizer's upd
 written from that state, the gradient and the step's hyperparameters — and adds them up: the
 sum must agree with the change PyTorch really made. The terms are computed in float64 from
 PyTorch's float32 numbers, so they agree within float32 rounding: ``TOLERANCE_ULPS`` units in
-the last place of the parameter plus ``TOLERANCE_RELATIVE`` of the change.
+the last place of the parameter plus ``TOLERANCE_RELATIVE`` of the change, and any gap below
+``TOLERANCE_FLOOR``, where float32 itself runs out of digits.
 """
 
 from __future__ import annotations
@@ -25,8 +26,12 @@ from gui_trainer.core.records import ParamValues
 Array = npt.NDArray[np.float64]
 TOLERANCE_ULPS = 4
 TOLERANCE_RELATIVE = 1e-5
+#: float32's smallest normal number: below it (weights decayed towards 0, products of tiny
+#: factors) float32 keeps fewer digits, so gaps that small say nothing about the rule.
+TOLERANCE_FLOOR = float(np.finfo(np.float32).tiny)
 TOLERANCE_TEXT = (f"within {TOLERANCE_ULPS} float32 units in the last place of the weight "
-                  f"+ {TOLERANCE_RELATIVE:g} of the change")
+                  f"+ {TOLERANCE_RELATIVE:g} of the change "
+                  f"(and any gap below float32's smallest normal, {TOLERANCE_FLOOR:.2g})")
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,8 @@ class TensorLedger:
         after = self.before + self.change
         scale = np.maximum(np.abs(self.before), np.abs(after)).astype(np.float32)
         ulp = np.spacing(scale).astype(np.float64)
-        return TOLERANCE_ULPS * ulp + TOLERANCE_RELATIVE * np.abs(self.change)
+        return (TOLERANCE_ULPS * ulp + TOLERANCE_RELATIVE * np.abs(self.change)
+                + TOLERANCE_FLOOR)
 
     @property
     def worst_gap(self) -> float:
@@ -203,7 +209,10 @@ def _rmsprop(_name: str, hyper: Mapping[str, float | bool], lr: float, p: Array,
     square_avg = state["square_avg"]
     if hyper["centered"]:
         grad_avg = state["grad_avg"]
-        denominator = np.sqrt(square_avg - grad_avg * grad_avg) + float(hyper["eps"])
+        # float32 rounding can leave v − ḡ² a hair below zero where PyTorch's own
+        # addcmul_ gave zero; clamp as the real variance is never negative.
+        variance = np.maximum(square_avg - grad_avg * grad_avg, 0.0)
+        denominator = np.sqrt(variance) + float(hyper["eps"])
         label = "√(v − ḡ²) + eps"
     else:
         denominator = np.sqrt(square_avg) + float(hyper["eps"])

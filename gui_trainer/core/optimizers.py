@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 import torch
 
 OptimizerName = Literal["sgd", "rmsprop", "adagrad", "adam", "adamw"]
@@ -47,14 +48,14 @@ class Hyper:
 
     def check(self, value: object) -> Value:
         if self.is_switch:
-            if not isinstance(value, bool):
+            if not isinstance(value, bool | np.bool_):
                 raise ValueError(f"{self.name} is on or off (True or False), not {value!r}")
-            return value
-        if isinstance(value, bool):
+            return bool(value)
+        if isinstance(value, bool | np.bool_):
             raise ValueError(f"{self.name} is a number, not {value!r}")
         try:
             number = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ValueError(f"{self.name} must be a number, not {value!r}") from None
         top = "]" if self.high_inclusive else ")"
         inside = self.low <= number <= self.high and (self.high_inclusive or number < self.high)
@@ -128,6 +129,8 @@ def check_options(name: OptimizerName, given: Mapping[str, object] | Iterable[An
     if "lr" in items:
         raise ValueError("lr is its own setting (session.lr), not one of the optimizer's")
     if "betas" in items:
+        if "beta1" in items or "beta2" in items:
+            raise ValueError("give betas=(beta1, beta2) or beta1/beta2, not both")
         betas = items.pop("betas")
         try:
             items["beta1"], items["beta2"] = betas  # type: ignore[misc]
@@ -136,6 +139,11 @@ def check_options(name: OptimizerName, given: Mapping[str, object] | Iterable[An
     checked = {key: hyper_named(name, key).check(value) for key, value in items.items()}
     options = tuple(sorted((key, value) for key, value in checked.items()
                            if value != hyper_named(name, key).default))
+    full = values(name, options)
+    if full.get("centered") and full.get("alpha") == 0:
+        # v − ḡ² of a single gradient is 0 up to rounding, which can dip below zero: √ → NaN.
+        raise ValueError("centered RMSprop needs alpha above 0: with alpha 0 it divides by "
+                         "the variance of one gradient, which is zero")
     build(name, [torch.zeros(1, requires_grad=True)], 0.1, options)  # PyTorch's own checks
     return options
 

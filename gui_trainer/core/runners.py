@@ -15,6 +15,7 @@ import torch
 
 from gui_trainer.core import outcomes
 from gui_trainer.core.optimizer_state import StepState, carried_buffers, state_after
+from gui_trainer.core.optimizers import OPTIMIZERS
 from gui_trainer.core.records import ParamValues, StageRecord, TensorValues, Values
 from gui_trainer.core.session_state import SessionState
 from gui_trainer.core.stages import Stage, following
@@ -239,7 +240,7 @@ class StageRunners(SessionState):
         row: dict[str, float | int | None] = {
             "epoch": self._loop.epoch, "loss": loss, "lr": settings.lr,
             "free_mode": int(settings.mode == "free"),
-            "adam": int(settings.optimizer_name == "adam"),
+            "optimizer": OPTIMIZERS.index(settings.optimizer_name),
             "micro_batches": settings.micro_batches,
         }
         if self._one_neuron:

@@ -192,6 +192,9 @@ class SessionController(QObject):
         if session.settings.optimizer != before:
             self._setting_changed(f"Optimizer: {OPTIMIZER_NAMES[name]} "
                                   f"({options_summary(session)}), started fresh.")
+        else:
+            self.message.emit(f"{OPTIMIZER_NAMES[name]} already has these hyperparameters: "
+                              "the optimizer and its state are kept.")
         return None
 
     def change_settings(self, pairs: Iterable[tuple[str, object]], why: str) -> None:

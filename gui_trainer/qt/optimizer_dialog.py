@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -34,8 +35,9 @@ class OptimizerDialog(QDialog):
         intro = RichLabel(self)
         intro.setWordWrap(True)
         intro.show_plain(f"torch.optim.{TORCH_CLASS[self.name]}(model.parameters(), "
-                         f"lr={session.lr!r}, …). Apply starts a fresh optimizer with these "
-                         "values; its state (momentum, running averages) starts at zero.")
+                         f"lr={session.lr!r}, …). Applying changed values starts a fresh "
+                         "optimizer with them; its state (momentum, running averages) starts "
+                         "at zero. Unchanged values keep the optimizer and its state.")
         layout.addWidget(intro)
         form = QFormLayout()
         self.fields: dict[str, QLineEdit | QCheckBox] = {}
@@ -67,6 +69,11 @@ class OptimizerDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(
             self.restore_defaults)
         buttons.rejected.connect(self.reject)
+        # Enter in a field means "Apply", never "throw my values away for the defaults".
+        for button in buttons.buttons():
+            if isinstance(button, QPushButton):
+                button.setAutoDefault(False)
+        buttons.button(QDialogButtonBox.StandardButton.Apply).setDefault(True)
         self.buttons = buttons
         layout.addWidget(buttons)
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from gui_trainer.core.optimizer_state import TOLERANCE_ULPS
+from gui_trainer.core.optimizer_state import TOLERANCE_FLOOR, TOLERANCE_ULPS
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.stages import STAGES
@@ -23,6 +23,8 @@ CHOICES: list[tuple[str, dict[str, Any], type[torch.optim.Optimizer]]] = [
     ("sgd", {"momentum": 0.5, "dampening": 0.3, "weight_decay": 0.1}, torch.optim.SGD),
     ("rmsprop", {}, torch.optim.RMSprop),
     ("rmsprop", {"momentum": 0.5, "centered": True, "weight_decay": 0.01}, torch.optim.RMSprop),
+    # v ≈ ḡ² from the first step on: v − ḡ² may round below zero.
+    ("rmsprop", {"alpha": 0.01, "centered": True}, torch.optim.RMSprop),
     ("adagrad", {"lr_decay": 0.01, "initial_accumulator_value": 0.1}, torch.optim.Adagrad),
     ("adagrad", {"weight_decay": 0.05}, torch.optim.Adagrad),
     ("adam", {}, torch.optim.Adam),
@@ -140,6 +142,10 @@ def test_adams_first_step_is_about_lr_and_zero_grad_keeps_momentum() -> None:
     ("adam", {"eps": float("nan")}, "eps must be a number"),
     ("adamw", {"amsgrad": "yes"}, "amsgrad is on or off"),
     ("rmsprop", {"lr": 0.1}, "lr is its own setting"),
+    ("rmsprop", {"centered": True, "alpha": 0}, "centered RMSprop needs alpha above 0"),
+    ("sgd", {"momentum": 10 ** 400}, "momentum must be a number"),
+    ("sgd", {"momentum": np.True_}, "momentum is a number, not"),
+    ("adam", {"betas": (0.8, 0.9), "beta1": 0.7}, "not both"),
 ])
 def test_a_bad_choice_says_why_and_changes_nothing(name: str, hyper: dict[str, Any],
                                                   message: str) -> None:
@@ -212,3 +218,30 @@ def test_plain_sgds_worked_math_is_as_before() -> None:
     assert step.plain_sgd
     math = worked_math(step)
     assert math is not None and math.lines[0] == "new = old − lr × grad"
+
+
+def test_weights_decayed_below_float32s_normal_range_still_agree() -> None:
+    """RMSprop with strong weight decay on moons drives dead units' weights to ~1e-39, where
+    float32 keeps only a few digits: PyTorch's own rounding there is no fault of the rule."""
+    session = TrainingSession(scenario="moons")
+    session.set_optimizer("rmsprop", weight_decay=0.5)
+    loose = 0
+    for _ in range(30):
+        step = loop(session)[-1]
+        assert step.optimizer_state is not None
+        ledger = step.optimizer_state.ledger
+        assert ledger.agrees, [(t.name, t.worst_gap) for t in ledger.tensors]
+        for tensor in ledger.tensors:
+            without_floor = tensor.tolerance - TOLERANCE_FLOOR
+            loose += int(np.any(np.abs(tensor.total - tensor.change) > without_floor))
+    assert loose > 0  # the case is real: without the floor it would have said ✗
+
+
+def test_earlier_runs_are_labelled_with_their_optimizer() -> None:
+    session = TrainingSession()
+    session.set_optimizer("rmsprop")
+    loop(session)
+    session.reset()
+    loop(session)
+    (run,) = session.history.earlier_runs()
+    assert "RMSprop" in run.label

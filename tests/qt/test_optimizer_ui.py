@@ -118,3 +118,24 @@ def test_sgd_without_momentum_says_its_state_is_empty(window: MainWindow) -> Non
     assert record.optimizer_state is not None
     change = record.optimizer_state.ledger["0.weight"].change
     assert f"−lr × grad  {short(float(np.reshape(change, -1)[0]))}" in rows(text)
+
+
+def test_enter_in_a_field_applies_instead_of_restoring_defaults(window: MainWindow,
+                                                                qtbot: QtBot) -> None:
+    dialog = window.settings.edit_hyperparameters()
+    type_into(dialog, "momentum", "0.5")
+    qtbot.keyClick(dialog.fields["momentum"], Qt.Key.Key_Return)
+    assert not dialog.isVisible()
+    assert window.session.optimizer.param_groups[0]["momentum"] == 0.5
+
+
+def test_applying_the_same_values_keeps_the_optimizer_and_says_so(window: MainWindow,
+                                                                  qtbot: QtBot) -> None:
+    run_loop(window)
+    optimizer = window.session.optimizer
+    messages: list[str] = []
+    window.controller.message.connect(messages.append)
+    apply(window.settings.edit_hyperparameters(), qtbot)
+    assert window.session.optimizer is optimizer
+    assert messages and "already has these hyperparameters" in messages[-1]
+    assert "started fresh" not in " ".join(messages)
