@@ -14,10 +14,14 @@ else
 BIN := $(VENV)/bin
 endif
 # Who runs the set-up: the named Python, else the venv's own, else the first supported one.
-SETUP_PYTHON = $(or $(PYTHON),$(firstword $(wildcard $(BIN)/python $(BIN)/python.exe)),$(shell packaging/find-python))
+# (The venv's own only if it runs: a venv whose base Python was removed has a dangling link.)
+VENV_PYTHON = $(shell for p in $(BIN)/python $(BIN)/python.exe; do \
+	"$$p" -c "" >/dev/null 2>&1 && echo "$$p" && break; done)
+SETUP_PYTHON = $(or $(PYTHON),$(VENV_PYTHON),$(shell packaging/find-python \
+	$(if $(filter cpu,$(TORCH)),--cpu-lock)))
 
 .PHONY: venv run test test-thorough monkey soak lint check bench bundle bundle-test lock \
-	wheel-check clean help
+	wheel-check clean help print-setup-python
 
 help:
 	@echo "make run          set up .venv if needed, launch the app"
@@ -32,6 +36,10 @@ help:
 	@echo "make lock         regenerate requirements/*.lock (every Python and platform, with hashes)"
 	@echo "make venv         only set up .venv (PYTHON=, TORCH=cpu|cuda, VENV= choose how)"
 	@echo "make wheel-check  every supported Python and platform finds a wheel of every package"
+
+# What would run the set-up (for tests and for "which Python will I get?").
+print-setup-python:
+	@echo "$(SETUP_PYTHON)"
 
 venv:
 	@test -n "$(SETUP_PYTHON)"

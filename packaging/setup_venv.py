@@ -66,6 +66,8 @@ def wanted_stamp(torch: str) -> dict[str, str]:
         "python": f"{sys.version_info[0]}.{sys.version_info[1]}",
         "torch": torch,
         "inputs": digest.hexdigest(),
+        # The checkout's own metadata (entry points, version): a change reinstalls only it.
+        "project": hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest(),
     }
 
 
@@ -104,19 +106,32 @@ def install(venv: Path, torch: str, cpu_index: str) -> None:
             print(f"setup: {cpu_index} is out of reach; torch from pip's other sources")
         pip(venv, "install", "--quiet", "--require-hashes", "--no-deps", "--retries", "1",
             "--timeout", "20", *index, "-r", str(lock))
+    install_project(venv)
+
+
+def install_project(venv: Path) -> None:
     pip(venv, "install", "--quiet", "--no-deps", "--no-build-isolation", "-e", str(ROOT))
     # Proof that the lock is complete: every installed package's dependencies are installed.
     pip(venv, "check")
 
 
+def is_venv(path: Path) -> bool:
+    return (path / "pyvenv.cfg").is_file()
+
+
 def what_to_do(have: dict[str, str], wanted: dict[str, str], venv_exists: bool,
                python_exists: bool) -> str:
     """"nothing" when the venv holds exactly the wanted set; "install" when there is no venv;
-    else "rebuild": another Python, torch variant or lock (pip would leave packages a new lock
-    dropped), or no record of what it holds (a venv made some other way)."""
+    "project" when only pyproject.toml changed (reinstall the checkout alone); else "rebuild":
+    another Python, torch variant or lock (pip would leave packages a new lock dropped), or no
+    record of what it holds (a venv made some other way)."""
     if have == wanted and python_exists:
         return "nothing"
-    return "rebuild" if venv_exists else "install"
+    if not venv_exists:
+        return "install"
+    same_packages = {k: v for k, v in have.items() if k != "project"} == {
+        k: v for k, v in wanted.items() if k != "project"}
+    return "project" if same_packages and python_exists else "rebuild"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,7 +153,20 @@ def main(argv: list[str] | None = None) -> int:
     action = what_to_do(have, wanted, venv.exists(), venv_python(venv).exists())
     if action == "nothing":
         return 0
+    if action == "project":
+        install_project(venv)
+        (venv / STAMP).write_text(json.dumps(wanted, indent=1) + "\n", encoding="utf-8")
+        return 0
     if action == "rebuild":
+        if not is_venv(venv):
+            print(f"setup: {venv} exists and is not a virtual environment (no pyvenv.cfg); "
+                  "it is left alone. Choose another VENV= or move it away.", file=sys.stderr)
+            return 1
+        if Path(sys.prefix).resolve() == venv.resolve():
+            # Running from the venv about to be deleted (Windows cannot delete a running
+            # python.exe): hand over to the base interpreter.
+            return subprocess.run([base_interpreter(), __file__, *(argv or sys.argv[1:])],
+                                  check=False).returncode
         print(f"setup: rebuilding {venv} (Python {wanted['python']}, torch {args.torch}, "
               "the lock files as they are now)")
         shutil.rmtree(venv)

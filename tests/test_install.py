@@ -92,7 +92,7 @@ def run_find_python(folder: Path, *args: str) -> subprocess.CompletedProcess[str
     """find-python with a PATH of the stand-ins and the text tools it uses, nothing else."""
     tools = folder.parent / "tools"
     tools.mkdir(exist_ok=True)
-    for tool in ("sort", "awk", "head", "tail", "cut"):
+    for tool in ("sort", "awk", "head", "tail", "cut", "uname"):
         found = shutil.which(tool)
         assert found, tool
         if not (tools / tool).exists():
@@ -134,6 +134,19 @@ def test_find_python_prefers_the_learners_own_python3(tmp_path: Path) -> None:
     assert run_find_python(folder).stdout.strip() == str(folder / "python3")
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the CPU lock's Linux wheels")
+def test_find_python_for_the_cpu_lock_prefers_a_python_it_holds(tmp_path: Path) -> None:
+    """A learner whose python3 is 3.13 gets 3.11 for the CPU build on Linux (the lock holds
+    its wheel), and their own python3 when nothing the lock holds is installed."""
+    folder = tmp_path / "bin"
+    fake_pythons(folder, {"python3": 13, "python3.11": 11})
+    assert run_find_python(folder, "--cpu-lock").stdout.strip() == str(folder / "python3.11")
+    assert run_find_python(folder).stdout.strip() == str(folder / "python3")
+    alone = tmp_path / "alone"
+    fake_pythons(alone, {"python3": 13})
+    assert run_find_python(alone, "--cpu-lock").stdout.strip() == str(alone / "python3")
+
+
 def test_find_python_all_lists_each_version_once_oldest_first(no_system_python: Path) -> None:
     fake_pythons(no_system_python, {"python3.13": 13, "python3.11": 11, "python3.12": 12})
     # pyenv's copy of 3.12 (PYENV_ROOT is the same folder) is the same version: listed once.
@@ -154,7 +167,7 @@ def test_setup_refuses_an_unsupported_python(monkeypatch: pytest.MonkeyPatch,
 
 
 def test_setup_rebuilds_whenever_the_venv_would_not_match_the_lock() -> None:
-    wanted = {"python": "3.13", "torch": "cpu", "inputs": "new"}
+    wanted = {"python": "3.13", "torch": "cpu", "inputs": "new", "project": "p"}
     assert setup_venv.what_to_do(wanted, wanted, True, True) == "nothing"
     assert setup_venv.what_to_do({**wanted, "inputs": "old"}, wanted, True, True) == "rebuild"
     assert setup_venv.what_to_do({**wanted, "python": "3.11"}, wanted, True, True) == "rebuild"
@@ -162,6 +175,34 @@ def test_setup_rebuilds_whenever_the_venv_would_not_match_the_lock() -> None:
     assert setup_venv.what_to_do({}, wanted, True, True) == "rebuild"  # made some other way
     assert setup_venv.what_to_do(wanted, wanted, True, False) == "rebuild"  # python removed
     assert setup_venv.what_to_do({}, wanted, False, False) == "install"  # new
+    # Only pyproject.toml changed (a new entry point, say): reinstall the checkout alone.
+    assert setup_venv.what_to_do({**wanted, "project": "q"}, wanted, True, True) == "project"
+    assert setup_venv.what_to_do({**wanted, "project": "q", "inputs": "old"}, wanted,
+                                 True, True) == "rebuild"
+
+
+def test_setup_never_deletes_a_folder_that_is_not_a_venv(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """make VENV=. must not wipe the checkout: only a folder with pyvenv.cfg is rebuilt."""
+    precious = tmp_path / "work"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("mine", encoding="utf-8")
+    assert setup_venv.main(["--venv", str(precious)]) == 1
+    assert "is not a virtual environment" in capsys.readouterr().err
+    assert (precious / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_make_skips_a_venv_python_that_does_not_run(tmp_path: Path) -> None:
+    """A venv whose base Python was removed leaves a dangling bin/python: make must not pick
+    it to run the set-up (find-python's choice is used instead)."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").symlink_to(tmp_path / "gone" / "python3")
+    result = subprocess.run(["make", "-s", "-C", str(ROOT), "--no-print-directory",
+                             f"VENV={venv}", "print-setup-python"],
+                            capture_output=True, text=True, check=True)
+    chosen = result.stdout.strip()
+    assert chosen and "venv/bin/python" not in chosen
 
 
 def test_the_record_changes_with_the_locks_python_and_variant() -> None:
