@@ -99,7 +99,8 @@ def model_lines(model: nn.Module) -> list[str]:
 
 #: Settings whose change after the first step makes a run differ from one loop written once
 #: (switching the optimizer, even back and forth, starts its state afresh).
-LOOP_SETTINGS = frozenset({"lr", "optimizer_name", "optimizer", "micro_batches"})
+LOOP_SETTINGS = frozenset({"lr", "optimizer_name", "optimizer", "micro_batches", "batch_size",
+                           "shuffle", "drop_last"})
 
 
 def reproducible(session: TrainingSession) -> bool:
@@ -132,6 +133,85 @@ def data_names(data: list[str]) -> tuple[str, str]:
             else ("inputs", "targets"))
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def uses_loader(session: TrainingSession) -> bool:
+    """Whether the loop is written with a DataLoader (mini-batches or shuffling)."""
+    settings = session.settings
+    return settings.batch_size is not None or settings.shuffle
+
+
+def loader_lines(session: TrainingSession, names: tuple[str, str]) -> list[str]:
+    """The DataLoader as the session builds it, its generator seeded as the app's."""
+    settings = session.settings
+    inputs, targets = names
+    size = settings.batch_size or len(session.inputs)
+    extra = (", shuffle=True" if settings.shuffle else "") + (
+        ", drop_last=True" if settings.drop_last else "")
+    return ["loader = DataLoader(TensorDataset(" + inputs + ", " + targets + "), "
+            f"batch_size={size}{extra},",
+            f"                    generator=torch.Generator().manual_seed({session.seed}))"]
+
+
+def _place(lines: list[str], at: dict[Stage, int], indent: str,
+           stages: list[tuple[Stage, str]]) -> None:
+    """Append each stage's line, noting where it is."""
+    for stage, code in stages:
+        at[stage] = len(lines)
+        lines.append(indent + code)
+
+
+def _loader_loop(session: TrainingSession, zero_grad: str
+                 ) -> tuple[list[str], dict[Stage, int], int]:
+    """``for x, y in loader:`` stopped after the app's number of steps: the lines, where each
+    stage is, and the line that counts the steps."""
+    parts = session.micro_batches
+    epoch_batches = len(session.epoch_batches)
+    steps = session.steps
+    lines = [f"num_steps = {steps}  # the steps done in the app so far "
+             f"({plural(session.epoch, 'epoch')} of "
+             f"{plural(session.iterations_per_epoch, 'step')}"
+             + (f", then {steps - session.epoch * session.iterations_per_epoch})"
+                if steps != session.epoch * session.iterations_per_epoch else ")"),
+             "step = 0", "",
+             "while step < num_steps:  # one pass over the loader per epoch"]
+    count_line = len(lines) - 1
+    at: dict[Stage, int] = {}
+    finish = ["        step += 1", "        if step == num_steps:", "            break"]
+    if parts == 1 or epoch_batches == 1:
+        lines.append("    for x, y in loader:")
+        at["zero_grad"] = len(lines)
+        lines.append("        " + zero_grad)
+        if parts == 1:
+            _place(lines, at, "        ", [("forward", "outputs = model(x)"),
+                                            ("loss", "loss = loss_function(outputs, y)"),
+                                            ("backward", "loss.backward()")])
+        else:
+            size = len(session.epoch_batches[0]) // parts
+            lines.append(f"        for start in range(0, len(x), {size}):"
+                         f"  # {parts} micro-batches of {size}")
+            _place(lines, at, "            ", [
+                ("forward", f"outputs = model(x[start:start + {size}])"),
+                ("loss", f"loss = loss_function(outputs, y[start:start + {size}]) / {parts}"),
+                ("backward", "loss.backward()")])
+        at["step"] = len(lines)
+        lines += ["        optimizer.step()", *finish]
+        return lines, at, count_line
+    lines.append(f"    for i, (x, y) in enumerate(loader):  # a step every {parts} batches")
+    lines.append(f"        if i % {parts} == 0:")
+    at["zero_grad"] = len(lines)
+    lines.append("            " + zero_grad)
+    _place(lines, at, "        ", [("forward", "outputs = model(x)"),
+                                    ("loss", f"loss = loss_function(outputs, y) / {parts}"),
+                                    ("backward", "loss.backward()")])
+    lines.append(f"        if (i + 1) % {parts} == 0:")
+    at["step"] = len(lines)
+    lines += ["            optimizer.step()", *("    " + line for line in finish)]
+    return lines, at, count_line
+
+
 def code_listing(session: TrainingSession, latest: Mapping[Stage, StageRecord],
                  last: Stage | None) -> CodeListing:
     """The script, with each stage's line annotated by the latest time it ran."""
@@ -146,20 +226,31 @@ def code_listing(session: TrainingSession, latest: Mapping[Stage, StageRecord],
             "# script (today's settings, in loop order) will not end at the app's weights.",
             "",
         ]
+    names = data_names(data)
     head += [
         *setup_lines(session, data),
         "optimizer = " + optimizers.code(session.settings.optimizer_name,
                                          session.settings.optimizer_options, repr(session.lr)),
+    ]
+    if uses_loader(session):
+        head.insert(head.index("from torch import nn") + 1,
+                    "from torch.utils.data import DataLoader, TensorDataset")
+        lines = [*head, *loader_lines(session, names), ""]
+        loop, at, count_line = _loader_loop(session, zero_grad)
+        stage_lines = {stage: len(lines) + line for stage, line in at.items()}
+        epoch_line = len(lines) + count_line
+        lines += loop
+        return _finish(session, lines, stage_lines, epoch_line, latest, last, exact)
+    head += [
         f"num_epochs = {session.epoch}  # the epochs done in the app so far",
         "",
         "for epoch in range(num_epochs):",
     ]
     lines = list(head)
     epoch_line = len(lines) - 1
-    stage_lines: dict[Stage, int] = {}
+    stage_lines = {}
     parts = session.micro_batches
     size = len(session.inputs) // parts
-    names = data_names(data)
     for stage in STAGES:
         if stage == "forward" and parts > 1:
             lines.append(f"    for start in range(0, {len(session.inputs)}, {size}):"
@@ -167,13 +258,22 @@ def code_listing(session: TrainingSession, latest: Mapping[Stage, StageRecord],
         indent = "        " if parts > 1 and stage in ("forward", "loss", "backward") else "    "
         stage_lines[stage] = len(lines)
         lines.append(indent + _stage_code(stage, zero_grad, parts, size, names))
+    return _finish(session, lines, stage_lines, epoch_line, latest, last, exact)
+
+
+def _finish(session: TrainingSession, lines: list[str], stage_lines: dict[Stage, int],
+            epoch_line: int, latest: Mapping[Stage, StageRecord], last: Stage | None,
+            exact: bool) -> CodeListing:
+    """The closing print, and the notes of the latest records beside their lines."""
     if session.one_neuron:
         lines += ["", 'print("weight:", model[0].weight.item(), "bias:", model[0].bias.item())']
     else:
         lines += ["", "with torch.no_grad():",
                   '    print("loss over all the data:", '
                   'loss_function(model(inputs), targets).item())']
-    notes = {epoch_line: f"epoch = {session.epoch}"}
+    notes = {epoch_line: f"epoch = {session.epoch}" + (
+        f", step {session.iteration} of {session.iterations_per_epoch} next"
+        if session.iterations_per_epoch > 1 else "")}
     for stage, record in latest.items():
         notes[stage_lines[stage]] = stage_note(record)
     highlighted = None if last is None else stage_lines[last]

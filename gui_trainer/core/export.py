@@ -97,7 +97,8 @@ def _replay(plan: ScriptPlan, progress: Progress | None) -> Iterator[_Done]:
     replay = TrainingSession(
         scenario=plan.scenario, seed=plan.seed, lr=settings.lr, mode=settings.mode,
         optimizer=settings.optimizer_name, set_to_none=settings.set_to_none,
-        micro_batches=settings.micro_batches, optimizer_options=settings.optimizer_options)
+        micro_batches=settings.micro_batches, optimizer_options=settings.optimizer_options,
+        batch_size=settings.batch_size, shuffle=settings.shuffle, drop_last=settings.drop_last)
     replay._replaying = True  # nothing is recorded: the replay only reports
     for index, action in enumerate(plan.actions):
         if progress is not None and index % PROGRESS_EVERY == 0 and not progress(
@@ -116,6 +117,17 @@ def _replay(plan: ScriptPlan, progress: Progress | None) -> Iterator[_Done]:
 def optimizer_line(settings: Settings) -> str:
     return "optimizer = " + optimizers.code(settings.optimizer_name, settings.optimizer_options,
                                             repr(settings.lr))
+
+
+def batches_comment(settings: Settings, samples: int) -> str:
+    """What the app's DataLoader does from here (the script indexes each batch's rows)."""
+    if settings.batch_size is None and not settings.shuffle:
+        return "# from here each forward takes the full batch, in order"
+    size = settings.batch_size or samples
+    return (f"# from here the app's DataLoader gives batches of {size}"
+            + (", shuffled each epoch" if settings.shuffle else "")
+            + (", the last short one dropped" if settings.drop_last else "")
+            + ": each forward below indexes its batch's rows")
 
 
 def _span(rows: tuple[int, ...], samples: int) -> str:
@@ -295,6 +307,8 @@ class _Writer:
             self.lines.append(f"# from here a step adds up {parts} micro-batches of "
                               f"{self.samples // parts}" if parts > 1 else
                               "# from here each forward takes the full batch")
+        elif name in ("batch_size", "shuffle", "drop_last"):
+            self.lines.append(batches_comment(settings, self.samples))
         elif name == "start":
             self._write_reset("# A new run from a start chosen on the landscape"
                               if value is not None else "# A new run from the first weights",
@@ -318,9 +332,7 @@ class _Writer:
         elif stage == "forward":
             code = f"outputs = model({self.inputs}{span})"
             if record.micro_batches > 1 and span:
-                size = self.samples // record.micro_batches
-                comment = (f"micro-batch {record.rows[0] // size + 1} of "
-                           f"{record.micro_batches}")
+                comment = f"micro-batch {record.chunk + 1} of {record.micro_batches}"
         elif stage == "loss":
             scale = f" / {record.micro_batches}" if record.micro_batches > 1 else ""
             code = f"loss = loss_function(outputs, {self.targets}{span}){scale}"
@@ -328,8 +340,7 @@ class _Writer:
                 comment = "outputs from before the last step: the loss of the old weights"
         elif stage == "backward":
             code = "loss.backward()"
-            chunk = record.rows[0] // len(record.rows) if record.rows else 0
-            if self.backwards_since_zero > chunk:
+            if self.backwards_since_zero > record.chunk:
                 comment = "no zero_grad since the last backward: the gradients add up"
         else:
             code = "optimizer.step()"
@@ -400,6 +411,8 @@ def write_script(plan: ScriptPlan, progress: Progress | None = None) -> str:
         head.append("# free mode: the stages in any order")
     if settings.micro_batches > 1:
         head.append(f"# a step adds up {settings.micro_batches} micro-batches")
+    if settings.batch_size is not None or settings.shuffle:
+        head.append(batches_comment(settings, plan.samples))
     tail = ["", "print('weight:', model[0].weight.item(), 'bias:', model[0].bias.item())"
             if plan.one_neuron else
             "with torch.no_grad():\n"

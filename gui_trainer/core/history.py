@@ -17,8 +17,13 @@ import numpy.typing as npt
 from gui_trainer.core.optimizers import OPTIMIZERS, TORCH_CLASS
 
 BASE_COLUMNS: list[tuple[str, type]] = [
+    #: The epoch the step belongs to (1 = the first pass over the data), and the step's
+    #: number; with the full batch they are the same.
     ("epoch", np.int64),
+    ("step", np.int64),
+    #: The loss over all the training rows before the step, and over the step's own batch.
     ("loss", np.float64),
+    ("batch_loss", np.float64),
     ("lr", np.float64),
     ("run", np.int32),
     ("free_mode", np.int8),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 
+from gui_trainer.core.batches import EpochBatches
 from gui_trainer.core.stages import STAGES, Stage
 
 
@@ -28,21 +29,32 @@ class LoopState:
     loss_outputs_params: tuple[torch.Tensor | None, ...] | None = None
     #: What the loss was divided by when it was computed (its micro-batch count).
     loss_scale: int = 1
-    #: Completed optimizer steps, and stages run, since the start or the last reset.
+    #: Completed epochs (passes over the training rows) and optimizer steps, and stages
+    #: run, since the start or the last reset. With the full batch, one step is one epoch.
     epoch: int = 0
+    steps: int = 0
     stage_count: int = 0
     #: The micro-batch the next forward uses (0 when not accumulating).
     chunk: int = 0
+    #: The micro-batch ``outputs`` and the loss were computed on.
+    outputs_chunk: int = 0
+    loss_chunk: int = 0
     last_stage: Stage | None = None
     next_stage: Stage = field(default=STAGES[0])
+    #: This epoch's batches as the DataLoader drew them, and the first batch of the group
+    #: the next step uses (micro-batching takes ``micro_batches`` batches per step).
+    batches: EpochBatches = ()
+    position: int = 0
+    #: The loader's generator state right after drawing ``batches`` (None without shuffle):
+    #: a jump puts it back, so the following epochs are drawn as they were.
+    sampler_state: torch.Tensor | None = None
 
     @classmethod
-    def fresh(cls, samples: int) -> LoopState:
+    def fresh(cls, samples: int, batches: EpochBatches = (),
+              sampler_state: torch.Tensor | None = None) -> LoopState:
         rows = tuple(range(samples))
-        return cls(outputs_rows=rows, loss_rows=rows)
+        return cls(outputs_rows=rows, loss_rows=rows, batches=batches or (rows,),
+                   sampler_state=sampler_state)
 
     def copy(self) -> LoopState:
-        return LoopState(self.outputs_rows, self.loss_rows, self.last_fresh,
-                         self.outputs_params, self.loss_outputs_params, self.loss_scale,
-                         self.epoch, self.stage_count, self.chunk, self.last_stage,
-                         self.next_stage)
+        return replace(self)

@@ -183,7 +183,7 @@ class StageRecord:
     lr: float
     optimizer: str
     set_to_none: bool
-    #: Completed optimizer steps after this stage.
+    #: Completed epochs (passes over the data) after this stage.
     epoch: int
     #: "regression" or "classification" (the scenario's task).
     task: str = "regression"
@@ -195,6 +195,10 @@ class StageRecord:
     optimizer_state: StepState | None = None
     #: The optimizer's hyperparameters that differ from PyTorch's defaults (besides lr).
     optimizer_options: tuple[tuple[str, float | bool], ...] = ()
+    #: Completed optimizer steps after this stage (= ``epoch`` with the full batch).
+    steps: int = 0
+    #: Forward, loss, backward: which micro-batch of the step this stage worked on.
+    chunk: int = 0
 
     @property
     def plain_sgd(self) -> bool:

@@ -15,6 +15,7 @@ from typing import Any, cast
 
 import numpy as np
 import torch
+from torch.utils.data import DataLoader
 
 from gui_trainer.core.autograd_graph import saved_values_freed
 from gui_trainer.core.history import HistoryMark
@@ -58,6 +59,8 @@ class Rewind(SessionState):
     _apply_reset: Callable[[str], None]
     _apply_setting: Callable[[str, Any], None]
     _make_optimizer: Callable[[], torch.optim.Optimizer]
+    _make_loader: Callable[[], DataLoader[tuple[torch.Tensor, ...]]]
+    loader: DataLoader[tuple[torch.Tensor, ...]]
 
     # -- the timeline: undo, redo, jump ------------------------------------------------
     @property
@@ -335,5 +338,9 @@ class Rewind(SessionState):
         self.optimizer.load_state_dict(
             {"state": state, "param_groups": thaw(snapshot.optimizer_groups)})
         self._loop = snapshot.loop.copy()
+        # The loader the settings make, its generator where it was after this epoch's draw.
+        self.loader = self._make_loader()
+        if self._loop.sampler_state is not None and self.loader.generator is not None:
+            self.loader.generator.set_state(self._loop.sampler_state)
         self._rebuild_graphs(snapshot.graph_recipe)
         self.history.restore(snapshot.history)

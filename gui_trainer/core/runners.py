@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+from torch.utils.data import DataLoader
 
 from gui_trainer.core import outcomes
+from gui_trainer.core.batches import draw_epoch, generator_state
 from gui_trainer.core.optimizer_state import StepState, carried_buffers, state_after
 from gui_trainer.core.optimizers import OPTIMIZERS
 from gui_trainer.core.records import ParamValues, StageRecord, TensorValues, Values
@@ -70,6 +72,7 @@ class StageRunners(SessionState):
     """The stage runners, a part of the session."""
 
     _data_values: dict[tuple[int, ...], tuple[Values, Values]]
+    loader: DataLoader[tuple[torch.Tensor, ...]]
     #: From rewind: a jump is replaying actions that were done before.
     _replaying: bool
     #: From rewind: before a step, keep the parameters the live graphs were made with.
@@ -97,8 +100,8 @@ class StageRunners(SessionState):
         loop.last_stage = stage
         loop.next_stage = self._following(stage, outcome)
         rows = outcome.rows if outcome.rows is not None else rows_before
-        if stage in ("zero_grad", "step"):
-            rows = tuple(range(len(self.inputs)))
+        if stage == "zero_grad":
+            rows = self.group_rows()
         settings = self._settings
         inputs, targets = self._data_for(rows)
         return StageRecord(
@@ -114,7 +117,8 @@ class StageRunners(SessionState):
             epoch=loop.epoch, task=self.scenario.task, accuracy=self._accuracy_of_loss(),
             full_batch_accuracy=outcome.full_batch_accuracy,
             optimizer_state=outcome.optimizer_state,
-            optimizer_options=settings.optimizer_options,
+            optimizer_options=settings.optimizer_options, steps=loop.steps,
+            chunk=loop.loss_chunk if stage in ("loss", "backward") else loop.outputs_chunk,
         )
 
     def _data_for(self, rows: tuple[int, ...]) -> tuple[Values, Values]:
@@ -140,8 +144,35 @@ class StageRunners(SessionState):
         return following(stage)
 
     def _chunk_rows(self, chunk: int) -> tuple[int, ...]:
-        size = len(self.inputs) // self._settings.micro_batches
-        return tuple(range(chunk * size, (chunk + 1) * size))
+        """The rows of micro-batch ``chunk`` of the current step: a part of the epoch's one
+        batch split into equal parts, or one of the loader's batches in the step's group."""
+        loop = self._loop
+        if len(loop.batches) == 1:
+            batch = loop.batches[0]
+            size = len(batch) // self._settings.micro_batches
+            return batch[chunk * size:(chunk + 1) * size]
+        return loop.batches[loop.position + chunk]
+
+    def group_rows(self) -> tuple[int, ...]:
+        """Every row the current step's gradient is gathered from (its micro-batches)."""
+        loop = self._loop
+        if len(loop.batches) == 1:
+            return loop.batches[0]
+        group = loop.batches[loop.position:loop.position + self._settings.micro_batches]
+        return tuple(row for batch in group for row in batch)
+
+    def _group_size(self) -> int:
+        return 1 if len(self._loop.batches) == 1 else self._settings.micro_batches
+
+    def _advance_batches(self) -> None:
+        """After a step: the next group of batches, or the next epoch drawn from the loader."""
+        loop = self._loop
+        loop.position += self._group_size()
+        if loop.position >= len(loop.batches):
+            loop.epoch += 1
+            loop.batches = draw_epoch(self.loader)
+            loop.sampler_state = generator_state(self.loader)
+            loop.position = 0
 
     def _run_zero_grad(self, before: ParamValues) -> Outcome:
         self.optimizer.zero_grad(set_to_none=self._settings.set_to_none)
@@ -154,6 +185,7 @@ class StageRunners(SessionState):
         had_loss = self.loss is not None
         self.outputs = self.model(self.inputs[list(rows)])
         loop.outputs_rows = rows
+        loop.outputs_chunk = loop.chunk
         loop.outputs_params = None  # made with the parameters as they are now
         text = outcomes.forward(had_loss, self._settings.mode == "free", self._one_neuron)
         if self._settings.micro_batches > 1:
@@ -175,6 +207,7 @@ class StageRunners(SessionState):
         self._loss_outputs = self.outputs
         loop.loss_outputs_params = loop.outputs_params
         loop.loss_rows = rows
+        loop.loss_chunk = loop.outputs_chunk
         loop.loss_scale = micro_batches
         with torch.no_grad():
             per_sample = self.scenario.per_sample_loss(self.outputs, targets)
@@ -197,13 +230,14 @@ class StageRunners(SessionState):
         self.loss.backward()  # type: ignore[no-untyped-call]
         loop.last_fresh = fresh_values
         full_batch = None
-        chunk = rows[0] // len(rows) if rows else 0
+        chunk = loop.loss_chunk
         micro_batches = self._settings.micro_batches
         # A loss from before a change of micro-batches does not count toward the new split:
         # the accumulation starts again at its first micro-batch.
         same_split = loop.loss_scale == micro_batches
         loop.chunk = (chunk + 1) % micro_batches if same_split else 0
-        if micro_batches > 1 and loop.chunk == 0 and same_split and self._one_neuron:
+        if (micro_batches > 1 and loop.chunk == 0 and same_split and self._one_neuron
+                and len(loop.batches) == 1):
             full_batch = self._full_batch_grads()
         return Outcome(
             explanation=outcomes.backward(before, stale, chunk, micro_batches,
@@ -214,6 +248,8 @@ class StageRunners(SessionState):
 
     def _run_step(self, before: ParamValues) -> Outcome:
         full_loss, full_accuracy = self.full_batch_measures()
+        rows = self.group_rows()
+        batch_loss = full_loss if len(rows) == len(self.inputs) else self._loss_on(rows)
         kept = self._keep_forward_params()
         params = [p for _, p in self._named_params]
         carried = carried_buffers(self.optimizer, params)
@@ -221,9 +257,11 @@ class StageRunners(SessionState):
         self._forget_unchanged(kept)
         loop = self._loop
         loop.chunk = 0
-        loop.epoch += 1
+        loop.steps += 1
+        epoch = loop.epoch + 1  # the epoch this step belongs to
+        self._advance_batches()
         after = self.params()
-        self._append_history(before, after, full_loss, full_accuracy)
+        self._append_history(before, after, full_loss, full_accuracy, epoch, batch_loss)
         settings = self._settings
         state = StepState(settings.optimizer_name, settings.optimizer_options, settings.lr,
                           before, after, carried, state_after(self.optimizer, params))
@@ -231,14 +269,21 @@ class StageRunners(SessionState):
             explanation=outcomes.step(before, after, settings.optimizer_name,
                                       settings.optimizer_options),
             full_batch_loss=full_loss, full_batch_accuracy=full_accuracy, after=after,
-            optimizer_state=state,
+            optimizer_state=state, rows=rows,
         )
 
+    def _loss_on(self, rows: tuple[int, ...]) -> float:
+        """The loss over ``rows`` with the weights as they are now (no graph recorded)."""
+        index = list(rows)
+        with torch.no_grad():
+            return float(self.loss_fn(self.model(self.inputs[index]), self.targets[index]).item())
+
     def _append_history(self, before: ParamValues, after: ParamValues, loss: float,
-                        accuracy: float | None) -> None:
+                        accuracy: float | None, epoch: int, batch_loss: float) -> None:
         settings = self._settings
         row: dict[str, float | int | None] = {
-            "epoch": self._loop.epoch, "loss": loss, "lr": settings.lr,
+            "epoch": epoch, "step": self._loop.steps, "loss": loss,
+            "batch_loss": batch_loss, "lr": settings.lr,
             "free_mode": int(settings.mode == "free"),
             "optimizer": OPTIMIZERS.index(settings.optimizer_name),
             "micro_batches": settings.micro_batches,

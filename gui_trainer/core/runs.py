@@ -61,9 +61,11 @@ def check_record(record: StageRecord) -> RunEnd | None:
 
 def done_message(session: TrainingSession, epochs: int) -> str:
     """What a finished auto-train run of ``epochs`` did to the loss."""
-    # The run's own rows; fewer if the learner undid some while it was paused.
+    # The run's own rows (every step of its epochs); fewer if the learner undid some while
+    # it was paused.
     history = session.history.column("loss")
-    losses = history[len(history) - min(epochs, len(history)):]
+    first_epoch = session.epoch - epochs + 1
+    losses = history[session.history.column("epoch") >= first_epoch]
     if len(losses) == 0:
         return f"Auto-train done: {epochs} epochs."
     text = f"Auto-train done: {epochs} epochs, loss {short(float(losses[-1]))}."
@@ -74,7 +76,8 @@ def done_message(session: TrainingSession, epochs: int) -> str:
 
 
 def auto_train(session: TrainingSession, epochs: int, done: int = 0) -> Run:
-    """The loop's next stage, again and again, until ``epochs`` steps are done.
+    """The loop's next stage, again and again, until ``epochs`` epochs are done (with the
+    full batch an epoch is one step; with mini-batches, ``len(loader)`` of them).
 
     ``done`` counts epochs already run (a paused run resumes where it was). Stops at the
     first stage that raises or does not run, and at a loss that is NaN or infinite.
@@ -82,9 +85,10 @@ def auto_train(session: TrainingSession, epochs: int, done: int = 0) -> Run:
     if done >= epochs:
         return RunEnd("target", done_message(session, done))
     while True:
+        epoch = session.epoch
         record = session.run(session.next_stage)
         stepped = record.stage == "step" and record.ok
-        done += stepped
+        done += session.epoch - epoch
         end = check_record(record)
         if end is None and done >= epochs:
             end = RunEnd("target", done_message(session, done))

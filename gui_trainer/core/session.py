@@ -15,9 +15,11 @@ from typing import Any, cast
 import numpy as np
 import torch
 from torch import nn
+from torch.utils.data import DataLoader
 
 from gui_trainer.core import optimizers
 from gui_trainer.core.autograd_graph import GraphSnapshot, read_graph
+from gui_trainer.core.batches import draw_epoch, generator_state, make_loader
 from gui_trainer.core.graph_modules import assign_modules
 from gui_trainer.core.history import ONE_NEURON_COLUMNS, History, tensor_history
 from gui_trainer.core.layer_math import Backprop, LayerActivity, activation_stats, backprop_by_layer
@@ -96,6 +98,9 @@ class TrainingSession(SessionSettings, StageRunners, Rewind):
         micro_batches: int = 1,
         seed: int = SCENARIO_DEFAULT,
         optimizer_options: Mapping[str, object] | Sequence[tuple[str, object]] = (),
+        batch_size: int | None = None,
+        shuffle: bool = False,
+        drop_last: bool = False,
     ) -> None:
         if isinstance(scenario, str):
             scenario = scenario_named(scenario)
@@ -113,7 +118,8 @@ class TrainingSession(SessionSettings, StageRunners, Rewind):
             optimizer_name=(self.scenario.optimizer if optimizer is SCENARIO_DEFAULT
                             else optimizer),
             set_to_none=set_to_none, micro_batches=micro_batches, samples=data.samples,
-            optimizer_options=optimizer_options)
+            optimizer_options=optimizer_options, batch_size=batch_size, shuffle=shuffle,
+            drop_last=drop_last)
         self.model = self.scenario.build_model(self.seed)
         self._named_params = tuple(self.model.named_parameters())
         self._one_neuron = self.scenario.is_one_neuron
@@ -224,8 +230,33 @@ class TrainingSession(SessionSettings, StageRunners, Rewind):
     # -- progress ----------------------------------------------------------------------
     @property
     def epoch(self) -> int:
-        """Completed optimizer steps since the start (or the last reset)."""
+        """Completed epochs (passes over every training row) since the start (or the last
+        reset). With the full batch each step completes one."""
         return self._loop.epoch
+
+    @property
+    def steps(self) -> int:
+        """Completed optimizer steps (iterations) since the start (or the last reset)."""
+        return self._loop.steps
+
+    @property
+    def iterations_per_epoch(self) -> int:
+        """Steps in one epoch: ``len(loader)``, over the micro-batches each step gathers
+        (the full batch split into micro-batches is still one step)."""
+        batches = len(self._loop.batches)
+        return 1 if batches == 1 else batches // self._settings.micro_batches
+
+    @property
+    def iteration(self) -> int:
+        """Which step of the current epoch comes next: 1 … ``iterations_per_epoch``."""
+        batches = len(self._loop.batches)
+        group = 1 if batches == 1 else self._settings.micro_batches
+        return self._loop.position // group + 1
+
+    @property
+    def epoch_batches(self) -> tuple[tuple[int, ...], ...]:
+        """This epoch's batches as the DataLoader drew them (row indices into ``inputs``)."""
+        return self._loop.batches
 
     @property
     def stage_count(self) -> int:
@@ -316,11 +347,20 @@ class TrainingSession(SessionSettings, StageRunners, Rewind):
         self.timeline.record(Action("stage", stage=stage), record.loss)
         return record
 
-    def run_epoch(self) -> list[StageRecord]:
+    def run_iteration(self) -> list[StageRecord]:
         """Run stages in loop order from ``next_stage`` through the next step."""
         records = [self.run(self._loop.next_stage)]
         while records[-1].stage != "step":
             records.append(self.run(self._loop.next_stage))
+        return records
+
+    def run_epoch(self) -> list[StageRecord]:
+        """Run stages in loop order until the current epoch is complete (with the full batch,
+        through the next step)."""
+        epoch = self._loop.epoch
+        records = self.run_iteration()
+        while self._loop.epoch == epoch:
+            records += self.run_iteration()
         return records
 
     def backprop_by_layer(self, sample: int = 0) -> Backprop:
@@ -346,7 +386,23 @@ class TrainingSession(SessionSettings, StageRunners, Rewind):
         self._loss_outputs = None
         for param in self.model.parameters():
             param.grad = None
-        self._loop = LoopState.fresh(len(self.inputs))
+        self.loader = self._make_loader()
+        self._loop = LoopState.fresh(len(self.inputs), draw_epoch(self.loader),
+                                     generator_state(self.loader))
+
+    def _make_loader(self) -> DataLoader[tuple[torch.Tensor, ...]]:
+        settings = self._settings
+        return make_loader(self.inputs, self.targets, settings.batch_size, settings.shuffle,
+                           settings.drop_last, self.seed)
+
+    def _new_loader(self) -> None:
+        """A batch setting changed: a new DataLoader (seeded afresh, as a script that made
+        it now would), whose first epoch starts at once; the epoch count goes on."""
+        self.loader = self._make_loader()
+        loop = self._loop
+        loop.batches = draw_epoch(self.loader)
+        loop.sampler_state = generator_state(self.loader)
+        loop.position = loop.chunk = 0
 
     def _make_optimizer(self) -> torch.optim.Optimizer:
         settings = self._settings

@@ -126,7 +126,9 @@ def to_bytes(session: TrainingSession) -> bytes:
                            "set_to_none": settings.set_to_none,
                            "micro_batches": settings.micro_batches,
                            "optimizer_options": [list(pair) for pair in
-                                                 settings.optimizer_options]},
+                                                 settings.optimizer_options],
+                           "batch_size": settings.batch_size, "shuffle": settings.shuffle,
+                           "drop_last": settings.drop_last},
         "changes": changes, "length": len(timeline), "position": session.position,
     }
     tensors = {"data.inputs": np.ascontiguousarray(session.scenario.data.inputs),
@@ -414,7 +416,9 @@ def _from_bytes(data: bytes, progress: Progress | None) -> TrainingSession:
             scenario=scenario, seed=manifest["seed"], lr=first.get("lr"),
             mode=first.get("mode"), optimizer=first.get("optimizer_name"),
             set_to_none=first.get("set_to_none"), micro_batches=first.get("micro_batches"),
-            optimizer_options=first.get("optimizer_options", []))
+            optimizer_options=first.get("optimizer_options", []),
+            batch_size=first.get("batch_size"), shuffle=first.get("shuffle", False),
+            drop_last=first.get("drop_last", False))
     except (TypeError, ValueError) as error:
         raise SessionFileError(f"the file's first settings are not valid: {error}") from None
     _replay(session, codes, changes, progress)

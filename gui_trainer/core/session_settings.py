@@ -12,13 +12,15 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from gui_trainer.core import optimizers
+from gui_trainer.core.batches import micro_batch_choices
 from gui_trainer.core.session_state import SessionState
 from gui_trainer.core.settings import (
+    BATCH_SETTINGS,
     Mode,
     OptimizerName,
     Settings,
+    check_batches,
     check_setting,
-    micro_batch_counts,
 )
 from gui_trainer.core.timeline import Action, Timeline
 
@@ -31,6 +33,7 @@ class SessionSettings(SessionState):
         def _make_optimizer(self) -> torch.optim.Optimizer: ...
         def _apply_reset(self, note: str = "") -> None: ...
         def _start_note(self) -> str: ...
+        def _new_loader(self) -> None: ...
 
     @property
     def start(self) -> tuple[float, float] | None:
@@ -107,7 +110,36 @@ class SessionSettings(SessionState):
         self._change("micro_batches", value)
 
     def valid_micro_batches(self) -> list[int]:
-        return micro_batch_counts(len(self.inputs))
+        """The micro-batch counts that fit the loader's batches now."""
+        settings = self._settings
+        return micro_batch_choices(len(self.inputs), settings.batch_size, settings.drop_last)
+
+    @property
+    def batch_size(self) -> int | None:
+        """The DataLoader's rows per batch; None: the full batch (one batch per epoch)."""
+        return self._settings.batch_size
+
+    @batch_size.setter
+    def batch_size(self, value: int | None) -> None:
+        self._change("batch_size", value)
+
+    @property
+    def shuffle(self) -> bool:
+        """Whether the DataLoader reshuffles the rows every epoch (its generator is seeded)."""
+        return self._settings.shuffle
+
+    @shuffle.setter
+    def shuffle(self, value: bool) -> None:
+        self._change("shuffle", value)
+
+    @property
+    def drop_last(self) -> bool:
+        """Whether the DataLoader drops a last batch smaller than ``batch_size``."""
+        return self._settings.drop_last
+
+    @drop_last.setter
+    def drop_last(self, value: bool) -> None:
+        self._change("drop_last", value)
 
     def change_setting(self, name: str, value: Any) -> None:
         """Set the setting ``name`` (as the properties do): checked, applied, recorded."""
@@ -118,6 +150,8 @@ class SessionSettings(SessionState):
         if getattr(self._settings, name) == value and (
                 name != "optimizer_name" or not self._settings.optimizer_options):
             return
+        if name in BATCH_SETTINGS:
+            check_batches(replace(self._settings, **{name: value}), len(self.inputs))
         self._before_action()
         self._apply_setting(name, value)
         self.timeline.record(Action("setting", name=name, value=value))
@@ -136,13 +170,18 @@ class SessionSettings(SessionState):
         elif name in ("optimizer_name", "optimizer"):
             self.optimizer = self._make_optimizer()
         elif name == "micro_batches":
-            self._loop.chunk = 0
+            loop = self._loop
+            loop.chunk = 0
+            if len(loop.batches) > 1:  # the new groups start at a multiple of the new count
+                loop.position -= loop.position % value
+        if name in ("batch_size", "shuffle", "drop_last"):
+            self._new_loader()
         elif name == "start":
             # A new run from the chosen point, as Restart starts one from the first weights.
             self._apply_reset(self._start_note())
         # Whatever free mode left behind, a loop from zero_grad is always valid; a new split
         # starts its accumulation there too.
         if (name == "mode" and value == "guided" and old.mode != "guided") or (
-                name == "micro_batches" and self._settings.mode == "guided"):
+                name in BATCH_SETTINGS and self._settings.mode == "guided"):
             self._loop.next_stage = "zero_grad"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any, Literal, cast
 
+from gui_trainer.core.batches import check_batch_size, micro_batch_choices
 from gui_trainer.core.optimizers import (
     OPTIMIZERS,
     OptimizerName,
@@ -51,12 +52,17 @@ def check_optimizer_choice(value: object) -> tuple[OptimizerName, Options]:
     return name, check_options(name, pairs)
 
 
-def check_micro_batches(value: object, samples: int) -> int:
+def check_micro_batches(value: object, samples: int, batch_size: int | None = None,
+                        drop_last: bool = False) -> int:
     count = whole_number(value, "micro_batches")
-    allowed = micro_batch_counts(samples)
+    allowed = micro_batch_choices(samples, batch_size, drop_last)
     if count not in allowed:
         shown = allowed if len(allowed) <= 12 else [*allowed[:11], "…"]
-        raise ValueError(f"micro-batches must split {samples} samples evenly: one of "
+        if batch_size is None or allowed == micro_batch_counts(min(batch_size, samples)):
+            what = f"split {min(batch_size or samples, samples)} samples evenly"
+        else:
+            what = f"divide the epoch's {allowed[-1]} batches into equal groups"
+        raise ValueError(f"micro-batches must {what}: one of "
                          f"{', '.join(map(str, shown))}")
     return count
 
@@ -92,6 +98,12 @@ class Settings:
     start: tuple[float, float] | None = None
     #: The optimizer's hyperparameters that differ from PyTorch's defaults (besides lr).
     optimizer_options: Options = ()
+    #: The DataLoader's rows per batch (None: the full batch, one batch per epoch).
+    batch_size: int | None = None
+    #: Whether the DataLoader shuffles the rows each epoch (from its seeded generator).
+    shuffle: bool = False
+    #: Whether the DataLoader drops a last batch smaller than batch_size.
+    drop_last: bool = False
 
     @property
     def optimizer(self) -> tuple[OptimizerName, Options]:
@@ -101,21 +113,43 @@ class Settings:
     @classmethod
     def checked(cls, *, lr: object, mode: object, optimizer_name: object,
                 set_to_none: object, micro_batches: object, samples: int,
-                optimizer_options: object = ()) -> Settings:
+                optimizer_options: object = (), batch_size: object = None,
+                shuffle: object = False, drop_last: object = False) -> Settings:
         """Settings from what a caller passed; raises ValueError/TypeError before any change."""
         name, options = check_optimizer_choice((optimizer_name, optimizer_options))
-        return cls(lr=parse_learning_rate(lr), mode=check_mode(mode),
-                   optimizer_name=name, optimizer_options=options,
-                   set_to_none=flag(set_to_none, "set_to_none"),
-                   micro_batches=check_micro_batches(micro_batches, samples))
+        settings = cls(lr=parse_learning_rate(lr), mode=check_mode(mode),
+                       optimizer_name=name, optimizer_options=options,
+                       set_to_none=flag(set_to_none, "set_to_none"),
+                       micro_batches=whole_number(micro_batches, "micro_batches"),
+                       batch_size=check_batch_size(batch_size, samples),
+                       shuffle=flag(shuffle, "shuffle"), drop_last=flag(drop_last, "drop_last"))
+        check_batches(settings, samples)
+        return settings
 
 
 #: What ``change_setting`` takes: the fields, and "optimizer" (name and options at once).
 NAMES = (*(f.name for f in fields(Settings) if f.name != "optimizer_options"), "optimizer")
 
 
+#: The settings that shape the DataLoader's batches (and so which micro-batch counts fit).
+BATCH_SETTINGS = ("batch_size", "shuffle", "drop_last", "micro_batches")
+
+
+def check_batches(settings: Settings, samples: int) -> None:
+    """Raise if the micro-batch count does not fit the batches these settings make."""
+    try:
+        check_micro_batches(settings.micro_batches, samples, settings.batch_size,
+                            settings.drop_last)
+    except ValueError as exc:
+        if settings.batch_size is None:
+            raise
+        raise ValueError(f"{exc} (with batch_size {settings.batch_size}); change micro-batches "
+                         "first") from None
+
+
 def check_setting(name: str, value: Any, samples: int) -> Any:
-    """``value`` checked for the setting ``name`` (raises before anything changes)."""
+    """``value`` checked for the setting ``name`` on its own (raises before anything
+    changes); :func:`check_batches` then checks the batch settings together."""
     if name == "lr":
         return parse_learning_rate(value)
     if name == "mode":
@@ -127,7 +161,11 @@ def check_setting(name: str, value: Any, samples: int) -> Any:
     if name == "set_to_none":
         return flag(value, "set_to_none")
     if name == "micro_batches":
-        return check_micro_batches(value, samples)
+        return whole_number(value, "micro_batches")
+    if name == "batch_size":
+        return check_batch_size(value, samples)
+    if name in ("shuffle", "drop_last"):
+        return flag(value, name)
     if name == "start":
         return check_start(value)
     raise ValueError(f"unknown setting {name!r}: expected one of {', '.join(NAMES)}")

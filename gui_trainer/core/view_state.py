@@ -41,6 +41,13 @@ class SessionView:
     scenario: Scenario
     one_neuron: bool
     epoch: int
+    #: Optimizer steps done; the next step's place in its epoch (1-based) and the epoch's
+    #: steps (``len(loader)`` over the micro-batches each step gathers).
+    steps: int
+    iteration: int
+    iterations_per_epoch: int
+    #: The rows of the current step's batch, when it is not every row (mini-batches).
+    batch_rows: tuple[int, ...] | None
     #: Position on the timeline, and how many actions it holds.
     position: int
     timeline_length: int
@@ -103,6 +110,12 @@ class SessionView:
         return tensor_history(self.history, kind, name, self._first[name])
 
 
+def batch_rows(session: TrainingSession) -> tuple[int, ...] | None:
+    """The current step's batch rows, or None when the step learns from every row."""
+    rows = session.group_rows()
+    return None if len(rows) == len(session.inputs) else rows
+
+
 def capture(session: TrainingSession, latest: Mapping[Stage, StageRecord],
             last: Stage | None, landscape: bool = False, along: bool = True) -> SessionView:
     """The session now; ``latest`` and ``last`` annotate the code listing; ``landscape``
@@ -115,6 +128,10 @@ def capture(session: TrainingSession, latest: Mapping[Stage, StageRecord],
         scenario=session.scenario,
         one_neuron=session.one_neuron,
         epoch=session.epoch,
+        steps=session.steps,
+        iteration=session.iteration,
+        iterations_per_epoch=session.iterations_per_epoch,
+        batch_rows=batch_rows(session),
         position=position,
         timeline_length=len(session.timeline),
         last_action=session.timeline.action(position - 1).describe() if position else "",

@@ -225,6 +225,28 @@ class SessionController(QObject):
             "the gradients, before one step.")
         return True
 
+    def change_batches(self, name: str, value: object) -> bool:
+        """Set ``batch_size``, ``shuffle`` or ``drop_last`` of the DataLoader; on a bad value
+        say why and change nothing."""
+        session = self.session
+        if getattr(session, name) == value:
+            return True
+        try:
+            session.change_setting(name, value)
+        except (TypeError, ValueError) as exc:
+            self.message.emit(f"{str(exc).rstrip('.')}. The batches stay as they were.")
+            self.settings_changed.emit()
+            return False
+        size = session.batch_size
+        rows = "the full batch" if size is None else (
+            "one sample at a time" if size == 1 else f"batches of {size}")
+        self._setting_changed(
+            f"DataLoader: {rows}{', shuffled each epoch' if session.shuffle else ''}"
+            f"{', drop_last' if session.drop_last and size is not None else ''} — "
+            f"{session.iterations_per_epoch} step{'s' if session.iterations_per_epoch != 1 else ''}"
+            " per epoch. A new epoch starts with the next step.")
+        return True
+
     # -- scenarios -----------------------------------------------------------------------
     def open_scenario(self, scenario: Scenario) -> None:
         """Train ``scenario`` from the start; the session before it is kept, exactly as it

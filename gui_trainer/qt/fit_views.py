@@ -81,6 +81,9 @@ class CurveFit:
         self.residuals = plot.plot([], [], connect="pairs")
         self.predictions = plot.plot([], [], pen=None, symbol="x", symbolSize=12,
                                      symbolBrush=None)
+        #: Where each sample is drawn (for the ring round the current batch).
+        self.positions = np.column_stack([data.inputs[:, 0], data.targets[:, 0]]).astype(
+            np.float64)
 
     def legend(self, c: Colours) -> list[LegendEntry]:
         model = "model: weight × x + bias" if self.one_neuron else "model: its curve now"
@@ -147,6 +150,7 @@ class RegionFit:
         self.wrong = plot.plot([], [], pen=None, symbol="x", symbolSize=11, symbolBrush=None)
         self.targets = np.asarray(data.targets)
         self.xy = points
+        self.positions = points
         self.table = np.zeros((self.classes, 4), dtype=np.uint8)
 
     def legend(self, c: Colours) -> list[LegendEntry]:
@@ -355,6 +359,7 @@ class FitPlot(PlotPanel):
 
     def apply_pens(self, theme: Colours) -> None:
         if self.painter is not None:
+            self.batch_ring.setSymbolPen(pen(theme.accent, 2))
             self.painter.apply_pens(theme)
             if self.state is not None and self.state.scenario is self.scenario:
                 self.painter.refresh(self.state)
@@ -384,8 +389,33 @@ class FitPlot(PlotPanel):
         if self.kind in ("curve", "scatter"):
             self.plot.setLimits(xMin=-VALUE_LIMIT, xMax=VALUE_LIMIT, yMin=-VALUE_LIMIT,
                                 yMax=VALUE_LIMIT)
-        self.legend.set_entries(painter.legend)
+        #: A ring round each row of the current step's batch (mini-batches only).
+        self.batch_ring = self.plot.plot([], [], pen=None, symbol="o", symbolSize=15,
+                                         symbolBrush=None)
+        self.batch_ring.setZValue(5)
+        self.batched = False
+        self.legend.set_entries(self._legend_entries)
         self.restyle()
+
+    def _legend_entries(self, c: Colours) -> list[LegendEntry]:
+        assert self.painter is not None
+        entries = self.painter.legend(c)
+        if self.batched:
+            entries.append(LegendEntry("○", c.accent, "this step's batch"))
+        return entries
+
+    def _show_batch(self, state: SessionView) -> None:
+        positions: np.ndarray | None = getattr(self.painter, "positions", None)
+        rows = state.batch_rows
+        batched = rows is not None and positions is not None
+        if batched != self.batched:
+            self.batched = batched
+            self.legend.refresh()
+        if rows is None or positions is None:
+            self.batch_ring.setData([], [])
+            return
+        picked = positions[list(rows)]
+        self.batch_ring.setData(*finite_points(picked[:, 0], picked[:, 1]))
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Counts and labels fit the cells' new size (they are decided when drawn)."""
@@ -400,3 +430,4 @@ class FitPlot(PlotPanel):
         assert self.painter is not None
         self.state = state
         self.painter.refresh(state)
+        self._show_batch(state)

@@ -144,7 +144,7 @@ class GradientPlots(PlotPanel):
         self.histogram.setData(edges, counts, stepMode="center", fillLevel=0)
 
     def show_ratios(self, state: SessionView) -> None:
-        epochs = state.history.column("epoch")
+        epochs = state.history.column("step")
         for curve, name in zip(self.curves, self.names, strict=True):
             ratios = state.tensor_history("update_ratio", name)
             with np.errstate(divide="ignore", invalid="ignore"):

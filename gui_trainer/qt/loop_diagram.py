@@ -42,6 +42,7 @@ class LoopDiagram(QWidget):
         self.last: StageRecord | None = None
         self.next: Stage = STAGES[0]
         self.epoch = 0
+        self.centre = "epoch 0"
         self.setMinimumSize(200, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(True)
@@ -54,6 +55,10 @@ class LoopDiagram(QWidget):
 
     def show_state(self, state: SessionView, last: StageRecord | None) -> None:
         self.last, self.next, self.epoch = last, state.next_stage, state.epoch
+        #: "epoch 2" with the full batch; "epoch 2 · step 4 of 7" with mini-batches.
+        self.centre = f"epoch {state.epoch}" + (
+            f"\nstep {state.iteration} of {state.iterations_per_epoch}"
+            if state.iterations_per_epoch > 1 else "")
         self.update()
 
     def box_size(self) -> QSizeF:
@@ -104,7 +109,7 @@ class LoopDiagram(QWidget):
         centre_font.setPointSizeF(self.font().pointSizeF() * 1.1)
         painter.setFont(centre_font)
         painter.drawText(QRectF(0, 0, self.width(), self.height()),
-                         Qt.AlignmentFlag.AlignCenter, f"epoch {self.epoch}")
+                         Qt.AlignmentFlag.AlignCenter, self.centre)
         for stage, rect in rects.items():
             self._box(painter, stage, rect, palette, text_colour)
         painter.end()

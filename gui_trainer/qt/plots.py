@@ -310,6 +310,11 @@ class LossPlot(PlotPanel):
         self.curve = self.plot.plot([], [])
         self.last = self.plot.plot([], [], pen=None, symbol="o", symbolSize=8)
         self.now = self.plot.plot([], [], pen=None, symbol="o", symbolSize=11, symbolBrush=None)
+        #: With mini-batches: each step's own batch loss (noisy), and its mean per epoch.
+        self.batch_curve = self.plot.plot([], [])
+        self.batch_curve.setZValue(-0.5)
+        self.epoch_mean = self.plot.plot([], [], symbol="s", symbolSize=7)
+        self.mini_batches = False
         #: Earlier runs' curves by run number, faded; drawn once, kept until cleared.
         self.earlier: dict[int, pg.PlotDataItem] = {}
         self._earlier_shown: list[RunSummary] = []
@@ -324,6 +329,10 @@ class LossPlot(PlotPanel):
 
     def apply_pens(self, theme: Colours) -> None:
         self.curve.setPen(pen(theme.loss, 2))
+        self.batch_curve.setPen(pen(faded(theme.loss), 1))
+        self.epoch_mean.setPen(pen(theme.earlier_runs[0], 2))
+        self.epoch_mean.setSymbolBrush(theme.earlier_runs[0])
+        self.epoch_mean.setSymbolPen(theme.earlier_runs[0])
         self.last.setSymbolBrush(theme.loss)
         self.last.setSymbolPen(theme.loss)
         self.now.setSymbolPen(pen(theme.loss, 2))
@@ -336,8 +345,12 @@ class LossPlot(PlotPanel):
         return faded(theme.earlier_runs[run % len(theme.earlier_runs)])
 
     def _legend_entries(self, theme: Colours) -> list[LegendEntry]:
-        entries = [LegendEntry("━", theme.loss, "loss (this run)"),
+        entries = [LegendEntry("━", theme.loss, "loss (this run)" if not self.mini_batches
+                               else "loss over all rows"),
                    LegendEntry("○", theme.loss, "loss now (before Step)")]
+        if self.mini_batches:
+            entries += [LegendEntry("━", theme.loss, "each step's batch loss (faint)"),
+                        LegendEntry("■", theme.earlier_runs[0], "epoch mean of batch losses")]
         shown = self._earlier_shown
         named = shown[-MAX_EARLIER_NAMED:]
         for summary in named:
@@ -378,7 +391,7 @@ class LossPlot(PlotPanel):
         theme = colours()
         for summary in shown:
             item = self.plot.plot(
-                state.history.column("epoch", run=summary.run),
+                state.history.column("step", run=summary.run),
                 positive_or_nan(state.history.column("loss", run=summary.run)),
                 pen=pen(self._earlier_colour(theme, summary.run), 1.5), connect="finite")
             item.setZValue(-1)
@@ -387,16 +400,40 @@ class LossPlot(PlotPanel):
         self._earlier_hidden = len(runs) - len(shown)
         self.legend.refresh()
 
+    def _refresh_batches(self, state: SessionView, steps: np.ndarray) -> None:
+        """Mini-batches: each step's batch loss and the epoch means; hidden otherwise."""
+        history = state.history
+        batch = history.column("batch_loss")
+        mini = state.iterations_per_epoch > 1 or bool(np.any(batch != history.column("loss")))
+        if mini != self.mini_batches:
+            self.mini_batches = mini
+            self.plot.setLabel("bottom", "step (iteration)" if mini
+                               else "epoch (completed steps)")
+            self.legend.refresh()
+        if not mini or not len(batch):
+            self.batch_curve.setData([], [])
+            self.epoch_mean.setData([], [])
+            return
+        self.batch_curve.setData(steps, positive_or_nan(batch), connect="finite")
+        epochs = history.column("epoch")
+        starts = np.flatnonzero(np.r_[True, epochs[1:] != epochs[:-1]])
+        counts = np.diff(np.r_[starts, len(epochs)])
+        means = np.add.reduceat(batch, starts) / counts
+        ends = steps[starts + counts - 1]
+        self.epoch_mean.setData(np.asarray(ends, dtype=np.float64), positive_or_nan(means),
+                                connect="finite")
+
     def refresh(self, state: SessionView) -> None:
         self._refresh_earlier(state)
-        epochs = state.history.column("epoch")
+        epochs = state.history.column("step")
         losses = positive_or_nan(state.history.column("loss"))
         # Room for the longest run drawn, not only this one: earlier runs stay reachable.
         self.limits.update(max([len(epochs), *(r.stop - r.start for r in self._earlier_shown)]))
         self.curve.setData(epochs, losses, connect="finite")
         self.last.setData(*finite_points(np.asarray(epochs[-1:], dtype=np.float64), losses[-1:]))
+        self._refresh_batches(state, epochs)
         if state.loss is not None and state.last_stage in ("loss", "backward"):
-            x = np.asarray([state.epoch + 1], dtype=np.float64)
+            x = np.asarray([state.steps + 1], dtype=np.float64)
             y = positive_or_nan(np.asarray([state.full_batch_loss], dtype=np.float64))
             self.now.setData(*finite_points(x, y))
         else:
@@ -545,7 +582,7 @@ class GradPlot(PlotPanel):
         self.bars.setOpts(height=finite_or_nan(np.asarray(heights, dtype=np.float64)),
                           brushes=[c or (0, 0, 0, 0) for c in shown],
                           pens=[c or (0, 0, 0, 0) for c in shown])
-        epochs = state.history.column("epoch")
+        epochs = state.history.column("step")
         self.limits.update(len(epochs))
         weights = finite_or_nan(state.history.column("weight_grad"))
         self.weight_curve.setData(epochs, weights, connect="finite")
@@ -605,7 +642,7 @@ class LayeredGrads:
         title = GRADS_NONE if all(n is None for n in norms) else GRADS_NOW
         if self.now.titleLabel.text != title:
             self.now.setTitle(title)
-        epochs = state.history.column("epoch")
+        epochs = state.history.column("step")
         for curve, name in zip(self.curves, self.names, strict=True):
             values = positive_or_nan(state.tensor_history("grad_norm", name))
             curve.setData(epochs, values, connect="finite")

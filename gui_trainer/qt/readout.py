@@ -23,6 +23,7 @@ ROWS = (
     ("loss", "loss"),
     ("accuracy", "accuracy"),
     ("epoch", "epoch"),
+    ("iteration", "iteration"),
     ("next", "next stage"),
 )
 
@@ -49,7 +50,8 @@ class Readout(QGroupBox):
     def _show_rows(self, state: SessionView) -> None:
         one = state.one_neuron
         shown = {"weight": one, "bias": one, "weight_grad": one, "bias_grad": one,
-                 "tensors": not one, "accuracy": state.scenario.task == "classification"}
+                 "tensors": not one, "accuracy": state.scenario.task == "classification",
+                 "iteration": state.iterations_per_epoch > 1}
         for key, visible in shown.items():
             self.form.setRowVisible(self.values[key], visible)
 
@@ -80,4 +82,9 @@ class Readout(QGroupBox):
             self.values[key].setText(short(value))
             self.values[key].setToolTip(full(value))
         self.values["epoch"].setText(str(state.epoch))
+        self.values["iteration"].setText(
+            f"{state.iteration} of {state.iterations_per_epoch} ({state.steps} steps done)")
+        self.values["iteration"].setToolTip(
+            "Each step takes the next batch the DataLoader gives; an epoch is one pass over "
+            "every training row: len(loader) batches.")
         self.values["next"].setText(LABELS[state.next_stage])

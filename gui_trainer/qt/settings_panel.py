@@ -94,6 +94,38 @@ class SettingsPanel(QGroupBox):
         form.addRow(self.hyper_summary)
         self.dialog: OptimizerDialog | None = None
 
+        self.batch = QComboBox(self)
+        self.batch.setObjectName("batch_size")
+        self.batch.setEditable(True)  # presets, or type any size and press Enter
+        self.batch.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.batch.setToolTip(
+            "DataLoader(batch_size=…): the rows each step learns from. Full batch: every row "
+            "at once; mini-batches: a noisier step per batch, several steps per epoch; 1: one "
+            "sample at a time. Type any size and press Enter.")
+        self._fill_batch_sizes()
+        self.batch.activated.connect(self._choose_batch_size)
+        line = self.batch.lineEdit()
+        if line is not None:
+            line.returnPressed.connect(self._typed_batch_size)
+        self.shuffle = QCheckBox("shuffle", self)
+        self.shuffle.setObjectName("shuffle")
+        self.shuffle.setToolTip("DataLoader(shuffle=True): a new order of the rows every "
+                                "epoch, drawn from a generator seeded like the model.")
+        self.shuffle.toggled.connect(lambda on: controller.change_batches("shuffle", on))
+        self.drop_last = QCheckBox("drop_last", self)
+        self.drop_last.setObjectName("drop_last")
+        self.drop_last.setToolTip("DataLoader(drop_last=True): skip a last batch smaller "
+                                  "than batch_size.")
+        self.drop_last.toggled.connect(lambda on: controller.change_batches("drop_last", on))
+        form.addRow("Batch size:", self.batch)
+        # On a row of their own: beside the sizes they widened the side column on a small
+        # screen and squeezed the plots.
+        loader_flags = QHBoxLayout()
+        loader_flags.addWidget(self.shuffle)
+        loader_flags.addWidget(self.drop_last)
+        loader_flags.addStretch(1)
+        form.addRow("", loader_flags)
+
         self.micro = QComboBox(self)
         self.micro.setObjectName("micro_batches")
         self._fill_micro_batches()
@@ -169,20 +201,65 @@ class SettingsPanel(QGroupBox):
             self.dialog = None
 
     def _fill_micro_batches(self) -> None:
-        """The counts that split this session's data evenly (another scenario, other counts)."""
+        """The counts that fit the batches now (another scenario or batch size, other
+        counts): parts of the one batch, or loader batches gathered per step."""
         session = self.controller.session
         self.micro.clear()
+        one_batch = len(session.epoch_batches) == 1
+        rows = len(session.epoch_batches[0])
         for count in session.valid_micro_batches():
-            size = len(session.inputs) // count
-            each = "1 sample" if size == 1 else f"{size} samples"
-            text = "1 (full batch)" if count == 1 else f"{count} ({each} each)"
+            if one_batch:
+                size = rows // count
+                each = "1 sample" if size == 1 else f"{size} samples"
+                whole = "full batch" if session.batch_size is None else "the whole batch"
+                text = f"1 ({whole})" if count == 1 else f"{count} ({each} each)"
+            else:
+                text = ("1 (a step per batch)" if count == 1 else
+                        f"{count} (a step every {count} batches)")
             self.micro.addItem(text, count)
+
+    def batch_presets(self) -> list[int | None]:
+        """Full batch, the usual powers of two below it, one sample at a time."""
+        samples = len(self.controller.session.inputs)
+        sizes = [n for n in (256, 128, 64, 32, 16, 8, 4, 2) if n < samples]
+        return [None, *sizes, 1]
+
+    def _fill_batch_sizes(self) -> None:
+        session = self.controller.session
+        samples = len(session.inputs)
+        self.batch.clear()
+        for size in self.batch_presets():
+            text = (f"full batch ({samples})" if size is None else
+                    "1 (one sample at a time)" if size == 1 else str(size))
+            self.batch.addItem(text, size)
+        if session.batch_size not in self.batch_presets():
+            self.batch.addItem(str(session.batch_size), session.batch_size)
+
+    def _choose_batch_size(self, index: int) -> None:
+        self.controller.change_batches("batch_size", self.batch.itemData(index))
+        self.batch.clearFocus()  # give the keys 1–5 and Space back to the stages
+
+    def _typed_batch_size(self) -> None:
+        text = self.batch.currentText().strip()
+        index = self.batch.findText(text)
+        if index >= 0:
+            self._choose_batch_size(index)
+            return
+        value: object = text
+        if text.isdigit():
+            value = int(text)
+        elif text.lower() in ("full", "full batch", "none"):
+            value = None
+        if not self.controller.change_batches("batch_size", value):
+            self.sync()  # refused (and said why): show the size in force again
+        self.batch.clearFocus()
 
     def sync(self) -> None:
         """Show the session's settings (after a load, a reset or a change elsewhere)."""
         session = self.controller.session
         # Showing the session's values is not the learner changing them: no signals.
         blockers = [QSignalBlocker(w) for w in (self.optimizer, self.to_none, self.micro,
+                                                self.batch, self.shuffle, self.drop_last,
                                                 *self.mode_buttons.values())]
         counts = session.valid_micro_batches()
         if [self.micro.itemData(i) for i in range(self.micro.count())] != counts:
@@ -195,4 +272,12 @@ class SettingsPanel(QGroupBox):
         self.hyper_summary.show_coloured(options_summary(session), "muted")
         self.to_none.setChecked(session.set_to_none)
         self.micro.setCurrentIndex(self.micro.findData(session.micro_batches))
+        if session.batch_size not in [self.batch.itemData(i) for i in range(self.batch.count())] \
+                or self.batch.count() != len(self.batch_presets()) + (
+                    session.batch_size not in self.batch_presets()):
+            self._fill_batch_sizes()
+        self.batch.setCurrentIndex(self.batch.findData(session.batch_size))
+        self.shuffle.setChecked(session.shuffle)
+        self.drop_last.setChecked(session.drop_last)
+        self.drop_last.setEnabled(session.batch_size is not None)
         del blockers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 from pathlib import Path
@@ -13,7 +14,6 @@ from gui_trainer.core import TrainingSession
 from gui_trainer.core.export import script
 from gui_trainer.core.optimizers import OptimizerName
 from gui_trainer.core.scenarios import load_csv
-from gui_trainer.core.settings import micro_batch_counts
 from gui_trainer.core.stages import STAGES
 from tests.scripts import left_state, run_scripts
 
@@ -69,7 +69,7 @@ def wander(session: TrainingSession, rng: random.Random, actions: int) -> None:
         elif roll < 0.7:
             session.mode = "guided"
             for _ in range(rng.randint(1, 4)):
-                session.run_epoch()
+                session.run_iteration()
         elif roll < 0.75:
             session.lr = rng.choice([0.001, 0.01, 0.05, 0.3])
         elif roll < 0.77:
@@ -79,8 +79,15 @@ def wander(session: TrainingSession, rng: random.Random, actions: int) -> None:
             session.set_optimizer(name, **options)
         elif roll < 0.82:
             session.set_to_none = not session.set_to_none
+        elif roll < 0.84:
+            session.micro_batches = rng.choice(session.valid_micro_batches()[:4])
         elif roll < 0.86:
-            session.micro_batches = rng.choice(micro_batch_counts(samples)[:4])
+            # micro-batches that do not fit the new batches: refused, nothing changes
+            with contextlib.suppress(ValueError):
+                session.batch_size = rng.choice([None, *(b for b in (1, 3, 16, 40)
+                                                         if b <= samples)])
+        elif roll < 0.87:
+            session.shuffle = not session.shuffle
         elif roll < 0.89:
             session.reset()
         elif roll < 0.92 and session.one_neuron:

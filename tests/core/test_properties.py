@@ -21,6 +21,7 @@ import torch
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
 
 from gui_trainer.core import STAGES, TrainingSession, timeline
 from gui_trainer.core.session import DEFAULT_INPUTS, DEFAULT_SEED, DEFAULT_TARGETS, StageOrderError
@@ -42,7 +43,9 @@ OPTIMIZER_CHOICES: list[tuple[str, dict[str, object]]] = [
 
 
 class Reference:
-    """The loop as a learner writes it by hand, with the app's micro-batch scaling."""
+    """The loop as a learner writes it by hand, with the app's micro-batch scaling and a
+    DataLoader of its own: its batches come from iterating a loader over the row numbers
+    (``for (rows,) in loader``), not from the app's way of reading the batch sampler."""
 
     def __init__(self) -> None:
         with torch.random.fork_rng():
@@ -53,6 +56,8 @@ class Reference:
         self.y = torch.tensor(DEFAULT_TARGETS)
         self.lr, self.optimizer_name, self.set_to_none, self.parts = 0.01, "sgd", True, 1
         self.optimizer_options: dict[str, object] = {}
+        self.batch_size: int | None = None
+        self.shuffle = False
         self.optimizer = self.make_optimizer()
         self.clear()
 
@@ -62,18 +67,33 @@ class Reference:
         self.output_rows = list(range(len(self.x)))
         self.loss_rows = self.output_rows
         self.loss_parts = self.parts
-        self.chunk = 0
+        self.chunk = self.output_chunk = self.loss_chunk = 0
         self.epoch = 0
         for p in self.model.parameters():
             p.grad = None
+        self.new_loader()
+
+    def new_loader(self) -> None:
+        generator = torch.Generator()
+        generator.manual_seed(DEFAULT_SEED)
+        self.loader = DataLoader(TensorDataset(torch.arange(len(self.x))),
+                                 batch_size=self.batch_size or len(self.x), shuffle=self.shuffle,
+                                 generator=generator)
+        self.draw()
+
+    def draw(self) -> None:
+        self.batches = [rows.tolist() for (rows,) in self.loader]
+        self.position = 0
 
     def make_optimizer(self) -> torch.optim.Optimizer:
         kind: Callable[..., torch.optim.Optimizer] = TORCH_OPTIMIZERS[self.optimizer_name]
         return kind(self.model.parameters(), lr=self.lr, **self.optimizer_options)
 
     def rows(self, chunk: int) -> list[int]:
-        size = len(self.x) // self.parts
-        return list(range(chunk * size, (chunk + 1) * size))
+        if len(self.batches) > 1:  # a step gathers `parts` of the loader's batches
+            return list(self.batches[self.position + chunk])
+        size = len(self.batches[0]) // self.parts  # the one batch split into equal parts
+        return list(self.batches[0][chunk * size:(chunk + 1) * size])
 
     def apply(self, action: Action) -> str | None:
         """Do ``action``; return PyTorch's error text if the call raised."""
@@ -98,6 +118,12 @@ class Reference:
             self.set_to_none = value
         elif kind == "micro_batches":
             self.parts, self.chunk = value, 0
+            if len(self.batches) > 1:
+                self.position -= self.position % value
+        elif kind in ("batch_size", "shuffle"):
+            setattr(self, kind, value)
+            self.chunk = 0
+            self.new_loader()
         return None
 
     def stage(self, stage: str) -> str | None:
@@ -106,11 +132,13 @@ class Reference:
             self.chunk = 0
         elif stage == "forward":
             self.output_rows = self.rows(self.chunk)
+            self.output_chunk = self.chunk
             self.outputs = self.model(self.x[self.output_rows])
         elif stage == "loss" and self.outputs is not None:
             loss = nn.functional.mse_loss(self.outputs, self.y[self.output_rows])
             self.loss = loss / self.parts if self.parts > 1 else loss
             self.loss_rows = self.output_rows
+            self.loss_chunk = self.output_chunk
             self.loss_parts = self.parts
         elif stage == "backward" and self.loss is not None:
             try:
@@ -119,12 +147,14 @@ class Reference:
                 return f"RuntimeError: {exc}"
             # a loss from before a change of split restarts the accumulation
             same_split = self.loss_parts == self.parts
-            self.chunk = (self.loss_rows[0] // len(self.loss_rows) + 1) % self.parts \
-                if same_split else 0
+            self.chunk = (self.loss_chunk + 1) % self.parts if same_split else 0
         elif stage == "step":
             self.optimizer.step()
             self.chunk = 0
-            self.epoch += 1
+            self.position += self.parts if len(self.batches) > 1 else 1
+            if self.position >= len(self.batches):
+                self.epoch += 1
+                self.draw()
         return None
 
 
@@ -251,12 +281,31 @@ class SessionAgainstPyTorch(RuleBasedStateMachine):
             self.reference.apply(("set_to_none", value))
             self.record(("set_to_none", value))
 
+    def change_or_refusal(self, name: str, value: object) -> None:
+        """Change a batch setting; a combination that does not fit is refused, unchanged."""
+        if getattr(self.session, name) == value:
+            return
+        position = self.session.position
+        try:
+            setattr(self.session, name, value)
+        except ValueError as exc:
+            assert "micro-batches must" in str(exc)
+            assert self.session.position == position and getattr(self.session, name) != value
+            return
+        self.reference.apply((name, value))
+        self.record((name, value))
+
     @rule(parts=st.sampled_from([1, 2, 4]))
     def set_micro_batches(self, parts: int) -> None:
-        if parts != self.session.micro_batches:
-            self.session.micro_batches = parts
-            self.reference.apply(("micro_batches", parts))
-            self.record(("micro_batches", parts))
+        self.change_or_refusal("micro_batches", parts)
+
+    @rule(size=st.sampled_from([None, 1, 2, 3]))
+    def set_batch_size(self, size: int | None) -> None:
+        self.change_or_refusal("batch_size", size)
+
+    @rule(value=st.booleans())
+    def set_shuffle(self, value: bool) -> None:
+        self.change_or_refusal("shuffle", value)
 
     @rule(mode=st.sampled_from(["guided", "free"]))
     def set_mode(self, mode: str) -> None:

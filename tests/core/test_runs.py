@@ -7,6 +7,7 @@ import torch
 
 from gui_trainer.core import TrainingSession
 from gui_trainer.core.experiments import BY_KEY, run_experiment, start_experiment
+from gui_trainer.core.formatting import short
 from gui_trainer.core.runs import Progress, Run, RunEnd, auto_train, experiment_run
 
 
@@ -32,6 +33,23 @@ def test_auto_train_runs_the_loop_for_its_epochs_exactly_as_epoch_by_epoch(scena
     assert all(p.end is None for p in progress[:-1])
     end = progress[-1].end
     assert end is not None and end.reason == "target" and "4 epochs" in end.message
+    for mine, theirs in zip(session.model.parameters(), reference.model.parameters(),
+                            strict=True):
+        assert torch.equal(mine, theirs)
+
+
+def test_auto_train_with_mini_batches_counts_epochs_not_steps() -> None:
+    session = TrainingSession(scenario="moons", batch_size=50, shuffle=True)
+    reference = TrainingSession(scenario="moons", batch_size=50, shuffle=True)
+    progress, _ = drain(auto_train(session, 2))
+    for _ in range(2):
+        reference.run_epoch()
+    assert session.epoch == 2 and session.steps == 8
+    assert [p.done for p in progress if p.boundary] == [0, 0, 0, 1, 1, 1, 1, 2]
+    end = progress[-1].end
+    assert end is not None and "2 epochs" in end.message
+    # The message's loss is the last step's, over all the rows.
+    assert f"loss {short(float(session.history.column('loss')[-1]))}" in end.message
     for mine, theirs in zip(session.model.parameters(), reference.model.parameters(),
                             strict=True):
         assert torch.equal(mine, theirs)

@@ -77,3 +77,33 @@ def test_the_script_writes_the_model_as_it_was_built(name: str) -> None:
     loss = "CrossEntropyLoss" if session.scenario.task == "classification" else "MSELoss"
     assert f"loss_function = nn.{loss}()" in text
     assert "outputs = model(inputs)" in text and "distances" not in text
+
+
+def test_the_loader_loop_ends_at_the_sessions_parameters() -> None:
+    """With mini-batches or shuffling the listing is ``for x, y in loader:`` with the app's
+    seeded DataLoader, stopped after the app's steps, mid-epoch too."""
+    sessions = [
+        TrainingSession(scenario="moons", batch_size=32, shuffle=True),
+        TrainingSession(scenario="curve", batch_size=5, drop_last=True, optimizer="sgd"),
+        TrainingSession(scenario="moons", batch_size=25, shuffle=True, micro_batches=2),
+        TrainingSession(scenario="spiral", shuffle=True, micro_batches=3),
+        TrainingSession(batch_size=2, shuffle=True),  # the seed's one neuron
+    ]
+    scripts = []
+    for session, iterations in zip(sessions, [17, 9, 6, 4, 5], strict=True):
+        latest: dict[Stage, StageRecord] = {}
+        for _ in range(iterations):
+            for record in session.run_iteration():
+                latest[record.stage] = record
+        listing = code_listing(session, latest, "step")
+        assert listing.reproducible
+        text = listing.text()
+        assert "for x, y in loader:" in text or "enumerate(loader)" in text
+        assert f"num_steps = {session.steps}" in text
+        scripts.append(text)
+    for session, output in zip(sessions, run_scripts(scripts, parameters=True), strict=True):
+        printed = printed_parameters(output)
+        for name, param in session.model.named_parameters():
+            ours = param.detach().flatten()
+            assert torch.equal(torch.tensor(printed[name], dtype=ours.dtype), ours), (
+                session.scenario.name, name)
