@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from gui_trainer.core import optimizers
+from gui_trainer.core import optimizers, schedulers
 from gui_trainer.core.data_code import data_lines
 from gui_trainer.core.formatting import short
 from gui_trainer.core.records import StageRecord
+from gui_trainer.core.schedulers import every_step
 from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.stages import CODE, STAGES, Stage
 
@@ -51,6 +52,8 @@ def _values(values: tuple[float, ...] | None, limit: int = 8) -> str:
 
 def stage_note(record: StageRecord) -> str:
     """What the line just did, in numbers."""
+    if record.ok and record.stage in OPTIONAL_NOTES:
+        return OPTIONAL_NOTES[record.stage](record)
     if not record.ok:
         return "error: " + (record.error or record.explanation).splitlines()[0][:60]
     after = record.after
@@ -64,6 +67,14 @@ def stage_note(record: StageRecord) -> str:
         "backward": grads,
         "step": f"weight = {short(after.weight)}, bias = {short(after.bias)}",
     }[record.stage]
+
+
+OPTIONAL_NOTES = {
+    "clip": lambda r: f"total norm {short(r.clip_total_norm)} before clipping",
+    "evaluate": lambda r: f"val_loss = {short(r.val_loss)}" + (
+        "" if r.val_accuracy is None else f", accuracy {r.val_accuracy:.0%}"),
+    "schedule": lambda r: f"lr {short(r.lr_before)} → {short(r.optimizer_lr)}",
+}
 
 
 def _tensor_note(record: StageRecord) -> str:
@@ -100,7 +111,7 @@ def model_lines(model: nn.Module) -> list[str]:
 #: Settings whose change after the first step makes a run differ from one loop written once
 #: (switching the optimizer, even back and forth, starts its state afresh).
 LOOP_SETTINGS = frozenset({"lr", "optimizer_name", "optimizer", "micro_batches", "batch_size",
-                           "shuffle", "drop_last"})
+                           "shuffle", "drop_last", "clip_max_norm", "scheduler"})
 
 
 def reproducible(session: TrainingSession) -> bool:
@@ -110,7 +121,8 @@ def reproducible(session: TrainingSession) -> bool:
     if first_step is None:
         return True
     changed = LOOP_SETTINGS.intersection(timeline.settings_changed(first_step, session.position))
-    return not changed and not session.history.column("free_mode").any()
+    return (not changed and not session.history.column("free_mode").any()
+            and not session.off_script)
 
 
 def import_lines(data: list[str]) -> list[str]:
@@ -138,9 +150,11 @@ def plural(count: int, noun: str) -> str:
 
 
 def uses_loader(session: TrainingSession) -> bool:
-    """Whether the loop is written with a DataLoader (mini-batches or shuffling)."""
+    """Whether the loop is written with a DataLoader: mini-batches or shuffling, or an
+    optional stage (clipping, a scheduler, evaluation), which real loops write that way."""
     settings = session.settings
-    return settings.batch_size is not None or settings.shuffle
+    return (settings.batch_size is not None or settings.shuffle or session.has_validation
+            or settings.clip_max_norm is not None or settings.scheduler is not None)
 
 
 def loader_lines(session: TrainingSession, names: tuple[str, str]) -> list[str]:
@@ -163,7 +177,7 @@ def _place(lines: list[str], at: dict[Stage, int], indent: str,
         lines.append(indent + code)
 
 
-def _loader_loop(session: TrainingSession, zero_grad: str
+def _loader_loop(session: TrainingSession, zero_grad: str, names: tuple[str, str]
                  ) -> tuple[list[str], dict[Stage, int], int]:
     """``for x, y in loader:`` stopped after the app's number of steps: the lines, where each
     stage is, and the line that counts the steps."""
@@ -179,7 +193,44 @@ def _loader_loop(session: TrainingSession, zero_grad: str
              "while step < num_steps:  # one pass over the loader per epoch"]
     count_line = len(lines) - 1
     at: dict[Stage, int] = {}
+    settings = session.settings
+    scheduler = settings.scheduler_name
+    watch_train = scheduler == "ReduceLROnPlateau" and not session.has_validation
+    before_step: list[tuple[Stage | None, str]] = []
+    if settings.clip_max_norm is not None:
+        before_step.append(("clip", "torch.nn.utils.clip_grad_norm_(model.parameters(), "
+                                    f"max_norm={settings.clip_max_norm!r})"))
+    if watch_train:
+        before_step.append((None, "with torch.no_grad():  # what ReduceLROnPlateau watches"))
+        before_step.append((None, f"    watched = loss_function(model({names[0]}), "
+                                  f"{names[1]}).item()"))
+    after_step: list[tuple[Stage | None, str]] = []
+    if every_step(scheduler):
+        after_step.append(("schedule", "scheduler.step()"))
     finish = ["        step += 1", "        if step == num_steps:", "            break"]
+
+    def place(indent: str, items: list[tuple[Stage | None, str]]) -> None:
+        for stage, code in items:
+            if stage is not None:
+                at[stage] = len(lines)
+            lines.append(indent + code)
+
+    def epoch_end() -> None:
+        """What runs once an epoch is complete: evaluation, an epoch's scheduler step."""
+        block: list[tuple[Stage | None, str]] = []
+        if session.has_validation:
+            block += [(None, "model.eval()  # dropout off, BatchNorm on its running averages"),
+                      ("evaluate", "with torch.no_grad():  # no graph: nothing to backward"),
+                      (None, "    val_loss = loss_function(model(val_inputs), val_targets)"),
+                      (None, "model.train()")]
+        if scheduler is not None and not every_step(scheduler):
+            metric = ("val_loss.item()" if session.has_validation else "watched") \
+                if scheduler == "ReduceLROnPlateau" else ""
+            block.append(("schedule", f"scheduler.step({metric})"))
+        if block:
+            lines.append("    else:  # the loop was not stopped: the epoch is complete")
+            place("        ", block)
+
     if parts == 1 or epoch_batches == 1:
         lines.append("    for x, y in loader:")
         at["zero_grad"] = len(lines)
@@ -196,8 +247,12 @@ def _loader_loop(session: TrainingSession, zero_grad: str
                 ("forward", f"outputs = model(x[start:start + {size}])"),
                 ("loss", f"loss = loss_function(outputs, y[start:start + {size}]) / {parts}"),
                 ("backward", "loss.backward()")])
+        place("        ", before_step)
         at["step"] = len(lines)
-        lines += ["        optimizer.step()", *finish]
+        lines.append("        optimizer.step()")
+        place("        ", after_step)
+        lines += finish
+        epoch_end()
         return lines, at, count_line
     lines.append(f"    for i, (x, y) in enumerate(loader):  # a step every {parts} batches")
     lines.append(f"        if i % {parts} == 0:")
@@ -207,8 +262,12 @@ def _loader_loop(session: TrainingSession, zero_grad: str
                                     ("loss", f"loss = loss_function(outputs, y) / {parts}"),
                                     ("backward", "loss.backward()")])
     lines.append(f"        if (i + 1) % {parts} == 0:")
+    place("            ", before_step)
     at["step"] = len(lines)
-    lines += ["            optimizer.step()", *("    " + line for line in finish)]
+    lines.append("            optimizer.step()")
+    place("            ", after_step)
+    lines += ["    " + line for line in finish]
+    epoch_end()
     return lines, at, count_line
 
 
@@ -235,8 +294,10 @@ def code_listing(session: TrainingSession, latest: Mapping[Stage, StageRecord],
     if uses_loader(session):
         head.insert(head.index("from torch import nn") + 1,
                     "from torch.utils.data import DataLoader, TensorDataset")
-        lines = [*head, *loader_lines(session, names), ""]
-        loop, at, count_line = _loader_loop(session, zero_grad)
+        scheduler = session.settings.scheduler
+        lines = [*head, *([schedulers.code(*scheduler)] if scheduler else []),
+                 *loader_lines(session, names), ""]
+        loop, at, count_line = _loader_loop(session, zero_grad, names)
         stage_lines = {stage: len(lines) + line for stage, line in at.items()}
         epoch_line = len(lines) + count_line
         lines += loop
@@ -275,8 +336,9 @@ def _finish(session: TrainingSession, lines: list[str], stage_lines: dict[Stage,
         f", step {session.iteration} of {session.iterations_per_epoch} next"
         if session.iterations_per_epoch > 1 else "")}
     for stage, record in latest.items():
-        notes[stage_lines[stage]] = stage_note(record)
-    highlighted = None if last is None else stage_lines[last]
+        if stage in stage_lines:  # an optional stage run while it was off has no line
+            notes[stage_lines[stage]] = stage_note(record)
+    highlighted = stage_lines.get(last) if last is not None else None
     return CodeListing(tuple(lines), stage_lines, notes, highlighted, exact)
 
 

@@ -47,7 +47,16 @@ for label in range(3):  # one arm per class
 inputs = torch.tensor(np.vstack(points), dtype=torch.float32)
 targets = torch.tensor(np.concatenate(labels))'''
 
-SYNTHETIC = {"curve": _CURVE, "moons": _MOONS, "spiral": _SPIRAL}
+_OVERFIT = '''rng = np.random.default_rng(11)
+x = rng.uniform(-3.0, 3.0, 48)
+y = np.sin(x) + rng.normal(0.0, 0.25, 48)
+order = np.argsort(x[:12])  # 12 points to train on, left to right; 36 held out
+inputs = torch.tensor(x[:12][order], dtype=torch.float32).reshape(-1, 1)
+targets = torch.tensor(y[:12][order], dtype=torch.float32).reshape(-1, 1)
+val_inputs = torch.tensor(x[12:], dtype=torch.float32).reshape(-1, 1)
+val_targets = torch.tensor(y[12:], dtype=torch.float32).reshape(-1, 1)'''
+
+SYNTHETIC = {"curve": _CURVE, "overfit": _OVERFIT, "moons": _MOONS, "spiral": _SPIRAL}
 
 
 def comment_text(text: str) -> str:

@@ -47,10 +47,14 @@ class Dataset:
     image_shape: tuple[int, int] | None = field(default=None)
     #: For a file: every column's name in file order (inputs and target are chosen from them).
     file_columns: tuple[str, ...] = ()
+    #: Rows held out for validation (Evaluate), never trained on; None without a split.
+    val_inputs: FloatArray | None = None
+    val_targets: FloatArray | LabelArray | None = None
 
     def __post_init__(self) -> None:
-        for array in (self.inputs, self.targets):
-            array.flags.writeable = False
+        for array in (self.inputs, self.targets, self.val_inputs, self.val_targets):
+            if array is not None:
+                array.flags.writeable = False
 
     @property
     def samples(self) -> int:
@@ -93,6 +97,24 @@ def noisy_sine(samples: int = 48, noise: float = 0.1, seed: int = 7) -> Dataset:
         inputs=x.astype(np.float32).reshape(-1, 1),
         targets=y.astype(np.float32).reshape(-1, 1),
         task="regression", feature_names=("x",), target_name="y",
+    )
+
+
+def few_sine_points(train: int = 12, validation: int = 36, noise: float = 0.25,
+                    seed: int = 11) -> Dataset:
+    """A dozen noisy points of a sine to train on, and more of the same curve held out: a
+    wide model can pass through the few and miss the curve (overfitting, measured)."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-3.0, 3.0, train + validation)
+    y = np.sin(x) + rng.normal(0.0, noise, train + validation)
+    order = np.argsort(x[:train])  # the training points left to right, as a plot reads
+    train_x, train_y = x[:train][order], y[:train][order]
+    return Dataset(
+        inputs=train_x.astype(np.float32).reshape(-1, 1),
+        targets=train_y.astype(np.float32).reshape(-1, 1),
+        task="regression", feature_names=("x",), target_name="y",
+        val_inputs=x[train:].astype(np.float32).reshape(-1, 1),
+        val_targets=y[train:].astype(np.float32).reshape(-1, 1),
     )
 
 

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from gui_trainer.core import optimizers
+from gui_trainer.core import optimizers, schedulers
 from gui_trainer.core.code_listing import (
     data_names,
     import_lines,
@@ -98,7 +98,8 @@ def _replay(plan: ScriptPlan, progress: Progress | None) -> Iterator[_Done]:
         scenario=plan.scenario, seed=plan.seed, lr=settings.lr, mode=settings.mode,
         optimizer=settings.optimizer_name, set_to_none=settings.set_to_none,
         micro_batches=settings.micro_batches, optimizer_options=settings.optimizer_options,
-        batch_size=settings.batch_size, shuffle=settings.shuffle, drop_last=settings.drop_last)
+        batch_size=settings.batch_size, shuffle=settings.shuffle, drop_last=settings.drop_last,
+        clip_max_norm=settings.clip_max_norm, scheduler=settings.scheduler)
     replay._replaying = True  # nothing is recorded: the replay only reports
     for index, action in enumerate(plan.actions):
         if progress is not None and index % PROGRESS_EVERY == 0 and not progress(
@@ -112,6 +113,16 @@ def _replay(plan: ScriptPlan, progress: Progress | None) -> Iterator[_Done]:
         else:
             replay._apply_setting(str(action.name), action.value)
         yield _Done(action, record, replay._settings)
+
+
+def scheduler_lines(settings: Settings) -> list[str]:
+    """A new scheduler on the optimizer as it is (none: nothing); the rate a previous one
+    noted is dropped first, as the app does, so it starts from the rate set now."""
+    if settings.scheduler is None:
+        return ["scheduler = None"]
+    return ["for group in optimizer.param_groups:",
+            f"{INDENT}group.pop('initial_lr', None)",
+            schedulers.code(*settings.scheduler)]
 
 
 def optimizer_line(settings: Settings) -> str:
@@ -281,6 +292,7 @@ class _Writer:
                            f"{INDENT}model[0].weight.fill_({weight!r})",
                            f"{INDENT}model[0].bias.fill_({bias!r})"]
         self.lines += [optimizer_line(settings),
+                       *(scheduler_lines(settings) if settings.scheduler else []),
                        "optimizer.zero_grad()  # no gradient carried over",
                        "outputs = loss = None", "step = 0"]
         self.has_loss = False
@@ -292,9 +304,13 @@ class _Writer:
         if name == "lr":
             self.lines += ["for group in optimizer.param_groups:  # a new learning rate",
                            f"{INDENT}group['lr'] = {settings.lr!r}"]
+            if settings.scheduler is not None:  # the schedule starts again from it
+                self.lines += scheduler_lines(settings)
         elif name in ("optimizer_name", "optimizer"):
             self.lines.append(optimizer_line(settings)
                               + "  # a new optimizer: its state starts afresh")
+            if settings.scheduler is not None:
+                self.lines += scheduler_lines(settings)
         elif name == "set_to_none":
             self.lines.append("# from here zero_grad " + (
                 "sets each .grad to None" if settings.set_to_none else
@@ -309,6 +325,14 @@ class _Writer:
                               "# from here each forward takes the full batch")
         elif name in ("batch_size", "shuffle", "drop_last"):
             self.lines.append(batches_comment(settings, self.samples))
+        elif name == "clip_max_norm":
+            self.lines.append("# from here the app clips the gradients when Clip runs"
+                              if settings.clip_max_norm is not None else
+                              "# clipping is off from here")
+        elif name == "scheduler":
+            self.lines += ["for group in optimizer.param_groups:  # from the set rate again",
+                           f"{INDENT}group['lr'] = {settings.lr!r}"]
+            self.lines += scheduler_lines(settings)
         elif name == "start":
             self._write_reset("# A new run from a start chosen on the landscape"
                               if value is not None else "# A new run from the first weights",
@@ -325,6 +349,9 @@ class _Writer:
             self.lines.append("# Loss was asked for with no outputs yet: nothing computed"
                               if stage == "loss" else
                               "# Backward was asked for with no loss yet: nothing computed")
+            return
+        if stage in ("clip", "evaluate", "schedule"):
+            self._write_optional(record)
             return
         span = _span(record.rows, self.samples)
         if stage == "zero_grad":
@@ -356,6 +383,33 @@ class _Writer:
             line = code + (f"  # {comment}" if comment else "")
             self.lines.append(line)
             self._after(record)
+
+    def _write_optional(self, record: StageRecord) -> None:
+        """Clip, Evaluate and Schedule as the script's lines (a comment if it did nothing)."""
+        stage = record.stage
+        if not record.ran:
+            self.lines.append(f"# {record.label} was asked for while it was off: nothing done")
+            return
+        if stage == "clip":
+            code = [f"torch.nn.utils.clip_grad_norm_(model.parameters(), "
+                    f"max_norm={record.clip_max_norm!r})"]
+        elif stage == "evaluate":
+            code = ["model.eval()", "with torch.no_grad():",
+                    f"{INDENT}val_loss = loss_function(model(val_inputs), val_targets)",
+                    "model.train()",
+                    "print('validation loss', val_loss.item())"]
+        else:
+            metric = ("" if record.schedule_metric is None
+                      else f"{record.schedule_metric!r}")
+            code = [f"scheduler.step({metric})" + (
+                "  # the loss the app gave it to watch" if metric else "")]
+        if record.error is not None:
+            self.lines += ["try:  # PyTorch raised here in the app too",
+                           *(INDENT + line for line in code),
+                           f"except {_error_type(record.error)} as error:",
+                           f"{INDENT}print('PyTorch raised:', error)"]
+        else:
+            self.lines += code
 
     def _after(self, record: StageRecord) -> None:
         """What a stage that worked leaves in the script's variables (for the comments)."""
@@ -406,7 +460,10 @@ def write_script(plan: ScriptPlan, progress: Progress | None = None) -> str:
     if resets:
         head.append("first_weights = {name: value.clone() "
                     "for name, value in model.state_dict().items()}")
-    head += [optimizer_line(settings), "outputs = loss = None", "step = 0"]
+    head += [optimizer_line(settings)]
+    if settings.scheduler is not None:
+        head.append(schedulers.code(*settings.scheduler))
+    head += ["outputs = loss = None", "step = 0"]
     if settings.mode == "free":
         head.append("# free mode: the stages in any order")
     if settings.micro_batches > 1:

@@ -31,6 +31,8 @@ BASE_COLUMNS: list[tuple[str, type]] = [
     ("optimizer", np.int8),
     ("micro_batches", np.int16),
 ]
+VALIDATION_ROW = np.dtype([("run", np.int32), ("step", np.int64), ("loss", np.float64),
+                           ("accuracy", np.float64)])
 #: The one-neuron model's columns: its two numbers, their .grad, and the gradient the last
 #: backward computed on its own, before adding to .grad.
 ONE_NEURON_COLUMNS = ("weight", "bias", "weight_grad", "bias_grad", "weight_grad_fresh",
@@ -49,6 +51,8 @@ class HistoryMark:
     size: int
     run: int
     run_start: int
+    #: Rows of the validation table (``History.validation``).
+    val_size: int = 0
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,10 @@ class History:
         self._notes: dict[int, str] = {}
         #: Where each run started, when the model is small enough to say (the one neuron).
         self._starts: dict[int, tuple[float, ...]] = {}
+        #: One row per Evaluate: after how many steps of which run, the validation loss and
+        #: accuracy (NaN for regression).
+        self._val = np.zeros(64, dtype=VALIDATION_ROW)
+        self._val_size = 0
 
     def __len__(self) -> int:
         """Rows of the current run."""
@@ -148,8 +156,25 @@ class History:
             summaries.append(RunSummary(int(run), start, stop, label))
         return summaries
 
+    def note_validation(self, loss: float, accuracy: float | None) -> None:
+        """An Evaluate's result, placed after the steps of the current run so far."""
+        if self._val_size == len(self._val):
+            grown = np.zeros(2 * len(self._val), dtype=VALIDATION_ROW)
+            grown[: self._val_size] = self._val[: self._val_size]
+            self._val = grown
+        self._val[self._val_size] = (self._run, len(self), loss, nan_if_none(accuracy))
+        self._val_size += 1
+
+    def validation(self, run: int | None = None) -> np.ndarray:
+        """The Evaluate rows of the current run (or of ``run``): fields ``step`` (steps done
+        before it), ``loss`` and ``accuracy`` (a read-only view)."""
+        rows = self._val[: self._val_size]
+        view: np.ndarray = rows[rows["run"] == (self._run if run is None else run)]
+        view.flags.writeable = False
+        return view
+
     def mark(self) -> HistoryMark:
-        return HistoryMark(self._size, self._run, self._run_start)
+        return HistoryMark(self._size, self._run, self._run_start, self._val_size)
 
     def restore(self, mark: HistoryMark) -> None:
         """Back to an earlier :meth:`mark` (rows after it are dropped)."""
@@ -158,6 +183,7 @@ class History:
         if mark.size > len(self._data):
             raise ValueError(f"no history rows up to {mark.size}")
         self._size, self._run, self._run_start = mark.size, mark.run, mark.run_start
+        self._val_size = mark.val_size
 
     def all_rows(self) -> np.ndarray:
         """Every row kept, earlier runs first (a read-only view)."""
@@ -167,7 +193,7 @@ class History:
 
     @property
     def nbytes(self) -> int:
-        return int(self._data.nbytes)
+        return int(self._data.nbytes + self._val.nbytes)
 
     def _bounds(self, run: int) -> tuple[int, int]:
         indices = np.flatnonzero(self._data["run"][: self._size] == run)

@@ -48,6 +48,16 @@ class LoopState:
     #: The loader's generator state right after drawing ``batches`` (None without shuffle):
     #: a jump puts it back, so the following epochs are drawn as they were.
     sampler_state: torch.Tensor | None = None
+    #: The optional stages guided mode still expects before the next Zero Grad (Evaluate at
+    #: an epoch's end, Schedule when the scheduler is due), in order.
+    pending: tuple[Stage, ...] = ()
+    #: Whether the last step completed an epoch.
+    epoch_ended: bool = False
+    #: The last validation loss measured (ReduceLROnPlateau watches it).
+    last_val_loss: float | None = None
+    #: An optional stage ran out of the loop's order or raised since the start: a script of
+    #: the usual loop would not end where the session is.
+    off_script: bool = False
 
     @classmethod
     def fresh(cls, samples: int, batches: EpochBatches = (),

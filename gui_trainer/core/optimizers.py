@@ -155,6 +155,20 @@ def values(name: OptimizerName, options: Options) -> dict[str, Value]:
     return full
 
 
+def options_of_group(name: OptimizerName, options: Options,
+                     group: Mapping[str, Any]) -> Options:
+    """The options as a param group holds them now: a scheduler may have changed some
+    (OneCycleLR cycles momentum or beta1). Only hyperparameters of ours are read."""
+    full: dict[str, Value] = values(name, options)
+    for hyper in HYPERPARAMETERS[name]:
+        if hyper.name in ("beta1", "beta2") and "betas" in group:
+            full[hyper.name] = float(group["betas"][0 if hyper.name == "beta1" else 1])
+        elif hyper.name in group and not hyper.is_switch:
+            full[hyper.name] = float(group[hyper.name])
+    return tuple(sorted((key, value) for key, value in full.items()
+                        if value != hyper_named(name, key).default))
+
+
 def torch_keywords(name: OptimizerName, options: Options) -> dict[str, Any]:
     """The keywords the ``torch.optim`` class takes for these options (betas as a pair)."""
     full: dict[str, Any] = values(name, options)

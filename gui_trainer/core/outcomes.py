@@ -130,4 +130,47 @@ def step(before: ParamValues, after: ParamValues, optimizer: str,
 def error(stage: str, text: str) -> str:
     if "backward through the graph a second time" in text:
         return FREED_GRAPH
+    if stage == "schedule":
+        return ("PyTorch raised an error in scheduler.step(); the weights are unchanged, but "
+                "the scheduler counted the call.")
     return f"PyTorch raised an error during {stage}; the session is unchanged."
+
+
+# -- the optional stages --------------------------------------------------------------------
+NO_CLIP = ("Clipping is off (clip_max_norm is None): set a maximum norm in the settings to "
+           "clip the gradients between Backward and Step.")
+NO_SCHEDULER = "There is no scheduler: choose one in the settings for scheduler.step() to run."
+NO_PLATEAU_METRIC = ("ReduceLROnPlateau needs a loss to watch: run Evaluate (or a Step) "
+                     "first.")
+NO_VALIDATION = ("This scenario has no validation split: there is nothing held out to "
+                 "evaluate on.")
+
+
+def clip(total_norm: float, max_norm: float) -> str:
+    if total_norm != total_norm:
+        return ("The gradients' total norm is NaN: clip_grad_norm_ cannot rescue them; lower "
+                "the learning rate.")
+    if total_norm <= max_norm:
+        return (f"The gradients' total norm was {total_norm:.4g}, within max_norm "
+                f"{max_norm:g}: clip_grad_norm_ left them as they were.")
+    return (f"The gradients' total norm was {total_norm:.4g}, above max_norm {max_norm:g}: "
+            f"clip_grad_norm_ scaled every .grad by {max_norm / total_norm:.4g}, so their "
+            "direction is kept and the step is shorter.")
+
+
+def schedule(name: str, lr_before: float, lr_after: float, metric: float | None) -> str:
+    watched = f" (it watched a loss of {metric:.4g})" if metric is not None else ""
+    if lr_after == lr_before:
+        return (f"{name}.step(){watched}: the learning rate stays {lr_after:.4g} for the next "
+                "step.")
+    return (f"{name}.step(){watched}: the learning rate went from {lr_before:.4g} to "
+            f"{lr_after:.4g}; the next optimizer step uses it.")
+
+
+def evaluate(val_loss: float, accuracy: float | None, rows: int) -> str:
+    measured = f"loss {val_loss:.4g}" + (f", accuracy {accuracy:.1%}" if accuracy is not None
+                                         else "")
+    return (f"On the {rows} held-out validation rows: {measured}. model.eval() switched "
+            "dropout off and BatchNorm to its running averages, torch.no_grad() recorded no "
+            "graph, and model.train() switched training back on; the weights and .grad are "
+            "untouched.")

@@ -199,6 +199,20 @@ class StageRecord:
     steps: int = 0
     #: Forward, loss, backward: which micro-batch of the step this stage worked on.
     chunk: int = 0
+    #: The optimizer's learning rate after this stage (a scheduler moves it from ``lr``).
+    optimizer_lr: float | None = None
+    #: Clip: the gradients' total norm before clipping, and the max_norm in force.
+    clip_total_norm: float | None = None
+    clip_max_norm: float | None = None
+    #: Schedule: the learning rate before ``scheduler.step()`` (``optimizer_lr`` is after).
+    lr_before: float | None = None
+    #: Evaluate: the validation loss and accuracy, and the loss's ``grad_fn`` (its class
+    #: name; None under ``torch.no_grad()``: no graph was recorded).
+    val_loss: float | None = None
+    val_accuracy: float | None = None
+    val_grad_fn: str | None = None
+    #: Schedule with ReduceLROnPlateau: the loss it was given to watch.
+    schedule_metric: float | None = None
 
     @property
     def plain_sgd(self) -> bool:

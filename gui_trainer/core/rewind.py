@@ -46,6 +46,8 @@ class Snapshot:
     loop: LoopState
     graph_recipe: tuple[tuple[str, bool], ...]
     history: HistoryMark
+    #: ``scheduler.state_dict()`` frozen (None without a scheduler).
+    scheduler_state: Any = None
 
 
 class Rewind(SessionState):
@@ -60,7 +62,7 @@ class Rewind(SessionState):
     _apply_setting: Callable[[str, Any], None]
     _make_optimizer: Callable[[], torch.optim.Optimizer]
     _make_loader: Callable[[], DataLoader[tuple[torch.Tensor, ...]]]
-    loader: DataLoader[tuple[torch.Tensor, ...]]
+    _new_scheduler: Callable[[], None]
 
     # -- the timeline: undo, redo, jump ------------------------------------------------
     @property
@@ -319,6 +321,8 @@ class Rewind(SessionState):
             loop=self._loop.copy(),
             graph_recipe=packer.intern(self._graph_recipe()),
             history=self.history.mark(),
+            scheduler_state=(None if self.scheduler is None
+                             else packer.intern(freeze(self.scheduler.state_dict()))),
         )
 
     def _restore(self, snapshot: Snapshot) -> None:
@@ -331,12 +335,15 @@ class Rewind(SessionState):
             param.grad = next(tensors) if has_grad else None
         self._settings = snapshot.settings
         self.optimizer = self._make_optimizer()
+        self._new_scheduler()  # before the optimizer's state: making one moves the lr
         state: dict[int, dict[str, Any]] = {}
         for index, name, value in snapshot.optimizer_entries:
             state.setdefault(index, {})[name] = next(tensors) if value is _TENSOR \
                 else thaw(value)
         self.optimizer.load_state_dict(
             {"state": state, "param_groups": thaw(snapshot.optimizer_groups)})
+        if self.scheduler is not None and snapshot.scheduler_state is not None:
+            self.scheduler.load_state_dict(thaw(snapshot.scheduler_state))
         self._loop = snapshot.loop.copy()
         # The loader the settings make, its generator where it was after this epoch's draw.
         self.loader = self._make_loader()

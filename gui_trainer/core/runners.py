@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader
 
-from gui_trainer.core import outcomes
+from gui_trainer.core import optimizers, outcomes
 from gui_trainer.core.batches import draw_epoch, generator_state
 from gui_trainer.core.optimizer_state import StepState, carried_buffers, state_after
 from gui_trainer.core.optimizers import OPTIMIZERS
 from gui_trainer.core.records import ParamValues, StageRecord, TensorValues, Values
+from gui_trainer.core.schedulers import every_step
 from gui_trainer.core.session_state import SessionState
 from gui_trainer.core.stages import Stage, following
 
@@ -58,7 +58,13 @@ class Outcome:
         full_batch_grads: tuple[float, float] | None = None,
         full_batch_loss: float | None = None, full_batch_accuracy: float | None = None,
         after: ParamValues | None = None, optimizer_state: StepState | None = None,
+        clip_total_norm: float | None = None, lr_before: float | None = None,
+        val_loss: float | None = None, val_accuracy: float | None = None,
+        val_grad_fn: str | None = None, schedule_metric: float | None = None,
     ) -> None:
+        self.schedule_metric = schedule_metric
+        self.clip_total_norm, self.lr_before = clip_total_norm, lr_before
+        self.val_loss, self.val_accuracy, self.val_grad_fn = val_loss, val_accuracy, val_grad_fn
         self.after = after
         self.optimizer_state = optimizer_state
         self.ran, self.error, self.explanation, self.rows = ran, error, explanation, rows
@@ -72,7 +78,6 @@ class StageRunners(SessionState):
     """The stage runners, a part of the session."""
 
     _data_values: dict[tuple[int, ...], tuple[Values, Values]]
-    loader: DataLoader[tuple[torch.Tensor, ...]]
     #: From rewind: a jump is replaying actions that were done before.
     _replaying: bool
     #: From rewind: before a step, keep the parameters the live graphs were made with.
@@ -89,6 +94,8 @@ class StageRunners(SessionState):
         before = self.params()
         loop = self._loop
         rows_before = loop.outputs_rows
+        expected = loop.next_stage
+        lr_in_force = float(self.optimizer.param_groups[0]["lr"])
         runner: Callable[[ParamValues], Outcome] = getattr(self, f"_run_{stage}")
         try:
             outcome = runner(before)
@@ -96,6 +103,9 @@ class StageRunners(SessionState):
             text = f"{type(exc).__name__}: {exc}"
             outcome = Outcome(ran=True, error=text, explanation=outcomes.error(stage, text))
         after = outcome.after if outcome.after is not None else self.params()
+        if stage in ("clip", "evaluate", "schedule") and (
+                stage != expected or outcome.error is not None):
+            loop.off_script = True
         loop.stage_count += 1
         loop.last_stage = stage
         loop.next_stage = self._following(stage, outcome)
@@ -112,13 +122,21 @@ class StageRunners(SessionState):
             sample_losses=outcome.sample_losses, formula_grads=outcome.formula_grads,
             formula_terms=outcome.formula_terms, fresh_grads=outcome.fresh_grads,
             full_batch_grads=outcome.full_batch_grads, full_batch_loss=outcome.full_batch_loss,
-            micro_batches=settings.micro_batches, lr=settings.lr,
+            micro_batches=settings.micro_batches, lr=lr_in_force,
             optimizer=settings.optimizer_name, set_to_none=settings.set_to_none,
             epoch=loop.epoch, task=self.scenario.task, accuracy=self._accuracy_of_loss(),
             full_batch_accuracy=outcome.full_batch_accuracy,
             optimizer_state=outcome.optimizer_state,
-            optimizer_options=settings.optimizer_options, steps=loop.steps,
+            # as the step used them: a scheduler may move momentum or betas too
+            optimizer_options=(settings.optimizer_options if outcome.optimizer_state is None
+                               else outcome.optimizer_state.options),
+            steps=loop.steps,
             chunk=loop.loss_chunk if stage in ("loss", "backward") else loop.outputs_chunk,
+            optimizer_lr=float(self.optimizer.param_groups[0]["lr"]),
+            clip_total_norm=outcome.clip_total_norm, clip_max_norm=settings.clip_max_norm,
+            lr_before=outcome.lr_before, val_loss=outcome.val_loss,
+            val_accuracy=outcome.val_accuracy, val_grad_fn=outcome.val_grad_fn,
+            schedule_metric=outcome.schedule_metric,
         )
 
     def _data_for(self, rows: tuple[int, ...]) -> tuple[Values, Values]:
@@ -138,9 +156,29 @@ class StageRunners(SessionState):
             return float((self._loss_outputs.argmax(1) == targets).float().mean().item())
 
     def _following(self, stage: Stage, outcome: Outcome) -> Stage:
-        if (stage == "backward" and outcome.error is None and outcome.ran
-                and self._loop.chunk != 0):
-            return "forward"  # more micro-batches to accumulate before the step
+        """The stage guided mode expects next: the five in order, with the optional ones
+        that are on where a script has them."""
+        loop = self._loop
+        if stage == "backward":
+            if outcome.error is None and outcome.ran and loop.chunk != 0:
+                return "forward"  # more micro-batches to accumulate before the step
+            return "clip" if self._settings.clip_max_norm is not None else "step"
+        if stage == "step":
+            due = []
+            if loop.epoch_ended and self.val_inputs is not None:
+                due.append("evaluate")
+            if self.scheduler is not None and (
+                    loop.epoch_ended or every_step(self._settings.scheduler_name)):
+                due.append("schedule")
+            loop.pending = tuple(due)  # type: ignore[arg-type]
+        elif stage in loop.pending:
+            loop.pending = loop.pending[loop.pending.index(stage) + 1:]
+        elif stage in ("evaluate", "schedule"):
+            return loop.pending[0] if loop.pending else "zero_grad"
+        else:
+            loop.pending = ()
+        if stage in ("step", "evaluate", "schedule"):
+            return loop.pending[0] if loop.pending else "zero_grad"
         return following(stage)
 
     def _chunk_rows(self, chunk: int) -> tuple[int, ...]:
@@ -253,6 +291,8 @@ class StageRunners(SessionState):
         kept = self._keep_forward_params()
         params = [p for _, p in self._named_params]
         carried = carried_buffers(self.optimizer, params)
+        group = self.optimizer.param_groups[0]
+        lr = float(group["lr"])  # a scheduler may have moved it from the setting
         self.optimizer.step()
         self._forget_unchanged(kept)
         loop = self._loop
@@ -260,10 +300,15 @@ class StageRunners(SessionState):
         loop.steps += 1
         epoch = loop.epoch + 1  # the epoch this step belongs to
         self._advance_batches()
+        loop.epoch_ended = loop.epoch == epoch
         after = self.params()
-        self._append_history(before, after, full_loss, full_accuracy, epoch, batch_loss)
+        self._append_history(before, after, full_loss, full_accuracy, epoch, batch_loss, lr)
         settings = self._settings
-        state = StepState(settings.optimizer_name, settings.optimizer_options, settings.lr,
+        # The rule's numbers as this step used them: a scheduler moves lr (OneCycleLR the
+        # momentum or betas too), so they are read from the optimizer, not the settings.
+        options = optimizers.options_of_group(settings.optimizer_name,
+                                              settings.optimizer_options, group)
+        state = StepState(settings.optimizer_name, options, lr,
                           before, after, carried, state_after(self.optimizer, params))
         return Outcome(
             explanation=outcomes.step(before, after, settings.optimizer_name,
@@ -279,11 +324,12 @@ class StageRunners(SessionState):
             return float(self.loss_fn(self.model(self.inputs[index]), self.targets[index]).item())
 
     def _append_history(self, before: ParamValues, after: ParamValues, loss: float,
-                        accuracy: float | None, epoch: int, batch_loss: float) -> None:
+                        accuracy: float | None, epoch: int, batch_loss: float,
+                        lr: float) -> None:
         settings = self._settings
         row: dict[str, float | int | None] = {
             "epoch": epoch, "step": self._loop.steps, "loss": loss,
-            "batch_loss": batch_loss, "lr": settings.lr,
+            "batch_loss": batch_loss, "lr": lr,
             "free_mode": int(settings.mode == "free"),
             "optimizer": OPTIMIZERS.index(settings.optimizer_name),
             "micro_batches": settings.micro_batches,

@@ -90,7 +90,8 @@ def auto_train(session: TrainingSession, epochs: int, done: int = 0) -> Run:
         stepped = record.stage == "step" and record.ok
         done += session.epoch - epoch
         end = check_record(record)
-        if end is None and done >= epochs:
+        if end is None and done >= epochs and session.next_stage not in ("evaluate",
+                                                                         "schedule"):
             end = RunEnd("target", done_message(session, done))
         yield Progress(record, done, epochs, boundary=stepped, end=end)
         if end is not None:

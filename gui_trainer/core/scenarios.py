@@ -25,6 +25,7 @@ from gui_trainer.core.datasets import (
     Task,
     delivery,
     digits,
+    few_sine_points,
     noisy_sine,
     spiral,
     two_moons,
@@ -102,6 +103,19 @@ def _curve() -> Scenario:
     )
 
 
+def _overfit() -> Scenario:
+    return Scenario(
+        name="overfit", title="Few points, a wide model (overfitting)",
+        description="12 noisy points of a sine to train on and 36 more held out. A wide model "
+                    "can thread every training point and miss the curve: Evaluate measures "
+                    "the held-out loss, which stops falling and climbs while the training "
+                    "loss goes on down.",
+        data=few_sine_points(),
+        model_spec=ModelSpec(hidden_layers=2, width=64, activation="tanh"),
+        lr=0.01, optimizer="adam", seed=0,
+    )
+
+
 def _moons() -> Scenario:
     return Scenario(
         name="moons", title="Two moons (two classes)",
@@ -157,7 +171,7 @@ def _made(maker: Callable[[], Scenario]) -> Scenario:
 
 #: The built-in scenarios by name, in menu order; ``delivery`` is the default.
 SCENARIOS: Mapping[str, Scenario] = _Catalogue({
-    "delivery": _delivery, "curve": _curve, "moons": _moons, "spiral": _spiral,
+    "delivery": _delivery, "curve": _curve, "overfit": _overfit, "moons": _moons, "spiral": _spiral,
     "digits": _digits,
 })
 DEFAULT_SCENARIO = "delivery"

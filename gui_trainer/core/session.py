@@ -17,13 +17,14 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from gui_trainer.core import optimizers
+from gui_trainer.core import optimizers, schedulers
 from gui_trainer.core.autograd_graph import GraphSnapshot, read_graph
 from gui_trainer.core.batches import draw_epoch, generator_state, make_loader
 from gui_trainer.core.graph_modules import assign_modules
 from gui_trainer.core.history import ONE_NEURON_COLUMNS, History, tensor_history
 from gui_trainer.core.layer_math import Backprop, LayerActivity, activation_stats, backprop_by_layer
 from gui_trainer.core.loop_state import LoopState
+from gui_trainer.core.optional_stages import OptionalStages
 from gui_trainer.core.packing import Packer
 from gui_trainer.core.param_trail import ParameterTrail, flat
 from gui_trainer.core.records import StageRecord, Values
@@ -46,7 +47,7 @@ from gui_trainer.core.settings import (
     Settings,
     micro_batch_counts,
 )
-from gui_trainer.core.stages import LABELS, Stage, as_stage
+from gui_trainer.core.stages import LABELS, LOOP_ORDER, Stage, as_stage
 from gui_trainer.core.timeline import Action, Timeline
 from gui_trainer.core.validation import whole_number
 
@@ -72,7 +73,7 @@ class StageOrderError(RuntimeError):
     """Raised in guided mode when a stage is asked for out of loop order."""
 
 
-class TrainingSession(SessionSettings, StageRunners, Rewind):
+class TrainingSession(SessionSettings, StageRunners, OptionalStages, Rewind):
     """One model, its data, loss function and optimizer, run stage by stage.
 
     ``run(stage)`` makes exactly the PyTorch call a training script makes for that stage
@@ -101,6 +102,8 @@ class TrainingSession(SessionSettings, StageRunners, Rewind):
         batch_size: int | None = None,
         shuffle: bool = False,
         drop_last: bool = False,
+        clip_max_norm: float | None = None,
+        scheduler: tuple[str, Mapping[str, object] | Sequence[tuple[str, object]]] | None = None,
     ) -> None:
         if isinstance(scenario, str):
             scenario = scenario_named(scenario)
@@ -113,13 +116,18 @@ class TrainingSession(SessionSettings, StageRunners, Rewind):
         data = self.scenario.data
         self.inputs = torch.from_numpy(data.inputs.copy())
         self.targets = torch.from_numpy(data.targets.copy())
+        #: The held-out rows Evaluate measures (None when the scenario has no split).
+        self.val_inputs = (None if data.val_inputs is None
+                           else torch.from_numpy(data.val_inputs.copy()))
+        self.val_targets = (None if data.val_targets is None
+                            else torch.from_numpy(data.val_targets.copy()))
         self._settings = Settings.checked(
             lr=self.scenario.lr if lr is SCENARIO_DEFAULT else lr, mode=mode,
             optimizer_name=(self.scenario.optimizer if optimizer is SCENARIO_DEFAULT
                             else optimizer),
             set_to_none=set_to_none, micro_batches=micro_batches, samples=data.samples,
             optimizer_options=optimizer_options, batch_size=batch_size, shuffle=shuffle,
-            drop_last=drop_last)
+            drop_last=drop_last, clip_max_norm=clip_max_norm, scheduler=scheduler)
         self.model = self.scenario.build_model(self.seed)
         self._named_params = tuple(self.model.named_parameters())
         self._one_neuron = self.scenario.is_one_neuron
@@ -128,6 +136,8 @@ class TrainingSession(SessionSettings, StageRunners, Rewind):
         self.loss_fn = self.scenario.loss_fn()
         self._initial_state = copy.deepcopy(self.model.state_dict())
         self.optimizer = self._make_optimizer()
+        self.scheduler: Any = None
+        self._new_scheduler()
         self.history = History(self._history_columns())
         self._note_start()
         #: A network's weights along its path, within a fixed budget (the landscape's
@@ -327,6 +337,7 @@ class TrainingSession(SessionSettings, StageRunners, Rewind):
                 for (_, param), value in zip(self._named_params, start, strict=True):
                     param.fill_(value)
         self.optimizer = self._make_optimizer()
+        self._new_scheduler()
         self.history.start_run(note)
         self._note_start()
         self._clear_run_state()
@@ -348,9 +359,12 @@ class TrainingSession(SessionSettings, StageRunners, Rewind):
         return record
 
     def run_iteration(self) -> list[StageRecord]:
-        """Run stages in loop order from ``next_stage`` through the next step."""
+        """Run stages in loop order from ``next_stage`` through the next step, and the
+        optional stages due after it (Evaluate at an epoch's end, Schedule)."""
         records = [self.run(self._loop.next_stage)]
         while records[-1].stage != "step":
+            records.append(self.run(self._loop.next_stage))
+        while self._loop.next_stage in ("evaluate", "schedule"):
             records.append(self.run(self._loop.next_stage))
         return records
 
@@ -394,6 +408,32 @@ class TrainingSession(SessionSettings, StageRunners, Rewind):
         settings = self._settings
         return make_loader(self.inputs, self.targets, settings.batch_size, settings.shuffle,
                            settings.drop_last, self.seed)
+
+    def _new_scheduler(self) -> None:
+        """The scheduler the settings choose, new on the optimizer as it is (None if off)."""
+        choice = self._settings.scheduler
+        for group in self.optimizer.param_groups:
+            # a scheduler notes the rate it starts from only if none is noted yet
+            group.pop("initial_lr", None)
+        self.scheduler = None if choice is None else schedulers.build(*choice, self.optimizer)
+
+    @property
+    def off_script(self) -> bool:
+        """Whether an optional stage ran out of the loop's order (or raised) in this run."""
+        return self._loop.off_script
+
+    @property
+    def stages_on(self) -> tuple[Stage, ...]:
+        """The loop's stages in order: the five, and the optional ones the settings turn on
+        (Clip with a max_norm, Evaluate with a validation split, Schedule with a scheduler)."""
+        on = {"clip": self._settings.clip_max_norm is not None,
+              "evaluate": self.val_inputs is not None, "schedule": self.scheduler is not None}
+        return tuple(stage for stage in LOOP_ORDER if on.get(stage, True))
+
+    @property
+    def has_validation(self) -> bool:
+        """Whether the scenario holds rows out for Evaluate."""
+        return self.val_inputs is not None
 
     def _new_loader(self) -> None:
         """A batch setting changed: a new DataLoader (seeded afresh, as a script that made

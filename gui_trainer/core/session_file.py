@@ -38,7 +38,7 @@ from gui_trainer.core.optimizers import OPTIMIZERS
 from gui_trainer.core.scenarios import SCENARIOS, Scenario
 from gui_trainer.core.session import StageOrderError, TrainingSession
 from gui_trainer.core.settings import NAMES as SETTING_NAMES
-from gui_trainer.core.stages import STAGES
+from gui_trainer.core.stages import STAGE_BY_CODE, STAGE_CODES
 
 FORMAT = "gui_trainer session"
 VERSION = 1
@@ -53,8 +53,9 @@ MAX_ENTRY_BYTES = {MANIFEST: 64 << 20, TENSORS: 1 << 30}
 #: refused as a zip bomb.
 MAX_RATIO = 1000
 RATIO_CHECKED_FROM = 64 << 20
-#: Stage codes 0–4 are the stages; these two are a setting change and a restart.
-SETTING_CODE, RESET_CODE = len(STAGES), len(STAGES) + 1
+#: Stage codes 0–4 are the five stages and 7–9 the optional ones (``stages.STAGE_CODES``);
+#: these two are a setting change and a restart.
+SETTING_CODE, RESET_CODE = 5, 6
 
 
 class SessionFileError(ValueError):
@@ -71,6 +72,10 @@ Progress = Callable[[int, int], bool]
 
 
 # -- saving ---------------------------------------------------------------------------------
+def _same_or_none(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and _same(a, b))
+
+
 def _scenario_json(scenario: Scenario) -> dict[str, Any]:
     data = scenario.data
     return {
@@ -107,7 +112,7 @@ def to_bytes(session: TrainingSession) -> bytes:
     for index in range(len(timeline)):
         action = timeline.action(index)
         if action.kind == "stage" and action.stage is not None:
-            codes[index] = STAGES.index(action.stage)
+            codes[index] = STAGE_CODES[action.stage]
         elif action.kind == "reset":
             codes[index] = RESET_CODE
             changes.append([index, "reset", str(action.value or "")])
@@ -128,12 +133,20 @@ def to_bytes(session: TrainingSession) -> bytes:
                            "optimizer_options": [list(pair) for pair in
                                                  settings.optimizer_options],
                            "batch_size": settings.batch_size, "shuffle": settings.shuffle,
-                           "drop_last": settings.drop_last},
+                           "drop_last": settings.drop_last,
+                           "clip_max_norm": settings.clip_max_norm,
+                           "scheduler": None if settings.scheduler is None else [
+                               settings.scheduler[0],
+                               [list(pair) for pair in settings.scheduler[1]]]},
         "changes": changes, "length": len(timeline), "position": session.position,
     }
     tensors = {"data.inputs": np.ascontiguousarray(session.scenario.data.inputs),
                "data.targets": np.ascontiguousarray(session.scenario.data.targets),
                "timeline.codes": codes, **_state_tensors(session)}
+    data = session.scenario.data
+    if data.val_inputs is not None and data.val_targets is not None:
+        tensors["data.val_inputs"] = np.ascontiguousarray(data.val_inputs)
+        tensors["data.val_targets"] = np.ascontiguousarray(data.val_targets)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(MANIFEST, json.dumps(manifest, indent=1, allow_nan=False))
@@ -282,7 +295,24 @@ def _scenario(entry: dict[str, Any], tensors: dict[str, np.ndarray]) -> Scenario
     features = _texts(data, "feature_names", where)
     _require(len(features) == inputs.shape[1],
              f"{where} names {len(features)} inputs but the data has {inputs.shape[1]}")
+    val_inputs, val_targets = tensors.get("data.val_inputs"), tensors.get("data.val_targets")
+    _require((val_inputs is None) == (val_targets is None),
+             "the file has validation inputs without targets, or targets without inputs")
+    if val_inputs is not None and val_targets is not None:
+        _require(val_inputs.dtype == inputs.dtype and val_inputs.ndim == 2
+                 and val_inputs.shape[1] == inputs.shape[1] and len(val_inputs) > 0
+                 and bool(np.isfinite(val_inputs).all()),
+                 "the validation inputs must be finite rows like the training inputs")
+        _require(val_targets.dtype == targets.dtype
+                 and val_targets.shape[1:] == targets.shape[1:]
+                 and len(val_targets) == len(val_inputs)
+                 and bool(np.isfinite(val_targets).all()),
+                 "the validation targets must match the validation inputs and the task")
+        if task == "classification":
+            _require(bool(((val_targets >= 0) & (val_targets < max(len(classes), 1))).all()),
+                     f"the validation targets must be class numbers 0 to {len(classes) - 1}")
     dataset = Dataset(
+        val_inputs=val_inputs, val_targets=val_targets,
         inputs=inputs, targets=targets, task=task, feature_names=features,
         target_name=_text(data, "target_name", where), class_names=classes,
         preprocessing=_text(data, "preprocessing", where),
@@ -293,7 +323,9 @@ def _scenario(entry: dict[str, Any], tensors: dict[str, np.ndarray]) -> Scenario
     if dataset.source == "built in":  # scripts and views make the built-in data by name
         built_in = SCENARIOS.get(name) if name in SCENARIOS else None
         _require(built_in is not None and _same(built_in.data.inputs, inputs)
-                 and _same(built_in.data.targets, targets),
+                 and _same(built_in.data.targets, targets)
+                 and _same_or_none(built_in.data.val_inputs, val_inputs)
+                 and _same_or_none(built_in.data.val_targets, val_targets),
                  f"the file says its data is the built-in {name!r} set, but it is not")
     lr: Any = entry.get("lr")
     optimizer: Any = entry.get("optimizer")
@@ -319,8 +351,8 @@ def _replay(session: TrainingSession, codes: np.ndarray,
                 index, len(codes)):
             raise LoadCancelled(f"stopped after {index:,} of {len(codes):,} actions")
         try:
-            if code < SETTING_CODE:
-                session.run(STAGES[code])
+            if code in STAGE_BY_CODE:
+                session.run(STAGE_BY_CODE[code])
                 continue
             name, value = changes[index]
             if code == RESET_CODE:
@@ -397,7 +429,7 @@ def _from_bytes(data: bytes, progress: Progress | None) -> TrainingSession:
     _require(codes is not None and codes.dtype == np.int8 and codes.shape == (length,),
              f"the timeline's codes must be {length} small numbers")
     assert codes is not None
-    _require(bool(((codes >= 0) & (codes <= RESET_CODE)).all()),
+    _require(bool(np.isin(codes, [*STAGE_BY_CODE, SETTING_CODE, RESET_CODE]).all()),
              "the timeline holds an unknown kind of action")
     _require(0 <= position <= length, f"the position {position} is outside the timeline "
              f"(0–{length})")
@@ -408,7 +440,7 @@ def _from_bytes(data: bytes, progress: Progress | None) -> TrainingSession:
                  "value]")
         _require(change[0] not in changes, f"two changes at action {change[0] + 1}")
         changes[change[0]] = (change[1], change[2])
-    marked = {int(i) for i in np.flatnonzero(codes >= SETTING_CODE)}
+    marked = {int(i) for i in np.flatnonzero(np.isin(codes, [SETTING_CODE, RESET_CODE]))}
     _require(marked == set(changes), "the timeline's settings changes do not match its "
              "codes")
     try:
@@ -418,7 +450,8 @@ def _from_bytes(data: bytes, progress: Progress | None) -> TrainingSession:
             set_to_none=first.get("set_to_none"), micro_batches=first.get("micro_batches"),
             optimizer_options=first.get("optimizer_options", []),
             batch_size=first.get("batch_size"), shuffle=first.get("shuffle", False),
-            drop_last=first.get("drop_last", False))
+            drop_last=first.get("drop_last", False),
+            clip_max_norm=first.get("clip_max_norm"), scheduler=first.get("scheduler"))
     except (TypeError, ValueError) as error:
         raise SessionFileError(f"the file's first settings are not valid: {error}") from None
     _replay(session, codes, changes, progress)

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from gui_trainer.core import optimizers
+from gui_trainer.core import optimizers, schedulers
 from gui_trainer.core.batches import micro_batch_choices
+from gui_trainer.core.schedulers import SchedulerName
 from gui_trainer.core.session_state import SessionState
 from gui_trainer.core.settings import (
     BATCH_SETTINGS,
@@ -20,6 +21,7 @@ from gui_trainer.core.settings import (
     OptimizerName,
     Settings,
     check_batches,
+    check_scheduler,
     check_setting,
 )
 from gui_trainer.core.timeline import Action, Timeline
@@ -34,6 +36,7 @@ class SessionSettings(SessionState):
         def _apply_reset(self, note: str = "") -> None: ...
         def _start_note(self) -> str: ...
         def _new_loader(self) -> None: ...
+        def _new_scheduler(self) -> None: ...
 
     @property
     def start(self) -> tuple[float, float] | None:
@@ -141,17 +144,49 @@ class SessionSettings(SessionState):
     def drop_last(self, value: bool) -> None:
         self._change("drop_last", value)
 
+    @property
+    def clip_max_norm(self) -> float | None:
+        """Gradient clipping's max_norm: a number turns the Clip stage on, None off."""
+        return self._settings.clip_max_norm
+
+    @clip_max_norm.setter
+    def clip_max_norm(self, value: float | None) -> None:
+        self._change("clip_max_norm", value)
+
+    @property
+    def scheduler_choice(self) -> tuple[SchedulerName, dict[str, float | int]] | None:
+        """The scheduler's class name and every keyword's value, or None."""
+        choice = self._settings.scheduler
+        return None if choice is None else (choice[0], schedulers.values(*choice))
+
+    def set_scheduler(self, name: SchedulerName | None, **kwargs: object) -> None:
+        """Use a fresh ``torch.optim.lr_scheduler`` ``name`` ("StepLR", "ExponentialLR",
+        "CosineAnnealingLR", "OneCycleLR", "ReduceLROnPlateau") with these keywords on the
+        optimizer (its lr starts again from session.lr); None turns it off. One undoable
+        action; a bad name or value raises ValueError and changes nothing, and so does the
+        choice already in force."""
+        self._change("scheduler", None if name is None else (name, kwargs))
+
     def change_setting(self, name: str, value: Any) -> None:
         """Set the setting ``name`` (as the properties do): checked, applied, recorded."""
         self._change(name, value)
 
     def _change(self, name: str, value: Any) -> None:
         value = check_setting(name, value, len(self.inputs))  # raises before any change
+        if name == "scheduler" and value is not None:
+            value = check_scheduler(value, self._settings)
         if getattr(self._settings, name) == value and (
                 name != "optimizer_name" or not self._settings.optimizer_options):
             return
         if name in BATCH_SETTINGS:
             check_batches(replace(self._settings, **{name: value}), len(self.inputs))
+        if name in ("optimizer", "optimizer_name") and self._settings.scheduler is not None:
+            # the scheduler must work with the new optimizer (OneCycleLR needs momentum)
+            new = replace(self._settings, **({"optimizer_name": value[0],
+                                              "optimizer_options": value[1]}
+                                             if name == "optimizer" else
+                                             {"optimizer_name": value, "optimizer_options": ()}))
+            check_scheduler(self._settings.scheduler, new)
         self._before_action()
         self._apply_setting(name, value)
         self.timeline.record(Action("setting", name=name, value=value))
@@ -167,8 +202,14 @@ class SessionSettings(SessionState):
         if name == "lr":
             for group in self.optimizer.param_groups:
                 group["lr"] = value
+            self._new_scheduler()  # a schedule starts again from the new rate
         elif name in ("optimizer_name", "optimizer"):
             self.optimizer = self._make_optimizer()
+            self._new_scheduler()
+        elif name == "scheduler":
+            for group in self.optimizer.param_groups:  # from session.lr, as a fresh script
+                group["lr"] = self._settings.lr
+            self._new_scheduler()
         elif name == "micro_batches":
             loop = self._loop
             loop.chunk = 0
@@ -179,9 +220,17 @@ class SessionSettings(SessionState):
         elif name == "start":
             # A new run from the chosen point, as Restart starts one from the first weights.
             self._apply_reset(self._start_note())
-        # Whatever free mode left behind, a loop from zero_grad is always valid; a new split
-        # starts its accumulation there too.
+        loop = self._loop
+        if name == "clip_max_norm" and value is None and loop.next_stage == "clip":
+            loop.next_stage = "step"  # the stage just turned off: go on without it
+        if name == "scheduler" and value is None:
+            loop.pending = tuple(s for s in loop.pending if s != "schedule")
+            if loop.next_stage == "schedule":
+                loop.next_stage = loop.pending[0] if loop.pending else "zero_grad"
+        # Whatever free mode left behind, a loop from zero_grad is always valid (after the
+        # stages still due after a step); a new split starts its accumulation there too.
         if (name == "mode" and value == "guided" and old.mode != "guided") or (
                 name in BATCH_SETTINGS and self._settings.mode == "guided"):
-            self._loop.next_stage = "zero_grad"
+            due = loop.last_stage in ("step", "evaluate", "schedule") and loop.pending
+            loop.next_stage = loop.pending[0] if due else "zero_grad"
 

@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
+from torch.utils.data import DataLoader
 
 from gui_trainer.core.history import History
 from gui_trainer.core.loop_state import LoopState
@@ -39,3 +40,9 @@ class SessionState:
     _loss_outputs: torch.Tensor | None
     _loop: LoopState
     _settings: Settings
+    #: The DataLoader the batches come from, the scheduler (None when off), and the
+    #: held-out validation rows (None without a split).
+    loader: DataLoader[tuple[torch.Tensor, ...]]
+    scheduler: Any
+    val_inputs: torch.Tensor | None
+    val_targets: torch.Tensor | None

@@ -6,9 +6,11 @@ had without copying, and the timeline logs a (name, value) pair that replays exa
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import math
+from dataclasses import dataclass, fields, replace
 from typing import Any, Literal, cast
 
+from gui_trainer.core import schedulers
 from gui_trainer.core.batches import check_batch_size, micro_batch_choices
 from gui_trainer.core.optimizers import (
     OPTIMIZERS,
@@ -17,6 +19,8 @@ from gui_trainer.core.optimizers import (
     check_optimizer,
     check_options,
 )
+from gui_trainer.core.schedulers import Options as SchedulerOptions
+from gui_trainer.core.schedulers import SchedulerName
 from gui_trainer.core.validation import flag, parse_learning_rate, whole_number
 
 Mode = Literal["guided", "free"]
@@ -104,6 +108,15 @@ class Settings:
     shuffle: bool = False
     #: Whether the DataLoader drops a last batch smaller than batch_size.
     drop_last: bool = False
+    #: Gradient clipping's max_norm (the Clip stage runs between Backward and Step), or None.
+    clip_max_norm: float | None = None
+    #: The learning-rate scheduler (the Schedule stage) as (class name, non-default
+    #: keywords), or None.
+    scheduler: tuple[SchedulerName, SchedulerOptions] | None = None
+
+    @property
+    def scheduler_name(self) -> SchedulerName | None:
+        return None if self.scheduler is None else self.scheduler[0]
 
     @property
     def optimizer(self) -> tuple[OptimizerName, Options]:
@@ -114,7 +127,8 @@ class Settings:
     def checked(cls, *, lr: object, mode: object, optimizer_name: object,
                 set_to_none: object, micro_batches: object, samples: int,
                 optimizer_options: object = (), batch_size: object = None,
-                shuffle: object = False, drop_last: object = False) -> Settings:
+                shuffle: object = False, drop_last: object = False,
+                clip_max_norm: object = None, scheduler: object = None) -> Settings:
         """Settings from what a caller passed; raises ValueError/TypeError before any change."""
         name, options = check_optimizer_choice((optimizer_name, optimizer_options))
         settings = cls(lr=parse_learning_rate(lr), mode=check_mode(mode),
@@ -122,13 +136,50 @@ class Settings:
                        set_to_none=flag(set_to_none, "set_to_none"),
                        micro_batches=whole_number(micro_batches, "micro_batches"),
                        batch_size=check_batch_size(batch_size, samples),
-                       shuffle=flag(shuffle, "shuffle"), drop_last=flag(drop_last, "drop_last"))
+                       shuffle=flag(shuffle, "shuffle"), drop_last=flag(drop_last, "drop_last"),
+                       clip_max_norm=check_clip(clip_max_norm))
         check_batches(settings, samples)
-        return settings
+        return replace(settings, scheduler=check_scheduler(scheduler, settings))
 
 
 #: What ``change_setting`` takes: the fields, and "optimizer" (name and options at once).
 NAMES = (*(f.name for f in fields(Settings) if f.name != "optimizer_options"), "optimizer")
+
+
+def check_clip(value: object) -> float | None:
+    """None (no clipping) or a positive, finite max_norm."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"clip_max_norm is a number or None, not {value!r}")
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"clip_max_norm must be a number (or None for no clipping), not "
+                         f"{value!r}") from None
+    if not (math.isfinite(number) and number > 0):
+        raise ValueError(f"clip_max_norm must be a positive number, not {value!r}")
+    return number
+
+
+def check_scheduler(value: object, settings: Settings) -> tuple[SchedulerName,
+                                                                 SchedulerOptions] | None:
+    """None, or (name, keywords) checked against the optimizer ``settings`` choose."""
+    if value is None:
+        return None
+    try:
+        name, options = cast("tuple[object, object]", value)
+    except (TypeError, ValueError):
+        raise ValueError(f"a scheduler choice is (name, keywords) or None, not {value!r}") \
+            from None
+    if not isinstance(options, dict | list | tuple):
+        raise ValueError(f"a scheduler's keywords are name/value pairs, not {options!r}")
+    try:
+        pairs = options if isinstance(options, dict) else dict(options)
+    except (TypeError, ValueError):
+        raise ValueError(f"a scheduler's keywords are name/value pairs, not {options!r}") \
+            from None
+    return schedulers.check(name, pairs, settings.optimizer_name, settings.optimizer_options)
 
 
 #: The settings that shape the DataLoader's batches (and so which micro-batch counts fit).
@@ -168,4 +219,8 @@ def check_setting(name: str, value: Any, samples: int) -> Any:
         return flag(value, name)
     if name == "start":
         return check_start(value)
+    if name == "clip_max_norm":
+        return check_clip(value)
+    if name == "scheduler":
+        return value  # checked with the optimizer it drives: check_scheduler
     raise ValueError(f"unknown setting {name!r}: expected one of {', '.join(NAMES)}")

@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 
 from gui_trainer.core.optimizers import TORCH_CLASS
-from gui_trainer.core.stages import LABELS, STAGES, Stage
+from gui_trainer.core.stages import LABELS, STAGE_BY_CODE, STAGE_CODES, Stage
 
 CHECKPOINT_EVERY = 128
-SETTING = len(STAGES)  # log code for "a setting changed" (the value is in ``settings``)
+SETTING = 5  # log code for "a setting changed" (the value is in ``settings``)
 RESET = SETTING + 1
 
 
@@ -47,6 +47,12 @@ class Action:
         if self.name == "start":
             return ("Start at the first weights" if self.value is None else
                     f"Start at weight {self.value[0]:.4g}, bias {self.value[1]:.4g}")
+        if self.name == "scheduler":
+            if self.value is None:
+                return "scheduler = None"
+            name, options = self.value
+            given = ", ".join(f"{key}={value!r}" for key, value in options)
+            return f"scheduler = {name}({given})"
         if self.name == "optimizer":
             name, options = self.value
             given = ", ".join(f"{key}={value!r}" for key, value in options)
@@ -76,8 +82,8 @@ class Timeline:
     def action(self, index: int) -> Action:
         """The action that moved the session from position ``index`` to ``index + 1``."""
         code = int(self._codes[index])
-        if code < SETTING:
-            return Action("stage", stage=STAGES[code])
+        if code in STAGE_BY_CODE:
+            return Action("stage", stage=STAGE_BY_CODE[code])
         if code == RESET:
             return Action("reset", value=self._settings.get(index, ("", ""))[1])
         name, value = self._settings[index]
@@ -92,7 +98,7 @@ class Timeline:
         if loss is not None and not math.isfinite(loss):
             self._non_finite.append(self._length)  # finds "just before it diverged"
         if action.kind == "stage" and action.stage is not None:
-            code = STAGES.index(action.stage)
+            code = STAGE_CODES[action.stage]
         elif action.kind == "reset":
             code = RESET
             self._resets.append(self._length)
@@ -112,7 +118,7 @@ class Timeline:
 
     def step_positions(self, start: int, stop: int) -> list[int]:
         """Indices of the step actions in [start, stop)."""
-        steps = np.flatnonzero(self._codes[start:stop] == STAGES.index("step"))
+        steps = np.flatnonzero(self._codes[start:stop] == STAGE_CODES["step"])
         return [start + int(i) for i in steps]
 
     def first_step_from(self, start: int, stop: int) -> int | None:
@@ -121,7 +127,7 @@ class Timeline:
         Scans in slices and stops at the first hit: the Code panel asks on every frame, and
         a whole-range scan of a long run's log cost milliseconds each time.
         """
-        step = STAGES.index("step")
+        step = STAGE_CODES["step"]
         for begin in range(start, stop, 4096):
             hits = np.flatnonzero(self._codes[begin:min(begin + 4096, stop)] == step)
             if len(hits):
@@ -135,7 +141,8 @@ class Timeline:
 
     def first_stage_from(self, start: int) -> int:
         """Index of the first stage action at or after ``start`` (settings before it stay)."""
-        stages = np.flatnonzero(self._codes[start: self.position] < SETTING)
+        codes = self._codes[start: self.position]
+        stages = np.flatnonzero((codes != SETTING) & (codes != RESET))
         return start + int(stages[0]) if len(stages) else start
 
     def first_non_finite(self, start: int = 0) -> int | None:

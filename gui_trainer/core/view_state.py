@@ -24,6 +24,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
+from gui_trainer.core import schedulers
 from gui_trainer.core.autograd_graph import GraphSnapshot
 from gui_trainer.core.code_listing import CodeListing, code_listing
 from gui_trainer.core.history import History, tensor_history
@@ -48,6 +49,13 @@ class SessionView:
     iterations_per_epoch: int
     #: The rows of the current step's batch, when it is not every row (mini-batches).
     batch_rows: tuple[int, ...] | None
+    #: The loop's stages in order, the optional ones only when on.
+    stages_on: tuple[Stage, ...]
+    #: Whether the scenario holds rows out for Evaluate.
+    has_validation: bool
+    #: With a scheduler: the steps at which its next rates take effect, and those rates
+    #: (the live rate first); None without one.
+    schedule_ahead: tuple[np.ndarray, np.ndarray] | None
     #: Position on the timeline, and how many actions it holds.
     position: int
     timeline_length: int
@@ -110,6 +118,26 @@ class SessionView:
         return tensor_history(self.history, kind, name, self._first[name])
 
 
+#: Scheduler steps the lr plot looks ahead.
+AHEAD_CALLS = 100
+
+
+def schedule_ahead(session: TrainingSession) -> tuple[np.ndarray, np.ndarray] | None:
+    """Where the schedule goes from here (see ``schedulers.ahead``), placed on the step axis:
+    per step for OneCycleLR, at each coming epoch's end for the others."""
+    choice = session.settings.scheduler
+    if choice is None or session.scheduler is None:
+        return None
+    rates = schedulers.ahead(*choice, session.scheduler, session.optimizer, AHEAD_CALLS)
+    steps = session.steps
+    if schedulers.every_step(choice[0]):
+        xs = steps + np.arange(len(rates), dtype=np.float64)
+    else:
+        per_epoch = session.iterations_per_epoch
+        xs = np.concatenate([[steps], (session.epoch + np.arange(1, len(rates))) * per_epoch])
+    return np.asarray(xs, dtype=np.float64), rates
+
+
 def batch_rows(session: TrainingSession) -> tuple[int, ...] | None:
     """The current step's batch rows, or None when the step learns from every row."""
     rows = session.group_rows()
@@ -132,6 +160,9 @@ def capture(session: TrainingSession, latest: Mapping[Stage, StageRecord],
         iteration=session.iteration,
         iterations_per_epoch=session.iterations_per_epoch,
         batch_rows=batch_rows(session),
+        stages_on=session.stages_on,
+        has_validation=session.has_validation,
+        schedule_ahead=schedule_ahead(session),
         position=position,
         timeline_length=len(session.timeline),
         last_action=session.timeline.action(position - 1).describe() if position else "",

@@ -41,10 +41,20 @@ def _signed(value: float, number: Format) -> str:
 def worked_math(record: StageRecord, number: Format = short,
                 walk: Backprop | None = None) -> WorkedMath:
     """The stage's arithmetic; a layered model's is per tensor (``walk``: backward by hand)."""
+    if record.stage in ("clip", "evaluate", "schedule") and record.ok:
+        from gui_trainer.core.optional_math import optional_math
+
+        return optional_math(record, number)
     if not record.after.one_neuron and record.ok:
         from gui_trainer.core.layered_math import layered_math
 
         return layered_math(record, number, walk)
+    if not record.ok:
+        title = f"{record.label}: nothing was computed"
+        lines = [record.explanation]
+        if record.error:
+            lines.append(f"PyTorch: {record.error.splitlines()[0]}")
+        return WorkedMath(title, tuple(lines))
     builder = {
         "zero_grad": _zero_grad,
         "forward": _forward,
@@ -52,12 +62,6 @@ def worked_math(record: StageRecord, number: Format = short,
         "backward": _backward,
         "step": _step,
     }[record.stage]
-    if not record.ok:
-        title = f"{record.label}: nothing was computed"
-        lines = [record.explanation]
-        if record.error:
-            lines.append(f"PyTorch: {record.error.splitlines()[0]}")
-        return WorkedMath(title, tuple(lines))
     return builder(record, number)
 
 

@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 
 from gui_trainer.core.explanations import Audience, explanation, stage_code
-from gui_trainer.core.stages import LABELS, STAGES, Stage
+from gui_trainer.core.stages import LABELS, LOOP_ORDER, STAGE_KEYS, Stage
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ def _plain(text: str) -> str:
 def stage_tooltip(stage: Stage, refusal: str | None = None,
                   reader: Audience = "one_neuron") -> str:
     """Rich text: the call, its key, what it does — and why it cannot run now, if it cannot."""
-    number = STAGES.index(stage) + 1
+    number = STAGE_KEYS[stage]
     summary = re.sub(r"`([^`]+)`", r"<code>\1</code>",
                      html.escape(explanation(stage, reader).summary))
     code = html.escape(stage_code(stage, reader))
@@ -42,15 +42,15 @@ def stage_tooltip(stage: Stage, refusal: str | None = None,
 
 
 def stage_status_tip(stage: Stage, reader: Audience = "one_neuron") -> str:
-    number = STAGES.index(stage) + 1
+    number = STAGE_KEYS[stage]
     return (f"{stage_code(stage, reader)} (key {number}): "
             f"{_plain(explanation(stage, reader).summary)}")
 
 
 def _stage_specs() -> list[ActionSpec]:
     return [
-        ActionSpec(stage, LABELS[stage], str(number), stage_status_tip(stage))
-        for number, stage in enumerate(STAGES, start=1)
+        ActionSpec(stage, LABELS[stage], STAGE_KEYS[stage], stage_status_tip(stage))
+        for stage in LOOP_ORDER
     ]
 
 
@@ -102,7 +102,7 @@ def create_actions(parent: QObject) -> dict[str, QAction]:
         action.setToolTip(spec.tip)
         action.setStatusTip(spec.tip)
         actions[spec.name] = action
-    for stage in STAGES:
+    for stage in LOOP_ORDER:
         actions[stage].setToolTip(stage_tooltip(stage))
     actions["predict"].setCheckable(True)
     for name in ("theme_system", "theme_light", "theme_dark"):

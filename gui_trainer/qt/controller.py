@@ -16,13 +16,23 @@ from gui_trainer.core.formatting import short
 from gui_trainer.core.optimizers import TORCH_CLASS
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.scenarios import Scenario
+from gui_trainer.core.schedulers import every_step
 from gui_trainer.core.session import Mode, OptimizerName, TrainingSession
-from gui_trainer.core.stages import LABELS, STAGES, Stage
+from gui_trainer.core.stages import LABELS, STAGE_KEYS, Stage
 from gui_trainer.core.view_state import SessionView, capture
 from gui_trainer.qt.enablement import Enablement, enablement
 
 #: The names people know them by: PyTorch's class names.
 OPTIMIZER_NAMES: dict[str, str] = dict(TORCH_CLASS)
+
+
+def schedule_summary(session: TrainingSession) -> str:
+    """``StepLR(step_size=10, gamma=0.1)``, or "none"."""
+    choice = session.scheduler_choice
+    if choice is None:
+        return "none"
+    name, values = choice
+    return f"{name}(" + ", ".join(f"{k}={v:g}" for k, v in values.items()) + ")"
 
 
 def options_summary(session: TrainingSession) -> str:
@@ -39,7 +49,7 @@ MAX_KEPT = 4
 
 
 def key_hint(stage: Stage) -> str:
-    return f"{LABELS[stage]} (key {STAGES.index(stage) + 1})"
+    return f"{LABELS[stage]} (key {STAGE_KEYS[stage]})"
 
 
 class SessionController(QObject):
@@ -224,6 +234,42 @@ class SessionController(QObject):
             f"{count} micro-batches: forward, loss and backward run {count} times, adding up "
             "the gradients, before one step.")
         return True
+
+    def set_clip(self, value: object) -> str | None:
+        """Clip the gradients at ``value`` (None: off); on a bad value return why (and say
+        it), changing nothing."""
+        session = self.session
+        if value == session.clip_max_norm:
+            return None
+        try:
+            session.clip_max_norm = value  # type: ignore[assignment]
+        except ValueError as exc:
+            reason = f"{str(exc).rstrip('.')}. Clipping stays as it was."
+            self.message.emit(reason)
+            return reason
+        self._setting_changed(
+            "Clipping off: Backward is followed by Step." if value is None else
+            f"Clip on: after Backward, clip_grad_norm_ caps the gradients' total norm at "
+            f"{session.clip_max_norm:g} before Step.")
+        return None
+
+    def set_scheduler(self, name: str | None, keywords: dict[str, object]) -> str | None:
+        """Use scheduler ``name`` with ``keywords`` (None: none); on a refusal return why."""
+        session = self.session
+        before = session.settings.scheduler
+        try:
+            session.set_scheduler(name, **keywords)  # type: ignore[arg-type]
+        except ValueError as exc:
+            reason = f"{str(exc).rstrip('.')}. The schedule stays as it was."
+            self.message.emit(reason)
+            return reason
+        if session.settings.scheduler != before:
+            self._setting_changed(
+                "No scheduler: the learning rate stays as set." if name is None else
+                f"{schedule_summary(session)}: Schedule runs scheduler.step() after "
+                + ("every step." if every_step(session.settings.scheduler_name)
+                   else "every epoch."))
+        return None
 
     def change_batches(self, name: str, value: object) -> bool:
         """Set ``batch_size``, ``shuffle`` or ``drop_last`` of the DataLoader; on a bad value

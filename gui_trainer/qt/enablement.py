@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from gui_trainer.core.explanations import Audience, audience
 from gui_trainer.core.session import TrainingSession
-from gui_trainer.core.stages import STAGES, Stage
+from gui_trainer.core.stages import LOOP_ORDER, Stage
 
 #: Why a stage cannot be clicked while a run drives the session.
 AUTO_TRAIN_RUNNING = "Auto-train is running: pause it (Ctrl+P) or stop it (Esc) first."
@@ -24,6 +24,8 @@ EXPERIMENT_RUNNING = "An experiment is running: stop it (Esc) first."
 class Enablement:
     #: Per stage: why it cannot run by hand now, or None if it can.
     refusals: Mapping[Stage, str | None]
+    #: The loop's stages in order, the optional ones only while on (their buttons show).
+    stages_on: tuple[Stage, ...]
     next_stage: bool
     train_start: bool
     train_pause: bool
@@ -44,12 +46,24 @@ class Enablement:
         return not self.next_stage
 
 
+#: Why an optional stage cannot run while it is off.
+OFF: dict[str, str] = {
+    "clip": "Clipping is off: give clip_max_norm a number in the settings.",
+    "evaluate": "This scenario holds no rows out for validation.",
+    "schedule": "There is no scheduler: choose one in the settings.",
+}
+
+
 def enablement(session: TrainingSession, auto_train: str, experiment: str) -> Enablement:
     """The rules; ``auto_train`` and ``experiment`` are the runs' states (idle, running, ...)."""
     training, experimenting = auto_train == "running", experiment == "running"
     busy = training or experimenting
 
+    on = session.stages_on
+
     def refusal(stage: Stage) -> str | None:
+        if stage not in on:
+            return OFF[stage]
         if training:
             return AUTO_TRAIN_RUNNING
         if experimenting:
@@ -57,7 +71,8 @@ def enablement(session: TrainingSession, auto_train: str, experiment: str) -> En
         return session.refusal(stage)
 
     return Enablement(
-        refusals={stage: refusal(stage) for stage in STAGES},
+        refusals={stage: refusal(stage) for stage in LOOP_ORDER},
+        stages_on=on,
         next_stage=not busy,
         train_start=not busy,
         train_pause=training,

@@ -16,12 +16,13 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit, QWidget
 
-from gui_trainer.core.stages import STAGES, Stage
+from gui_trainer.core.stages import STAGE_KEYS as KEY_OF_STAGE
+from gui_trainer.core.stages import Stage
 
 #: The keys that drive stages from anywhere in the window, and the stage each asks for
 #: (Space: None, the next stage, whichever it is). The actions' shortcuts are these keys.
 STAGE_KEYS: dict[Qt.Key, Stage | None] = {
-    **{Qt.Key(int(Qt.Key.Key_1) + i): stage for i, stage in enumerate(STAGES)},
+    **{Qt.Key(int(Qt.Key.Key_0) + int(key)): stage for stage, key in KEY_OF_STAGE.items()},
     Qt.Key.Key_Space: None,
 }
 #: Ways focus arrives that mean "the learner chose this field".

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from gui_trainer.core.explanations import Audience, stage_code
 from gui_trainer.core.records import StageRecord
-from gui_trainer.core.stages import LABELS, STAGES, Stage
+from gui_trainer.core.stages import LABELS, STAGE_KEYS, STAGES, Stage
 from gui_trainer.core.view_state import SessionView
 from gui_trainer.qt.theme import colours, qcolor
 
@@ -43,6 +43,9 @@ class LoopDiagram(QWidget):
         self.next: Stage = STAGES[0]
         self.epoch = 0
         self.centre = "epoch 0"
+        #: The boxes drawn: the five, and the optional stages while they are on.
+        self.stages: tuple[Stage, ...] = STAGES
+        self._size = QSizeF(0, 0)
         self.setMinimumSize(200, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(True)
@@ -55,6 +58,7 @@ class LoopDiagram(QWidget):
 
     def show_state(self, state: SessionView, last: StageRecord | None) -> None:
         self.last, self.next, self.epoch = last, state.next_stage, state.epoch
+        self.stages = state.stages_on
         #: "epoch 2" with the full batch; "epoch 2 · step 4 of 7" with mini-batches.
         self.centre = f"epoch {state.epoch}" + (
             f"\nstep {state.iteration} of {state.iterations_per_epoch}"
@@ -65,13 +69,27 @@ class LoopDiagram(QWidget):
         return QSizeF(min(150.0, self.width() * 0.34), min(54.0, self.height() * 0.18))
 
     def box_rects(self) -> dict[Stage, QRectF]:
+        """The boxes round an ellipse; with more stages on the ring, smaller boxes until no
+        two overlap (a few tries, each 10 % smaller)."""
         size = self.box_size()
+        rects: dict[Stage, QRectF] = {}
+        for _ in range(12):
+            rects = self._ring(size)
+            boxes = list(rects.values())
+            if not any(a.intersects(b) for i, a in enumerate(boxes) for b in boxes[i + 1:]):
+                break
+            size = size * 0.9
+        self._size = size
+        return rects
+
+    def _ring(self, size: QSizeF) -> dict[Stage, QRectF]:
         centre = QPointF(self.width() / 2, self.height() / 2)
         rx = max(10.0, self.width() / 2 - size.width() / 2 - 6)
         ry = max(10.0, self.height() / 2 - size.height() / 2 - 6)
         rects = {}
-        for i, stage in enumerate(STAGES):
-            angle = math.radians(-90 + i * 360 / len(STAGES))
+        stages = self.stages
+        for i, stage in enumerate(stages):
+            angle = math.radians(-90 + i * 360 / len(stages))
             c = QPointF(centre.x() + rx * math.cos(angle), centre.y() + ry * math.sin(angle))
             rects[stage] = QRectF(c.x() - size.width() / 2, c.y() - size.height() / 2,
                                   size.width(), size.height())
@@ -98,11 +116,12 @@ class LoopDiagram(QWidget):
         palette = self.palette()
         text_colour = palette.color(QPalette.ColorRole.WindowText)
         rects = self.box_rects()
-        half = self.box_size() / 2
+        half = self._size / 2
         painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 2))
-        for i, stage in enumerate(STAGES):
+        stages = self.stages
+        for i, stage in enumerate(stages):
             a = rects[stage].center()
-            b = rects[STAGES[(i + 1) % len(STAGES)]].center()
+            b = rects[stages[(i + 1) % len(stages)]].center()
             self._arrow(painter, _edge_point(a, b, half), _edge_point(b, a, half))
         painter.setPen(text_colour)
         centre_font = QFont(self.font())
@@ -131,7 +150,7 @@ class LoopDiagram(QWidget):
         painter.setPen(text_colour)
         bold = QFont(self.font())
         bold.setBold(stage == self.next)
-        text = f"{STAGES.index(stage) + 1}. {LABELS[stage]}"
+        text = f"{STAGE_KEYS[stage]}. {LABELS[stage]}"
         # A narrow dock: shrink the label to fit its box rather than cut it off.
         room = (rect.width() - 8) / max(1.0, QFontMetricsF(bold).horizontalAdvance(text))
         if room < 1.0:

@@ -32,7 +32,7 @@ from gui_trainer.core.predict import predict_tip, questions
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.slices import path_plane, slice_job
-from gui_trainer.core.stages import LABELS, STAGES, Stage
+from gui_trainer.core.stages import LABELS, LOOP_ORDER, Stage
 from gui_trainer.qt import menus, preferences, window_layout
 from gui_trainer.qt.actions import create_actions, stage_status_tip, stage_tooltip
 from gui_trainer.qt.auto_train import AutoTrainer, AutoTrainPanel
@@ -171,7 +171,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         actions = self.actions_by_name
-        for stage in STAGES:
+        for stage in LOOP_ORDER:
             actions[stage].triggered.connect(lambda _=False, s=stage: self.request_stage(s))
         actions["next_stage"].triggered.connect(
             lambda: self.request_stage(self.session.next_stage))
@@ -377,9 +377,10 @@ class MainWindow(QMainWindow):
         """Apply what the controller says may be clicked now (and why not, in tooltips)."""
         allowed = self.controller.enablement()
         actions = self.actions_by_name
-        for stage in STAGES:
+        for stage in LOOP_ORDER:
             refusal = allowed.refusals[stage]
             actions[stage].setEnabled(refusal is None)
+            actions[stage].setVisible(stage in allowed.stages_on)
             tip = stage_tooltip(stage, refusal, allowed.reader)
             if actions[stage].toolTip() != tip:
                 actions[stage].setToolTip(tip)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QActionGroup
 
 from gui_trainer.core.experiments import EXPERIMENTS
-from gui_trainer.core.stages import STAGES
+from gui_trainer.core.stages import LOOP_ORDER
 from gui_trainer.qt.exports import Exports
 from gui_trainer.qt.scenario_menu import ScenarioMenu
 
@@ -46,7 +46,7 @@ def build(window: MainWindow) -> None:
     window.menuBar().addMenu(window.scenario_menu)
     window.view_menu = window.menuBar().addMenu("&View")
     run_menu = window.menuBar().addMenu("&Run")
-    for stage in STAGES:
+    for stage in LOOP_ORDER:  # the optional ones show while they are on
         run_menu.addAction(actions[stage])
     run_menu.addAction(actions["next_stage"])
     run_menu.addSeparator()

@@ -315,6 +315,18 @@ class LossPlot(PlotPanel):
         self.batch_curve.setZValue(-0.5)
         self.epoch_mean = self.plot.plot([], [], symbol="s", symbolSize=7)
         self.mini_batches = False
+        #: Evaluate's validation loss, one point per evaluation, after that many steps.
+        self.validation = self.plot.plot([], [], symbol="t", symbolSize=8)
+        self.has_validation = False
+        #: The learning rate each step used and, ahead of it, the scheduler's preview: on a
+        #: tab of its own beside the loss while a scheduler is on.
+        self.view_tabs = self.add_view_tabs("loss_view_tabs", ("loss", "learning rate"),
+                                            self._show_view)
+        self.lr_plot = pg.PlotItem()
+        style_plot(self.lr_plot, "Learning rate", "step", "lr")
+        self.lr_curve = self.lr_plot.plot([], [])
+        self.lr_ahead = self.lr_plot.plot([], [])
+        self.lr_shown = False
         #: Earlier runs' curves by run number, faded; drawn once, kept until cleared.
         self.earlier: dict[int, pg.PlotDataItem] = {}
         self._earlier_shown: list[RunSummary] = []
@@ -325,10 +337,25 @@ class LossPlot(PlotPanel):
         self.restyle()
 
     def plot_items(self) -> list[pg.PlotItem]:
-        return [self.plot]
+        return [self.plot, self.lr_plot]
+
+    def _show_view(self) -> None:
+        """The loss or the learning rate, as the tab says (the tabs show with a scheduler)."""
+        want_lr = not self.view_tabs.isHidden() and self.view_tabs.currentIndex() == 1
+        if want_lr == self.lr_shown:
+            return
+        self.canvas.removeItem(self.plot if want_lr else self.lr_plot)
+        self.canvas.addItem(self.lr_plot if want_lr else self.plot, row=0, col=0)
+        self.lr_shown = want_lr
+        self.legend.refresh()
 
     def apply_pens(self, theme: Colours) -> None:
         self.curve.setPen(pen(theme.loss, 2))
+        self.validation.setPen(pen(theme.bias, 2))
+        self.validation.setSymbolBrush(theme.bias)
+        self.validation.setSymbolPen(theme.bias)
+        self.lr_curve.setPen(pen(theme.loss, 2))
+        self.lr_ahead.setPen(pen(theme.residual, 1.5, style=Qt.PenStyle.DashLine))
         self.batch_curve.setPen(pen(faded(theme.loss), 1))
         self.epoch_mean.setPen(pen(theme.earlier_runs[0], 2))
         self.epoch_mean.setSymbolBrush(theme.earlier_runs[0])
@@ -345,9 +372,15 @@ class LossPlot(PlotPanel):
         return faded(theme.earlier_runs[run % len(theme.earlier_runs)])
 
     def _legend_entries(self, theme: Colours) -> list[LegendEntry]:
+        if self.lr_shown:
+            return [LegendEntry("━", theme.loss, "the lr each step used"),
+                    LegendEntry("╌", theme.residual, "the schedule ahead (the real scheduler, "
+                                                     "run on a copy)")]
         entries = [LegendEntry("━", theme.loss, "loss (this run)" if not self.mini_batches
                                else "loss over all rows"),
                    LegendEntry("○", theme.loss, "loss now (before Step)")]
+        if self.has_validation:
+            entries.append(LegendEntry("▲", theme.bias, "validation loss (Evaluate)"))
         if self.mini_batches:
             entries += [LegendEntry("━", theme.loss, "each step's batch loss (faint)"),
                         LegendEntry("■", theme.earlier_runs[0], "epoch mean of batch losses")]
@@ -400,6 +433,34 @@ class LossPlot(PlotPanel):
         self._earlier_hidden = len(runs) - len(shown)
         self.legend.refresh()
 
+    def _refresh_validation(self, state: SessionView) -> None:
+        table = state.history.validation()
+        shown = state.has_validation
+        if shown != self.has_validation:
+            self.has_validation = shown
+            self.legend.refresh()
+        # A marker per evaluation while they are few; a line alone once they crowd.
+        self.validation.setSymbol("t" if len(table) <= 40 else None)
+        self.validation.setData(np.asarray(table["step"], dtype=np.float64),
+                                positive_or_nan(np.asarray(table["loss"])), connect="finite")
+
+    def _refresh_lr(self, state: SessionView) -> None:
+        """The rate each step used, and the schedule ahead from where training is."""
+        scheduled = state.schedule_ahead is not None
+        if scheduled == self.view_tabs.isHidden():
+            self.view_tabs.setVisible(scheduled)
+            if not scheduled:
+                self.view_tabs.setCurrentIndex(0)
+            self._show_view()
+        if not scheduled:
+            return
+        steps = state.history.column("step")
+        self.lr_curve.setData(steps, state.history.column("lr"))
+        ahead = state.schedule_ahead
+        assert ahead is not None
+        xs, rates = ahead
+        self.lr_ahead.setData(xs, rates, stepMode="left")
+
     def _refresh_batches(self, state: SessionView, steps: np.ndarray) -> None:
         """Mini-batches: each step's batch loss and the epoch means; hidden otherwise."""
         history = state.history
@@ -432,6 +493,8 @@ class LossPlot(PlotPanel):
         self.curve.setData(epochs, losses, connect="finite")
         self.last.setData(*finite_points(np.asarray(epochs[-1:], dtype=np.float64), losses[-1:]))
         self._refresh_batches(state, epochs)
+        self._refresh_validation(state)
+        self._refresh_lr(state)
         if state.loss is not None and state.last_stage in ("loss", "backward"):
             x = np.asarray([state.steps + 1], dtype=np.float64)
             y = positive_or_nan(np.asarray([state.full_batch_loss], dtype=np.float64))

@@ -17,10 +17,16 @@ from PySide6.QtWidgets import (
 
 from gui_trainer.core.formatting import short
 from gui_trainer.core.session import MODES, OPTIMIZERS, Mode
-from gui_trainer.qt.controller import OPTIMIZER_NAMES, SessionController, options_summary
+from gui_trainer.qt.controller import (
+    OPTIMIZER_NAMES,
+    SessionController,
+    options_summary,
+    schedule_summary,
+)
 from gui_trainer.qt.fields import CommitLineEdit
 from gui_trainer.qt.optimizer_dialog import OptimizerDialog
 from gui_trainer.qt.rich_label import RichLabel
+from gui_trainer.qt.schedule_dialog import ScheduleDialog
 
 LR_PRESETS = (0.01, 0.1, 1.0)
 MODE_TIPS = {
@@ -98,6 +104,9 @@ class SettingsPanel(QGroupBox):
         self.batch.setObjectName("batch_size")
         self.batch.setEditable(True)  # presets, or type any size and press Enter
         self.batch.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        # No completer: its popup of "1…", "16", "128" while typing a number got in the way
+        # (and took the keyboard from the window).
+        self.batch.setCompleter(None)  # type: ignore[arg-type]  # None: no completer (Qt allows it)
         self.batch.setToolTip(
             "DataLoader(batch_size=…): the rows each step learns from. Full batch: every row "
             "at once; mini-batches: a noisier step per batch, several steps per epoch; 1: one "
@@ -137,6 +146,38 @@ class SettingsPanel(QGroupBox):
             lambda index: controller.set_micro_batches(self.micro.itemData(index))
         )
         form.addRow("Micro-batches:", self.micro)
+
+        self.clip = QCheckBox("clip at", self)
+        self.clip.setObjectName("clip_on")
+        self.clip.setToolTip("clip_grad_norm_(model.parameters(), max_norm) between Backward "
+                             "and Step: the Clip stage.")
+        self.clip_norm = CommitLineEdit("1.0", self)
+        self.clip_norm.setObjectName("clip_max_norm")
+        self.clip_norm.setToolTip("max_norm: the longest the gradients together may be. Press "
+                                  "Enter to apply.")
+        self.clip.toggled.connect(lambda _on: self._apply_clip())
+        self.clip_norm.commit_requested.connect(self._apply_clip)
+        self.clip_norm.revert_requested.connect(self.sync)
+        clip_row = QHBoxLayout()
+        clip_row.addWidget(self.clip)
+        clip_row.addWidget(self.clip_norm, 1)
+        form.addRow("Gradient clip:", clip_row)
+        self.clip_error = RichLabel(self)
+        self.clip_error.setWordWrap(True)
+        self.clip_error.hide()
+        form.addRow(self.clip_error)
+
+        self.schedule_button = QPushButton("Schedule…", self)
+        self.schedule_button.setObjectName("schedule_button")
+        self.schedule_button.setToolTip("A learning-rate scheduler, with its whole schedule "
+                                        "drawn before training")
+        self.schedule_button.clicked.connect(self.edit_schedule)
+        self.schedule_summary = RichLabel(self)
+        self.schedule_summary.setObjectName("schedule_summary")
+        self.schedule_summary.setWordWrap(True)
+        form.addRow("LR schedule:", self.schedule_button)
+        form.addRow(self.schedule_summary)
+        self.schedule_dialog: ScheduleDialog | None = None
 
         self.to_none = QCheckBox("zero_grad sets .grad to None", self)
         self.to_none.setObjectName("set_to_none")
@@ -194,6 +235,35 @@ class SettingsPanel(QGroupBox):
         self.dialog.finished.connect(self._dialog_closed)
         self.dialog.open()
         return self.dialog
+
+    def edit_schedule(self) -> ScheduleDialog:
+        """Open the scheduler chooser (window-modal, not blocking)."""
+        self.schedule_dialog = ScheduleDialog(self.controller, self)
+        self.schedule_dialog.finished.connect(self._schedule_closed)
+        self.schedule_dialog.open()
+        return self.schedule_dialog
+
+    def _schedule_closed(self) -> None:
+        if self.schedule_dialog is not None:
+            self.schedule_dialog.deleteLater()
+            self.schedule_dialog = None
+
+    def _apply_clip(self) -> None:
+        value: object = None
+        if self.clip.isChecked():
+            text = self.clip_norm.text().strip()
+            try:
+                value = float(text)
+            except ValueError:
+                value = text
+        reason = self.controller.set_clip(value)
+        if reason is None:
+            self.clip_error.hide()
+            self.clip_norm.clearFocus()  # give the keys back to the stages
+        else:
+            self.clip_error.show_coloured(reason, "bad")
+            self.clip_error.show()
+            self.sync()
 
     def _dialog_closed(self) -> None:
         if self.dialog is not None:
@@ -260,6 +330,7 @@ class SettingsPanel(QGroupBox):
         # Showing the session's values is not the learner changing them: no signals.
         blockers = [QSignalBlocker(w) for w in (self.optimizer, self.to_none, self.micro,
                                                 self.batch, self.shuffle, self.drop_last,
+                                                self.clip,
                                                 *self.mode_buttons.values())]
         counts = session.valid_micro_batches()
         if [self.micro.itemData(i) for i in range(self.micro.count())] != counts:
@@ -280,4 +351,8 @@ class SettingsPanel(QGroupBox):
         self.shuffle.setChecked(session.shuffle)
         self.drop_last.setChecked(session.drop_last)
         self.drop_last.setEnabled(session.batch_size is not None)
+        self.clip.setChecked(session.clip_max_norm is not None)
+        if session.clip_max_norm is not None and not self.clip_norm.hasFocus():
+            self.clip_norm.setText(f"{session.clip_max_norm:g}")
+        self.schedule_summary.show_coloured(schedule_summary(session), "muted")
         del blockers

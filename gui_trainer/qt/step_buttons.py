@@ -1,4 +1,7 @@
-"""The five stage buttons, laid out as the loop, marking the stage just run and the next one."""
+"""The stage buttons, laid out as the loop, marking the stage just run and the next one.
+
+The five are always there; Clip, Evaluate and Schedule appear in their places while the
+settings turn them on."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
 
 from gui_trainer.core.records import StageRecord
-from gui_trainer.core.stages import STAGES, Stage
+from gui_trainer.core.stages import LOOP_ORDER, OPTIONAL_STAGES, Stage
 from gui_trainer.core.view_state import SessionView
 from gui_trainer.qt.theme import Colours, colours
 
@@ -27,6 +30,7 @@ QToolButton {{
 QToolButton:hover {{ border-color: {theme.accent}; }}
 QToolButton:disabled {{ color: {theme.disabled_text}; }}
 QToolButton[state="next"] {{ border: 3px solid {theme.accent}; font-weight: bold; }}
+QToolButton[crowded="true"] {{ font-size: 10pt; padding: 6px 3px; min-width: 48px; }}
 QToolButton[state="done"] {{ border: 3px solid {theme.good}; background: {theme.good_fill}; }}
 QToolButton[state="error"] {{ border: 3px solid {theme.bad}; background: {theme.bad_fill}; }}
 QLabel[role="arrow"] {{ font-size: 18pt; color: {theme.disabled_text}; }}
@@ -42,15 +46,21 @@ class StepButtons(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         self.buttons: dict[Stage, QToolButton] = {}
-        for stage in STAGES:
+        #: The arrow before each stage's button (hidden with an optional stage's button).
+        self.arrows: dict[Stage, QLabel] = {}
+        for stage in LOOP_ORDER:
             if self.buttons:
-                layout.addWidget(self._label("→"))
+                self.arrows[stage] = self._label("→")
+                layout.addWidget(self.arrows[stage])
             button = QToolButton(self)
             button.setDefaultAction(actions[stage])
             button.setObjectName(f"stage_button_{stage}")
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             self.buttons[stage] = button
             layout.addWidget(button)
+        for stage in OPTIONAL_STAGES:  # shown by show_state while on
+            self.buttons[stage].hide()
+            self.arrows[stage].hide()
         back = self._label("↺")
         back.setToolTip("After Step the loop starts again at Zero Grad: the next epoch.")
         layout.addWidget(back)
@@ -76,8 +86,19 @@ class StepButtons(QWidget):
         return str(self.buttons[stage].property("state") or "")
 
     def show_state(self, view: SessionView, last: StageRecord | None) -> None:
-        """Mark the stage just run (green, or red if it failed) and the next stage (blue)."""
+        """Mark the stage just run (green, or red if it failed) and the next stage (blue);
+        show the optional stages' buttons while they are on."""
+        crowded = len(view.stages_on) > 5  # eight buttons fit a small screen in a smaller font
         for stage, button in self.buttons.items():
+            shown = stage in view.stages_on
+            if button.isVisibleTo(self) != shown:
+                button.setVisible(shown)
+                if stage in self.arrows:
+                    self.arrows[stage].setVisible(shown)
+            if bool(button.property("crowded")) != crowded:
+                button.setProperty("crowded", crowded)
+                button.style().unpolish(button)
+                button.style().polish(button)
             state = ""
             if stage == view.next_stage:
                 state = "next"

@@ -58,6 +58,12 @@ OPTIMIZER_CHOICES: list[tuple[OptimizerName, dict[str, object]]] = [
 ]
 
 
+SCHEDULER_CHOICES: list[tuple[str | None, dict[str, object]]] = [
+    (None, {}), ("StepLR", {"step_size": 2, "gamma": 0.5}), ("ExponentialLR", {"gamma": 0.9}),
+    ("OneCycleLR", {"total_steps": 400}), ("ReduceLROnPlateau", {"patience": 0}),
+    ("CosineAnnealingLR", {"T_max": 3})]
+
+
 def wander(session: TrainingSession, rng: random.Random, actions: int) -> None:
     """What a curious learner might do: free-mode stages, settings, restarts, undo."""
     samples = len(session.inputs)
@@ -88,9 +94,16 @@ def wander(session: TrainingSession, rng: random.Random, actions: int) -> None:
                                                          if b <= samples)])
         elif roll < 0.87:
             session.shuffle = not session.shuffle
-        elif roll < 0.89:
+        elif roll < 0.885:
+            session.clip_max_norm = rng.choice([None, 0.05, 1.0])
+        elif roll < 0.90:
+            # refused when it does not fit the optimizer (OneCycleLR with Adagrad)
+            with contextlib.suppress(ValueError):
+                schedule, keywords = rng.choice(SCHEDULER_CHOICES)
+                session.set_scheduler(schedule, **keywords)  # type: ignore[arg-type]
+        elif roll < 0.915:
             session.reset()
-        elif roll < 0.92 and session.one_neuron:
+        elif roll < 0.93 and session.one_neuron:
             session.start_from(rng.uniform(-5, 5), rng.uniform(-5, 5))
         elif session.position:
             for _ in range(rng.randint(1, 6)):  # an abandoned branch, once something new
@@ -98,7 +111,7 @@ def wander(session: TrainingSession, rng: random.Random, actions: int) -> None:
                     session.undo()
 
 
-SCENARIOS_WANDERED = ("delivery", "curve", "moons")
+SCENARIOS_WANDERED = ("delivery", "curve", "overfit", "moons")
 
 
 def mistakes() -> TrainingSession:
@@ -146,6 +159,10 @@ def test_random_sessions_scripts_end_bit_for_bit_where_the_session_is(
         *SCENARIOS_WANDERED, "file:plants.csv"}
     for session, text, output in ran:
         assert same(left_state(output), session_state(session)), text
+    # The wanderings reached the optional stages: clipping, schedulers, evaluation.
+    texts = "".join(text for _, text, _ in ran)
+    for line in ("clip_grad_norm_(", "scheduler.step(", "val_loss = loss_function("):
+        assert line in texts, line
 
 
 def test_ordinary_epochs_are_a_loop_and_mistakes_are_written_as_they_happened(

@@ -88,9 +88,20 @@ def test_the_loader_loop_ends_at_the_sessions_parameters() -> None:
         TrainingSession(scenario="moons", batch_size=25, shuffle=True, micro_batches=2),
         TrainingSession(scenario="spiral", shuffle=True, micro_batches=3),
         TrainingSession(batch_size=2, shuffle=True),  # the seed's one neuron
+        # the optional stages: clipping, schedulers per step and per epoch, evaluation
+        TrainingSession(scenario="overfit", clip_max_norm=0.5,
+                        scheduler=("ReduceLROnPlateau", {"patience": 1, "factor": 0.5})),
+        TrainingSession(scenario="moons", batch_size=50, clip_max_norm=1.0,
+                        scheduler=("OneCycleLR", {"total_steps": 40})),
+        TrainingSession(scenario="curve", scheduler=("StepLR", {"step_size": 2})),
+        TrainingSession(scenario="curve", optimizer="sgd", lr=0.5,
+                        scheduler=("ReduceLROnPlateau", {"patience": 0, "factor": 0.5})),
+        TrainingSession(scenario="moons", batch_size=40, micro_batches=5, clip_max_norm=0.3,
+                        scheduler=("ExponentialLR", {"gamma": 0.5})),
+        TrainingSession(scheduler=("ReduceLROnPlateau", {"patience": 0})),  # distances, times
     ]
     scripts = []
-    for session, iterations in zip(sessions, [17, 9, 6, 4, 5], strict=True):
+    for session, iterations in zip(sessions, [17, 9, 6, 4, 5, 9, 11, 7, 8, 3, 4], strict=True):
         latest: dict[Stage, StageRecord] = {}
         for _ in range(iterations):
             for record in session.run_iteration():

@@ -20,7 +20,13 @@ from gui_trainer.qt.main_window import MainWindow
 def test_idle_the_session_alone_decides() -> None:
     session = TrainingSession()
     allowed = enablement(session, "idle", "idle")
-    assert allowed.refusals == {stage: session.refusal(stage) for stage in STAGES}
+    assert {stage: allowed.refusals[stage] for stage in STAGES} == {
+        stage: session.refusal(stage) for stage in STAGES}
+    # The optional stages are off here: each says how to turn it on.
+    assert allowed.stages_on == STAGES
+    assert "clip_max_norm" in str(allowed.refusals["clip"])
+    assert "no rows out for validation" in str(allowed.refusals["evaluate"])
+    assert "no scheduler" in str(allowed.refusals["schedule"])
     assert allowed.refusals["zero_grad"] is None and allowed.refusals["step"] is not None
     assert allowed.next_stage and allowed.train_start and not allowed.train_pause
     assert not allowed.train_stop and not allowed.undo and not allowed.busy
@@ -36,7 +42,7 @@ def test_a_running_run_takes_every_stage_and_says_so(
     session = TrainingSession()
     session.run("zero_grad")
     allowed = enablement(session, auto_train, experiment)
-    assert set(allowed.refusals.values()) == {why}
+    assert {allowed.refusals[stage] for stage in STAGES} == {why}
     assert allowed.busy and not allowed.train_start and not allowed.undo
     assert not allowed.predict and not allowed.reveal and not allowed.timeline
     assert allowed.train_stop

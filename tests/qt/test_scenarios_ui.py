@@ -20,7 +20,8 @@ from gui_trainer.core.stages import STAGES
 from gui_trainer.qt.fit_views import ConfusionFit, CurveFit, PictureFit, RegionFit
 from gui_trainer.qt.main_window import MainWindow
 
-PAINTERS = {"delivery": CurveFit, "curve": CurveFit, "moons": RegionFit, "spiral": RegionFit,
+PAINTERS = {"delivery": CurveFit, "curve": CurveFit, "overfit": CurveFit, "moons": RegionFit,
+            "spiral": RegionFit,
             "digits": PictureFit}
 
 
