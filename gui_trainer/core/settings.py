@@ -39,21 +39,27 @@ def check_mode(mode: object) -> Mode:
     return mode
 
 
-def check_optimizer_choice(value: object) -> tuple[OptimizerName, Options]:
-    """An optimizer and its hyperparameters, as ``(name, options)`` (lists accepted: a file
-    stores them so)."""
+def name_and_pairs(value: object, what: str, keywords: str) -> tuple[object, dict[Any, Any]]:
+    """``(name, options)`` split, the options as a dict (lists of pairs accepted: a file
+    stores them so); ``what`` and ``keywords`` name them in the message."""
     try:
         name, options = cast("tuple[object, object]", value)
     except (TypeError, ValueError):
-        raise ValueError(f"an optimizer choice is (name, hyperparameters), not {value!r}") from None
-    name = check_optimizer(name)
+        raise ValueError(f"{what} is (name, {keywords}), not {value!r}") from None
     if not isinstance(options, dict | list | tuple):
-        raise ValueError(f"hyperparameters are name/value pairs, not {options!r}")
+        raise ValueError(f"{keywords} are name/value pairs, not {options!r}")
     try:
         pairs = options if isinstance(options, dict) else dict(options)
     except (TypeError, ValueError):
-        raise ValueError(f"hyperparameters are name/value pairs, not {options!r}") from None
-    return name, check_options(name, pairs)
+        raise ValueError(f"{keywords} are name/value pairs, not {options!r}") from None
+    return name, pairs
+
+
+def check_optimizer_choice(value: object) -> tuple[OptimizerName, Options]:
+    """An optimizer and its hyperparameters, as ``(name, options)``."""
+    name, pairs = name_and_pairs(value, "an optimizer choice", "hyperparameters")
+    checked = check_optimizer(name)
+    return checked, check_options(checked, pairs)
 
 
 def check_micro_batches(value: object, samples: int, batch_size: int | None = None,
@@ -167,18 +173,7 @@ def check_scheduler(value: object, settings: Settings) -> tuple[SchedulerName,
     """None, or (name, keywords) checked against the optimizer ``settings`` choose."""
     if value is None:
         return None
-    try:
-        name, options = cast("tuple[object, object]", value)
-    except (TypeError, ValueError):
-        raise ValueError(f"a scheduler choice is (name, keywords) or None, not {value!r}") \
-            from None
-    if not isinstance(options, dict | list | tuple):
-        raise ValueError(f"a scheduler's keywords are name/value pairs, not {options!r}")
-    try:
-        pairs = options if isinstance(options, dict) else dict(options)
-    except (TypeError, ValueError):
-        raise ValueError(f"a scheduler's keywords are name/value pairs, not {options!r}") \
-            from None
+    name, pairs = name_and_pairs(value, "a scheduler choice (or None)", "a scheduler's keywords")
     return schedulers.check(name, pairs, settings.optimizer_name, settings.optimizer_options)
 
 
