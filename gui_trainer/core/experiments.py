@@ -8,6 +8,7 @@ own records, so it holds whatever optimizer, learning rate or micro-batches are 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -99,6 +100,27 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         "Only a new optimizer starts from rest.",
         settings=(("optimizer", ("sgd", {"momentum": 0.9})), ("set_to_none", False)),
     ),
+    Experiment(
+        "schedule_before_step",
+        "scheduler.step() before optimizer.step()",
+        "StepLR halving the rate at every call, and Schedule moved before Step in three loops. "
+        "Watch the learning rate each Step uses, and PyTorch's warning.",
+        ("zero_grad", "forward", "loss", "backward", "schedule", "step") * 3,
+        "The scheduler sets the rate for the steps after it: called first, it skips the "
+        "schedule's first value, and every step runs one value ahead. Call it after "
+        "optimizer.step().",
+        settings=(("scheduler", ("StepLR", {"step_size": 1, "gamma": 0.5})),),
+    ),
+    Experiment(
+        "clip_after_step",
+        "Clip after Step",
+        "Clipping at a tiny max_norm, but Clip moved after Step in two loops. Watch the "
+        "gradients' size when Step reads them, and after Clip.",
+        ("zero_grad", "forward", "loss", "backward", "step", "clip") * 2,
+        "Step reads .grad when it runs; clipping afterwards changes gradients nobody uses (the "
+        "next Zero Grad clears them). Clip belongs between Backward and Step.",
+        settings=(("clip_max_norm", 0.01),),
+    ),
 )
 
 BY_KEY = {experiment.key: experiment for experiment in EXPERIMENTS}
@@ -132,6 +154,37 @@ def findings(experiment: Experiment, records: Sequence[StageRecord]) -> str:
         return (f"Only {len(records)} of {len(experiment.stages)} stages ran. "
                 f"What they showed: {measured}")
     return f"{measured} {experiment.moral}"
+
+
+def _schedule_before_step(records: list[StageRecord]) -> str:
+    """The rate each Step used against the rate set, and PyTorch's warning."""
+    steps = [r for r in records if r.stage == "step" and r.ok]
+    if not steps:
+        return "No Step ran yet."
+    set_rate = records[0].lr  # before any scheduler call: the rate the learner set
+    used = ", ".join(short(r.lr) for r in steps)
+    text = f"The rate was set to {short(set_rate)}; the Steps used {used}"
+    text += (": the first Step already ran at the schedule's second value." if steps[0].lr !=
+             set_rate else ", the first at the set rate.")
+    warned = next((w for r in records if r.stage == "schedule" for w in r.warnings), None)
+    if warned is not None:
+        text += f" PyTorch said so: {warned.split('. ')[0].split(': ', 1)[-1]}."
+    return text
+
+
+def _clip_after_step(records: list[StageRecord]) -> str:
+    """The gradients' size when Step read them, and what Clip did after."""
+    pairs = [(step, clip) for step, clip in itertools.pairwise(records)
+             if step.stage == "step" and step.ok and clip.stage == "clip" and clip.ok]
+    if not pairs:
+        return "No Clip ran after a Step yet."
+    step, clip = pairs[-1]
+    used = grad_size(step.before)
+    after = grad_size(clip.after)
+    return (f"Step read gradients of total size {short(used)}; Clip then found "
+            f"{short(clip.clip_total_norm)} and scaled them down to {short(after)} "
+            f"(max_norm {short(clip.clip_max_norm)}), after the weights had already moved by "
+            f"the unclipped ones.")
 
 
 def _weight_moves(steps: list[StageRecord]) -> list[float]:
@@ -273,6 +326,8 @@ _MEASURES: dict[str, Callable[[list[StageRecord]], str]] = {
     "backward_twice": _backward_twice,
     "zero_grad_before_step": _zero_grad_before_step,
     "momentum_after_zero_grad": _momentum_after_zero_grad,
+    "schedule_before_step": _schedule_before_step,
+    "clip_after_step": _clip_after_step,
 }
 
 
@@ -401,4 +456,6 @@ _NETWORK_MEASURES: dict[str, Callable[[list[StageRecord]], str]] = {
     "backward_twice": _backward_twice,
     "zero_grad_before_step": _net_zero_grad_before_step,
     "momentum_after_zero_grad": _momentum_after_zero_grad,
+    "schedule_before_step": _schedule_before_step,
+    "clip_after_step": _clip_after_step,
 }

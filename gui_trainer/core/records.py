@@ -213,6 +213,8 @@ class StageRecord:
     val_grad_fn: str | None = None
     #: Schedule with ReduceLROnPlateau: the loss it was given to watch.
     schedule_metric: float | None = None
+    #: The warnings PyTorch gave during the stage ("UserWarning: Detected call of …").
+    warnings: tuple[str, ...] = ()
 
     @property
     def plain_sgd(self) -> bool:

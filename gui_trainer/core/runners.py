@@ -7,6 +7,7 @@ and from rewind so each can be read at once. Any model, any data: the one-neuron
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -97,11 +98,18 @@ class StageRunners(SessionState):
         expected = loop.next_stage
         lr_in_force = float(self.optimizer.param_groups[0]["lr"])
         runner: Callable[[ParamValues], Outcome] = getattr(self, f"_run_{stage}")
-        try:
-            outcome = runner(before)
-        except Exception as exc:  # PyTorch's own error is the lesson; keep the session alive
-            text = f"{type(exc).__name__}: {exc}"
-            outcome = Outcome(ran=True, error=text, explanation=outcomes.error(stage, text))
+        # PyTorch's warnings are part of the lesson too (scheduler.step() before
+        # optimizer.step()): caught and kept in the record instead of printed to a console.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                outcome = runner(before)
+            except Exception as exc:  # PyTorch's own error is the lesson; keep it alive
+                text = f"{type(exc).__name__}: {exc}"
+                outcome = Outcome(ran=True, error=text, explanation=outcomes.error(stage, text))
+        warned = tuple(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+        if warned:
+            outcome.explanation += " PyTorch warned: " + warned[0].split(". ")[0] + "."
         after = outcome.after if outcome.after is not None else self.params()
         if stage in ("clip", "evaluate", "schedule") and (
                 stage != expected or outcome.error is not None):
@@ -136,7 +144,7 @@ class StageRunners(SessionState):
             clip_total_norm=outcome.clip_total_norm, clip_max_norm=settings.clip_max_norm,
             lr_before=outcome.lr_before, val_loss=outcome.val_loss,
             val_accuracy=outcome.val_accuracy, val_grad_fn=outcome.val_grad_fn,
-            schedule_metric=outcome.schedule_metric,
+            schedule_metric=outcome.schedule_metric, warnings=warned,
         )
 
     def _data_for(self, rows: tuple[int, ...]) -> tuple[Values, Values]:

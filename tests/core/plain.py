@@ -12,7 +12,8 @@ class PlainScript:
     """The same model, data and optimizer as a default session, driven by hand."""
 
     def __init__(self, lr: float = 0.01, seed: int = DEFAULT_SEED, momentum: float = 0.0,
-                 set_to_none: bool = True) -> None:
+                 set_to_none: bool = True, clip_max_norm: float | None = None,
+                 step_lr: tuple[int, float] | None = None) -> None:
         torch.manual_seed(seed)
         self.model = nn.Sequential(nn.Linear(1, 1))
         self.distances = torch.tensor(DEFAULT_INPUTS)
@@ -20,6 +21,9 @@ class PlainScript:
         self.loss_function = nn.MSELoss()
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=lr, momentum=momentum)
         self.set_to_none = set_to_none
+        self.clip_max_norm = clip_max_norm
+        self.scheduler = (None if step_lr is None else torch.optim.lr_scheduler.StepLR(
+            self.optimizer, step_size=step_lr[0], gamma=step_lr[1]))
         self.outputs: torch.Tensor | None = None
         self.loss: torch.Tensor | None = None
 
@@ -40,9 +44,18 @@ class PlainScript:
     def step(self) -> None:
         self.optimizer.step()
 
+    def clip(self) -> None:
+        assert self.clip_max_norm is not None
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.clip_max_norm)
+
+    def schedule(self) -> None:
+        assert self.scheduler is not None
+        self.scheduler.step()
+
     def run(self, stage: str) -> None:
         {"zero_grad": self.zero_grad, "forward": self.forward, "loss": self.compute_loss,
-         "backward": self.backward, "step": self.step}[stage]()
+         "backward": self.backward, "step": self.step, "clip": self.clip,
+         "schedule": self.schedule}[stage]()
 
     @property
     def weight(self) -> torch.Tensor:

@@ -1,5 +1,7 @@
 """Each experiment's numbers equal plain PyTorch doing the same sequence."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -19,11 +21,17 @@ def test_experiment_matches_plain_pytorch(experiment) -> None:  # type: ignore[n
     assert session.mode == "free"
     settings = dict(experiment.settings)
     _, options = settings.get("optimizer", ("sgd", {}))
+    scheduler = settings.get("scheduler")
     script = PlainScript(momentum=float(options.get("momentum", 0.0)),
-                         set_to_none=settings.get("set_to_none", True))
+                         set_to_none=settings.get("set_to_none", True),
+                         clip_max_norm=settings.get("clip_max_norm"),
+                         step_lr=None if scheduler is None else (
+                             scheduler[1]["step_size"], scheduler[1]["gamma"]))
     for stage, record in zip(experiment.stages, records, strict=True):
         try:
-            script.run(stage)
+            with warnings.catch_warnings():  # the scheduler's warning is the lesson
+                warnings.simplefilter("ignore")
+                script.run(stage)
             error = None
         except RuntimeError as exc:
             error = f"RuntimeError: {exc}"
@@ -73,7 +81,10 @@ def test_earlier_runs_are_named_by_the_experiment_and_numbered(experiment) -> No
     has_steps = "step" in experiment.stages
     assert len(labels) == 3 + has_steps
     assert any(experiment.title in label for label in labels) == has_steps
-    assert all("lr 0.01" in label and "SGD" in label for label in labels)
+    assert all("SGD" in label for label in labels)
+    # A label gives the rate the run's last step used: a schedule's last value if it had one.
+    assert all("lr 0.01" in label for label in labels
+               if "scheduler" not in dict(experiment.settings) or experiment.title not in label)
 
 
 def test_skip_zero_grad_findings_are_measured_with_sgd() -> None:
@@ -172,3 +183,32 @@ def test_momentum_findings_on_a_network() -> None:
     experiment = BY_KEY["momentum_after_zero_grad"]
     text = findings(experiment, run_experiment(session, experiment))
     assert "After Zero Grad every .grad was 0" in text and "momentum buffer" in text
+
+
+def test_scheduler_before_step_captures_pytorchs_warning_and_the_skipped_rate() -> None:
+    session = TrainingSession()
+    experiment = BY_KEY["schedule_before_step"]
+    records = run_experiment(session, experiment)
+    first = next(r for r in records if r.stage == "schedule")
+    assert first.warnings and "before `optimizer.step()`" in first.warnings[0]
+    assert "PyTorch warned: UserWarning: Detected call of" in first.explanation
+    steps = [r.lr for r in records if r.stage == "step"]
+    assert steps == [0.005, 0.0025, 0.00125]  # the set 0.01 was never used
+    text = findings(experiment, records)
+    assert "the Steps used 0.005, 0.0025, 0.00125" in text and "second value" in text
+    assert "Detected call of `lr_scheduler.step()` before `optimizer.step()`" in text
+
+
+def test_clip_after_step_changes_gradients_nobody_uses() -> None:
+    session = TrainingSession()
+    experiment = BY_KEY["clip_after_step"]
+    records = run_experiment(session, experiment)
+    step, clip = records[-2], records[-1]  # the last pair, as the findings report it
+    assert (step.stage, clip.stage) == ("step", "clip")
+    used = float(np.hypot(step.before.weight_grad or 0.0, step.before.bias_grad or 0.0))
+    assert clip.clip_total_norm == pytest.approx(used, rel=1e-6) and used > 0.01
+    # the weights moved by the unclipped gradient: plain SGD, new = old − lr × grad
+    assert step.after.weight == pytest.approx(step.before.weight
+                                              - step.lr * (step.before.weight_grad or 0.0))
+    text = findings(experiment, records)
+    assert f"Step read gradients of total size {short(used)}" in text
