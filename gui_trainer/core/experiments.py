@@ -37,7 +37,8 @@ class Experiment:
     #: The intro for a model with layers, where it differs (no single weight.grad to watch).
     network_intro: str = ""
     #: Settings the experiment needs, (name, value) as ``change_setting`` takes them: applied
-    #: after its Restart, each an undoable action like any other change.
+    #: after its Restart, each an undoable action like any other change. A value may be a
+    #: function of the session (a batch size that suits its data).
     settings: tuple[tuple[str, Any], ...] = ()
 
     def intro_for(self, one_neuron: bool) -> str:
@@ -121,6 +122,20 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         "next Zero Grad clears them). Clip belongs between Backward and Step.",
         settings=(("clip_max_norm", 0.01),),
     ),
+    Experiment(
+        "sorted_small_batches",
+        "Unshuffled data sorted by target, in small batches",
+        "The data in its stored order (sorted by target), no shuffle, an eighth of it per "
+        "batch: eight steps, each on a slice of similar targets. Watch the fit panel's ring "
+        "walk along the data, and the loss over all the rows.",
+        ("zero_grad", "forward", "loss", "backward", "step") * 8,
+        "A sorted batch measures only its own slice of the data, so its loss and gradient can "
+        "be far from the whole data set's, and the next slice pulls another way. "
+        "shuffle=True gives every batch a mix of the data, so each step's gradient is an "
+        "honest sample of the whole.",
+        settings=(("micro_batches", 1), ("shuffle", False),
+                  ("batch_size", lambda session: max(1, len(session.inputs) // 8))),
+    ),
 )
 
 BY_KEY = {experiment.key: experiment for experiment in EXPERIMENTS}
@@ -130,8 +145,15 @@ def start_experiment(session: TrainingSession, experiment: Experiment) -> None:
     """Restart from the starting weights in free mode (both undoable), naming the new run."""
     session.reset(note=experiment.title)
     session.mode = "free"
-    for name, value in experiment.settings:
+    for name, value in settings_for(experiment, session):
         session.change_setting(name, value)
+
+
+def settings_for(experiment: Experiment, session: TrainingSession) -> list[tuple[str, Any]]:
+    """The experiment's settings with their values for this session (a batch size that
+    suits its data)."""
+    return [(name, value(session) if callable(value) else value)
+            for name, value in experiment.settings]
 
 
 def run_experiment(session: TrainingSession, experiment: Experiment) -> list[StageRecord]:
@@ -185,6 +207,33 @@ def _clip_after_step(records: list[StageRecord]) -> str:
             f"{short(clip.clip_total_norm)} and scaled them down to {short(after)} "
             f"(max_norm {short(clip.clip_max_norm)}), after the weights had already moved by "
             f"the unclipped ones.")
+
+
+def _sorted_small_batches(records: list[StageRecord]) -> str:
+    """How alike each batch's targets were, and how the loss over all the rows went."""
+    steps = [r for r in records if r.stage == "step" and r.ok]
+    if not steps:
+        return "No Step ran yet."
+    forwards = [r for r in records if r.stage == "forward" and r.ok]
+    if records[0].task == "classification":
+        single = sum(1 for r in forwards if len(set(r.targets)) == 1)
+        kind = f"{single} of {len(forwards)} batches held a single class"
+    else:
+        spans = [max(r.targets) - min(r.targets) for r in forwards]
+        everything = max(max(r.targets) for r in forwards) - min(min(r.targets) for r in forwards)
+        kind = (f"each batch's targets spanned at most {short(max(spans))} of the data's "
+                f"{short(everything)}")
+    losses = [r.full_batch_loss for r in steps if r.full_batch_loss is not None]
+    rises = sum(1 for a, b in itertools.pairwise(losses) if b > a)
+    batch = [r.loss for r in records if r.stage == "loss" and r.ok and r.loss is not None]
+    text = f"The batches came in the stored order: {kind}."
+    if batch and losses:
+        text += (f" The batches' own losses ran from {short(min(batch))} to "
+                 f"{short(max(batch))} while the loss over all the rows was between "
+                 f"{short(min(losses))} and {short(max(losses))}")
+        text += (f", and it rose between {rises} of {len(losses) - 1} pairs of steps."
+                 if len(losses) > 1 else ".")
+    return text
 
 
 def _weight_moves(steps: list[StageRecord]) -> list[float]:
@@ -328,6 +377,7 @@ _MEASURES: dict[str, Callable[[list[StageRecord]], str]] = {
     "momentum_after_zero_grad": _momentum_after_zero_grad,
     "schedule_before_step": _schedule_before_step,
     "clip_after_step": _clip_after_step,
+    "sorted_small_batches": _sorted_small_batches,
 }
 
 
@@ -458,4 +508,5 @@ _NETWORK_MEASURES: dict[str, Callable[[list[StageRecord]], str]] = {
     "momentum_after_zero_grad": _momentum_after_zero_grad,
     "schedule_before_step": _schedule_before_step,
     "clip_after_step": _clip_after_step,
+    "sorted_small_batches": _sorted_small_batches,
 }

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui_trainer.core.experiments import Experiment, findings, fresh_and_used
+from gui_trainer.core.experiments import Experiment, findings, fresh_and_used, settings_for
 from gui_trainer.core.formatting import short
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.runs import Progress, RunEnd, experiment_run
@@ -79,9 +79,10 @@ class ExperimentRunner(QObject):
         self.controller.reset(note=experiment.title)
         self.controller.set_mode("free")
         if experiment.settings:
-            self.controller.change_settings(experiment.settings,
-                                            f"Set for “{experiment.title}”: "
-                                            + ", ".join(n for n, _ in experiment.settings) + ".")
+            pairs = settings_for(experiment, self.controller.session)
+            self.controller.change_settings(pairs, f"Set for “{experiment.title}”: " + ", ".join(
+                f"{name} {value!r}" if isinstance(value, int | float | bool | None) else name
+                for name, value in pairs) + ".")
         self.driver.start(experiment_run(self.controller.session, experiment))
         self.started.emit(experiment)
 

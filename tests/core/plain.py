@@ -13,7 +13,8 @@ class PlainScript:
 
     def __init__(self, lr: float = 0.01, seed: int = DEFAULT_SEED, momentum: float = 0.0,
                  set_to_none: bool = True, clip_max_norm: float | None = None,
-                 step_lr: tuple[int, float] | None = None) -> None:
+                 step_lr: tuple[int, float] | None = None,
+                 batch_size: int | None = None) -> None:
         torch.manual_seed(seed)
         self.model = nn.Sequential(nn.Linear(1, 1))
         self.distances = torch.tensor(DEFAULT_INPUTS)
@@ -24,18 +25,23 @@ class PlainScript:
         self.clip_max_norm = clip_max_norm
         self.scheduler = (None if step_lr is None else torch.optim.lr_scheduler.StepLR(
             self.optimizer, step_size=step_lr[0], gamma=step_lr[1]))
+        #: Batches in the stored order (no shuffle): the rows the next forward takes.
+        self.batch_size = batch_size or len(self.distances)
+        self.first_row = 0
         self.outputs: torch.Tensor | None = None
+        self.rows = slice(0, len(self.distances))
         self.loss: torch.Tensor | None = None
 
     def zero_grad(self) -> None:
         self.optimizer.zero_grad(set_to_none=self.set_to_none)
 
     def forward(self) -> None:
-        self.outputs = self.model(self.distances)
+        self.rows = slice(self.first_row, self.first_row + self.batch_size)
+        self.outputs = self.model(self.distances[self.rows])
 
     def compute_loss(self) -> None:
         assert self.outputs is not None
-        self.loss = self.loss_function(self.outputs, self.times)
+        self.loss = self.loss_function(self.outputs, self.times[self.rows])
 
     def backward(self) -> None:
         assert self.loss is not None
@@ -43,6 +49,7 @@ class PlainScript:
 
     def step(self) -> None:
         self.optimizer.step()
+        self.first_row = (self.first_row + self.batch_size) % len(self.distances)
 
     def clip(self) -> None:
         assert self.clip_max_norm is not None

@@ -26,7 +26,8 @@ def test_experiment_matches_plain_pytorch(experiment) -> None:  # type: ignore[n
                          set_to_none=settings.get("set_to_none", True),
                          clip_max_norm=settings.get("clip_max_norm"),
                          step_lr=None if scheduler is None else (
-                             scheduler[1]["step_size"], scheduler[1]["gamma"]))
+                             scheduler[1]["step_size"], scheduler[1]["gamma"]),
+                         batch_size=session.batch_size)
     for stage, record in zip(experiment.stages, records, strict=True):
         try:
             with warnings.catch_warnings():  # the scheduler's warning is the lesson
@@ -212,3 +213,21 @@ def test_clip_after_step_changes_gradients_nobody_uses() -> None:
                                               - step.lr * (step.before.weight_grad or 0.0))
     text = findings(experiment, records)
     assert f"Step read gradients of total size {short(used)}" in text
+
+
+@pytest.mark.parametrize("scenario", ["delivery", "moons"])
+def test_sorted_small_batches_walk_the_data_in_its_stored_order(scenario: str) -> None:
+    session = TrainingSession(scenario=scenario, shuffle=True)
+    experiment = BY_KEY["sorted_small_batches"]
+    records = run_experiment(session, experiment)
+    assert not session.shuffle and session.batch_size == max(1, len(session.inputs) // 8)
+    forwards = [r.rows for r in records if r.stage == "forward"]
+    size = session.batch_size
+    rows, per_epoch = len(session.inputs), -(-len(session.inputs) // size)
+    assert forwards == [tuple(range((i % per_epoch) * size, min((i % per_epoch + 1) * size,
+                                                                   rows))) for i in range(8)]
+    text = findings(experiment, records)
+    if scenario == "moons":  # 100 of each class, stored class by class
+        assert "8 of 8 batches held a single class" in text
+    batch = [r.loss for r in records if r.stage == "loss" and r.loss is not None]
+    assert f"ran from {short(min(batch))} to {short(max(batch))}" in text
