@@ -7,39 +7,30 @@ makes — ``clip_grad_norm_``, ``scheduler.step()``, and the evaluation block
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 import torch
 
 from gui_trainer.core import outcomes
 from gui_trainer.core.records import ParamValues
+from gui_trainer.core.runners import Outcome
 from gui_trainer.core.session_state import SessionState
-
-if TYPE_CHECKING:
-    from gui_trainer.core.runners import Outcome
 
 
 class OptionalStages(SessionState):
     """Clip, Schedule and Evaluate, a part of the session."""
 
-    def _outcome(self, **kwargs: Any) -> Outcome:
-        from gui_trainer.core.runners import Outcome
-
-        return Outcome(**kwargs)
-
     def _run_clip(self, before: ParamValues) -> Outcome:
         max_norm = self._settings.clip_max_norm
         if max_norm is None:
-            return self._outcome(ran=False, explanation=outcomes.NO_CLIP)
+            return Outcome(ran=False, explanation=outcomes.NO_CLIP)
         params = [p for _, p in self._named_params]
         total = torch.nn.utils.clip_grad_norm_(params, max_norm)
         total_norm = float(total.item())
-        return self._outcome(explanation=outcomes.clip(total_norm, max_norm),
-                             clip_total_norm=total_norm)
+        return Outcome(explanation=outcomes.clip(total_norm, max_norm),
+                       clip_total_norm=total_norm)
 
     def _run_schedule(self, before: ParamValues) -> Outcome:
         if self.scheduler is None:
-            return self._outcome(ran=False, explanation=outcomes.NO_SCHEDULER)
+            return Outcome(ran=False, explanation=outcomes.NO_SCHEDULER)
         lr_before = float(self.optimizer.param_groups[0]["lr"])
         metric = None
         if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
@@ -47,12 +38,12 @@ class OptionalStages(SessionState):
             if metric is None:
                 metric = self.history_loss()
             if metric is None:
-                return self._outcome(ran=False, explanation=outcomes.NO_PLATEAU_METRIC)
+                return Outcome(ran=False, explanation=outcomes.NO_PLATEAU_METRIC)
             self.scheduler.step(metric)
         else:
             self.scheduler.step()
         lr_after = float(self.optimizer.param_groups[0]["lr"])
-        return self._outcome(explanation=outcomes.schedule(
+        return Outcome(explanation=outcomes.schedule(
             type(self.scheduler).__name__, lr_before, lr_after, metric),
             lr_before=lr_before, schedule_metric=metric)
 
@@ -63,7 +54,7 @@ class OptionalStages(SessionState):
 
     def _run_evaluate(self, before: ParamValues) -> Outcome:
         if self.val_inputs is None or self.val_targets is None:
-            return self._outcome(ran=False, explanation=outcomes.NO_VALIDATION)
+            return Outcome(ran=False, explanation=outcomes.NO_VALIDATION)
         self.model.eval()
         try:
             with torch.no_grad():
@@ -77,7 +68,7 @@ class OptionalStages(SessionState):
             accuracy = float((outputs.argmax(1) == self.val_targets).float().mean().item())
         self._loop.last_val_loss = val_loss
         self.history.note_validation(val_loss, accuracy)
-        return self._outcome(
+        return Outcome(
             explanation=outcomes.evaluate(val_loss, accuracy, len(self.val_inputs)),
             val_loss=val_loss, val_accuracy=accuracy,
             val_grad_fn=None if loss.grad_fn is None else type(loss.grad_fn).__name__)
