@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -120,6 +120,8 @@ class SessionView:
 
 #: Scheduler steps the lr plot looks ahead.
 AHEAD_CALLS = 100
+#: The last schedule worked out ahead: its key and (steps, rates).
+_AHEAD: list[Any] = [None, None]
 
 
 def schedule_ahead(session: TrainingSession) -> tuple[np.ndarray, np.ndarray] | None:
@@ -128,6 +130,13 @@ def schedule_ahead(session: TrainingSession) -> tuple[np.ndarray, np.ndarray] | 
     choice = session.settings.scheduler
     if choice is None or session.scheduler is None:
         return None
+    # Stepping a copy ahead costs ~5 ms: worked out again only when the schedule moved.
+    key = (choice, id(session.scheduler), session.scheduler.last_epoch,
+           float(session.optimizer.param_groups[0]["lr"]), session.steps, session.epoch,
+           session.iterations_per_epoch)
+    if _AHEAD[0] == key:
+        cached: tuple[np.ndarray, np.ndarray] = _AHEAD[1]
+        return cached
     rates = schedulers.ahead(*choice, session.scheduler, session.optimizer, AHEAD_CALLS)
     steps = session.steps
     if schedulers.every_step(choice[0]):
@@ -135,7 +144,11 @@ def schedule_ahead(session: TrainingSession) -> tuple[np.ndarray, np.ndarray] | 
     else:
         per_epoch = session.iterations_per_epoch
         xs = np.concatenate([[steps], (session.epoch + np.arange(1, len(rates))) * per_epoch])
-    return np.asarray(xs, dtype=np.float64), rates
+    result = (np.asarray(xs, dtype=np.float64), rates)
+    for array in result:  # shared by the frames that draw it: nobody may write to it
+        array.flags.writeable = False
+    _AHEAD[:] = [key, result]
+    return result
 
 
 def batch_rows(session: TrainingSession) -> tuple[int, ...] | None:

@@ -7,6 +7,8 @@ dialog, which stays open with what was typed, and nothing changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -21,6 +23,23 @@ from PySide6.QtWidgets import (
 from gui_trainer.core.optimizers import HYPERPARAMETERS, TORCH_CLASS
 from gui_trainer.qt.controller import SessionController
 from gui_trainer.qt.rich_label import RichLabel
+
+Button = QDialogButtonBox.StandardButton
+
+
+def apply_button_box(dialog: QDialog, apply: Callable[[], None],
+                     extra: Button = Button.NoButton) -> QDialogButtonBox:
+    """Apply and Cancel (and ``extra``): Enter in a field means Apply, never another button
+    (a field's Enter once restored the defaults); Cancel or Esc rejects."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Apply
+                               | QDialogButtonBox.StandardButton.Cancel | extra, dialog)
+    buttons.button(QDialogButtonBox.StandardButton.Apply).clicked.connect(apply)
+    buttons.rejected.connect(dialog.reject)
+    for button in buttons.buttons():
+        if isinstance(button, QPushButton):
+            button.setAutoDefault(False)
+    buttons.button(QDialogButtonBox.StandardButton.Apply).setDefault(True)
+    return buttons
 
 
 class OptimizerDialog(QDialog):
@@ -60,20 +79,12 @@ class OptimizerDialog(QDialog):
         self.error.setWordWrap(True)
         self.error.hide()
         layout.addWidget(self.error)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Apply | QDialogButtonBox.StandardButton.Cancel
-            | QDialogButtonBox.StandardButton.RestoreDefaults, self)
-        buttons.button(QDialogButtonBox.StandardButton.Apply).clicked.connect(self.apply)
+        buttons = apply_button_box(self, self.apply,
+                                   QDialogButtonBox.StandardButton.RestoreDefaults)
         buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).setText(
             "PyTorch's defaults")
         buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(
             self.restore_defaults)
-        buttons.rejected.connect(self.reject)
-        # Enter in a field means "Apply", never "throw my values away for the defaults".
-        for button in buttons.buttons():
-            if isinstance(button, QPushButton):
-                button.setAutoDefault(False)
-        buttons.button(QDialogButtonBox.StandardButton.Apply).setDefault(True)
         self.buttons = buttons
         layout.addWidget(buttons)
 

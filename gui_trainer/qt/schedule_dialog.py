@@ -11,10 +11,8 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QLineEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -22,6 +20,7 @@ from PySide6.QtWidgets import (
 from gui_trainer.core import schedulers
 from gui_trainer.core.schedulers import SCHEDULERS, SchedulerName
 from gui_trainer.qt.controller import SessionController
+from gui_trainer.qt.optimizer_dialog import apply_button_box
 from gui_trainer.qt.plots import pen, style_plot
 from gui_trainer.qt.rich_label import RichLabel
 from gui_trainer.qt.theme import colours
@@ -69,14 +68,7 @@ class ScheduleDialog(QDialog):
         self.error.setWordWrap(True)
         self.error.hide()
         layout.addWidget(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Apply
-                                   | QDialogButtonBox.StandardButton.Cancel, self)
-        buttons.button(QDialogButtonBox.StandardButton.Apply).clicked.connect(self.apply)
-        buttons.rejected.connect(self.reject)
-        for button in buttons.buttons():
-            if isinstance(button, QPushButton):
-                button.setAutoDefault(False)
-        buttons.button(QDialogButtonBox.StandardButton.Apply).setDefault(True)
+        buttons = apply_button_box(self, self.apply)
         self.buttons = buttons
         layout.addWidget(buttons)
         current = controller.session.scheduler_choice
