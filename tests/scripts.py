@@ -28,6 +28,8 @@ for script in request["scripts"]:
         outputs[-1] += "\\nSTATE " + json.dumps({
             "params": {n: dump(p) for n, p in model.named_parameters()},
             "grads": {n: dump(p.grad) for n, p in model.named_parameters()},
+            "buffers": {n: dump(b) for n, b in model.named_buffers()},
+            "training": model.training,
             "loss": dump(namespace.get("loss")), "outputs": dump(namespace.get("outputs")),
             "optimizer": {str(k): {key: dump(v) for key, v in state.items()}
                           for k, state in optimizer.state_dict()["state"].items()},

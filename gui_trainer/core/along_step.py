@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from torch.func import functional_call, vmap
 
+from gui_trainer.core.train_modes import measuring
+
 from gui_trainer.core.session import TrainingSession
 
 #: The plot along −grad reaches this many next Steps, in this many points (a network's
@@ -61,7 +63,7 @@ def loss_along(session: TrainingSession, direction: dict[str, torch.Tensor],
         return session.loss_fn(outputs, session.targets)  # type: ignore[no-any-return]
 
     ts = torch.tensor(np.asarray(steps, dtype=np.float64), dtype=torch.float32)
-    with torch.no_grad():
+    with measuring(session.model):  # eval mode: BatchNorm's averages, no dropout draws
         return vmap(loss_at)(ts).numpy() if len(ts) else np.zeros(0, dtype=np.float32)
 
 

@@ -20,6 +20,7 @@ from gui_trainer.core.records import StageRecord
 from gui_trainer.core.schedulers import every_step
 from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.stages import CODE, STAGES, Stage
+from gui_trainer.core.train_modes import stochastic
 
 
 @dataclass(frozen=True)
@@ -101,11 +102,24 @@ def model_lines(model: nn.Module) -> list[str]:
     for layer in model.children():
         if isinstance(layer, nn.Linear):
             layers.append(f"nn.Linear({layer.in_features}, {layer.out_features})")
+        elif isinstance(layer, nn.BatchNorm1d):
+            layers.append(f"nn.BatchNorm1d({layer.num_features})")
+        elif isinstance(layer, nn.Dropout):
+            layers.append(f"nn.Dropout({layer.p!r})")
         else:
             layers.append(f"nn.{type(layer).__name__}()")
     if len(layers) == 1:
         return [f"model = nn.Sequential({layers[0]})"]
     return ["model = nn.Sequential(", *(f"    {layer}," for layer in layers), ")"]
+
+
+def eval_lines(model: nn.Module | bool, lines: list[str]) -> list[str]:
+    """``lines`` that measure, in eval mode when the model has dropout or BatchNorm (as the
+    app measures: without it they would draw masks and move the running averages)."""
+    if not (model if isinstance(model, bool) else stochastic(model)):
+        return lines
+    return ["model.eval()  # measure: dropout off, BatchNorm on its running averages",
+            *lines, "model.train()"]
 
 
 #: Settings whose change after the first step makes a run differ from one loop written once
@@ -201,9 +215,10 @@ def _loader_loop(session: TrainingSession, zero_grad: str, names: tuple[str, str
         before_step.append(("clip", "torch.nn.utils.clip_grad_norm_(model.parameters(), "
                                     f"max_norm={settings.clip_max_norm!r})"))
     if watch_train:
-        before_step.append((None, "with torch.no_grad():  # what ReduceLROnPlateau watches"))
-        before_step.append((None, f"    watched = loss_function(model({names[0]}), "
-                                  f"{names[1]}).item()"))
+        measure = eval_lines(session.model, [
+            "with torch.no_grad():  # what ReduceLROnPlateau watches",
+            f"    watched = loss_function(model({names[0]}), {names[1]}).item()"])
+        before_step += [(None, line) for line in measure]
     after_step: list[tuple[Stage | None, str]] = []
     if every_step(scheduler):
         after_step.append(("schedule", "scheduler.step()"))
@@ -329,9 +344,9 @@ def _finish(session: TrainingSession, lines: list[str], stage_lines: dict[Stage,
     if session.one_neuron:
         lines += ["", 'print("weight:", model[0].weight.item(), "bias:", model[0].bias.item())']
     else:
-        lines += ["", "with torch.no_grad():",
-                  '    print("loss over all the data:", '
-                  'loss_function(model(inputs), targets).item())']
+        lines += ["", *eval_lines(session.model, [
+            "with torch.no_grad():",
+            '    print("loss over all the data:", loss_function(model(inputs), targets).item())'])]
     notes = {epoch_line: f"epoch = {session.epoch}" + (
         f", step {session.iteration} of {session.iterations_per_epoch} next"
         if session.iterations_per_epoch > 1 else "")}

@@ -25,6 +25,7 @@ from pathlib import Path
 from gui_trainer.core import optimizers, schedulers
 from gui_trainer.core.code_listing import (
     data_names,
+    eval_lines,
     import_lines,
     setup_lines,
 )
@@ -471,10 +472,10 @@ def write_script(plan: ScriptPlan, progress: Progress | None = None) -> str:
     if settings.batch_size is not None or settings.shuffle:
         head.append(batches_comment(settings, plan.samples))
     tail = ["", "print('weight:', model[0].weight.item(), 'bias:', model[0].bias.item())"
-            if plan.one_neuron else
-            "with torch.no_grad():\n"
-            f"{INDENT}print('loss over all the data:', "
-            f"loss_function(model({writer.inputs}), {writer.targets}).item())"]
+            if plan.one_neuron else "\n".join(eval_lines(plan.scenario.model_spec.stochastic, [
+                "with torch.no_grad():",
+                f"{INDENT}print('loss over all the data:', "
+                f"loss_function(model({writer.inputs}), {writer.targets}).item())"]))]
     return "\n".join([*head, *body, *tail]) + "\n"
 
 

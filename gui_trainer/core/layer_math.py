@@ -1,9 +1,12 @@
 """What happens inside a layered model: backprop by hand for one sample, and what each
 activation layer is doing (saturated Tanh or Sigmoid units, dead ReLUs).
 
-Both read the live model without changing it: no ``.grad`` is touched and no graph is kept.
-The hand-written backward exists to explain; it is checked against autograd's gradient of
-the same sample's loss, and the largest difference is reported beside the tolerance.
+Both read the live model without changing it: no ``.grad`` is touched, no graph is kept, and
+they run in eval mode (``train_modes``), so BatchNorm's running averages do not move and no
+dropout mask is drawn. The hand-written backward exists to explain; it is checked against
+autograd's gradient of the same sample's loss, and the largest difference is reported
+beside the tolerance. One sample has no batch statistics: with BatchNorm the walk is the
+eval-mode one, where BatchNorm is a fixed scale and shift per unit and dropout passes all.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from torch import nn
 from torch.func import functional_call
 
 from gui_trainer.core.records import Values
+from gui_trainer.core.train_modes import eval_mode, measuring, stochastic
 
 #: float32 arithmetic in another order agrees to about this, relative to the gradient's size.
 RELATIVE_TOLERANCE = 1e-5
@@ -24,12 +28,14 @@ SATURATED = 0.97
 
 @dataclass(frozen=True)
 class LayerStep:
-    """One Linear layer on the way back: its shapes and a few of its live numbers."""
+    """One layer with parameters on the way back (Linear or BatchNorm1d): its shapes and a
+    few of its live numbers."""
 
     name: str
-    #: (out, in) of the weight; the sample's input to the layer has ``in`` numbers.
-    weight_shape: tuple[int, int]
-    #: ∂loss/∂z for this layer's outputs z = W·a + b (the "delta"), first numbers of it.
+    #: Linear: (out, in) of the weight; the sample's input to the layer has ``in`` numbers.
+    #: BatchNorm1d: (units,) of its scale γ.
+    weight_shape: tuple[int, ...]
+    #: ∂loss/∂z for this layer's outputs (the "delta"), first numbers of it.
     delta: Values
     #: The hand-made gradients' largest difference from autograd's, for weight and bias.
     weight_difference: float
@@ -49,6 +55,8 @@ class Backprop:
     loss: float
     #: The output layer first, as backward visits them.
     layers: tuple[LayerStep, ...]
+    #: The model has dropout or BatchNorm, so the walk is the eval-mode one.
+    eval_mode: bool = False
 
     @property
     def agrees(self) -> bool:
@@ -56,19 +64,26 @@ class Backprop:
 
     def lines(self) -> list[str]:
         """The walk written out: shapes, a few numbers, and the check against autograd."""
-        text = [f"Sample {self.sample}: its own loss = {self.loss:.6g}",
+        mode = " in eval mode" if self.eval_mode else ""
+        text = [f"Sample {self.sample}: its own loss{mode} = {self.loss:.6g}",
                 "(z = W·a + b is a layer's output, a its input; δ = ∂loss/∂z)"]
+        if self.eval_mode:
+            text.append("(model.eval(): BatchNorm is z = γ·(a − running_mean)/√(running_var + "
+                        "eps) + β, dropout passes a unchanged)")
         for layer in self.layers:
-            out, inp = layer.weight_shape
+            out = layer.weight_shape[0]
             difference = max(layer.weight_difference, layer.bias_difference)
             shown = ", ".join(f"{v + 0.0:.4g}" for v in layer.delta[:4])  # no "-0"
             more = "…" if len(layer.delta) > 4 else ""
             numbers = "number" if out == 1 else "numbers"
-            text += [
-                f"{layer.name}: δ has {out} {numbers} [{shown}{more}]",
-                f"  ∂loss/∂W = δ · aᵀ ({out}×{inp}), ∂loss/∂b = δ; vs autograd: at most "
-                f"{difference:.2g} apart (allowed {RELATIVE_TOLERANCE:g} × {layer.scale:.3g})",
-            ]
+            check = (f"vs autograd: at most {difference:.2g} apart (allowed "
+                     f"{RELATIVE_TOLERANCE:g} × {layer.scale:.3g})")
+            if len(layer.weight_shape) == 1:
+                rule = f"  ∂loss/∂γ = δ · â, ∂loss/∂β = δ ({out}); {check}"
+            else:
+                rule = (f"  ∂loss/∂W = δ · aᵀ ({out}×{layer.weight_shape[1]}), ∂loss/∂b = δ; "
+                        f"{check}")
+            text += [f"{layer.name}: δ has {out} {numbers} [{shown}{more}]", rule]
         return text
 
 
@@ -86,13 +101,10 @@ def backprop_by_layer(model: nn.Sequential, inputs: torch.Tensor, targets: torch
         raise ValueError(f"sample must be 0 to {len(inputs) - 1}, not {sample}")
     layers = list(model.children())
     x, t = inputs[sample:sample + 1], targets[sample:sample + 1]
-    with torch.no_grad():
-        activations, pre = [x], []
+    with measuring(model):
+        activations = [x]
         for layer in layers:
-            value = layer(activations[-1])
-            if isinstance(layer, nn.Linear):
-                pre.append(value)
-            activations.append(value)
+            activations.append(layer(activations[-1]))
         out = activations[-1]
         if task == "classification":
             probabilities = torch.softmax(out, dim=1)
@@ -101,11 +113,19 @@ def backprop_by_layer(model: nn.Sequential, inputs: torch.Tensor, targets: torch
         else:
             delta = 2 * (out - t) / out.numel()
             loss = float(nn.functional.mse_loss(out, t).item())
-    reference = _autograd(model, x, t, task)
+    with eval_mode(model):
+        reference = _autograd(model, x, t, task)
     steps = []
     with torch.no_grad():
         for index in range(len(layers) - 1, -1, -1):
             layer = layers[index]
+            if isinstance(layer, nn.Dropout):
+                continue  # eval mode: the identity, δ passes unchanged
+            if isinstance(layer, nn.BatchNorm1d):
+                delta, step = _batch_norm_back(layer, index, activations[index], delta,
+                                               reference)
+                steps.append(step)
+                continue
             if not isinstance(layer, nn.Linear):
                 z, a = activations[index], activations[index + 1]
                 delta = delta * _DERIVATIVE[type(layer)](z, a)
@@ -122,7 +142,27 @@ def backprop_by_layer(model: nn.Sequential, inputs: torch.Tensor, targets: torch
                 scale=float(max(auto_weight.abs().max(), auto_bias.abs().max())),
             ))
             delta = delta @ layer.weight
-    return Backprop(sample, loss, tuple(steps))
+    return Backprop(sample, loss, tuple(steps), eval_mode=stochastic(model))
+
+
+def _batch_norm_back(layer: nn.BatchNorm1d, index: int, a: torch.Tensor, delta: torch.Tensor,
+                     reference: dict[str, torch.Tensor]) -> tuple[torch.Tensor, LayerStep]:
+    """Back through BatchNorm in eval mode: z = γ·â + β with â = (a − mean)/√(var + eps)."""
+    assert layer.running_mean is not None and layer.running_var is not None
+    spread = torch.sqrt(layer.running_var + layer.eps)
+    normalised = (a - layer.running_mean) / spread
+    d_gamma = (delta * normalised).reshape(-1)
+    d_beta = delta.reshape(-1)
+    auto_gamma, auto_beta = reference[f"{index}.weight"], reference[f"{index}.bias"]
+    step = LayerStep(
+        name=f"layer {index} (BatchNorm1d {layer.num_features})",
+        weight_shape=(layer.num_features,),
+        delta=tuple(delta.reshape(-1).tolist()),
+        weight_difference=float((d_gamma - auto_gamma).abs().max()),
+        bias_difference=float((d_beta - auto_beta).abs().max()),
+        scale=float(max(auto_gamma.abs().max(), auto_beta.abs().max())),
+    )
+    return delta * layer.weight / spread, step
 
 
 def _autograd(model: nn.Module, x: torch.Tensor, t: torch.Tensor,
@@ -166,7 +206,7 @@ def activation_stats(model: nn.Sequential, inputs: torch.Tensor,
                 seen[name] = output.detach()
             handles.append(module.register_forward_hook(keep))
     try:
-        with torch.no_grad():
+        with measuring(model):
             if params is None:
                 model(inputs)
             else:

@@ -58,13 +58,21 @@ class LoopState:
     #: An optional stage ran out of the loop's order or raised since the start: a script of
     #: the usual loop would not end where the session is.
     off_script: bool = False
+    #: With dropout: torch's global generator state the next train-mode forward draws its
+    #: masks from, and the states the forwards of ``outputs`` and of the loss's outputs
+    #: started from (a graph made again draws the same masks). None without dropout.
+    dropout_rng: torch.Tensor | None = None
+    outputs_rng: torch.Tensor | None = None
+    loss_rng: torch.Tensor | None = None
 
     @classmethod
     def fresh(cls, samples: int, batches: EpochBatches = (),
-              sampler_state: torch.Tensor | None = None) -> LoopState:
+              sampler_state: torch.Tensor | None = None,
+              dropout_rng: torch.Tensor | None = None) -> LoopState:
         rows = tuple(range(samples))
         return cls(outputs_rows=rows, loss_rows=rows, batches=batches or (rows,),
-                   sampler_state=sampler_state)
+                   sampler_state=sampler_state, dropout_rng=dropout_rng,
+                   outputs_rng=dropout_rng, loss_rng=dropout_rng)
 
     def copy(self) -> LoopState:
         return replace(self)

@@ -127,9 +127,18 @@ def step(before: ParamValues, after: ParamValues, optimizer: str,
     return "Adam moved each parameter using running averages of its gradients."
 
 
+#: BatchNorm's refusal of a one-row batch in train mode (its text in PyTorch's error).
+ONE_ROW_BATCH_NORM = "Expected more than 1 value per channel when training"
+
+
 def error(stage: str, text: str) -> str:
     if "backward through the graph a second time" in text:
         return FREED_GRAPH
+    if ONE_ROW_BATCH_NORM in text:
+        return ("BatchNorm in train mode normalises each unit by the batch's own mean and "
+                "spread, and one row has no spread: PyTorch refuses. Use batches of two rows "
+                "or more (or drop_last, if only the last batch has one row); in eval mode "
+                "the running averages stand in and one row is fine. Nothing changed.")
     if stage == "schedule":
         return ("PyTorch raised an error in scheduler.step(); the weights are unchanged, but "
                 "the scheduler counted the call.")

@@ -14,6 +14,7 @@ from gui_trainer.core.stages import LABELS, Stage
 
 if TYPE_CHECKING:
     from gui_trainer.core.optimizer_state import StepState
+    from gui_trainer.core.train_modes import DropoutMask
 
 Values = tuple[float, ...]
 
@@ -215,6 +216,12 @@ class StageRecord:
     schedule_metric: float | None = None
     #: The warnings PyTorch gave during the stage ("UserWarning: Detected call of …").
     warnings: tuple[str, ...] = ()
+    #: Forward: each dropout layer's mask, as the layer drew it.
+    dropout_masks: tuple[DropoutMask, ...] = ()
+    #: The model's buffers (BatchNorm's running_mean, running_var, num_batches_tracked)
+    #: before and after the stage, by ``named_buffers`` name; empty for a model without.
+    buffers_before: tuple[TensorValues, ...] = ()
+    buffers_after: tuple[TensorValues, ...] = ()
 
     @property
     def plain_sgd(self) -> bool:

@@ -1,9 +1,10 @@
 """Rewind: checkpoints of the session, graphs made again, and jumps along the timeline.
 
 A mixin of :class:`~gui_trainer.core.session.TrainingSession`. A checkpoint holds the
-numbers of the parameters, their ``.grad`` and the optimizer's state in one packed blob,
-the settings and the typed loop state as they were, and a recipe for the graphs (PyTorch
-cannot copy a graph; these are cheap to make again). A jump restores the checkpoint before
+numbers of the parameters and their ``.grad``, the buffers (BatchNorm's running averages)
+and the optimizer's state in one packed blob, the settings and the typed loop state as they
+were (the dropout generator's state among it), and a recipe for the graphs (PyTorch cannot
+copy a graph; these are cheap to make again). A jump restores the checkpoint before
 it and replays the timeline's log from there, bit for bit.
 """
 
@@ -26,6 +27,7 @@ from gui_trainer.core.session_state import SessionState
 from gui_trainer.core.settings import Settings
 from gui_trainer.core.stages import Stage
 from gui_trainer.core.timeline import Timeline
+from gui_trainer.core.train_modes import buffers_of, drawing_from, put_buffers
 from gui_trainer.core.validation import whole_number
 
 #: Stands in a checkpoint's optimizer entries for a tensor packed in its blob.
@@ -227,6 +229,16 @@ class Rewind(SessionState):
         parameters, rows and scaling: the same numbers, and the same next backward."""
         plan = dict(recipe)
         self.outputs = self.loss = self._loss_outputs = None
+        # A train-mode forward moves BatchNorm's running averages: these forwards happened
+        # before, so the buffers are put back as the checkpoint holds them.
+        buffers = buffers_of(self.model) if self._named_buffers else None
+        try:
+            self._make_graphs(plan)
+        finally:
+            if buffers is not None:
+                put_buffers(self.model, buffers)
+
+    def _make_graphs(self, plan: dict[str, bool]) -> None:
         same = plan.get("loss_outputs_is_outputs", False)
         separate_outputs = "outputs_freed" in plan and not same
         # A graph made with older parameters goes first: putting the current ones back counts
@@ -276,7 +288,9 @@ class Rewind(SessionState):
             if free_outputs:
                 self._free(outputs)
             return outputs
-        return cast(torch.Tensor, self._with_params(params, make))
+        # the same dropout masks as the first time: drawn from the same generator state
+        return cast(torch.Tensor, drawing_from(
+            self._loop.outputs_rng, lambda: self._with_params(params, make))[0])
 
     def _loss_of(self, outputs: torch.Tensor) -> torch.Tensor:
         loss = cast(torch.Tensor, self.loss_fn(outputs, self.targets[list(self._loop.loss_rows)]))
@@ -294,13 +308,15 @@ class Rewind(SessionState):
             if plan["loss_freed"]:
                 self._free(loss)
             return outputs, loss
-        return cast(tuple[torch.Tensor, torch.Tensor],
-                    self._with_params(self._loop.loss_outputs_params, make))
+        return cast(tuple[torch.Tensor, torch.Tensor], drawing_from(
+            self._loop.loss_rng,
+            lambda: self._with_params(self._loop.loss_outputs_params, make))[0])
 
     # -- checkpoints -------------------------------------------------------------------
     def _capture(self) -> Snapshot:
         params = list(self.model.parameters())
         tensors = [p.detach() for p in params]
+        tensors += [b.detach() for _, b in self._named_buffers]
         tensors += [p.grad.detach() for p in params if p.grad is not None]
         state = self.optimizer.state_dict()
         entries = []
@@ -331,6 +347,8 @@ class Rewind(SessionState):
         with torch.no_grad():
             for param in params:
                 param.copy_(next(tensors))
+            for _, buffer in self._named_buffers:
+                buffer.copy_(next(tensors))
         for param, has_grad in zip(params, snapshot.has_grad, strict=True):
             param.grad = next(tensors) if has_grad else None
         self._settings = snapshot.settings

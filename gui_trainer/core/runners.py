@@ -22,6 +22,7 @@ from gui_trainer.core.records import ParamValues, StageRecord, TensorValues, Val
 from gui_trainer.core.schedulers import every_step
 from gui_trainer.core.session_state import SessionState
 from gui_trainer.core.stages import Stage, following
+from gui_trainer.core.train_modes import DropoutMask, drawing_from, dropout_masks, measuring
 
 if TYPE_CHECKING:
     pass
@@ -62,7 +63,9 @@ class Outcome:
         clip_total_norm: float | None = None, lr_before: float | None = None,
         val_loss: float | None = None, val_accuracy: float | None = None,
         val_grad_fn: str | None = None, schedule_metric: float | None = None,
+        dropout_masks: tuple[DropoutMask, ...] = (),
     ) -> None:
+        self.dropout_masks = dropout_masks
         self.schedule_metric = schedule_metric
         self.clip_total_norm, self.lr_before = clip_total_norm, lr_before
         self.val_loss, self.val_accuracy, self.val_grad_fn = val_loss, val_accuracy, val_grad_fn
@@ -85,6 +88,10 @@ class StageRunners(SessionState):
     _keep_forward_params: Callable[[], tuple[list[int], tuple[torch.Tensor, ...] | None]]
     _forget_unchanged: Callable[[tuple[list[int], tuple[torch.Tensor, ...] | None]], None]
 
+    def buffers(self) -> tuple[TensorValues, ...]:
+        """The model's buffers now (BatchNorm's running averages), copied out."""
+        return tuple(TensorValues(name, _array(b), None) for name, b in self._named_buffers)
+
     def params(self) -> ParamValues:
         """Every parameter and its gradient, copied out of the tensors now."""
         return ParamValues(tuple([
@@ -93,6 +100,7 @@ class StageRunners(SessionState):
 
     def _run_stage(self, stage: Stage) -> StageRecord:
         before = self.params()
+        buffers_before = self.buffers()
         loop = self._loop
         rows_before = loop.outputs_rows
         expected = loop.next_stage
@@ -145,6 +153,8 @@ class StageRunners(SessionState):
             lr_before=outcome.lr_before, val_loss=outcome.val_loss,
             val_accuracy=outcome.val_accuracy, val_grad_fn=outcome.val_grad_fn,
             schedule_metric=outcome.schedule_metric, warnings=warned,
+            dropout_masks=outcome.dropout_masks, buffers_before=buffers_before,
+            buffers_after=self.buffers(),
         )
 
     def _data_for(self, rows: tuple[int, ...]) -> tuple[Values, Values]:
@@ -167,6 +177,8 @@ class StageRunners(SessionState):
         """The stage guided mode expects next: the five in order, with the optional ones
         that are on where a script has them."""
         loop = self._loop
+        if stage == "forward" and outcome.error is not None:
+            return "forward"  # nothing changed: fix what PyTorch refused and run it again
         if stage == "backward":
             if outcome.error is None and outcome.ran and loop.chunk != 0:
                 return "forward"  # more micro-batches to accumulate before the step
@@ -229,14 +241,22 @@ class StageRunners(SessionState):
         loop = self._loop
         rows = self._chunk_rows(loop.chunk)
         had_loss = self.loss is not None
-        self.outputs = self.model(self.inputs[list(rows)])
+        batch = self.inputs[list(rows)]
+
+        def forward() -> tuple[torch.Tensor, list[DropoutMask]]:
+            with dropout_masks(self.model) as masks:
+                return self.model(batch), masks
+
+        started = loop.dropout_rng
+        (self.outputs, masks), loop.dropout_rng = drawing_from(started, forward)
+        loop.outputs_rng = started
         loop.outputs_rows = rows
         loop.outputs_chunk = loop.chunk
         loop.outputs_params = None  # made with the parameters as they are now
         text = outcomes.forward(had_loss, self._settings.mode == "free", self._one_neuron)
         if self._settings.micro_batches > 1:
             text = outcomes.micro_batch(loop.chunk, self._settings.micro_batches) + " " + text
-        return Outcome(explanation=text, rows=rows)
+        return Outcome(explanation=text, rows=rows, dropout_masks=tuple(masks))
 
     def _run_loss(self, before: ParamValues) -> Outcome:
         if self.outputs is None:
@@ -252,6 +272,7 @@ class StageRunners(SessionState):
         self.loss = loss
         self._loss_outputs = self.outputs
         loop.loss_outputs_params = loop.outputs_params
+        loop.loss_rng = loop.outputs_rng
         loop.loss_rows = rows
         loop.loss_chunk = loop.outputs_chunk
         loop.loss_scale = micro_batches
@@ -328,7 +349,7 @@ class StageRunners(SessionState):
     def _loss_on(self, rows: tuple[int, ...]) -> float:
         """The loss over ``rows`` with the weights as they are now (no graph recorded)."""
         index = list(rows)
-        with torch.no_grad():
+        with measuring(self.model):
             return float(self.loss_fn(self.model(self.inputs[index]), self.targets[index]).item())
 
     def _append_history(self, before: ParamValues, after: ParamValues, loss: float,
@@ -369,8 +390,9 @@ class StageRunners(SessionState):
         return self.full_batch_measures()[0]
 
     def full_batch_measures(self) -> tuple[float, float | None]:
-        """The full-batch loss, and the accuracy for classification, from one forward."""
-        with torch.no_grad():
+        """The full-batch loss, and the accuracy for classification, from one forward (in
+        eval mode: dropout off, BatchNorm on its running averages, nothing changed)."""
+        with measuring(self.model):
             outputs = self.model(self.inputs)
             loss = float(self.loss_fn(outputs, self.targets).item())
             if self.scenario.task != "classification":

@@ -60,8 +60,13 @@ class Scenario:
                 and self.data.out_features == 1 and self.task == "regression")
 
     def build_model(self, seed: int | None = None) -> nn.Sequential:
-        return self.model_spec.build(self.data.in_features, self.data.out_features,
-                                     self.seed if seed is None else seed)
+        return self.build_model_with_rng(seed)[0]
+
+    def build_model_with_rng(self, seed: int | None = None
+                             ) -> tuple[nn.Sequential, torch.Tensor]:
+        """The model and the generator state after it (see ``ModelSpec.build_with_rng``)."""
+        return self.model_spec.build_with_rng(self.data.in_features, self.data.out_features,
+                                              self.seed if seed is None else seed)
 
     def loss_fn(self) -> nn.Module:
         """Mean squared error for a number, cross-entropy on logits for a class."""

@@ -49,6 +49,7 @@ from gui_trainer.core.settings import (
 )
 from gui_trainer.core.stages import LABELS, LOOP_ORDER, Stage, as_stage
 from gui_trainer.core.timeline import Action, Timeline
+from gui_trainer.core.train_modes import has_dropout, measuring
 from gui_trainer.core.validation import whole_number
 
 __all__ = [
@@ -128,8 +129,11 @@ class TrainingSession(SessionSettings, StageRunners, OptionalStages, Rewind):
             set_to_none=set_to_none, micro_batches=micro_batches, samples=data.samples,
             optimizer_options=optimizer_options, batch_size=batch_size, shuffle=shuffle,
             drop_last=drop_last, clip_max_norm=clip_max_norm, scheduler=scheduler)
-        self.model = self.scenario.build_model(self.seed)
+        self.model, rng = self.scenario.build_model_with_rng(self.seed)
+        #: Where the dropout masks' draws start (None without dropout: nothing is drawn).
+        self._first_dropout_rng = rng if has_dropout(self.model) else None
         self._named_params = tuple(self.model.named_parameters())
+        self._named_buffers = tuple(self.model.named_buffers())
         self._one_neuron = self.scenario.is_one_neuron
         #: Plain-number copies of the data per set of rows, for the records.
         self._data_values: dict[tuple[int, ...], tuple[Values, Values]] = {}
@@ -221,14 +225,16 @@ class TrainingSession(SessionSettings, StageRunners, OptionalStages, Rewind):
                             f"(see model.named_parameters())")
 
     def predict(self, xs: Sequence[float]) -> Values:
-        """The model's outputs for one-input ``xs``, no graph recorded (to draw the curve)."""
-        with torch.no_grad():
+        """The model's outputs for one-input ``xs``, no graph recorded (to draw the curve),
+        in eval mode (see ``train_modes``)."""
+        with measuring(self.model):
             column = torch.tensor(list(xs), dtype=torch.float32).reshape(-1, 1)
             return values_of(self.model(column)) or ()
 
     def predict_array(self, inputs: np.ndarray) -> np.ndarray:
-        """The model's outputs (logits for a classifier) for rows of inputs, no graph."""
-        with torch.no_grad():
+        """The model's outputs (logits for a classifier) for rows of inputs, no graph,
+        in eval mode."""
+        with measuring(self.model):
             rows = torch.as_tensor(np.asarray(inputs, dtype=np.float32))
             return cast(np.ndarray, self.model(rows).numpy())
 
@@ -401,8 +407,12 @@ class TrainingSession(SessionSettings, StageRunners, OptionalStages, Rewind):
         for param in self.model.parameters():
             param.grad = None
         self.loader = self._make_loader()
-        self._loop = LoopState.fresh(len(self.inputs), draw_epoch(self.loader),
-                                     generator_state(self.loader))
+        # A restart goes on drawing dropout masks where the run before left off, as a
+        # script's generator would.
+        old = getattr(self, "_loop", None)
+        self._loop = LoopState.fresh(
+            len(self.inputs), draw_epoch(self.loader), generator_state(self.loader),
+            self._first_dropout_rng if old is None else old.dropout_rng)
 
     def _make_loader(self) -> DataLoader[tuple[torch.Tensor, ...]]:
         settings = self._settings

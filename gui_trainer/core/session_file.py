@@ -2,7 +2,8 @@
 
 The manifest holds the scenario (with its data's names), the seed, the first settings and
 every action of the timeline with the position; the tensors file holds the data itself, the
-timeline's stage codes, and the parameters, ``.grad`` and optimizer state at the position.
+timeline's stage codes, and the parameters, ``.grad``, buffers and optimizer state at the
+position.
 No pickle anywhere: JSON and safetensors only.
 
 Loading builds a fresh session and replays the actions (deterministic on the CPU, as a jump
@@ -91,12 +92,15 @@ def _scenario_json(scenario: Scenario) -> dict[str, Any]:
 
 
 def _state_tensors(session: TrainingSession) -> dict[str, np.ndarray]:
-    """The parameters, their .grad and the optimizer's state, by name."""
+    """The parameters, their .grad, the buffers (BatchNorm's running averages, which are
+    not parameters) and the optimizer's state, by name."""
     tensors: dict[str, np.ndarray] = {}
     for name, param in session.model.named_parameters():
         tensors[f"param.{name}"] = param.detach().numpy().copy()
         if param.grad is not None:
             tensors[f"grad.{name}"] = param.grad.detach().numpy().copy()
+    for name, buffer in session.model.named_buffers():
+        tensors[f"buffer.{name}"] = buffer.detach().numpy().copy()
     for index, state in session.optimizer.state_dict()["state"].items():
         for key, value in state.items():
             if value is not None:
@@ -383,7 +387,7 @@ def _check_state(session: TrainingSession, tensors: dict[str, np.ndarray]) -> No
     """The replay reached exactly the state the file holds."""
     expected = _state_tensors(session)
     saved = {k: v for k, v in tensors.items() if k.split(".", 1)[0] in
-             ("param", "grad", "optimizer")}
+             ("param", "grad", "buffer", "optimizer")}
     missing = sorted(set(expected) - set(saved))
     extra = sorted(set(saved) - set(expected))
     _require(not missing and not extra, "the file's tensors do not match its model and "

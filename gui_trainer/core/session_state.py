@@ -26,6 +26,7 @@ class SessionState:
     model: nn.Module
     #: ``model.named_parameters()`` once: walking the modules costs more than the copies.
     _named_params: tuple[tuple[str, nn.Parameter], ...]
+    _named_buffers: tuple[tuple[str, torch.Tensor], ...]
     _one_neuron: bool
     inputs: torch.Tensor
     targets: torch.Tensor

@@ -17,6 +17,8 @@ import numpy as np
 import torch
 from torch.func import functional_call, vmap
 
+from gui_trainer.core.train_modes import measuring
+
 from gui_trainer.core.along_step import Along, capture_along
 from gui_trainer.core.landscape import Path
 from gui_trainer.core.param_trail import flat
@@ -103,7 +105,7 @@ def slice_grid(job: SliceJob, progress: Callable[[int, int], bool] | None = None
         return job.loss_fn(outputs, job.targets)  # type: ignore[no-any-return]
 
     betas = torch.tensor(job.betas, dtype=torch.float32)
-    with torch.no_grad():
+    with measuring(job.model):  # eval mode: BatchNorm's averages, no dropout draws
         for i, alpha in enumerate(job.alphas):
             alphas = torch.full_like(betas, float(alpha))
             losses[i] = vmap(loss_at)(alphas, betas).numpy()

@@ -35,6 +35,7 @@ from gui_trainer.core.scenarios import Scenario
 from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.slices import NetworkLandscapeState, capture_network_landscape
 from gui_trainer.core.stages import Stage
+from gui_trainer.core.train_modes import measuring
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,7 +87,7 @@ class SessionView:
         return tuple(tensor.name for tensor in self.params.tensors)
 
     def _run(self, inputs: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
+        with measuring(self._model):  # eval mode: nothing moves, no dropout draws
             return cast(torch.Tensor, functional_call(self._model, self._frozen, (inputs,)))
 
     def predict_array(self, inputs: np.ndarray) -> np.ndarray:
@@ -194,6 +195,7 @@ def capture(session: TrainingSession, latest: Mapping[Stage, StageRecord],
                    if session.one_neuron else capture_network_landscape(session, along)),
         _model=session.model,
         _loss_fn=session.loss_fn,
-        _frozen={name: p.detach().clone() for name, p in session.model.named_parameters()},
+        _frozen={name: p.detach().clone() for name, p in
+                 (*session.model.named_parameters(), *session.model.named_buffers())},
         _first={name: session.first_value(name) for name in names},
     )

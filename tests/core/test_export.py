@@ -13,7 +13,8 @@ import torch
 from gui_trainer.core import TrainingSession
 from gui_trainer.core.export import script
 from gui_trainer.core.optimizers import OptimizerName
-from gui_trainer.core.scenarios import load_csv
+from gui_trainer.core.models import ModelSpec
+from gui_trainer.core.scenarios import SCENARIOS, load_csv
 from gui_trainer.core.stages import STAGES
 from tests.scripts import left_state, run_scripts
 
@@ -28,6 +29,8 @@ def session_state(session: TrainingSession) -> dict[str, object]:
     return {
         "params": {n: dump(p) for n, p in named},
         "grads": {n: dump(p.grad) for n, p in named},
+        "buffers": {n: dump(b) for n, b in session.model.named_buffers()},
+        "training": session.model.training,
         "loss": dump(session.loss), "outputs": dump(session.outputs),
         "optimizer": {str(k): {key: dump(v) for key, v in state.items()}
                       for k, state in session.optimizer.state_dict()["state"].items()},
@@ -112,6 +115,11 @@ def wander(session: TrainingSession, rng: random.Random, actions: int) -> None:
 
 
 SCENARIOS_WANDERED = ("delivery", "curve", "overfit", "moons")
+#: Models with dropout and BatchNorm: masks drawn as the script draws them, buffers moved
+#: by the same forwards (batches of one included: BatchNorm refuses them).
+LAYERED = {"overfit": ModelSpec(hidden_layers=2, width=16, activation="tanh", dropout=0.3,
+                                batch_norm=True),
+           "moons": ModelSpec(hidden_layers=1, width=8, dropout=0.5)}
 
 
 def mistakes() -> TrainingSession:
@@ -147,6 +155,11 @@ def ran(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[TrainingSession,
             session = TrainingSession(scenario=scenario)
             wander(session, random.Random(f"{scenario}{seed}"), 40)
             sessions.append(session)
+    for name, spec in LAYERED.items():
+        for seed in range(4):
+            session = TrainingSession(scenario=SCENARIOS[name].with_model(spec))
+            wander(session, random.Random(f"layered {name}{seed}"), 40)
+            sessions.append(session)
     scripts = [script(session) for session in sessions]
     outputs = run_scripts(scripts, state=True)
     return list(zip(sessions, scripts, outputs, strict=True))
@@ -161,7 +174,8 @@ def test_random_sessions_scripts_end_bit_for_bit_where_the_session_is(
         assert same(left_state(output), session_state(session)), text
     # The wanderings reached the optional stages: clipping, schedulers, evaluation.
     texts = "".join(text for _, text, _ in ran)
-    for line in ("clip_grad_norm_(", "scheduler.step(", "val_loss = loss_function("):
+    for line in ("clip_grad_norm_(", "scheduler.step(", "val_loss = loss_function(",
+                 "nn.Dropout(0.3)", "nn.BatchNorm1d(16)"):
         assert line in texts, line
 
 

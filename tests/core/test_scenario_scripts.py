@@ -16,6 +16,8 @@ from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.stages import Stage
 from tests.scripts import printed_parameters, run_scripts
 
+LAYERED = ModelSpec(hidden_layers=2, width=16, activation="tanh", dropout=0.2, batch_norm=True)
+
 
 def trained(session: TrainingSession, epochs: int) -> str:
     latest: dict[Stage, StageRecord] = {}
@@ -54,6 +56,10 @@ def test_every_scenarios_script_ends_at_the_sessions_parameters(tmp_path: Path) 
         TrainingSession(scenario="spiral", optimizer="adagrad",
                         optimizer_options={"lr_decay": 0.01, "weight_decay": 0.001}),
         TrainingSession(scenario="moons", optimizer="adam", optimizer_options={"amsgrad": True}),
+        # dropout's masks and BatchNorm's running averages: the same draws, the same buffers
+        TrainingSession(scenario=SCENARIOS["curve"].with_model(LAYERED)),
+        TrainingSession(scenario=SCENARIOS["moons"].with_model(
+            ModelSpec(hidden_layers=1, width=8, dropout=0.5))),
     ]
     scripts = [trained(session, 3) for session in sessions]
     for session, output in zip(sessions, run_scripts(scripts, parameters=True), strict=True):
@@ -63,7 +69,7 @@ def test_every_scenarios_script_ends_at_the_sessions_parameters(tmp_path: Path) 
             ours = param.detach().flatten()
             assert torch.equal(torch.tensor(printed[name], dtype=ours.dtype), ours), (
                 session.scenario.name, name)
-        if not session.one_neuron:
+        if not session.one_neuron:  # in eval mode: BatchNorm's running averages count
             assert f"loss over all the data: {session.full_batch_loss()!r}" in output
 
 
@@ -99,9 +105,14 @@ def test_the_loader_loop_ends_at_the_sessions_parameters() -> None:
         TrainingSession(scenario="moons", batch_size=40, micro_batches=5, clip_max_norm=0.3,
                         scheduler=("ExponentialLR", {"gamma": 0.5})),
         TrainingSession(scheduler=("ReduceLROnPlateau", {"patience": 0})),  # distances, times
+        TrainingSession(scenario=SCENARIOS["overfit"].with_model(LAYERED), batch_size=4,
+                        shuffle=True, scheduler=("ReduceLROnPlateau", {"patience": 0})),
+        TrainingSession(scenario=SCENARIOS["curve"].with_model(LAYERED), batch_size=16,
+                        shuffle=True, scheduler=("ReduceLROnPlateau", {"patience": 0})),
     ]
     scripts = []
-    for session, iterations in zip(sessions, [17, 9, 6, 4, 5, 9, 11, 7, 8, 3, 4], strict=True):
+    for session, iterations in zip(sessions, [17, 9, 6, 4, 5, 9, 11, 7, 8, 3, 4, 10, 7],
+                                   strict=True):
         latest: dict[Stage, StageRecord] = {}
         for _ in range(iterations):
             for record in session.run_iteration():
@@ -118,3 +129,5 @@ def test_the_loader_loop_ends_at_the_sessions_parameters() -> None:
             ours = param.detach().flatten()
             assert torch.equal(torch.tensor(printed[name], dtype=ours.dtype), ours), (
                 session.scenario.name, name)
+        if not session.one_neuron:  # in eval mode: BatchNorm's running averages count
+            assert f"loss over all the data: {session.full_batch_loss()!r}" in output

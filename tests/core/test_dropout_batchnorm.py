@@ -1,0 +1,225 @@
+"""Dropout and BatchNorm1d in the model: the session against a plain PyTorch loop."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from gui_trainer.core import session_file
+from gui_trainer.core.models import ModelSpec
+from gui_trainer.core.scenarios import SCENARIOS
+from gui_trainer.core.session import TrainingSession
+
+SPEC = ModelSpec(hidden_layers=2, width=8, activation="tanh", dropout=0.25, batch_norm=True)
+
+
+def session_with(spec: ModelSpec = SPEC, scenario: str = "curve",
+                 **settings: object) -> TrainingSession:
+    return TrainingSession(scenario=SCENARIOS[scenario].with_model(spec), **settings)  # type: ignore[arg-type]
+
+
+def plain_model(session: TrainingSession, spec: ModelSpec) -> nn.Sequential:
+    """The model as a learner writes it: ``torch.manual_seed`` then ``nn.Sequential``."""
+    torch.manual_seed(session.seed)
+    layers: list[nn.Module] = []
+    width_in = session.inputs.shape[1]
+    for _ in range(spec.hidden_layers):
+        layers.append(nn.Linear(width_in, spec.width))
+        if spec.batch_norm:
+            layers.append(nn.BatchNorm1d(spec.width))
+        layers.append(nn.Tanh())
+        if spec.dropout:
+            layers.append(nn.Dropout(spec.dropout))
+        width_in = spec.width
+    layers.append(nn.Linear(width_in, 1))
+    return nn.Sequential(*layers)
+
+
+def same_state(a: nn.Module, b: nn.Module) -> bool:
+    first, second = a.state_dict(), b.state_dict()
+    return first.keys() == second.keys() and all(
+        torch.equal(first[k], second[k]) for k in first)
+
+
+def test_the_layers_sit_where_a_script_puts_them_and_start_as_it_does() -> None:
+    session = session_with()
+    kinds = [type(m).__name__ for m in session.model.children()]
+    assert kinds == ["Linear", "BatchNorm1d", "Tanh", "Dropout"] * 2 + ["Linear"]
+    assert same_state(session.model, plain_model(session, SPEC))
+    assert "running_mean" in session_with().model[1].state_dict()  # a buffer, not a parameter
+    assert "1.running_mean" not in dict(session.model.named_parameters())
+
+
+@pytest.mark.parametrize("batch_size,shuffle", [(None, False), (8, True)])
+def test_a_run_is_plain_pytorchs_loop_bit_for_bit(batch_size: int | None,
+                                                  shuffle: bool) -> None:
+    """Same masks (same generator draws), same running averages, same weights."""
+    session = session_with(batch_size=batch_size, shuffle=shuffle, optimizer="adam")
+    model = plain_model(session, SPEC)
+    generator = torch.Generator().manual_seed(session.seed)
+    loader = DataLoader(TensorDataset(session.inputs, session.targets),
+                        batch_size=batch_size or len(session.inputs), shuffle=shuffle,
+                        generator=generator)
+    optimizer = torch.optim.Adam(model.parameters(), lr=session.lr)
+    for _ in range(3):
+        for x, y in loader:
+            optimizer.zero_grad()
+            outputs = model(x)
+            loss = session.loss_fn(outputs, y)
+            loss.backward()
+            optimizer.step()
+    session.run_epoch()
+    session.run_epoch()
+    session.run_epoch()
+    assert same_state(session.model, model)
+    assert session.model.state_dict()["1.num_batches_tracked"].item() == 3 * len(loader)
+    assert torch.equal(session.outputs, outputs)  # type: ignore[arg-type]
+
+
+def test_each_forward_records_the_mask_its_dropout_layers_drew() -> None:
+    session = session_with(mode="free")
+    session.run("zero_grad")
+    record = session.run("forward")
+    assert [m.name for m in record.dropout_masks] == ["3", "7"]
+    assert all(m.agrees for m in record.dropout_masks)
+    assert all(m.kept.shape == (len(session.inputs), 8) for m in record.dropout_masks)
+    # the mask is the real one: what plain PyTorch's dropout zeroed in the same forward
+    model = plain_model(session, SPEC)
+    seen = {}
+    model[3].register_forward_hook(lambda m, a, o: seen.setdefault("out", o))
+    model(session.inputs)
+    assert np.array_equal(record.dropout_masks[0].kept, (seen["out"] != 0).numpy())
+    assert 0.5 < record.dropout_masks[0].kept_share < 1
+    again = session.run("forward")  # another forward, other masks
+    assert not np.array_equal(again.dropout_masks[0].kept, record.dropout_masks[0].kept)
+
+
+def test_batchnorm_buffers_move_on_every_forward_even_without_a_step() -> None:
+    session = session_with(SPEC, mode="free")
+    session.run("zero_grad")
+    first = session.run("forward")
+    before = {t.name: t.value for t in first.buffers_before}
+    after = {t.name: t.value for t in first.buffers_after}
+    assert before["1.num_batches_tracked"] == 0 and after["1.num_batches_tracked"] == 1
+    assert not np.array_equal(before["1.running_mean"], after["1.running_mean"])
+    assert first.before.same_values(first.after)  # no parameter changed
+    second = session.run("forward")
+    assert {t.name: t.value for t in second.buffers_after}["1.num_batches_tracked"] == 2
+
+
+def test_measuring_is_in_eval_mode_and_changes_nothing() -> None:
+    """The loss history, predictions and the landscape never move a buffer or use a draw."""
+    session = session_with()
+    session.run_iteration()
+    state = copy.deepcopy(session.model.state_dict())
+    rng = session._loop.dropout_rng
+    loss_once = session.full_batch_loss()
+    assert session.full_batch_loss() == loss_once  # no dropout noise: eval mode
+    session.predict([0.0, 1.0])
+    session.predict_array(session.inputs.numpy())
+    session.activation_stats()
+    assert same_state(session.model, _loaded(state))
+    assert torch.equal(session._loop.dropout_rng, rng)  # type: ignore[arg-type]
+    assert session.model.training
+
+
+def _loaded(state: dict[str, torch.Tensor]) -> nn.Module:
+    holder = SCENARIOS["curve"].with_model(SPEC).build_model()
+    holder.load_state_dict(state)
+    return holder
+
+
+def test_undo_and_jumps_give_back_the_buffers_and_the_same_masks() -> None:
+    session = session_with(batch_size=16, shuffle=True)
+    records = [r for _ in range(5) for r in session.run_iteration()]
+    end = copy.deepcopy(session.model.state_dict())
+    forwards = [r for r in records if r.stage == "forward"]
+    middle = TrainingSession(scenario=session.scenario, batch_size=16, shuffle=True)
+    for _ in range(12):  # two iterations and two stages: after a forward
+        middle.run(middle.next_stage)
+    session.jump_to(3)
+    session.jump_to(12)
+    assert same_state(session.model, middle.model)
+    assert torch.equal(session.outputs, middle.outputs)  # type: ignore[arg-type]
+    session.jump_to(len(session.timeline))
+    assert same_state(session.model, _loaded(end))
+    for _ in range(13):
+        session.undo()
+    assert same_state(session.model, middle.model)
+    replayed = [session.redo() for _ in range(13)]
+    assert same_state(session.model, _loaded(end))
+    again = [r for r in replayed if r is not None and r.stage == "forward"]
+    for one, two in zip(forwards[-len(again):], again, strict=True):
+        for a, b in zip(one.dropout_masks, two.dropout_masks, strict=True):
+            assert np.array_equal(a.kept, b.kept)
+
+
+def test_a_rebuilt_graph_backpropagates_through_the_same_masks() -> None:
+    """Undo to just after Loss: the graph made again gives the very gradient of the first."""
+    session = session_with()
+    for stage in ("zero_grad", "forward", "loss", "backward"):
+        session.run(stage)
+    grads = [p.grad.clone() for p in session.model.parameters()]  # type: ignore[union-attr]
+    buffers = copy.deepcopy(dict(session.model.named_buffers()))
+    session.undo()
+    assert all(torch.equal(b, buffers[n]) for n, b in session.model.named_buffers())
+    session.run("backward")
+    assert all(torch.equal(p.grad, g) for p, g in zip(session.model.parameters(), grads,
+                                                       strict=True))
+
+
+def test_a_session_file_keeps_the_buffers_and_replays_the_masks(tmp_path) -> None:
+    session = session_with(batch_size=16, shuffle=True)
+    for _ in range(4):
+        session.run_iteration()
+    session.run("zero_grad")
+    session.run("forward")
+    path = tmp_path / "bn.gtrain"
+    session_file.save(session, path)
+    loaded = session_file.load(path)
+    assert same_state(loaded.model, session.model)
+    assert torch.equal(loaded.outputs, session.outputs)  # type: ignore[arg-type]
+    assert loaded.scenario.model_spec == SPEC
+    # a file whose running averages were changed is refused: they are state, like weights
+    import io
+    import zipfile
+
+    import safetensors.numpy
+    raw = path.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        names = archive.namelist()
+        entries = {name: archive.read(name) for name in names}
+    tensors_name = next(n for n in names if n.endswith(".safetensors"))
+    tensors = dict(safetensors.numpy.load(entries[tensors_name]))
+    tensors["buffer.1.running_mean"] = tensors["buffer.1.running_mean"] + 1
+    entries[tensors_name] = safetensors.numpy.save(tensors)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in names:
+            archive.writestr(name, entries[name])
+    with pytest.raises(session_file.SessionFileError, match="running_mean"):
+        session_file.from_bytes(buffer.getvalue())
+
+
+@pytest.mark.parametrize("bad", [{"dropout": 1.0}, {"dropout": -0.1}, {"dropout": "a"},
+                                 {"dropout": float("nan")}, {"batch_norm": "yes"},
+                                 {"hidden_layers": 0, "dropout": 0.2},
+                                 {"hidden_layers": 0, "batch_norm": True}])
+def test_bad_layer_options_are_refused_with_a_message(bad: dict[str, object]) -> None:
+    options = {"hidden_layers": 1, **bad}
+    with pytest.raises(ValueError, match="dropout|batch_norm|BatchNorm"):
+        ModelSpec(**options)  # type: ignore[arg-type]
+
+
+def test_the_default_models_have_neither_and_draw_nothing() -> None:
+    for scenario in SCENARIOS.values():
+        session = TrainingSession(scenario=scenario)
+        assert session._loop.dropout_rng is None
+        assert not list(session.model.buffers())
+    described = SPEC.describe()
+    assert "BatchNorm" in described and "dropout 0.25" in described
