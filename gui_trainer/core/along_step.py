@@ -16,9 +16,8 @@ import numpy as np
 import torch
 from torch.func import functional_call, vmap
 
-from gui_trainer.core.train_modes import measuring
-
 from gui_trainer.core.session import TrainingSession
+from gui_trainer.core.train_modes import measuring
 
 #: The plot along −grad reaches this many next Steps, in this many points (a network's
 #: curve costs a forward of all the data per point, and is captured every drawn frame).

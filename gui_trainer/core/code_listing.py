@@ -113,6 +113,23 @@ def model_lines(model: nn.Module) -> list[str]:
     return ["model = nn.Sequential(", *(f"    {layer}," for layer in layers), ")"]
 
 
+def evaluate_lines(model_eval: bool, no_grad: bool) -> list[str]:
+    """The evaluation block; without ``model.eval()`` or ``torch.no_grad()`` when an
+    experiment turned one off (a comment says so)."""
+    measure = "val_loss = loss_function(model(val_inputs), val_targets)"
+    lines = (["model.eval()  # dropout off, BatchNorm on its running averages"] if model_eval
+             else ["# no model.eval(): dropout and BatchNorm stay in train mode"])
+    lines += (["with torch.no_grad():  # no graph: nothing to backward", "    " + measure]
+              if no_grad else
+              [measure + "  # no torch.no_grad(): autograd records a graph"])
+    return lines + (["model.train()"] if model_eval else [])
+
+
+def scored(outputs: str, softmax: bool) -> str:
+    """What the loss is computed on: the outputs, or (the mistake) their softmax."""
+    return f"torch.softmax({outputs}, dim=1)" if softmax else outputs
+
+
 def eval_lines(model: nn.Module | bool, lines: list[str]) -> list[str]:
     """``lines`` that measure, in eval mode when the model has dropout or BatchNorm (as the
     app measures: without it they would draw masks and move the running averages)."""
@@ -125,7 +142,8 @@ def eval_lines(model: nn.Module | bool, lines: list[str]) -> list[str]:
 #: Settings whose change after the first step makes a run differ from one loop written once
 #: (switching the optimizer, even back and forth, starts its state afresh).
 LOOP_SETTINGS = frozenset({"lr", "optimizer_name", "optimizer", "micro_batches", "batch_size",
-                           "shuffle", "drop_last", "clip_max_norm", "scheduler"})
+                           "shuffle", "drop_last", "clip_max_norm", "scheduler",
+                           "evaluate_model_eval", "evaluate_no_grad", "softmax_before_loss"})
 
 
 def reproducible(session: TrainingSession) -> bool:
@@ -195,6 +213,7 @@ def _loader_loop(session: TrainingSession, zero_grad: str, names: tuple[str, str
                  ) -> tuple[list[str], dict[Stage, int], int]:
     """``for x, y in loader:`` stopped after the app's number of steps: the lines, where each
     stage is, and the line that counts the steps."""
+    out = scored("outputs", session.settings.softmax_before_loss)
     parts = session.micro_batches
     epoch_batches = len(session.epoch_batches)
     steps = session.steps
@@ -234,10 +253,11 @@ def _loader_loop(session: TrainingSession, zero_grad: str, names: tuple[str, str
         """What runs once an epoch is complete: evaluation, an epoch's scheduler step."""
         block: list[tuple[Stage | None, str]] = []
         if session.has_validation:
-            block += [(None, "model.eval()  # dropout off, BatchNorm on its running averages"),
-                      ("evaluate", "with torch.no_grad():  # no graph: nothing to backward"),
-                      (None, "    val_loss = loss_function(model(val_inputs), val_targets)"),
-                      (None, "model.train()")]
+            evaluation = evaluate_lines(settings.evaluate_model_eval, settings.evaluate_no_grad)
+            measured = next(i for i, line in enumerate(evaluation)
+                            if "no_grad" in line or "val_loss" in line)
+            block += [("evaluate" if i == measured else None, line)
+                      for i, line in enumerate(evaluation)]
         if scheduler is not None and not every_step(scheduler):
             metric = ("val_loss.item()" if session.has_validation else "watched") \
                 if scheduler == "ReduceLROnPlateau" else ""
@@ -252,7 +272,7 @@ def _loader_loop(session: TrainingSession, zero_grad: str, names: tuple[str, str
         lines.append("        " + zero_grad)
         if parts == 1:
             _place(lines, at, "        ", [("forward", "outputs = model(x)"),
-                                            ("loss", "loss = loss_function(outputs, y)"),
+                                            ("loss", f"loss = loss_function({out}, y)"),
                                             ("backward", "loss.backward()")])
         else:
             size = len(session.epoch_batches[0]) // parts
@@ -260,7 +280,7 @@ def _loader_loop(session: TrainingSession, zero_grad: str, names: tuple[str, str
                          f"  # {parts} micro-batches of {size}")
             _place(lines, at, "            ", [
                 ("forward", f"outputs = model(x[start:start + {size}])"),
-                ("loss", f"loss = loss_function(outputs, y[start:start + {size}]) / {parts}"),
+                ("loss", f"loss = loss_function({out}, y[start:start + {size}]) / {parts}"),
                 ("backward", "loss.backward()")])
         place("        ", before_step)
         at["step"] = len(lines)
@@ -274,7 +294,7 @@ def _loader_loop(session: TrainingSession, zero_grad: str, names: tuple[str, str
     at["zero_grad"] = len(lines)
     lines.append("            " + zero_grad)
     _place(lines, at, "        ", [("forward", "outputs = model(x)"),
-                                    ("loss", f"loss = loss_function(outputs, y) / {parts}"),
+                                    ("loss", f"loss = loss_function({out}, y) / {parts}"),
                                     ("backward", "loss.backward()")])
     lines.append(f"        if (i + 1) % {parts} == 0:")
     place("            ", before_step)
@@ -333,7 +353,8 @@ def code_listing(session: TrainingSession, latest: Mapping[Stage, StageRecord],
                          f"  # {parts} micro-batches of {size}")
         indent = "        " if parts > 1 and stage in ("forward", "loss", "backward") else "    "
         stage_lines[stage] = len(lines)
-        lines.append(indent + _stage_code(stage, zero_grad, parts, size, names))
+        lines.append(indent + _stage_code(stage, zero_grad, parts, size, names,
+                                          session.settings.softmax_before_loss))
     return _finish(session, lines, stage_lines, epoch_line, latest, last, exact)
 
 
@@ -358,7 +379,7 @@ def _finish(session: TrainingSession, lines: list[str], stage_lines: dict[Stage,
 
 
 def _stage_code(stage: Stage, zero_grad: str, parts: int, size: int,
-                names: tuple[str, str]) -> str:
+                names: tuple[str, str], softmax: bool = False) -> str:
     if stage == "zero_grad":
         return zero_grad
     if stage not in ("forward", "loss"):
@@ -368,4 +389,4 @@ def _stage_code(stage: Stage, zero_grad: str, parts: int, size: int,
     if stage == "forward":
         return f"outputs = model({inputs}{chunk})"
     scale = "" if parts == 1 else f" / {parts}"
-    return f"loss = loss_function(outputs, {targets}{chunk}){scale}"
+    return f"loss = loss_function({scored('outputs', softmax)}, {targets}{chunk}){scale}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,7 @@ import numpy as np
 from gui_trainer.core.formatting import short
 from gui_trainer.core.optimizers import ADAPTIVE, TORCH_CLASS
 from gui_trainer.core.records import ParamValues, StageRecord
+from gui_trainer.core.scenarios import SCENARIOS, Scenario
 from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.stages import Stage
 
@@ -40,9 +41,45 @@ class Experiment:
     #: after its Restart, each an undoable action like any other change. A value may be a
     #: function of the session (a batch size that suits its data).
     settings: tuple[tuple[str, Any], ...] = ()
+    #: What the experiment needs of the data and the model (a validation split, dropout,
+    #: BatchNorm, classes), as a function from the scenario open to the one to run it on:
+    #: the same scenario when it fits (see :func:`scenario_for`). None: any scenario.
+    needs: Callable[[Scenario], Scenario] | None = None
 
     def intro_for(self, one_neuron: bool) -> str:
         return self.intro if one_neuron or not self.network_intro else self.network_intro
+
+
+#: The dropout the evaluation experiment adds when the model has none: high, so the noise
+#: of a forgotten ``model.eval()`` is plain to see.
+EXPERIMENT_DROPOUT = 0.5
+
+
+def _validation_and_dropout(scenario: Scenario) -> Scenario:
+    """a validation split and dropout"""
+    base = scenario if (scenario.data.val_inputs is not None
+                        and scenario.model_spec.hidden_layers > 0) else SCENARIOS["overfit"]
+    if base.model_spec.dropout > 0:
+        return base
+    return base.with_model(replace(base.model_spec, dropout=EXPERIMENT_DROPOUT))
+
+
+def _validation(scenario: Scenario) -> Scenario:
+    """a validation split"""
+    return scenario if scenario.data.val_inputs is not None else SCENARIOS["overfit"]
+
+
+def _classes(scenario: Scenario) -> Scenario:
+    """classes to tell apart (a classifier's CrossEntropyLoss)"""
+    return scenario if scenario.task == "classification" else SCENARIOS["moons"]
+
+
+def _batch_norm(scenario: Scenario) -> Scenario:
+    """BatchNorm in the model"""
+    base = scenario if scenario.model_spec.hidden_layers > 0 else SCENARIOS["curve"]
+    if base.model_spec.batch_norm:
+        return base
+    return base.with_model(replace(base.model_spec, batch_norm=True))
 
 
 EXPERIMENTS: tuple[Experiment, ...] = (
@@ -136,13 +173,82 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         settings=(("micro_batches", 1), ("shuffle", False),
                   ("batch_size", lambda session: max(1, len(session.inputs) // 8))),
     ),
+    Experiment(
+        "eval_without_model_eval",
+        "Evaluate without model.eval()",
+        "A model with dropout and a validation split. Two ordinary loops, then Evaluate four "
+        "times on the same weights, with model.eval() left out. Watch the validation loss on "
+        "the loss plot.",
+        ("zero_grad", "forward", "loss", "backward", "step") * 2 + ("evaluate",) * 4,
+        "model.eval() switches dropout off (and BatchNorm to its running averages): without "
+        "it an evaluation measures the model with random units missing, a different number "
+        "every time, and never the model you will use. Call model.eval() before measuring "
+        "and model.train() after.",
+        settings=(("evaluate_model_eval", False), ("evaluate_no_grad", True)),
+        needs=_validation_and_dropout,
+    ),
+    Experiment(
+        "eval_without_no_grad",
+        "Evaluate without torch.no_grad()",
+        "One ordinary loop, then Evaluate twice with torch.no_grad() left out. Watch the "
+        "graph panel and what Evaluate says it recorded.",
+        ("zero_grad", "forward", "loss", "backward", "step", "evaluate", "evaluate"),
+        "Without torch.no_grad() autograd records a graph for every operation, keeping the "
+        "tensors backward would need, for a loss nobody backpropagates: time and memory for "
+        "nothing (on a large model, often an out-of-memory error). The numbers are the same.",
+        settings=(("evaluate_model_eval", True), ("evaluate_no_grad", False)),
+        needs=_validation,
+    ),
+    Experiment(
+        "softmax_before_cross_entropy",
+        "Softmax before CrossEntropyLoss",
+        "Eight loops where Loss is CrossEntropyLoss(softmax(outputs), targets). Watch the "
+        "loss, and what Loss says the same outputs' real cross-entropy is.",
+        ("zero_grad", "forward", "loss", "backward", "step") * 8,
+        "CrossEntropyLoss expects logits: it applies log-softmax itself. Given probabilities "
+        "it softmaxes numbers between 0 and 1, which can differ by at most 1, so the loss can "
+        "never get near 0 and its gradients shrink: the model learns slowly, and the loss "
+        "printed is not the real one. Feed the raw outputs to the loss.",
+        settings=(("softmax_before_loss", True),),
+        needs=_classes,
+    ),
+    Experiment(
+        "batch_of_one_batch_norm",
+        "A batch of one through BatchNorm",
+        "A model with BatchNorm, and the loader giving one row per batch. One Zero Grad and "
+        "one Forward in train mode. Watch what PyTorch says.",
+        ("zero_grad", "forward"),
+        "In train mode BatchNorm standardises each unit by the batch's own mean and spread, "
+        "and one row has no spread. Use batches of two rows or more (drop_last=True if only "
+        "the last batch is short); in eval mode the running averages stand in, so a single "
+        "row is fine there.",
+        settings=(("micro_batches", 1), ("batch_size", 1)),
+        needs=_batch_norm,
+    ),
 )
 
 BY_KEY = {experiment.key: experiment for experiment in EXPERIMENTS}
 
 
+def scenario_for(experiment: Experiment, scenario: Scenario) -> Scenario:
+    """The scenario to run ``experiment`` on: ``scenario`` itself when it has what the
+    experiment needs, else the nearest one that does (the window opens it; Back returns)."""
+    return scenario if experiment.needs is None else experiment.needs(scenario)
+
+
+def _fits(experiment: Experiment, session: TrainingSession) -> None:
+    needed = scenario_for(experiment, session.scenario)
+    if needed is not session.scenario:
+        raise ValueError(f"“{experiment.title}” needs {getattr(experiment.needs, '__doc__', '')}"
+                         f": open {needed.title} ({needed.model_spec.describe()}) first")
+
+
 def start_experiment(session: TrainingSession, experiment: Experiment) -> None:
-    """Restart from the starting weights in free mode (both undoable), naming the new run."""
+    """Restart from the starting weights in free mode (both undoable), naming the new run.
+
+    Raises ValueError, changing nothing, if the session lacks what the experiment needs.
+    """
+    _fits(experiment, session)
     session.reset(note=experiment.title)
     session.mode = "free"
     for name, value in settings_for(experiment, session):
@@ -233,6 +339,100 @@ def _sorted_small_batches(records: list[StageRecord]) -> str:
                  f"{short(min(losses))} and {short(max(losses))}")
         text += (f", and it rose between {rises} of {len(losses) - 1} pairs of steps."
                  if len(losses) > 1 else ".")
+    return text
+
+
+def _eval_without_model_eval(records: list[StageRecord]) -> str:
+    """The validation losses of the same weights, against a correct Evaluate's."""
+    evaluations = [r for r in records if r.stage == "evaluate" and r.ok]
+    if not evaluations:
+        return "No Evaluate ran yet."
+    losses = [r.val_loss for r in evaluations if r.val_loss is not None]
+    reference = evaluations[0].val_loss_reference
+    text = (f"On the same weights, {len(losses)} Evaluates without model.eval() measured "
+            + ", ".join(short(v) for v in losses)
+            + f": {len(set(losses))} different number{'s' if len(set(losses)) != 1 else ''}"
+            + (", a new dropout mask each time." if len(set(losses)) > 1 else "."))
+    if reference is not None:
+        text += f" With model.eval() the same weights measure {short(reference)}."
+    moved = _buffers_moved(evaluations)
+    if moved:
+        text += (f" BatchNorm's running averages moved during the evaluations too "
+                 f"({moved}): the validation rows leaked into the model's state.")
+    return text
+
+
+def _buffers_moved(records: list[StageRecord]) -> str:
+    """How BatchNorm's batch counts went across ``records`` ("" when nothing moved)."""
+    first = {t.name: t.value for t in records[0].buffers_before}
+    last = {t.name: t.value for t in records[-1].buffers_after}
+    counts = [name for name in first if name.endswith("num_batches_tracked")]
+    changed = [n for n in counts if int(first[n]) != int(last[n])]
+    if not changed:
+        return ""
+    name = changed[0]
+    return f"{name} {int(first[name])} → {int(last[name])}"
+
+
+def _eval_without_no_grad(records: list[StageRecord]) -> str:
+    """The graph autograd recorded for each evaluation, and what it left untouched."""
+    evaluations = [r for r in records if r.stage == "evaluate" and r.ok]
+    if not evaluations:
+        return "No Evaluate ran yet."
+    last = evaluations[-1]
+    kept = "left every weight and .grad as they were" if (
+        last.before.same_values(last.after)
+        and all(_same_grad(a, b) for a, b in zip(last.before.tensors, last.after.tensors,
+                                                 strict=True))) else "changed the weights"
+    return (f"Each Evaluate's loss came back with grad_fn = {last.val_grad_fn}: autograd "
+            f"recorded a graph of {last.val_graph_nodes} nodes for it (under torch.no_grad() "
+            f"grad_fn is None and there is no graph). The validation loss was "
+            f"{short(last.val_loss)}, and the evaluation {kept}.")
+
+
+def _same_grad(a: Any, b: Any) -> bool:
+    return (a.grad is None and b.grad is None) or (
+        a.grad is not None and b.grad is not None and bool(np.array_equal(a.grad, b.grad)))
+
+
+def _softmax_before_cross_entropy(records: list[StageRecord]) -> str:
+    """The loss on softmax(outputs) against the same outputs' real cross-entropy."""
+    losses = [r for r in records if r.stage == "loss" and r.ok and r.loss is not None
+              and r.softmax_loss_reference is not None]
+    if not losses:
+        return "No Loss ran yet."
+    first, last = losses[0], losses[-1]
+    assert first.loss is not None and last.loss is not None
+    assert first.softmax_loss_reference is not None and last.softmax_loss_reference is not None
+    text = (f"The loss on softmax(outputs) went from {short(first.loss)} to {short(last.loss)} "
+            f"over {len(losses)} Losses, while the real cross-entropy of the same outputs went "
+            f"from {short(first.softmax_loss_reference)} to "
+            f"{short(last.softmax_loss_reference)}.")
+    lowest = min(r.loss for r in losses if r.loss is not None)
+    text += f" The printed loss never went below {short(lowest)}."
+    return text
+
+
+def _batch_of_one_batch_norm(records: list[StageRecord]) -> str:
+    """PyTorch's refusal, and what it left unchanged."""
+    forward = next((r for r in records if r.stage == "forward"), None)
+    if forward is None:
+        return "Forward has not run yet."
+    if forward.error is None:
+        return (f"Forward ran on a batch of {len(forward.rows)} rows without an error: "
+                "BatchNorm had a spread to divide by.")
+    said = forward.error.splitlines()[0]
+    counted = _buffers_moved([forward])
+    before = {t.name: t.value for t in forward.buffers_before}
+    averages_moved = any(
+        not np.array_equal(before[t.name], t.value) for t in forward.buffers_after
+        if not t.name.endswith("num_batches_tracked"))
+    text = f"Forward on a batch of {len(forward.rows)} row failed. PyTorch said: {said}."
+    if counted:
+        text += (f" BatchNorm had counted the batch before checking it ({counted}), "
+                 "the one number that changed;")
+    text += (" the running averages moved." if averages_moved else
+             " the running averages did not move.")
     return text
 
 
@@ -378,6 +578,10 @@ _MEASURES: dict[str, Callable[[list[StageRecord]], str]] = {
     "schedule_before_step": _schedule_before_step,
     "clip_after_step": _clip_after_step,
     "sorted_small_batches": _sorted_small_batches,
+    "eval_without_model_eval": _eval_without_model_eval,
+    "eval_without_no_grad": _eval_without_no_grad,
+    "softmax_before_cross_entropy": _softmax_before_cross_entropy,
+    "batch_of_one_batch_norm": _batch_of_one_batch_norm,
 }
 
 
@@ -509,4 +713,8 @@ _NETWORK_MEASURES: dict[str, Callable[[list[StageRecord]], str]] = {
     "schedule_before_step": _schedule_before_step,
     "clip_after_step": _clip_after_step,
     "sorted_small_batches": _sorted_small_batches,
+    "eval_without_model_eval": _eval_without_model_eval,
+    "eval_without_no_grad": _eval_without_no_grad,
+    "softmax_before_cross_entropy": _softmax_before_cross_entropy,
+    "batch_of_one_batch_norm": _batch_of_one_batch_norm,
 }

@@ -26,6 +26,7 @@ from gui_trainer.core import optimizers, schedulers
 from gui_trainer.core.code_listing import (
     data_names,
     eval_lines,
+    evaluate_lines,
     import_lines,
     setup_lines,
 )
@@ -204,6 +205,8 @@ class _Writer:
         parts = first.micro_batches
         if record.micro_batches != parts or record.set_to_none != first.set_to_none:
             return False
+        if record.softmax_loss_reference is not None:
+            return False  # softmax before the loss: written out where it happened
         if at == 1 + 3 * parts:
             return record.stage == "step"
         chunk, stage = divmod(at - 1, 3)
@@ -363,9 +366,13 @@ class _Writer:
                 comment = f"micro-batch {record.chunk + 1} of {record.micro_batches}"
         elif stage == "loss":
             scale = f" / {record.micro_batches}" if record.micro_batches > 1 else ""
-            code = f"loss = loss_function(outputs, {self.targets}{span}){scale}"
+            scored = ("torch.softmax(outputs, dim=1)" if record.softmax_loss_reference is not None
+                      else "outputs")
+            code = f"loss = loss_function({scored}, {self.targets}{span}){scale}"
             if self.stepped_since_forward:
                 comment = "outputs from before the last step: the loss of the old weights"
+            elif scored != "outputs":
+                comment = "softmax before CrossEntropyLoss: the mistake, on purpose"
         elif stage == "backward":
             code = "loss.backward()"
             if self.backwards_since_zero > record.chunk:
@@ -395,10 +402,9 @@ class _Writer:
             code = [f"torch.nn.utils.clip_grad_norm_(model.parameters(), "
                     f"max_norm={record.clip_max_norm!r})"]
         elif stage == "evaluate":
-            code = ["model.eval()", "with torch.no_grad():",
-                    f"{INDENT}val_loss = loss_function(model(val_inputs), val_targets)",
-                    "model.train()",
-                    "print('validation loss', val_loss.item())"]
+            code = evaluate_lines(record.val_loss_reference is None,
+                                  record.val_graph_nodes == 0)
+            code.append("print('validation loss', val_loss.item())")
         else:
             metric = ("" if record.schedule_metric is None
                       else f"{record.schedule_metric!r}")

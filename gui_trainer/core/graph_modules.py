@@ -29,6 +29,10 @@ def module_title(name: str, module: nn.Module) -> str:
     kind = type(module).__name__
     if isinstance(module, nn.Linear):
         return f"{kind} ({name}): {module.in_features} → {module.out_features}"
+    if isinstance(module, nn.BatchNorm1d):
+        return f"{kind} ({name}): {module.num_features} units"
+    if isinstance(module, nn.Dropout):
+        return f"{kind} ({name}): p = {module.p:g}"
     return f"{kind} ({name})"
 
 

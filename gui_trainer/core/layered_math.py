@@ -30,10 +30,12 @@ def layered_math(record: StageRecord, number: Format = short,
                  walk: Backprop | None = None) -> WorkedMath:
     """The worked math of ``record``; ``walk`` is backward by hand for one sample."""
     tensors = len(record.after.tensors)
+    linear = sum(1 for t in record.after.tensors if t.name.endswith(".weight")
+                 and len(t.shape) == 2)
     title = {
         "zero_grad": f"{record.label}: the .grad of {tensors} parameter tensors",
-        "forward": f"{record.label}: the data through {tensors // 2} linear "
-                   f"layer{'s' if tensors > 2 else ''}",
+        "forward": f"{record.label}: the data through {linear} linear "
+                   f"layer{'s' if linear > 1 else ''}",
         "loss": f"{record.label}: one number for all the outputs",
         "backward": f"{record.label}: a gradient for each of {tensors} parameter tensors",
         "step": f"{record.label}: {tensors} parameter tensors updated",
@@ -50,9 +52,8 @@ def layered_math(record: StageRecord, number: Format = short,
         rows = len(record.rows)
         width = len(record.outputs or ()) // max(rows, 1)
         lines.append(f"outputs = model(inputs): {rows} samples in, {rows}×{width} numbers out")
-        layers = [t for t in after.tensors if t.name.endswith(".weight")]
-        lines += [f"{t.name.removesuffix('.weight')}: Linear {t.shape[1]} → {t.shape[0]}, "
-                  f"z = a · Wᵀ + b" for t in layers]
+        layer_lines, checks, agrees = _forward_layers(record, number)
+        lines += layer_lines
     elif record.stage == "loss":
         losses = record.sample_losses or ()
         kind = ("cross-entropy: −log softmax(output)[target]" if record.task == "classification"
@@ -93,6 +94,69 @@ def layered_math(record: StageRecord, number: Format = short,
             ledger, agrees = ledger_checks(record)
             checks += ledger
     return WorkedMath(title, tuple(lines), tuple(checks), agrees)
+
+
+#: A running average worked out again in float32 (PyTorch sums the batch in its own order)
+#: agrees to about this, relative to the numbers' size.
+RUNNING_TOLERANCE = 1e-5
+
+
+def _forward_layers(record: StageRecord, number: Format
+                    ) -> tuple[list[str], list[str], bool | None]:
+    """One line per layer in the model's order; dropout's masks and BatchNorm's running
+    averages with their checks (the averages worked out again from the batch's numbers)."""
+    weights = {t.name.removesuffix(".weight"): t for t in record.after.tensors
+               if t.name.endswith(".weight")}
+    masks = {m.name: m for m in record.dropout_masks}
+    stats = {s.name: s for s in record.batch_stats}
+    before = {t.name: t.value for t in record.buffers_before}
+    after = {t.name: t.value for t in record.buffers_after}
+    lines: list[str] = []
+    checks: list[str] = []
+    results: list[bool] = []
+    for name in sorted({*weights, *masks}, key=int):
+        if name in masks:
+            mask = masks[name]
+            kept = int(mask.kept.sum())
+            lines.append(f"{name}: Dropout(p={mask.p:g}): kept {kept} of {mask.kept.size} "
+                         f"outputs ({mask.kept_share:.0%}) and scaled them by 1/(1 − p) = "
+                         f"{number(1 / (1 - mask.p))}; the rest are 0")
+            results.append(mask.agrees)
+            checks.append(f"{'✓' if mask.agrees else '✗'} layer {name}: output = input × "
+                          f"mask / (1 − p) on every element")
+            continue
+        weight = weights[name]
+        if len(weight.shape) == 2:
+            lines.append(f"{name}: Linear {weight.shape[1]} → {weight.shape[0]}, "
+                         "z = a · Wᵀ + b")
+            continue
+        lines.append(f"{name}: BatchNorm1d({weight.shape[0]}), train mode: each unit "
+                     "standardised by this batch's mean and spread, then γ·â + β")
+        count = f"{name}.num_batches_tracked"
+        if count in before and count in after:
+            lines.append(f"  num_batches_tracked {int(before[count])} → {int(after[count])}")
+        batch = stats.get(name)
+        for buffer, measured in (("running_mean", None if batch is None else batch.mean),
+                                 ("running_var", None if batch is None else batch.var)):
+            key = f"{name}.{buffer}"
+            if key not in before or key not in after:
+                continue
+            old, new = before[key].astype(np.float64), after[key].astype(np.float64)
+            lines.append(f"  {buffer} ‖·‖ {number(float(np.linalg.norm(old)))} → "
+                         f"{number(float(np.linalg.norm(new)))}")
+            if measured is None or batch is None:
+                continue
+            m = np.float32(batch.momentum)
+            expected = (np.float32(1) - m) * before[key] + m * measured
+            worst = float(np.max(np.abs(expected.astype(np.float64) - new)))
+            scale = max(float(np.max(np.abs(new))), 1e-12)
+            ok = worst <= RUNNING_TOLERANCE * scale
+            results.append(ok)
+            what = "batch mean" if buffer == "running_mean" else "batch variance (÷ n − 1)"
+            checks.append(f"{'✓' if ok else '✗'} layer {name}: {buffer} = (1 − "
+                          f"{batch.momentum:g}) × old + {batch.momentum:g} × {what}: at most "
+                          f"{worst:.2g} apart (allowed {RUNNING_TOLERANCE:g} × {scale:.3g})")
+    return lines, checks, (all(results) if results else None)
 
 
 def _sgd_difference(record: StageRecord) -> float:

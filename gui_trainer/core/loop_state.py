@@ -29,6 +29,8 @@ class LoopState:
     loss_outputs_params: tuple[torch.Tensor | None, ...] | None = None
     #: What the loss was divided by when it was computed (its micro-batch count).
     loss_scale: int = 1
+    #: Whether the loss was computed on softmax(outputs) (the experiment's mistake).
+    loss_softmax: bool = False
     #: Completed epochs (passes over the training rows) and optimizer steps, and stages
     #: run, since the start or the last reset. With the full batch, one step is one epoch.
     epoch: int = 0

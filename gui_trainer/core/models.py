@@ -9,10 +9,9 @@ differently in ``model.train()`` and ``model.eval()``, which is why real loops s
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
-
-import math
 
 import torch
 from torch import nn

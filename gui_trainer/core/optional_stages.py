@@ -7,12 +7,28 @@ makes — ``clip_grad_norm_``, ``scheduler.step()``, and the evaluation block
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 
 from gui_trainer.core import outcomes
 from gui_trainer.core.records import ParamValues
 from gui_trainer.core.runners import Outcome
 from gui_trainer.core.session_state import SessionState
+from gui_trainer.core.train_modes import drawing_from, measuring
+
+
+def graph_size(grad_fn: object) -> int:
+    """How many autograd nodes a result's graph holds (0: no graph was recorded)."""
+    seen: set[int] = set()
+    pending = [grad_fn]
+    while pending:
+        node = pending.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        pending.extend(next_node for next_node, _ in getattr(node, "next_functions", ()))
+    return len(seen)
 
 
 class OptionalStages(SessionState):
@@ -55,11 +71,25 @@ class OptionalStages(SessionState):
     def _run_evaluate(self, before: ParamValues) -> Outcome:
         if self.val_inputs is None or self.val_targets is None:
             return Outcome(ran=False, explanation=outcomes.NO_VALIDATION)
-        self.model.eval()
+        settings = self._settings
+        reference = None
+        if not settings.evaluate_model_eval:
+            # What a correct Evaluate would have measured, before this one moves anything.
+            with measuring(self.model):
+                reference = float(self.loss_fn(self.model(self.val_inputs),
+                                               self.val_targets).item())
+        if settings.evaluate_model_eval:
+            self.model.eval()
         try:
-            with torch.no_grad():
-                outputs = self.model(self.val_inputs)
-                loss = self.loss_fn(outputs, self.val_targets)
+            with torch.no_grad() if settings.evaluate_no_grad else contextlib.nullcontext():
+                def measure() -> tuple[torch.Tensor, torch.Tensor]:
+                    outputs = self.model(self.val_inputs)
+                    return outputs, self.loss_fn(outputs, self.val_targets)
+                # Without model.eval() dropout draws masks: from the session's generator.
+                (outputs, loss), drawn = drawing_from(
+                    None if settings.evaluate_model_eval else self._loop.dropout_rng, measure)
+                if drawn is not None:
+                    self._loop.dropout_rng = drawn
         finally:
             self.model.train()
         val_loss = float(loss.item())
@@ -68,7 +98,11 @@ class OptionalStages(SessionState):
             accuracy = float((outputs.argmax(1) == self.val_targets).float().mean().item())
         self._loop.last_val_loss = val_loss
         self.history.note_validation(val_loss, accuracy)
+        nodes = graph_size(loss.grad_fn)
         return Outcome(
-            explanation=outcomes.evaluate(val_loss, accuracy, len(self.val_inputs)),
-            val_loss=val_loss, val_accuracy=accuracy,
+            explanation=outcomes.evaluate(val_loss, accuracy, len(self.val_inputs),
+                                          settings.evaluate_model_eval,
+                                          settings.evaluate_no_grad, nodes),
+            val_loss=val_loss, val_accuracy=accuracy, val_loss_reference=reference,
+            val_graph_nodes=nodes,
             val_grad_fn=None if loss.grad_fn is None else type(loss.grad_fn).__name__)

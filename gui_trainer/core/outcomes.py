@@ -127,6 +127,12 @@ def step(before: ParamValues, after: ParamValues, optimizer: str,
     return "Adam moved each parameter using running averages of its gradients."
 
 
+def softmax_loss(loss: float, reference: float) -> str:
+    return (f"Loss = CrossEntropyLoss(softmax(outputs), targets) = {loss:.4g}: the loss "
+            "applies log-softmax itself, so the probabilities were squashed a second time. On "
+            f"the outputs themselves it would be {reference:.4g}.")
+
+
 #: BatchNorm's refusal of a one-row batch in train mode (its text in PyTorch's error).
 ONE_ROW_BATCH_NORM = "Expected more than 1 value per channel when training"
 
@@ -138,7 +144,9 @@ def error(stage: str, text: str) -> str:
         return ("BatchNorm in train mode normalises each unit by the batch's own mean and "
                 "spread, and one row has no spread: PyTorch refuses. Use batches of two rows "
                 "or more (or drop_last, if only the last batch has one row); in eval mode "
-                "the running averages stand in and one row is fine. Nothing changed.")
+                "the running averages stand in and one row is fine. No weight changed (the "
+                "first BatchNorm layer had already counted the batch in "
+                "num_batches_tracked).")
     if stage == "schedule":
         return ("PyTorch raised an error in scheduler.step(); the weights are unchanged, but "
                 "the scheduler counted the call.")
@@ -176,10 +184,21 @@ def schedule(name: str, lr_before: float, lr_after: float, metric: float | None)
             f"{lr_after:.4g}; the next optimizer step uses it.")
 
 
-def evaluate(val_loss: float, accuracy: float | None, rows: int) -> str:
+def evaluate(val_loss: float, accuracy: float | None, rows: int, model_eval: bool = True,
+             no_grad: bool = True, nodes: int = 0) -> str:
     measured = f"loss {val_loss:.4g}" + (f", accuracy {accuracy:.1%}" if accuracy is not None
                                          else "")
-    return (f"On the {rows} held-out validation rows: {measured}. model.eval() switched "
-            "dropout off and BatchNorm to its running averages, torch.no_grad() recorded no "
-            "graph, and model.train() switched training back on; the weights and .grad are "
-            "untouched.")
+    if model_eval and no_grad:
+        return (f"On the {rows} held-out validation rows: {measured}. model.eval() switched "
+                "dropout off and BatchNorm to its running averages, torch.no_grad() recorded "
+                "no graph, and model.train() switched training back on; the weights and .grad "
+                "are untouched.")
+    text = f"On the {rows} held-out validation rows: {measured}."
+    if not model_eval:
+        text += (" Without model.eval() the model stayed in train mode: dropout drew a mask "
+                 "and BatchNorm used this batch's statistics (and moved its running "
+                 "averages), so this is not the model's real validation loss.")
+    if not no_grad:
+        text += (f" Without torch.no_grad() autograd recorded a graph of {nodes} nodes for a "
+                 "loss nobody will backpropagate: memory and time spent for nothing.")
+    return text

@@ -92,7 +92,8 @@ def questions(one_neuron: bool) -> dict[Stage, str]:
 
 def weight_names(params: ParamValues) -> tuple[str, ...]:
     """The layers' weight matrices, the choices of the backward question."""
-    return tuple(name for name in params.names if name.endswith("weight"))
+    return tuple(t.name for t in params.tensors
+                 if t.name.endswith("weight") and len(t.shape) == 2)
 
 
 def fresh_grad_norms(record: StageRecord) -> dict[str, float]:

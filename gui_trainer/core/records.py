@@ -14,7 +14,7 @@ from gui_trainer.core.stages import LABELS, Stage
 
 if TYPE_CHECKING:
     from gui_trainer.core.optimizer_state import StepState
-    from gui_trainer.core.train_modes import DropoutMask
+    from gui_trainer.core.train_modes import BatchStats, DropoutMask
 
 Values = tuple[float, ...]
 
@@ -212,12 +212,22 @@ class StageRecord:
     val_loss: float | None = None
     val_accuracy: float | None = None
     val_grad_fn: str | None = None
+    #: Evaluate without ``model.eval()``: the validation loss a correct Evaluate would
+    #: have measured (eval mode, taken first). None otherwise.
+    val_loss_reference: float | None = None
+    #: Evaluate: the nodes of the graph autograd recorded for the loss (0 under no_grad).
+    val_graph_nodes: int = 0
+    #: Loss with softmax before CrossEntropyLoss: the loss of the same outputs without the
+    #: extra softmax (what a correct loss would be). None otherwise.
+    softmax_loss_reference: float | None = None
     #: Schedule with ReduceLROnPlateau: the loss it was given to watch.
     schedule_metric: float | None = None
     #: The warnings PyTorch gave during the stage ("UserWarning: Detected call of …").
     warnings: tuple[str, ...] = ()
     #: Forward: each dropout layer's mask, as the layer drew it.
     dropout_masks: tuple[DropoutMask, ...] = ()
+    #: Forward: each BatchNorm layer's batch mean and variance (its running averages' pull).
+    batch_stats: tuple[BatchStats, ...] = ()
     #: The model's buffers (BatchNorm's running_mean, running_var, num_batches_tracked)
     #: before and after the stage, by ``named_buffers`` name; empty for a model without.
     buffers_before: tuple[TensorValues, ...] = ()

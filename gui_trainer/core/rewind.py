@@ -293,7 +293,8 @@ class Rewind(SessionState):
             self._loop.outputs_rng, lambda: self._with_params(params, make))[0])
 
     def _loss_of(self, outputs: torch.Tensor) -> torch.Tensor:
-        loss = cast(torch.Tensor, self.loss_fn(outputs, self.targets[list(self._loop.loss_rows)]))
+        scored = torch.softmax(outputs, dim=1) if self._loop.loss_softmax else outputs
+        loss = cast(torch.Tensor, self.loss_fn(scored, self.targets[list(self._loop.loss_rows)]))
         return loss / self._loop.loss_scale if self._loop.loss_scale > 1 else loss
 
     def _make_graph_with_loss(self, plan: dict[str, bool]

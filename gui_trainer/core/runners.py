@@ -22,7 +22,14 @@ from gui_trainer.core.records import ParamValues, StageRecord, TensorValues, Val
 from gui_trainer.core.schedulers import every_step
 from gui_trainer.core.session_state import SessionState
 from gui_trainer.core.stages import Stage, following
-from gui_trainer.core.train_modes import DropoutMask, drawing_from, dropout_masks, measuring
+from gui_trainer.core.train_modes import (
+    BatchStats,
+    DropoutMask,
+    batch_norm_stats,
+    drawing_from,
+    dropout_masks,
+    measuring,
+)
 
 if TYPE_CHECKING:
     pass
@@ -33,6 +40,12 @@ def values_of(tensor: torch.Tensor | None) -> Values | None:
     if tensor is None:
         return None
     return tuple(tensor.detach().reshape(-1).tolist())
+
+
+def softmax_of(outputs: torch.Tensor) -> torch.Tensor:
+    """The outputs turned into probabilities: the mistake of putting softmax before
+    CrossEntropyLoss, which applies log-softmax itself."""
+    return torch.softmax(outputs, dim=1)
 
 
 def scalar_of(tensor: torch.Tensor | None) -> float | None:
@@ -64,8 +77,13 @@ class Outcome:
         val_loss: float | None = None, val_accuracy: float | None = None,
         val_grad_fn: str | None = None, schedule_metric: float | None = None,
         dropout_masks: tuple[DropoutMask, ...] = (),
+        batch_stats: tuple[BatchStats, ...] = (),
+        val_loss_reference: float | None = None, val_graph_nodes: int = 0,
+        softmax_loss_reference: float | None = None,
     ) -> None:
-        self.dropout_masks = dropout_masks
+        self.val_loss_reference, self.val_graph_nodes = val_loss_reference, val_graph_nodes
+        self.softmax_loss_reference = softmax_loss_reference
+        self.dropout_masks, self.batch_stats = dropout_masks, batch_stats
         self.schedule_metric = schedule_metric
         self.clip_total_norm, self.lr_before = clip_total_norm, lr_before
         self.val_loss, self.val_accuracy, self.val_grad_fn = val_loss, val_accuracy, val_grad_fn
@@ -128,6 +146,8 @@ class StageRunners(SessionState):
         rows = outcome.rows if outcome.rows is not None else rows_before
         if stage == "zero_grad":
             rows = self.group_rows()
+        elif stage == "forward" and outcome.error is not None:
+            rows = self._chunk_rows(loop.chunk)  # the batch PyTorch refused
         settings = self._settings
         inputs, targets = self._data_for(rows)
         return StageRecord(
@@ -153,7 +173,11 @@ class StageRunners(SessionState):
             lr_before=outcome.lr_before, val_loss=outcome.val_loss,
             val_accuracy=outcome.val_accuracy, val_grad_fn=outcome.val_grad_fn,
             schedule_metric=outcome.schedule_metric, warnings=warned,
-            dropout_masks=outcome.dropout_masks, buffers_before=buffers_before,
+            dropout_masks=outcome.dropout_masks, batch_stats=outcome.batch_stats,
+            val_loss_reference=outcome.val_loss_reference,
+            val_graph_nodes=outcome.val_graph_nodes,
+            softmax_loss_reference=outcome.softmax_loss_reference,
+            buffers_before=buffers_before,
             buffers_after=self.buffers(),
         )
 
@@ -243,12 +267,14 @@ class StageRunners(SessionState):
         had_loss = self.loss is not None
         batch = self.inputs[list(rows)]
 
-        def forward() -> tuple[torch.Tensor, list[DropoutMask]]:
-            with dropout_masks(self.model) as masks:
-                return self.model(batch), masks
+        def forward() -> tuple[torch.Tensor, list[DropoutMask], list[BatchStats]]:
+            if not self._named_buffers and started is None:
+                return self.model(batch), [], []  # neither layer: nothing to read
+            with dropout_masks(self.model) as masks, batch_norm_stats(self.model) as stats:
+                return self.model(batch), masks, stats
 
         started = loop.dropout_rng
-        (self.outputs, masks), loop.dropout_rng = drawing_from(started, forward)
+        (self.outputs, masks, stats), loop.dropout_rng = drawing_from(started, forward)
         loop.outputs_rng = started
         loop.outputs_rows = rows
         loop.outputs_chunk = loop.chunk
@@ -256,7 +282,8 @@ class StageRunners(SessionState):
         text = outcomes.forward(had_loss, self._settings.mode == "free", self._one_neuron)
         if self._settings.micro_batches > 1:
             text = outcomes.micro_batch(loop.chunk, self._settings.micro_batches) + " " + text
-        return Outcome(explanation=text, rows=rows, dropout_masks=tuple(masks))
+        return Outcome(explanation=text, rows=rows, dropout_masks=tuple(masks),
+                       batch_stats=tuple(stats))
 
     def _run_loss(self, before: ParamValues) -> Outcome:
         if self.outputs is None:
@@ -264,7 +291,13 @@ class StageRunners(SessionState):
         loop = self._loop
         rows = loop.outputs_rows
         targets = self.targets[list(rows)]
-        loss = self.loss_fn(self.outputs, targets)
+        softmax = self._settings.softmax_before_loss
+        scored = softmax_of(self.outputs) if softmax else self.outputs
+        loss = self.loss_fn(scored, targets)
+        reference = None
+        if softmax:  # the same outputs' loss without the extra softmax, for comparison
+            with torch.no_grad():
+                reference = float(self.loss_fn(self.outputs, targets).item())
         micro_batches = self._settings.micro_batches
         if micro_batches > 1:
             # Each micro-batch's mean is scaled so the summed gradients equal the full batch's.
@@ -276,10 +309,14 @@ class StageRunners(SessionState):
         loop.loss_rows = rows
         loop.loss_chunk = loop.outputs_chunk
         loop.loss_scale = micro_batches
+        loop.loss_softmax = softmax
         with torch.no_grad():
-            per_sample = self.scenario.per_sample_loss(self.outputs, targets)
-        return Outcome(explanation=outcomes.loss(float(loss.item()), self.scenario.task),
-                       sample_losses=values_of(per_sample), rows=rows)
+            per_sample = self.scenario.per_sample_loss(scored, targets)
+        text = outcomes.loss(float(loss.item()), self.scenario.task)
+        if softmax:
+            text = outcomes.softmax_loss(float(loss.item()), reference or 0.0)
+        return Outcome(explanation=text, sample_losses=values_of(per_sample), rows=rows,
+                       softmax_loss_reference=reference)
 
     def _run_backward(self, before: ParamValues) -> Outcome:
         if self.loss is None or self._loss_outputs is None:

@@ -45,6 +45,7 @@ from gui_trainer.core.settings import (
     Mode,
     OptimizerName,
     Settings,
+    check_softmax_task,
     micro_batch_counts,
 )
 from gui_trainer.core.stages import LABELS, LOOP_ORDER, Stage, as_stage
@@ -105,6 +106,9 @@ class TrainingSession(SessionSettings, StageRunners, OptionalStages, Rewind):
         drop_last: bool = False,
         clip_max_norm: float | None = None,
         scheduler: tuple[str, Mapping[str, object] | Sequence[tuple[str, object]]] | None = None,
+        evaluate_model_eval: bool = True,
+        evaluate_no_grad: bool = True,
+        softmax_before_loss: bool = False,
     ) -> None:
         if isinstance(scenario, str):
             scenario = scenario_named(scenario)
@@ -128,7 +132,11 @@ class TrainingSession(SessionSettings, StageRunners, OptionalStages, Rewind):
                             else optimizer),
             set_to_none=set_to_none, micro_batches=micro_batches, samples=data.samples,
             optimizer_options=optimizer_options, batch_size=batch_size, shuffle=shuffle,
-            drop_last=drop_last, clip_max_norm=clip_max_norm, scheduler=scheduler)
+            drop_last=drop_last, clip_max_norm=clip_max_norm, scheduler=scheduler,
+            evaluate_model_eval=evaluate_model_eval, evaluate_no_grad=evaluate_no_grad,
+            softmax_before_loss=softmax_before_loss)
+        if self._settings.softmax_before_loss:
+            check_softmax_task(self.scenario.task)
         self.model, rng = self.scenario.build_model_with_rng(self.seed)
         #: Where the dropout masks' draws start (None without dropout: nothing is drawn).
         self._first_dropout_rng = rng if has_dropout(self.model) else None

@@ -139,6 +139,9 @@ def to_bytes(session: TrainingSession) -> bytes:
                            "batch_size": settings.batch_size, "shuffle": settings.shuffle,
                            "drop_last": settings.drop_last,
                            "clip_max_norm": settings.clip_max_norm,
+                           "evaluate_model_eval": settings.evaluate_model_eval,
+                           "evaluate_no_grad": settings.evaluate_no_grad,
+                           "softmax_before_loss": settings.softmax_before_loss,
                            "scheduler": None if settings.scheduler is None else [
                                settings.scheduler[0],
                                [list(pair) for pair in settings.scheduler[1]]]},
@@ -455,7 +458,10 @@ def _from_bytes(data: bytes, progress: Progress | None) -> TrainingSession:
             optimizer_options=first.get("optimizer_options", []),
             batch_size=first.get("batch_size"), shuffle=first.get("shuffle", False),
             drop_last=first.get("drop_last", False),
-            clip_max_norm=first.get("clip_max_norm"), scheduler=first.get("scheduler"))
+            clip_max_norm=first.get("clip_max_norm"), scheduler=first.get("scheduler"),
+            evaluate_model_eval=first.get("evaluate_model_eval", True),
+            evaluate_no_grad=first.get("evaluate_no_grad", True),
+            softmax_before_loss=first.get("softmax_before_loss", False))
     except (TypeError, ValueError) as error:
         raise SessionFileError(f"the file's first settings are not valid: {error}") from None
     _replay(session, codes, changes, progress)

@@ -23,6 +23,7 @@ from gui_trainer.core.settings import (
     check_batches,
     check_scheduler,
     check_setting,
+    check_softmax_task,
 )
 from gui_trainer.core.timeline import Action, Timeline
 
@@ -154,6 +155,33 @@ class SessionSettings(SessionState):
         self._change("clip_max_norm", value)
 
     @property
+    def evaluate_model_eval(self) -> bool:
+        """Whether Evaluate calls ``model.eval()`` first (off only to show why it must)."""
+        return self._settings.evaluate_model_eval
+
+    @evaluate_model_eval.setter
+    def evaluate_model_eval(self, value: bool) -> None:
+        self._change("evaluate_model_eval", value)
+
+    @property
+    def evaluate_no_grad(self) -> bool:
+        """Whether Evaluate measures under ``torch.no_grad()`` (off only to show why)."""
+        return self._settings.evaluate_no_grad
+
+    @evaluate_no_grad.setter
+    def evaluate_no_grad(self, value: bool) -> None:
+        self._change("evaluate_no_grad", value)
+
+    @property
+    def softmax_before_loss(self) -> bool:
+        """Classification: Loss puts softmax before CrossEntropyLoss (a mistake on purpose)."""
+        return self._settings.softmax_before_loss
+
+    @softmax_before_loss.setter
+    def softmax_before_loss(self, value: bool) -> None:
+        self._change("softmax_before_loss", value)
+
+    @property
     def scheduler_choice(self) -> tuple[SchedulerName, dict[str, float | int]] | None:
         """The scheduler's class name and every keyword's value, or None."""
         choice = self._settings.scheduler
@@ -178,6 +206,8 @@ class SessionSettings(SessionState):
         if getattr(self._settings, name) == value and (
                 name != "optimizer_name" or not self._settings.optimizer_options):
             return
+        if name == "softmax_before_loss" and value:
+            check_softmax_task(self.scenario.task)
         if name in BATCH_SETTINGS:
             check_batches(replace(self._settings, **{name: value}), len(self.inputs))
         if name in ("optimizer", "optimizer_name") and self._settings.scheduler is not None:

@@ -119,6 +119,13 @@ class Settings:
     #: The learning-rate scheduler (the Schedule stage) as (class name, non-default
     #: keywords), or None.
     scheduler: tuple[SchedulerName, SchedulerOptions] | None = None
+    #: Evaluate calls ``model.eval()`` first and measures under ``torch.no_grad()``: both on
+    #: in a correct loop; an experiment turns one off to show what it is for.
+    evaluate_model_eval: bool = True
+    evaluate_no_grad: bool = True
+    #: Classification: Loss applies softmax to the outputs before CrossEntropyLoss (a
+    #: mistake: the loss applies log-softmax itself), on only to show what it does.
+    softmax_before_loss: bool = False
 
     @property
     def scheduler_name(self) -> SchedulerName | None:
@@ -134,7 +141,9 @@ class Settings:
                 set_to_none: object, micro_batches: object, samples: int,
                 optimizer_options: object = (), batch_size: object = None,
                 shuffle: object = False, drop_last: object = False,
-                clip_max_norm: object = None, scheduler: object = None) -> Settings:
+                clip_max_norm: object = None, scheduler: object = None,
+                evaluate_model_eval: object = True, evaluate_no_grad: object = True,
+                softmax_before_loss: object = False) -> Settings:
         """Settings from what a caller passed; raises ValueError/TypeError before any change."""
         name, options = check_optimizer_choice((optimizer_name, optimizer_options))
         settings = cls(lr=parse_learning_rate(lr), mode=check_mode(mode),
@@ -143,13 +152,23 @@ class Settings:
                        micro_batches=whole_number(micro_batches, "micro_batches"),
                        batch_size=check_batch_size(batch_size, samples),
                        shuffle=flag(shuffle, "shuffle"), drop_last=flag(drop_last, "drop_last"),
-                       clip_max_norm=check_clip(clip_max_norm))
+                       clip_max_norm=check_clip(clip_max_norm),
+                       evaluate_model_eval=flag(evaluate_model_eval, "evaluate_model_eval"),
+                       evaluate_no_grad=flag(evaluate_no_grad, "evaluate_no_grad"),
+                       softmax_before_loss=flag(softmax_before_loss, "softmax_before_loss"))
         check_batches(settings, samples)
         return replace(settings, scheduler=check_scheduler(scheduler, settings))
 
 
 #: What ``change_setting`` takes: the fields, and "optimizer" (name and options at once).
 NAMES = (*(f.name for f in fields(Settings) if f.name != "optimizer_options"), "optimizer")
+
+
+def check_softmax_task(task: str) -> None:
+    """Softmax before the loss is a classifier's mistake: refused for a regression."""
+    if task != "classification":
+        raise ValueError("softmax before the loss belongs to a classifier's CrossEntropyLoss; "
+                         "this scenario predicts numbers (MSELoss)")
 
 
 def check_clip(value: object) -> float | None:
@@ -210,7 +229,8 @@ def check_setting(name: str, value: Any, samples: int) -> Any:
         return whole_number(value, "micro_batches")
     if name == "batch_size":
         return check_batch_size(value, samples)
-    if name in ("shuffle", "drop_last"):
+    if name in ("shuffle", "drop_last", "evaluate_model_eval", "evaluate_no_grad",
+                "softmax_before_loss"):
         return flag(value, name)
     if name == "start":
         return check_start(value)

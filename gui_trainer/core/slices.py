@@ -17,12 +17,11 @@ import numpy as np
 import torch
 from torch.func import functional_call, vmap
 
-from gui_trainer.core.train_modes import measuring
-
 from gui_trainer.core.along_step import Along, capture_along
 from gui_trainer.core.landscape import Path
 from gui_trainer.core.param_trail import flat
 from gui_trainer.core.session import TrainingSession
+from gui_trainer.core.train_modes import measuring
 
 #: Grid points a side of a network's slice, and its reach along each direction.
 SLICE_POINTS = 31

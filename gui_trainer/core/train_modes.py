@@ -63,7 +63,8 @@ def measuring(model: nn.Module) -> Iterator[None]:
         yield
 
 
-def drawing_from(state: torch.Tensor | None, make: Callable[[], T]) -> tuple[T, torch.Tensor | None]:
+def drawing_from(state: torch.Tensor | None,
+                 make: Callable[[], T]) -> tuple[T, torch.Tensor | None]:
     """Run ``make`` with torch's global generator at ``state``; its result and the state
     after (the dropout masks ``make`` drew used it up). None: run as it is, no generator.
 
@@ -144,6 +145,48 @@ def dropout_masks(model: nn.Module) -> Iterator[list[DropoutMask]]:
                 lambda m, a, o, name=name: after(name, m, a, o)))
     try:
         yield masks
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+@dataclass(frozen=True, eq=False)
+class BatchStats:
+    """What one ``nn.BatchNorm1d`` layer measured of its batch in a train-mode forward: the
+    mean and the unbiased variance per unit, which its running averages move toward."""
+
+    name: str
+    momentum: float
+    rows: int
+    mean: npt.NDArray[np.float32]
+    var: npt.NDArray[np.float32]
+
+
+@contextmanager
+def batch_norm_stats(model: nn.Module) -> Iterator[list[BatchStats]]:
+    """Each train-mode BatchNorm layer's batch statistics in the forwards run inside (read
+    from the layer's input by a hook, after the layer ran without an error)."""
+    stats: list[BatchStats] = []
+    handles = []
+
+    def after(name: str, module: nn.BatchNorm1d, args: tuple[torch.Tensor, ...],
+              _output: torch.Tensor) -> None:
+        if not (module.training and module.track_running_stats) or module.momentum is None:
+            return
+        with torch.no_grad():
+            batch = args[0].detach()
+            mean = batch.mean(0).numpy().copy()
+            var = batch.var(0, unbiased=True).numpy().copy()
+        for array in (mean, var):
+            array.flags.writeable = False
+        stats.append(BatchStats(name, float(module.momentum), int(batch.shape[0]), mean, var))
+
+    for name, module in model.named_modules():
+        if isinstance(module, nn.BatchNorm1d):
+            handles.append(module.register_forward_hook(
+                lambda m, a, o, name=name: after(name, m, a, o)))
+    try:
+        yield stats
     finally:
         for handle in handles:
             handle.remove()

@@ -30,12 +30,12 @@ from gui_trainer.core.code_listing import CodeListing, code_listing
 from gui_trainer.core.history import History, tensor_history
 from gui_trainer.core.landscape import LandscapeState, capture_landscape
 from gui_trainer.core.layer_math import LayerActivity, activation_stats
-from gui_trainer.core.records import ParamValues, StageRecord, Values
+from gui_trainer.core.records import ParamValues, StageRecord, TensorValues, Values
 from gui_trainer.core.scenarios import Scenario
 from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.slices import NetworkLandscapeState, capture_network_landscape
 from gui_trainer.core.stages import Stage
-from gui_trainer.core.train_modes import measuring
+from gui_trainer.core.train_modes import DropoutMask, measuring
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,6 +67,13 @@ class SessionView:
     #: The loss tensor's number now (None before Loss, or after a reset).
     loss: float | None
     params: ParamValues
+    #: The model's buffers (BatchNorm's running averages; empty without BatchNorm).
+    buffers: tuple[TensorValues, ...]
+    #: The dropout masks of the latest Forward shown (empty without dropout).
+    dropout_masks: tuple[DropoutMask, ...]
+    #: The model computes otherwise in train and eval mode (dropout or BatchNorm): the
+    #: curves and losses the views draw are measured in eval mode.
+    eval_measured: bool
     #: The last forward's outputs (None before Forward), and which samples they are for.
     outputs: np.ndarray | None
     outputs_rows: tuple[int, ...]
@@ -184,6 +191,9 @@ def capture(session: TrainingSession, latest: Mapping[Stage, StageRecord],
         last_stage=session.last_stage,
         loss=None if session.loss is None else float(session.loss.item()),
         params=session.params(),
+        buffers=session.buffers(),
+        dropout_masks=() if "forward" not in latest else latest["forward"].dropout_masks,
+        eval_measured=session.scenario.model_spec.stochastic,
         outputs=None if outputs is None else outputs.detach().numpy().copy(),
         outputs_rows=tuple(session.outputs_rows),
         inputs=session.inputs.numpy(),

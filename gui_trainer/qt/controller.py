@@ -52,6 +52,20 @@ def key_hint(stage: Stage) -> str:
     return f"{LABELS[stage]} (key {STAGE_KEYS[stage]})"
 
 
+#: What turning each flag on or off means, said once it is done.
+FLAG_NEWS = {
+    "evaluate_model_eval": {True: "Evaluate calls model.eval() first again.",
+                            False: "Evaluate now measures in train mode (no model.eval()): "
+                                   "dropout and BatchNorm stay in training behaviour."},
+    "evaluate_no_grad": {True: "Evaluate measures under torch.no_grad() again.",
+                         False: "Evaluate now records a graph (no torch.no_grad())."},
+    "softmax_before_loss": {True: "Loss now puts softmax before CrossEntropyLoss (a mistake, "
+                                  "to see what it does).",
+                            False: "Loss takes the raw outputs again, as CrossEntropyLoss "
+                                   "expects."},
+}
+
+
 class SessionController(QObject):
     """Runs stages on the session and announces the results.
 
@@ -212,6 +226,19 @@ class SessionController(QObject):
         for name, value in pairs:
             self.session.change_setting(name, value)
         self._setting_changed(why)
+
+    def set_flag(self, name: str, on: bool) -> None:
+        """Turn one of a correct loop's calls off (or back on): Evaluate's ``model.eval()``
+        or ``torch.no_grad()``, or softmax before the loss. Undoable like any setting."""
+        if getattr(self.session, name) == on:
+            return
+        try:
+            self.session.change_setting(name, on)
+        except ValueError as exc:
+            self.message.emit(f"{str(exc).rstrip('.')}. Nothing changed.")
+            self.settings_changed.emit()
+            return
+        self._setting_changed(FLAG_NEWS[name][on])
 
     def set_zero_grad_to_none(self, to_none: bool) -> None:
         if to_none == self.session.set_to_none:

@@ -161,7 +161,12 @@ class ExperimentPanel(QWidget):
             self.text.setText(PICK)
 
     def _intro(self, experiment: Experiment) -> str:
-        return html.escape(experiment.intro_for(self.runner.controller.session.one_neuron))
+        text = html.escape(experiment.intro_for(self.runner.controller.session.one_neuron))
+        if experiment.needs is not None:  # it may have opened another scenario for this
+            scenario = self.runner.controller.session.scenario
+            text += (f"<br><i>On {html.escape(scenario.title)}: "
+                     f"{html.escape(scenario.model_spec.describe())}.</i>")
+        return text
 
     def _started(self, experiment: Experiment) -> None:
         self.text.setText(f"<b>{html.escape(experiment.title)}</b><br>{self._intro(experiment)}")

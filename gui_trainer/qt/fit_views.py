@@ -71,6 +71,7 @@ class CurveFit:
     def __init__(self, plot: pg.PlotItem, scenario: Scenario) -> None:
         data = scenario.data
         self.one_neuron = scenario.is_one_neuron
+        self.eval_mode = scenario.model_spec.stochastic
         if scenario.name == "delivery":
             style_plot(plot, "Data fit", "distance (input)", "time (target / prediction)")
         else:
@@ -86,7 +87,9 @@ class CurveFit:
             np.float64)
 
     def legend(self, c: Colours) -> list[LegendEntry]:
-        model = "model: weight × x + bias" if self.one_neuron else "model: its curve now"
+        model = ("model: weight × x + bias" if self.one_neuron else
+                 "model: its curve now, in eval mode" if self.eval_mode else
+                 "model: its curve now")
         return [
             LegendEntry("●", c.data, "data (targets)"),
             LegendEntry("━", c.model, model),

@@ -1,10 +1,12 @@
 """Inside the model, tensor by tensor: what each parameter holds and what its gradient says.
 
 A table with one row per ``named_parameters()`` tensor (shape, norm, mean, spread, gradient
-norm); the selected tensor's values and gradient as heat maps; the histogram of every
-gradient value now; log10 of each tensor's update:data ratio |Δp|/|p| per step (around −3 is
-healthy; far below, the layer barely learns; near 0, it is thrown around); and what each
-activation layer does over all the data (dead ReLUs, saturated Tanh/Sigmoid units).
+norm), then the buffers (BatchNorm's running averages: state, not parameters, no gradient);
+the selected tensor's values and gradient as heat maps; the last forward's dropout masks;
+the histogram of every gradient value now; log10 of each tensor's update:data ratio
+|Δp|/|p| per step (around −3 is healthy; far below, the layer barely learns; near 0, it is
+thrown around); and what each activation layer does over all the data (dead ReLUs,
+saturated Tanh/Sigmoid units).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from gui_trainer.core.formatting import short
 from gui_trainer.core.records import TensorValues
+from gui_trainer.core.train_modes import DropoutMask
 from gui_trainer.core.view_state import SessionView
 from gui_trainer.qt.plots import LegendEntry, PlotPanel, finite_or_nan, pen, style_plot
 from gui_trainer.qt.rich_label import RichLabel
@@ -40,8 +43,8 @@ HISTOGRAM_BINS = 40
 
 
 def as_image(array: np.ndarray) -> np.ndarray:
-    """A weight (out × in) as rows and columns; a bias as one row."""
-    return array.reshape(1, -1) if array.ndim == 1 else array.reshape(array.shape[0], -1)
+    """A weight (out × in) as rows and columns; a bias (or a count) as one row."""
+    return array.reshape(1, -1) if array.ndim <= 1 else array.reshape(array.shape[0], -1)
 
 
 def diverging(theme: Colours) -> pg.ColorMap:
@@ -79,13 +82,13 @@ class HeatMaps(PlotPanel):
         for image in (self.values, self.grads):
             image.setColorMap(self.colourmap)
 
-    def show_tensor(self, tensor: TensorValues) -> None:
+    def show_tensor(self, tensor: TensorValues, buffer: bool = False) -> None:
         for plot, image, array, what in (
                 (self.values_plot, self.values, tensor.value, tensor.name),
                 (self.grads_plot, self.grads, tensor.grad, f"{tensor.name}.grad")):
             if array is None:
                 image.clear()
-                plot.setTitle(f"{what}: None")
+                plot.setTitle("a buffer: no .grad" if buffer else f"{what}: None")
                 continue
             picture = as_image(array).astype(np.float64)
             finite = picture[np.isfinite(picture)]
@@ -93,6 +96,50 @@ class HeatMaps(PlotPanel):
             image.setImage(np.nan_to_num(picture), levels=(-reach or -1.0, reach or 1.0))
             image.setRect(QRectF(0, 0, picture.shape[1], picture.shape[0]))
             plot.setTitle(f"{what} ±{short(reach, 3)}")
+
+
+class DropoutMasks(PlotPanel):
+    """Each dropout layer's mask from the last forward: a row per sample, a column per
+    unit, kept outputs lit and zeroed ones dark."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("layers_dropout", parent)
+        self.plots: list[pg.PlotItem] = []
+        self.images: list[pg.ImageItem] = []
+        self.legend.set_entries(lambda c: [
+            LegendEntry("■", c.model, "kept (× 1/(1 − p))"),
+            LegendEntry("■", c.plot_background, "zeroed"),
+            LegendEntry("", c.muted, "rows: samples · columns: units")])
+        self.masks: tuple[DropoutMask, ...] = ()
+        self.restyle()
+
+    def plot_items(self) -> list[pg.PlotItem]:
+        return self.plots
+
+    def apply_pens(self, theme: Colours) -> None:
+        self.colourmap = pg.ColorMap([0.0, 1.0], [QColor(theme.plot_background),
+                                                  QColor(theme.model)])
+        for image in self.images:
+            image.setColorMap(self.colourmap)
+
+    def show_masks(self, masks: tuple[DropoutMask, ...]) -> None:
+        if len(masks) != len(self.plots):
+            self.canvas.clear()
+            self.plots, self.images = [], []
+            for column in range(len(masks)):
+                plot = self.canvas.addPlot(row=0, col=column)
+                plot.invertY(True)
+                plot.hideAxis("bottom")
+                image = pg.ImageItem(axisOrder="row-major")
+                plot.addItem(image)
+                self.plots.append(plot)
+                self.images.append(image)
+            self.restyle()
+        self.masks = masks
+        for plot, image, mask in zip(self.plots, self.images, masks, strict=True):
+            image.setImage(mask.kept.astype(np.float64), levels=(0.0, 1.0))
+            image.setRect(QRectF(0, 0, mask.kept.shape[1], mask.kept.shape[0]))
+            plot.setTitle(f"layer {mask.name}: p = {mask.p:g}, kept {mask.kept_share:.0%}")
 
 
 class GradientPlots(PlotPanel):
@@ -173,6 +220,15 @@ class LayersPanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.heat_maps = HeatMaps(self)
         self.gradients = GradientPlots(self)
+        self.dropout = DropoutMasks(self)
+        self.dropout_note = RichLabel(self)
+        self.dropout_note.setObjectName("layers_dropout_note")
+        self.dropout_note.setWordWrap(True)
+        dropout = QWidget(self)
+        dropout_layout = QVBoxLayout(dropout)
+        dropout_layout.setContentsMargins(0, 0, 0, 0)
+        dropout_layout.addWidget(self.dropout_note)
+        dropout_layout.addWidget(self.dropout, 1)
         self.activity = RichLabel(self)
         self.activity.setObjectName("layers_activity")
         self.activity.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -186,7 +242,7 @@ class LayersPanel(QWidget):
         tensors.addWidget(self.table)
         tensors.addWidget(self.heat_maps)
         # Every part may shrink: the dock shares a small screen's column with others.
-        for part in (self.table, self.heat_maps, self.gradients, activity):
+        for part in (self.table, self.heat_maps, self.gradients, activity, self.dropout):
             part.setMinimumHeight(24)
         tensors.setStretchFactor(0, 2)
         tensors.setStretchFactor(1, 3)
@@ -196,11 +252,14 @@ class LayersPanel(QWidget):
         self.tabs.addTab(tensors, "Tensors")
         self.tabs.addTab(self.gradients, "Gradients")
         self.tabs.addTab(activity, "Activations")
+        self.dropout_tab = self.tabs.addTab(dropout, "Dropout")
+        self.tabs.setTabVisible(self.dropout_tab, False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.tabs, 1)
         self._history: object = None  # the session drawn: another one, other tensors
         self.tensors: tuple[TensorValues, ...] = ()
+        self._parameters = 0  # the rows before the buffers
 
     @property
     def selected(self) -> int:
@@ -211,27 +270,51 @@ class LayersPanel(QWidget):
         if state.history is not self._history:
             self._history = state.history
             names = state.param_names
-            self.table.setRowCount(len(names))
+            self.table.setRowCount(len(names) + len(state.buffers))
             self.gradients.show_names(names)
             self.table.selectRow(0)
-        self.tensors = state.params.tensors
+        self.tensors = (*state.params.tensors, *state.buffers)
+        self._parameters = len(state.params.tensors)
+        buffers = {buffer.name for buffer in state.buffers}
         for row, tensor in enumerate(self.tensors):
-            texts = (tensor.name, "×".join(map(str, tensor.shape)), short(tensor.norm, 4),
-                     short(tensor.grad_norm, 4), short(tensor.mean, 4), short(tensor.std, 4))
+            buffer = tensor.name in buffers
+            texts = (f"{tensor.name} (buffer)" if buffer else tensor.name,
+                     "×".join(map(str, tensor.shape)) or "1", short(tensor.norm, 4),
+                     "no grad" if buffer else short(tensor.grad_norm, 4),
+                     short(tensor.mean, 4), short(tensor.std, 4))
             for column, text in enumerate(texts):
                 item = self.table.item(row, column)
                 if item is None:
                     self.table.setItem(row, column, QTableWidgetItem(text))
                 elif item.text() != text:
                     item.setText(text)
-        self.heat_maps.show_tensor(self.tensors[self.selected])
-        self.gradients.show_histogram(self.tensors)
+        self._show_selected()
+        self.gradients.show_histogram(state.params.tensors)
         self.gradients.show_ratios(state)
         self._show_activity(state)
+        self._show_dropout(state)
+
+    def _show_dropout(self, state: SessionView) -> None:
+        has_dropout = state.scenario.model_spec.dropout > 0
+        self.tabs.setTabVisible(self.dropout_tab, has_dropout)
+        if not has_dropout:
+            return
+        self.dropout.show_masks(state.dropout_masks)
+        self.dropout_note.show_plain(
+            "The masks of the last Forward: each forward in train mode draws new ones, so "
+            "each step learns with a different part of the network switched off. Eval mode "
+            "(Evaluate, and every curve and loss the app measures) uses no mask."
+            if state.dropout_masks else
+            "Run Forward to see which outputs dropout zeroes: each train-mode forward draws "
+            "a new mask.")
 
     def _selection_changed(self) -> None:
         if self.tensors:
-            self.heat_maps.show_tensor(self.tensors[self.selected])
+            self._show_selected()
+
+    def _show_selected(self) -> None:
+        row = min(self.selected, len(self.tensors) - 1)
+        self.heat_maps.show_tensor(self.tensors[row], buffer=row >= self._parameters)
 
     def _show_activity(self, state: SessionView) -> None:
         stats = state.activations

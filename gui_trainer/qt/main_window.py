@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui_trainer.core.experiments import EXPERIMENTS, Experiment
+from gui_trainer.core.experiments import EXPERIMENTS, Experiment, scenario_for
 from gui_trainer.core.explanations import skipping_table
 from gui_trainer.core.predict import predict_tip, questions
 from gui_trainer.core.records import StageRecord
@@ -264,6 +264,12 @@ class MainWindow(QMainWindow):
     def start_experiment(self, experiment: Experiment) -> None:
         self.trainer.stop("Auto-train stopped: an experiment is starting.")
         self.predict_panel.cancel()
+        needed = scenario_for(experiment, self.session.scenario)
+        if needed is not self.session.scenario:
+            # It needs what this model or data lacks (dropout, a validation split, classes):
+            # run on the nearest scenario that has it; Scenario ▸ Back returns here.
+            self.before_switch()
+            self.controller.open_scenario(needed)
         self.experiments.start(experiment)
 
     def _experiment_started(self, experiment: Experiment) -> None:

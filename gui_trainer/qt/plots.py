@@ -318,6 +318,8 @@ class LossPlot(PlotPanel):
         #: Evaluate's validation loss, one point per evaluation, after that many steps.
         self.validation = self.plot.plot([], [], symbol="t", symbolSize=8)
         self.has_validation = False
+        #: Dropout or BatchNorm: the losses drawn were measured in eval mode.
+        self.eval_measured = False
         #: The learning rate each step used and, ahead of it, the scheduler's preview: on a
         #: tab of its own beside the loss while a scheduler is on.
         self.view_tabs = self.add_view_tabs("loss_view_tabs", ("loss", "learning rate"),
@@ -384,6 +386,9 @@ class LossPlot(PlotPanel):
         if self.mini_batches:
             entries += [LegendEntry("━", theme.loss, "each step's batch loss (faint)"),
                         LegendEntry("■", theme.earlier_runs[0], "epoch mean of batch losses")]
+        if self.eval_measured:
+            entries.append(LegendEntry("", theme.muted, "measured in eval mode: no dropout, "
+                                       "BatchNorm's running averages"))
         shown = self._earlier_shown
         named = shown[-MAX_EARLIER_NAMED:]
         for summary in named:
@@ -436,8 +441,8 @@ class LossPlot(PlotPanel):
     def _refresh_validation(self, state: SessionView) -> None:
         table = state.history.validation()
         shown = state.has_validation
-        if shown != self.has_validation:
-            self.has_validation = shown
+        if (shown, state.eval_measured) != (self.has_validation, self.eval_measured):
+            self.has_validation, self.eval_measured = shown, state.eval_measured
             self.legend.refresh()
         # A marker per evaluation while they are few; a line alone once they crowd.
         self.validation.setSymbol("t" if len(table) <= 40 else None)

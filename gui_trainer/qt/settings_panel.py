@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QPushButton,
     QRadioButton,
     QWidget,
@@ -186,6 +187,36 @@ class SettingsPanel(QGroupBox):
         )
         self.to_none.toggled.connect(controller.set_zero_grad_to_none)
         form.addRow(self.to_none)
+
+        # The calls a correct loop makes, untickable to see why (the experiments do).
+        self.evaluate_eval = QCheckBox("model.eval()", self)
+        self.evaluate_eval.setObjectName("evaluate_model_eval")
+        self.evaluate_eval.setToolTip("Evaluate switches the model to eval mode first (dropout "
+                                      "off, BatchNorm on its running averages). Untick to see "
+                                      "what measuring in train mode does.")
+        self.evaluate_eval.toggled.connect(
+            lambda on: controller.set_flag("evaluate_model_eval", on))
+        self.evaluate_no_grad = QCheckBox("torch.no_grad()", self)
+        self.evaluate_no_grad.setObjectName("evaluate_no_grad")
+        self.evaluate_no_grad.setToolTip("Evaluate measures without recording a graph. Untick "
+                                         "to see the graph autograd records for nothing.")
+        self.evaluate_no_grad.toggled.connect(
+            lambda on: controller.set_flag("evaluate_no_grad", on))
+        evaluate_row = QHBoxLayout()
+        evaluate_row.addWidget(self.evaluate_eval)
+        evaluate_row.addWidget(self.evaluate_no_grad)
+        evaluate_row.addStretch(1)
+        self.evaluate_label = QLabel("Evaluate with:", self)
+        form.addRow(self.evaluate_label, evaluate_row)
+        self._evaluate_row = evaluate_row
+        self.softmax = QCheckBox("softmax before the loss (a mistake)", self)
+        self.softmax.setObjectName("softmax_before_loss")
+        self.softmax.setToolTip("CrossEntropyLoss(softmax(outputs), targets): the loss "
+                                "applies log-softmax itself, so this squashes twice. Tick to "
+                                "see what it does to the loss and the learning.")
+        self.softmax.toggled.connect(lambda on: controller.set_flag("softmax_before_loss", on))
+        form.addRow(self.softmax)
+        self._form = form
         self.sync()
         controller.settings_changed.connect(self.sync)
 
@@ -330,7 +361,8 @@ class SettingsPanel(QGroupBox):
         # Showing the session's values is not the learner changing them: no signals.
         blockers = [QSignalBlocker(w) for w in (self.optimizer, self.to_none, self.micro,
                                                 self.batch, self.shuffle, self.drop_last,
-                                                self.clip,
+                                                self.clip, self.evaluate_eval,
+                                                self.evaluate_no_grad, self.softmax,
                                                 *self.mode_buttons.values())]
         counts = session.valid_micro_batches()
         if [self.micro.itemData(i) for i in range(self.micro.count())] != counts:
@@ -355,4 +387,9 @@ class SettingsPanel(QGroupBox):
         if session.clip_max_norm is not None and not self.clip_norm.hasFocus():
             self.clip_norm.setText(f"{session.clip_max_norm:g}")
         self.schedule_summary.show_coloured(schedule_summary(session), "muted")
+        self.evaluate_eval.setChecked(session.evaluate_model_eval)
+        self.evaluate_no_grad.setChecked(session.evaluate_no_grad)
+        self._form.setRowVisible(self._evaluate_row, session.has_validation)
+        self.softmax.setChecked(session.softmax_before_loss)
+        self._form.setRowVisible(self.softmax, session.scenario.task == "classification")
         del blockers

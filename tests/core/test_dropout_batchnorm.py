@@ -11,7 +11,10 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from gui_trainer.core import session_file
+from gui_trainer.core.experiments import BY_KEY, findings, run_experiment, scenario_for
+from gui_trainer.core.formatting import short
 from gui_trainer.core.models import ModelSpec
+from gui_trainer.core.optional_stages import graph_size
 from gui_trainer.core.scenarios import SCENARIOS
 from gui_trainer.core.session import TrainingSession
 
@@ -212,7 +215,7 @@ def test_a_session_file_keeps_the_buffers_and_replays_the_masks(tmp_path) -> Non
                                  {"hidden_layers": 0, "batch_norm": True}])
 def test_bad_layer_options_are_refused_with_a_message(bad: dict[str, object]) -> None:
     options = {"hidden_layers": 1, **bad}
-    with pytest.raises(ValueError, match="dropout|batch_norm|BatchNorm"):
+    with pytest.raises(ValueError, match=r"dropout|batch_norm|BatchNorm"):
         ModelSpec(**options)  # type: ignore[arg-type]
 
 
@@ -223,3 +226,92 @@ def test_the_default_models_have_neither_and_draw_nothing() -> None:
         assert not list(session.model.buffers())
     described = SPEC.describe()
     assert "BatchNorm" in described and "dropout 0.25" in described
+
+
+# -- the experiments that need dropout, BatchNorm, a validation split or classes ----------
+def _experiment_session(key: str) -> tuple[TrainingSession, list]:
+    experiment = BY_KEY[key]
+    session = TrainingSession(scenario=scenario_for(experiment, SCENARIOS["delivery"]))
+    return session, run_experiment(session, experiment)
+
+
+def test_an_experiment_refuses_a_session_without_what_it_needs_and_changes_nothing() -> None:
+    session = TrainingSession()
+    for key in ("eval_without_model_eval", "eval_without_no_grad",
+                "softmax_before_cross_entropy", "batch_of_one_batch_norm"):
+        with pytest.raises(ValueError, match="needs"):
+            run_experiment(session, BY_KEY[key])
+        assert session.position == 0
+    fits = TrainingSession(scenario=SCENARIOS["overfit"].with_model(
+        ModelSpec(2, 8, "tanh", dropout=0.1)))
+    assert scenario_for(BY_KEY["eval_without_model_eval"], fits.scenario) is fits.scenario
+    assert scenario_for(BY_KEY["softmax_before_cross_entropy"], SCENARIOS["spiral"]) is \
+        SCENARIOS["spiral"]
+
+
+def test_evaluating_without_model_eval_is_noisy_and_a_correct_one_is_not() -> None:
+    session, records = _experiment_session("eval_without_model_eval")
+    evaluations = [r for r in records if r.stage == "evaluate"]
+    losses = [r.val_loss for r in evaluations]
+    assert len(set(losses)) == 4  # the same weights, four masks, four numbers
+    assert all(r.before.same_values(r.after) for r in evaluations)
+    # the reference is what model.eval() measures on these weights
+    model = copy.deepcopy(session.model).eval()
+    with torch.no_grad():
+        correct = float(session.loss_fn(model(session.val_inputs), session.val_targets))
+    assert evaluations[-1].val_loss_reference == correct
+    assert all(v != correct for v in losses)
+    text = findings(BY_KEY["eval_without_model_eval"], records)
+    assert f"measure {short(correct)}" in text and "4 different numbers" in text
+    # turned back on, evaluation is repeatable again
+    session.evaluate_model_eval = True
+    again = [session.run("evaluate").val_loss for _ in range(2)]
+    assert again == [correct, correct]
+
+
+def test_evaluating_without_no_grad_records_the_graph_plain_pytorch_records() -> None:
+    session, records = _experiment_session("eval_without_no_grad")
+    evaluation = [r for r in records if r.stage == "evaluate"][-1]
+    model = copy.deepcopy(session.model).eval()
+    loss = session.loss_fn(model(session.val_inputs), session.val_targets)
+    assert evaluation.val_grad_fn == type(loss.grad_fn).__name__ == "MseLossBackward0"
+    assert evaluation.val_graph_nodes == graph_size(loss.grad_fn) > 5
+    assert evaluation.val_loss == loss.item()
+    assert "grad_fn = MseLossBackward0" in findings(BY_KEY["eval_without_no_grad"], records)
+
+
+def test_softmax_before_the_loss_is_what_pytorch_computes_and_floors_the_loss() -> None:
+    session, records = _experiment_session("softmax_before_cross_entropy")
+    assert session.scenario.task == "classification"
+    loss = next(r for r in records if r.stage == "loss")
+    forward = next(r for r in records if r.stage == "forward")
+    outputs = torch.tensor(forward.outputs).reshape(len(forward.rows), -1)
+    targets = session.targets[list(loss.rows)]
+    squashed = nn.functional.cross_entropy(torch.softmax(outputs, dim=1), targets)
+    assert loss.loss == float(squashed)
+    assert loss.softmax_loss_reference == float(nn.functional.cross_entropy(outputs, targets))
+    # two classes: softmax of probabilities cannot go below CE(one-hot as logits)
+    floor = float(nn.functional.cross_entropy(torch.eye(2)[targets], targets))
+    assert all(r.loss > floor for r in records if r.stage == "loss")
+    with pytest.raises(ValueError, match="classifier"):
+        TrainingSession(scenario="curve").softmax_before_loss = True
+
+
+def test_a_batch_of_one_through_batchnorm_fails_as_in_plain_pytorch() -> None:
+    session, records = _experiment_session("batch_of_one_batch_norm")
+    forward = records[-1]
+    assert forward.error is not None
+    assert "Expected more than 1 value per channel when training" in forward.error
+    assert len(forward.rows) == 1
+    model = plain_model(session, session.scenario.model_spec)
+    with pytest.raises(ValueError, match="more than 1 value") as raised:
+        model(session.inputs[:1])
+    assert str(raised.value) in forward.error
+    counts = {t.name: int(t.value) for t in forward.buffers_after
+              if t.name.endswith("num_batches_tracked")}
+    assert counts == {n: int(b) for n, b in model.named_buffers()
+                      if n.endswith("num_batches_tracked")} == {
+        "1.num_batches_tracked": 1, "4.num_batches_tracked": 0}
+    assert session.next_stage == "forward"  # fix the batch size and run it again
+    text = findings(BY_KEY["batch_of_one_batch_norm"], records)
+    assert "num_batches_tracked 0 → 1" in text and "did not move" in text

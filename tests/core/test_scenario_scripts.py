@@ -109,9 +109,13 @@ def test_the_loader_loop_ends_at_the_sessions_parameters() -> None:
                         shuffle=True, scheduler=("ReduceLROnPlateau", {"patience": 0})),
         TrainingSession(scenario=SCENARIOS["curve"].with_model(LAYERED), batch_size=16,
                         shuffle=True, scheduler=("ReduceLROnPlateau", {"patience": 0})),
+        # the experiments' mistakes, as the listing writes them
+        TrainingSession(scenario=SCENARIOS["overfit"].with_model(LAYERED), batch_size=4,
+                        shuffle=True, evaluate_model_eval=False, evaluate_no_grad=False),
+        TrainingSession(scenario="moons", batch_size=50, softmax_before_loss=True),
     ]
     scripts = []
-    for session, iterations in zip(sessions, [17, 9, 6, 4, 5, 9, 11, 7, 8, 3, 4, 10, 7],
+    for session, iterations in zip(sessions, [17, 9, 6, 4, 5, 9, 11, 7, 8, 3, 4, 10, 7, 7, 5],
                                    strict=True):
         latest: dict[Stage, StageRecord] = {}
         for _ in range(iterations):

@@ -194,3 +194,29 @@ def test_an_experiments_own_settings_show_in_the_settings_panel(window: MainWind
     summary = QTextDocumentFragment.fromHtml(window.settings.hyper_summary.text()).toPlainText()
     assert summary == "momentum 0.9"
     assert "momentum buffer carried the earlier updates on" in window.experiment_panel.text.text()
+
+
+def test_an_experiment_needing_dropout_opens_a_scenario_with_it_and_back_returns(
+        window: MainWindow, qtbot: QtBot) -> None:
+    """Evaluate without model.eval() needs dropout and a validation split: from the one
+    neuron it opens the overfitting scenario with dropout; the settings show the call it
+    leaves out, ticking it back measures correctly, and Scenario ▸ Back returns."""
+    delivery = window.session
+    window.experiments.interval_ms = 1
+    window.experiment_actions["eval_without_model_eval"].trigger()
+    session = window.session
+    assert session is not delivery and session.scenario.name == "overfit"
+    assert session.scenario.model_spec.dropout == 0.5
+    assert "dropout 0.5" in window.experiment_panel.text.text()
+    qtbot.waitUntil(lambda: not window.experiments.running, timeout=10_000)
+    assert "4 different numbers" in window.experiment_panel.text.text()
+    panel = window.settings
+    assert panel.evaluate_eval.isVisibleTo(window) and not panel.evaluate_eval.isChecked()
+    assert not panel.softmax.isVisibleTo(window)  # a regression: no softmax to misplace
+    panel.evaluate_eval.setChecked(True)
+    assert session.evaluate_model_eval
+    session.mode = "free"
+    first, second = session.run("evaluate"), session.run("evaluate")
+    assert first.val_loss == second.val_loss
+    window.edit_back.trigger()
+    assert window.session is delivery

@@ -277,3 +277,49 @@ def test_predict_on_a_network_asks_about_its_layers_and_its_loss(
     assert f"from {short(before)} to {short(after)}" in panel.result.text()
     assert panel.result.text().startswith("<span") and (
         ("Right" in panel.result.text()) == (after < before))
+
+
+def test_the_editor_adds_batchnorm_and_dropout_and_the_panels_show_them(
+        window: MainWindow, qtbot: QtBot) -> None:
+    """BatchNorm and dropout from the editor: the model is rebuilt with them, the Layers
+    panel lists the running averages as buffers and draws the last forward's masks, and the
+    curves say they are measured in eval mode."""
+    window.scenario_menu.actions_by_name["curve"].trigger()
+    editor = window.model_editor
+    assert editor.batch_norm_box.isEnabled() and editor.dropout_box.text() == "off"
+    editor.batch_norm_box.setChecked(True)
+    editor.dropout_box.setValue(0.3)
+    assert editor.restart.isEnabled()
+    qtbot.mouseClick(editor.restart, Qt.MouseButton.LeftButton)
+    session = window.session
+    assert session.scenario.model_spec == ModelSpec(2, 16, "tanh", dropout=0.3, batch_norm=True)
+    assert [type(m).__name__ for m in session.model.children()][:4] == [
+        "Linear", "BatchNorm1d", "Tanh", "Dropout"]
+    window.docks["layers"].show()
+    window.docks["layers"].raise_()
+    click_loop(window, qtbot)
+    window.refresh_now()
+    panel = window.layers_panel
+    rows = [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())]  # type: ignore[union-attr]
+    buffers = [f"{n} (buffer)" for n, _ in session.model.named_buffers()]
+    assert rows == [n for n, _ in session.model.named_parameters()] + buffers
+    buffer_row = rows.index("1.running_mean (buffer)")
+    panel.table.selectRow(buffer_row)
+    shown = panel.heat_maps.values.image
+    assert shown is not None
+    np.testing.assert_array_equal(shown[0], session.model[1].running_mean.numpy())
+    assert panel.heat_maps.grads_plot.titleLabel.text == "a buffer: no .grad"
+    panel.table.selectRow(rows.index("1.num_batches_tracked (buffer)"))  # a 0-d tensor
+    assert panel.tabs.isTabVisible(panel.dropout_tab)
+    forward = window.controller.latest["forward"]
+    masks = panel.dropout.masks
+    assert masks == forward.dropout_masks and len(masks) == 2
+    image = panel.dropout.images[0].image
+    assert image is not None
+    np.testing.assert_array_equal(image, masks[0].kept.astype(np.float64))
+    assert "eval mode" in " ".join(e.text for e in window.loss_plot.legend.entries())
+    assert "eval mode" in " ".join(e.text for e in window.fit_plot.legend.entries())
+    # the editor shows the model trained; with no hidden layer the options switch off
+    editor.layers_box.setValue(0)
+    assert not editor.batch_norm_box.isEnabled() and not editor.dropout_box.isEnabled()
+    assert editor.spec() == ModelSpec(0, 16, "tanh")
