@@ -190,8 +190,9 @@ EXPERIMENTS: tuple[Experiment, ...] = (
     Experiment(
         "eval_without_no_grad",
         "Evaluate without torch.no_grad()",
-        "One ordinary loop, then Evaluate twice with torch.no_grad() left out. Watch the "
-        "graph panel and what Evaluate says it recorded.",
+        "One ordinary loop, then Evaluate twice with torch.no_grad() left out. Watch what "
+        "Evaluate says autograd recorded (the loss's grad_fn and the graph's size) and the "
+        "Worked math panel.",
         ("zero_grad", "forward", "loss", "backward", "step", "evaluate", "evaluate"),
         "Without torch.no_grad() autograd records a graph for every operation, keeping the "
         "tensors backward would need, for a loss nobody backpropagates: time and memory for "

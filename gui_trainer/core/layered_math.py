@@ -119,8 +119,8 @@ def _forward_layers(record: StageRecord, number: Format
             mask = masks[name]
             kept = int(mask.kept.sum())
             lines.append(f"{name}: Dropout(p={mask.p:g}): kept {kept} of {mask.kept.size} "
-                         f"outputs ({mask.kept_share:.0%}) and scaled them by 1/(1 − p) = "
-                         f"{number(1 / (1 - mask.p))}; the rest are 0")
+                         f"({mask.kept_share:.0%}), × 1/(1 − p) = {number(1 / (1 - mask.p))}; "
+                         "the rest 0")
             results.append(mask.agrees)
             checks.append(f"{'✓' if mask.agrees else '✗'} layer {name}: output = input × "
                           f"mask / (1 − p) on every element")
@@ -130,8 +130,8 @@ def _forward_layers(record: StageRecord, number: Format
             lines.append(f"{name}: Linear {weight.shape[1]} → {weight.shape[0]}, "
                          "z = a · Wᵀ + b")
             continue
-        lines.append(f"{name}: BatchNorm1d({weight.shape[0]}), train mode: each unit "
-                     "standardised by this batch's mean and spread, then γ·â + β")
+        lines.append(f"{name}: BatchNorm1d({weight.shape[0]}), z = γ·(a − batch mean)/"
+                     "√(batch var + eps) + β")
         count = f"{name}.num_batches_tracked"
         if count in before and count in after:
             lines.append(f"  num_batches_tracked {int(before[count])} → {int(after[count])}")

@@ -56,15 +56,24 @@ def _clip(record: StageRecord, number: Format) -> WorkedMath:
 
 
 def _evaluate(record: StageRecord, number: Format) -> WorkedMath:
-    lines = ["model.eval(); with torch.no_grad():",
+    model_eval = record.val_loss_reference is None
+    no_grad = record.val_graph_nodes == 0
+    opening = ", ".join([*(["model.eval()"] if model_eval else []),
+                         *(["with torch.no_grad():"] if no_grad else [])])
+    lines = [opening or "(no model.eval(), no torch.no_grad(): as in training)",
              f"    val_loss = loss_function(model(val_inputs), val_targets) = "
              f"{number(record.val_loss)}"]
     if record.val_accuracy is not None:
         lines.append(f"    accuracy = share of held-out rows classed right = "
                      f"{record.val_accuracy:.1%}")
-    lines += [f"val_loss.grad_fn = {record.val_grad_fn}: "
-              + ("no graph was recorded" if record.val_grad_fn is None else "a graph was recorded"),
-              "model.train(): training behaviour back on; weights and .grad unchanged"]
+    if not model_eval:
+        lines.append(f"in train mode: with model.eval() these weights measure "
+                     f"{number(record.val_loss_reference)}")
+    lines.append(f"val_loss.grad_fn = {record.val_grad_fn}: "
+                 + ("no graph was recorded" if record.val_grad_fn is None else
+                    f"a graph of {record.val_graph_nodes} nodes was recorded, for nothing"))
+    if model_eval:
+        lines.append("model.train(): training behaviour back on; weights and .grad unchanged")
     return WorkedMath(f"{record.label}: the loss on rows never trained on", tuple(lines))
 
 

@@ -15,7 +15,7 @@ from gui_trainer.core import outcomes
 from gui_trainer.core.records import ParamValues
 from gui_trainer.core.runners import Outcome
 from gui_trainer.core.session_state import SessionState
-from gui_trainer.core.train_modes import drawing_from, measuring
+from gui_trainer.core.train_modes import drawing_from, has_batch_norm, has_dropout, measuring
 
 
 def graph_size(grad_fn: object) -> int:
@@ -102,7 +102,8 @@ class OptionalStages(SessionState):
         return Outcome(
             explanation=outcomes.evaluate(val_loss, accuracy, len(self.val_inputs),
                                           settings.evaluate_model_eval,
-                                          settings.evaluate_no_grad, nodes),
+                                          settings.evaluate_no_grad, nodes,
+                                          has_dropout(self.model), has_batch_norm(self.model)),
             val_loss=val_loss, val_accuracy=accuracy, val_loss_reference=reference,
             val_graph_nodes=nodes,
             val_grad_fn=None if loss.grad_fn is None else type(loss.grad_fn).__name__)

@@ -185,7 +185,8 @@ def schedule(name: str, lr_before: float, lr_after: float, metric: float | None)
 
 
 def evaluate(val_loss: float, accuracy: float | None, rows: int, model_eval: bool = True,
-             no_grad: bool = True, nodes: int = 0) -> str:
+             no_grad: bool = True, nodes: int = 0, dropout: bool = False,
+             batch_norm: bool = False) -> str:
     measured = f"loss {val_loss:.4g}" + (f", accuracy {accuracy:.1%}" if accuracy is not None
                                          else "")
     if model_eval and no_grad:
@@ -195,9 +196,13 @@ def evaluate(val_loss: float, accuracy: float | None, rows: int, model_eval: boo
                 "are untouched.")
     text = f"On the {rows} held-out validation rows: {measured}."
     if not model_eval:
-        text += (" Without model.eval() the model stayed in train mode: dropout drew a mask "
-                 "and BatchNorm used this batch's statistics (and moved its running "
-                 "averages), so this is not the model's real validation loss.")
+        layers = [*(["dropout drew a mask"] if dropout else []),
+                  *(["BatchNorm used these rows' statistics and moved its running averages"]
+                    if batch_norm else [])]
+        text += (" Without model.eval() the model stayed in train mode"
+                 + (": " + " and ".join(layers) + ", so this is not the model's real "
+                    "validation loss." if layers else
+                    " (no dropout or BatchNorm here, so the number is the same)."))
     if not no_grad:
         text += (f" Without torch.no_grad() autograd recorded a graph of {nodes} nodes for a "
                  "loss nobody will backpropagate: memory and time spent for nothing.")

@@ -374,20 +374,24 @@ class TrainingSession(SessionSettings, StageRunners, OptionalStages, Rewind):
 
     def run_iteration(self) -> list[StageRecord]:
         """Run stages in loop order from ``next_stage`` through the next step, and the
-        optional stages due after it (Evaluate at an epoch's end, Schedule)."""
+        optional stages due after it (Evaluate at an epoch's end, Schedule).
+
+        Stops early at a stage PyTorch raised an error in (its record is the last): the
+        loop cannot go on past it (a batch of one through BatchNorm fails every time).
+        """
         records = [self.run(self._loop.next_stage)]
-        while records[-1].stage != "step":
+        while records[-1].stage != "step" and records[-1].error is None:
             records.append(self.run(self._loop.next_stage))
-        while self._loop.next_stage in ("evaluate", "schedule"):
+        while self._loop.next_stage in ("evaluate", "schedule") and records[-1].error is None:
             records.append(self.run(self._loop.next_stage))
         return records
 
     def run_epoch(self) -> list[StageRecord]:
         """Run stages in loop order until the current epoch is complete (with the full batch,
-        through the next step)."""
+        through the next step), or a stage raised (see :meth:`run_iteration`)."""
         epoch = self._loop.epoch
         records = self.run_iteration()
-        while self._loop.epoch == epoch:
+        while self._loop.epoch == epoch and records[-1].error is None:
             records += self.run_iteration()
         return records
 

@@ -16,7 +16,7 @@ import html
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -111,6 +111,7 @@ class DropoutMasks(PlotPanel):
             LegendEntry("■", c.plot_background, "zeroed"),
             LegendEntry("", c.muted, "rows: samples · columns: units")])
         self.masks: tuple[DropoutMask, ...] = ()
+        self._wide = False
         self.restyle()
 
     def plot_items(self) -> list[pg.PlotItem]:
@@ -122,19 +123,34 @@ class DropoutMasks(PlotPanel):
         for image in self.images:
             image.setColorMap(self.colourmap)
 
+    def _side_by_side(self) -> bool:
+        return self.width() > 3 * self.height()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Masks side by side in a wide panel, one above the other in a tall one."""
+        super().resizeEvent(event)
+        if self.plots and self._side_by_side() != self._wide:
+            self._lay_out(len(self.plots))
+            self.show_masks(self.masks)
+
+    def _lay_out(self, count: int) -> None:
+        self.canvas.clear()
+        self.plots, self.images = [], []
+        self._wide = self._side_by_side()
+        for index in range(count):
+            plot = (self.canvas.addPlot(row=0, col=index) if self._wide
+                    else self.canvas.addPlot(row=index, col=0))
+            plot.invertY(True)
+            plot.hideAxis("bottom")
+            image = pg.ImageItem(axisOrder="row-major")
+            plot.addItem(image)
+            self.plots.append(plot)
+            self.images.append(image)
+        self.restyle()
+
     def show_masks(self, masks: tuple[DropoutMask, ...]) -> None:
         if len(masks) != len(self.plots):
-            self.canvas.clear()
-            self.plots, self.images = [], []
-            for column in range(len(masks)):
-                plot = self.canvas.addPlot(row=0, col=column)
-                plot.invertY(True)
-                plot.hideAxis("bottom")
-                image = pg.ImageItem(axisOrder="row-major")
-                plot.addItem(image)
-                self.plots.append(plot)
-                self.images.append(image)
-            self.restyle()
+            self._lay_out(len(masks))
         self.masks = masks
         for plot, image, mask in zip(self.plots, self.images, masks, strict=True):
             image.setImage(mask.kept.astype(np.float64), levels=(0.0, 1.0))

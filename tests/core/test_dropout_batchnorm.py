@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,8 +16,10 @@ from gui_trainer.core.experiments import BY_KEY, findings, run_experiment, scena
 from gui_trainer.core.formatting import short
 from gui_trainer.core.models import ModelSpec
 from gui_trainer.core.optional_stages import graph_size
+from gui_trainer.core.records import StageRecord
 from gui_trainer.core.scenarios import SCENARIOS
 from gui_trainer.core.session import TrainingSession
+from gui_trainer.core.worked_math import worked_math
 
 SPEC = ModelSpec(hidden_layers=2, width=8, activation="tanh", dropout=0.25, batch_norm=True)
 
@@ -54,7 +57,7 @@ def test_the_layers_sit_where_a_script_puts_them_and_start_as_it_does() -> None:
     kinds = [type(m).__name__ for m in session.model.children()]
     assert kinds == ["Linear", "BatchNorm1d", "Tanh", "Dropout"] * 2 + ["Linear"]
     assert same_state(session.model, plain_model(session, SPEC))
-    assert "running_mean" in session_with().model[1].state_dict()  # a buffer, not a parameter
+    assert "running_mean" in list(session.model.children())[1].state_dict()  # a buffer
     assert "1.running_mean" not in dict(session.model.named_parameters())
 
 
@@ -93,7 +96,7 @@ def test_each_forward_records_the_mask_its_dropout_layers_drew() -> None:
     assert all(m.kept.shape == (len(session.inputs), 8) for m in record.dropout_masks)
     # the mask is the real one: what plain PyTorch's dropout zeroed in the same forward
     model = plain_model(session, SPEC)
-    seen = {}
+    seen: dict[str, torch.Tensor] = {}
     model[3].register_forward_hook(lambda m, a, o: seen.setdefault("out", o))
     model(session.inputs)
     assert np.array_equal(record.dropout_masks[0].kept, (seen["out"] != 0).numpy())
@@ -172,11 +175,11 @@ def test_a_rebuilt_graph_backpropagates_through_the_same_masks() -> None:
     session.undo()
     assert all(torch.equal(b, buffers[n]) for n, b in session.model.named_buffers())
     session.run("backward")
-    assert all(torch.equal(p.grad, g) for p, g in zip(session.model.parameters(), grads,
-                                                       strict=True))
+    assert all(p.grad is not None and torch.equal(p.grad, g)
+               for p, g in zip(session.model.parameters(), grads, strict=True))
 
 
-def test_a_session_file_keeps_the_buffers_and_replays_the_masks(tmp_path) -> None:
+def test_a_session_file_keeps_the_buffers_and_replays_the_masks(tmp_path: Path) -> None:
     session = session_with(batch_size=16, shuffle=True)
     for _ in range(4):
         session.run_iteration()
@@ -229,7 +232,7 @@ def test_the_default_models_have_neither_and_draw_nothing() -> None:
 
 
 # -- the experiments that need dropout, BatchNorm, a validation split or classes ----------
-def _experiment_session(key: str) -> tuple[TrainingSession, list]:
+def _experiment_session(key: str) -> tuple[TrainingSession, list[StageRecord]]:
     experiment = BY_KEY[key]
     session = TrainingSession(scenario=scenario_for(experiment, SCENARIOS["delivery"]))
     return session, run_experiment(session, experiment)
@@ -292,7 +295,7 @@ def test_softmax_before_the_loss_is_what_pytorch_computes_and_floors_the_loss() 
     assert loss.softmax_loss_reference == float(nn.functional.cross_entropy(outputs, targets))
     # two classes: softmax of probabilities cannot go below CE(one-hot as logits)
     floor = float(nn.functional.cross_entropy(torch.eye(2)[targets], targets))
-    assert all(r.loss > floor for r in records if r.stage == "loss")
+    assert all(r.loss is not None and r.loss > floor for r in records if r.stage == "loss")
     with pytest.raises(ValueError, match="classifier"):
         TrainingSession(scenario="curve").softmax_before_loss = True
 
@@ -315,3 +318,52 @@ def test_a_batch_of_one_through_batchnorm_fails_as_in_plain_pytorch() -> None:
     assert session.next_stage == "forward"  # fix the batch size and run it again
     text = findings(BY_KEY["batch_of_one_batch_norm"], records)
     assert "num_batches_tracked 0 → 1" in text and "did not move" in text
+
+
+def test_evaluate_in_eval_mode_leaves_the_buffers_and_the_draws_alone() -> None:
+    """Frozen in eval mode: Evaluate neither moves BatchNorm's averages nor uses a mask."""
+    session = TrainingSession(scenario=SCENARIOS["overfit"].with_model(SPEC))
+    session.run_iteration()
+    session.mode = "free"
+    rng = session._loop.dropout_rng
+    record = session.run("evaluate")
+    assert [t.value.tolist() for t in record.buffers_before] == [
+        t.value.tolist() for t in record.buffers_after]
+    assert torch.equal(session._loop.dropout_rng, rng)  # type: ignore[arg-type]
+    math = worked_math(record).as_text()
+    assert "model.eval(), with torch.no_grad():" in math and "no graph was recorded" in math
+    session.evaluate_model_eval = False
+    wrong = session.run("evaluate")
+    moved = [a.value.tolist() != b.value.tolist()
+             for a, b in zip(wrong.buffers_before, wrong.buffers_after, strict=True)]
+    assert all(moved)  # every running average and count moved: the val rows leaked in
+    assert not torch.equal(session._loop.dropout_rng, rng)  # type: ignore[arg-type]
+    math = worked_math(wrong).as_text()
+    assert "model.eval()" not in math.splitlines()[1]
+    assert f"with model.eval() these weights measure {short(wrong.val_loss_reference)}" in math
+    assert "dropout drew a mask and BatchNorm used these rows' statistics" in wrong.explanation
+
+
+def test_the_forwards_worked_math_checks_each_mask_and_running_average() -> None:
+    session = session_with(batch_size=16)
+    session.run("zero_grad")
+    record = session.run("forward")
+    math = worked_math(record)
+    assert math.agrees is True
+    text = math.as_text()
+    assert text.count("✓ layer") == 6  # 2 masks, 2 × (running_mean, running_var)
+    assert "num_batches_tracked 0 → 1" in text
+    walk = session.backprop_by_layer(3)
+    assert walk.eval_mode and walk.agrees
+    assert [layer.name.split(" (")[1].split()[0] for layer in walk.layers] == [
+        "Linear", "BatchNorm1d", "Linear", "BatchNorm1d", "Linear"]
+
+
+def test_a_loop_that_pytorch_refuses_stops_at_the_refusal() -> None:
+    """run_iteration / run_epoch end at the failed Forward instead of retrying it forever."""
+    session = session_with(SPEC, batch_size=1)
+    records = session.run_epoch()
+    assert [r.stage for r in records] == ["zero_grad", "forward"]
+    assert records[-1].error is not None and session.epoch == 0
+    session.batch_size = 2
+    assert session.run_iteration()[-1].stage == "step"

@@ -111,9 +111,9 @@ def wander(session: TrainingSession, rng: random.Random, actions: int) -> None:
         elif roll < 0.945:
             # the calls a correct loop makes, left out (softmax is refused for a regression)
             with contextlib.suppress(ValueError):
-                name = rng.choice(["evaluate_model_eval", "evaluate_no_grad",
+                flag = rng.choice(["evaluate_model_eval", "evaluate_no_grad",
                                    "softmax_before_loss"])
-                session.change_setting(name, not getattr(session, name))
+                session.change_setting(flag, not getattr(session, flag))
         elif session.position:
             for _ in range(rng.randint(1, 6)):  # an abandoned branch, once something new
                 if session.position:

@@ -19,7 +19,10 @@ from gui_trainer.core.predict import (
 def run(name: str, key: str) -> tuple[TrainingSession, list]:  # type: ignore[type-arg]
     from gui_trainer.core.experiments import run_experiment
 
-    session = TrainingSession(scenario=name)
+    from gui_trainer.core.experiments import scenario_for
+    from gui_trainer.core.scenarios import SCENARIOS
+
+    session = TrainingSession(scenario=scenario_for(BY_KEY[key], SCENARIOS[name]))
     return session, run_experiment(session, BY_KEY[key])
 
 

@@ -233,8 +233,8 @@ def test_the_layers_panel_shows_each_tensor_its_gradients_and_the_activations(
     window.controller.run_stage("zero_grad")  # .grad is None: the histogram says so
     window.refresh_now()
     assert "none" in panel.gradients.histogram_plot.titleLabel.text
-    assert [panel.tabs.tabText(i) for i in range(panel.tabs.count())] == [
-        "Tensors", "Gradients", "Activations"]
+    assert [panel.tabs.tabText(i) for i in range(panel.tabs.count())
+            if panel.tabs.isTabVisible(i)] == ["Tensors", "Gradients", "Activations"]
 
 
 def test_an_empty_gradient_chart_says_why(window: MainWindow, qtbot: QtBot) -> None:
@@ -307,7 +307,8 @@ def test_the_editor_adds_batchnorm_and_dropout_and_the_panels_show_them(
     panel.table.selectRow(buffer_row)
     shown = panel.heat_maps.values.image
     assert shown is not None
-    np.testing.assert_array_equal(shown[0], session.model[1].running_mean.numpy())
+    buffers_now = dict(session.model.named_buffers())
+    np.testing.assert_array_equal(shown[0], buffers_now["1.running_mean"].numpy())
     assert panel.heat_maps.grads_plot.titleLabel.text == "a buffer: no .grad"
     panel.table.selectRow(rows.index("1.num_batches_tracked (buffer)"))  # a 0-d tensor
     assert panel.tabs.isTabVisible(panel.dropout_tab)
