@@ -17,9 +17,7 @@ from gui_trainer.core.predict import (
 
 
 def run(name: str, key: str) -> tuple[TrainingSession, list]:  # type: ignore[type-arg]
-    from gui_trainer.core.experiments import run_experiment
-
-    from gui_trainer.core.experiments import scenario_for
+    from gui_trainer.core.experiments import run_experiment, scenario_for
     from gui_trainer.core.scenarios import SCENARIOS
 
     session = TrainingSession(scenario=scenario_for(BY_KEY[key], SCENARIOS[name]))
