@@ -210,7 +210,7 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         "it softmaxes numbers between 0 and 1, which can differ by at most 1, so the loss can "
         "never get near 0 and its gradients shrink: the model learns slowly, and the loss "
         "printed is not the real one. Feed the raw outputs to the loss.",
-        settings=(("softmax_before_loss", True),),
+        settings=(("micro_batches", 1), ("softmax_before_loss", True)),
         needs=_classes,
     ),
     Experiment(
@@ -355,7 +355,8 @@ def _eval_without_model_eval(records: list[StageRecord]) -> str:
             + f": {len(set(losses))} different number{'s' if len(set(losses)) != 1 else ''}"
             + (", a new dropout mask each time." if len(set(losses)) > 1 else "."))
     if reference is not None:
-        text += f" With model.eval() the same weights measure {short(reference)}."
+        text += (f" With model.eval() the same weights measured {short(reference)} (before "
+                 "the first of them).")
     moved = _buffers_moved(evaluations)
     if moved:
         text += (f" BatchNorm's running averages moved during the evaluations too "

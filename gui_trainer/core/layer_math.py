@@ -57,6 +57,8 @@ class Backprop:
     layers: tuple[LayerStep, ...]
     #: The model has dropout or BatchNorm, so the walk is the eval-mode one.
     eval_mode: bool = False
+    #: The loss was cross-entropy of softmax(outputs): the walk starts through it.
+    softmax_first: bool = False
 
     @property
     def agrees(self) -> bool:
@@ -67,6 +69,9 @@ class Backprop:
         mode = " in eval mode" if self.eval_mode else ""
         text = [f"Sample {self.sample}: its own loss{mode} = {self.loss:.6g}",
                 "(z = W·a + b is a layer's output, a its input; δ = ∂loss/∂z)"]
+        if self.softmax_first:
+            text.append("(loss = cross-entropy of p = softmax(output): at the output "
+                        "δ = p ⊙ (g − Σ p·g) with g = softmax(p) − one-hot)")
         if self.eval_mode:
             text.append("(model.eval(): BatchNorm is z = γ·(a − running_mean)/√(running_var + "
                         "eps) + β, dropout passes a unchanged)")
@@ -95,8 +100,12 @@ _DERIVATIVE = {
 
 
 def backprop_by_layer(model: nn.Sequential, inputs: torch.Tensor, targets: torch.Tensor,
-                      task: str, sample: int) -> Backprop:
-    """The chain rule layer by layer for ``inputs[sample]``, checked against autograd."""
+                      task: str, sample: int, softmax_first: bool = False) -> Backprop:
+    """The chain rule layer by layer for ``inputs[sample]``, checked against autograd.
+
+    ``softmax_first``: the loss is cross-entropy of softmax(outputs) (the experiment's
+    mistake), so the walk starts through that extra softmax.
+    """
     if not 0 <= sample < len(inputs):
         raise ValueError(f"sample must be 0 to {len(inputs) - 1}, not {sample}")
     layers = list(model.children())
@@ -106,7 +115,14 @@ def backprop_by_layer(model: nn.Sequential, inputs: torch.Tensor, targets: torch
         for layer in layers:
             activations.append(layer(activations[-1]))
         out = activations[-1]
-        if task == "classification":
+        if task == "classification" and softmax_first:
+            # ∂/∂p of cross-entropy on p = softmax(out) is g = softmax(p) − one-hot; back
+            # through that softmax: δ = p ⊙ (g − Σ p·g)
+            p = torch.softmax(out, dim=1)
+            g = torch.softmax(p, dim=1) - nn.functional.one_hot(t, out.shape[1]).to(out.dtype)
+            delta = p * (g - (p * g).sum(dim=1, keepdim=True))
+            loss = float(nn.functional.cross_entropy(p, t).item())
+        elif task == "classification":
             probabilities = torch.softmax(out, dim=1)
             delta = probabilities - nn.functional.one_hot(t, out.shape[1]).to(out.dtype)
             loss = float(nn.functional.cross_entropy(out, t).item())
@@ -114,7 +130,7 @@ def backprop_by_layer(model: nn.Sequential, inputs: torch.Tensor, targets: torch
             delta = 2 * (out - t) / out.numel()
             loss = float(nn.functional.mse_loss(out, t).item())
     with eval_mode(model):
-        reference = _autograd(model, x, t, task)
+        reference = _autograd(model, x, t, task, softmax_first)
     steps = []
     with torch.no_grad():
         for index in range(len(layers) - 1, -1, -1):
@@ -142,7 +158,8 @@ def backprop_by_layer(model: nn.Sequential, inputs: torch.Tensor, targets: torch
                 scale=float(max(auto_weight.abs().max(), auto_bias.abs().max())),
             ))
             delta = delta @ layer.weight
-    return Backprop(sample, loss, tuple(steps), eval_mode=stochastic(model))
+    return Backprop(sample, loss, tuple(steps), eval_mode=stochastic(model),
+                    softmax_first=softmax_first and task == "classification")
 
 
 def _batch_norm_back(layer: nn.BatchNorm1d, index: int, a: torch.Tensor, delta: torch.Tensor,
@@ -166,9 +183,11 @@ def _batch_norm_back(layer: nn.BatchNorm1d, index: int, a: torch.Tensor, delta: 
 
 
 def _autograd(model: nn.Module, x: torch.Tensor, t: torch.Tensor,
-              task: str) -> dict[str, torch.Tensor]:
+              task: str, softmax_first: bool = False) -> dict[str, torch.Tensor]:
     """Autograd's gradient of the one sample's loss, computed aside (``.grad`` untouched)."""
     out = model(x)
+    if softmax_first:
+        out = torch.softmax(out, dim=1)
     loss = (nn.functional.cross_entropy(out, t) if task == "classification"
             else nn.functional.mse_loss(out, t))
     names = [name for name, _ in model.named_parameters()]

@@ -56,7 +56,9 @@ def layered_math(record: StageRecord, number: Format = short,
         lines += layer_lines
     elif record.stage == "loss":
         losses = record.sample_losses or ()
-        kind = ("cross-entropy: −log softmax(output)[target]" if record.task == "classification"
+        kind = ("cross-entropy of softmax(output): −log softmax(softmax(output))[target]"
+                if record.softmax_loss_reference is not None else
+                "cross-entropy: −log softmax(output)[target]" if record.task == "classification"
                 else "squared error: (output − target)²")
         lines.append(f"per sample, {kind}: "
                      + ", ".join(number(v) for v in losses[:4]) + ("…" if len(losses) > 4 else ""))
@@ -150,6 +152,9 @@ def _forward_layers(record: StageRecord, number: Format
             expected = (np.float32(1) - m) * before[key] + m * measured
             worst = float(np.max(np.abs(expected.astype(np.float64) - new)))
             scale = max(float(np.max(np.abs(new))), 1e-12)
+            if not (math.isfinite(worst) and math.isfinite(scale)):
+                checks.append(f"– layer {name}: {buffer} not checked: it holds NaN or inf")
+                continue
             ok = worst <= RUNNING_TOLERANCE * scale
             results.append(ok)
             what = "batch mean" if buffer == "running_mean" else "batch variance (÷ n − 1)"

@@ -218,7 +218,8 @@ class StageRecord:
     #: Evaluate: the nodes of the graph autograd recorded for the loss (0 under no_grad).
     val_graph_nodes: int = 0
     #: Loss with softmax before CrossEntropyLoss: the loss of the same outputs without the
-    #: extra softmax (what a correct loss would be). None otherwise.
+    #: extra softmax (what a correct loss would be), before any micro-batch scaling (``loss``
+    #: is divided by ``micro_batches``). None otherwise.
     softmax_loss_reference: float | None = None
     #: Schedule with ReduceLROnPlateau: the loss it was given to watch.
     schedule_metric: float | None = None

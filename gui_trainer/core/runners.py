@@ -106,6 +106,10 @@ class StageRunners(SessionState):
     _keep_forward_params: Callable[[], tuple[list[int], tuple[torch.Tensor, ...] | None]]
     _forget_unchanged: Callable[[tuple[list[int], tuple[torch.Tensor, ...] | None]], None]
 
+    def _named_buffers_or_draws(self) -> bool:
+        """The model has state a train-mode forward changes (BatchNorm) or uses (dropout)."""
+        return bool(self._named_buffers) or self._loop.dropout_rng is not None
+
     def buffers(self) -> tuple[TensorValues, ...]:
         """The model's buffers now (BatchNorm's running averages), copied out."""
         return tuple(TensorValues(name, _array(b), None) for name, b in self._named_buffers)
@@ -139,6 +143,9 @@ class StageRunners(SessionState):
         after = outcome.after if outcome.after is not None else self.params()
         if stage in ("clip", "evaluate", "schedule") and (
                 stage != expected or outcome.error is not None):
+            loop.off_script = True
+        if stage == "forward" and stage != expected and self._named_buffers_or_draws():
+            # an extra train-mode forward moved BatchNorm's averages or used up masks
             loop.off_script = True
         loop.stage_count += 1
         loop.last_stage = stage
@@ -294,6 +301,7 @@ class StageRunners(SessionState):
         softmax = self._settings.softmax_before_loss
         scored = softmax_of(self.outputs) if softmax else self.outputs
         loss = self.loss_fn(scored, targets)
+        unscaled = float(loss.item())
         reference = None
         if softmax:  # the same outputs' loss without the extra softmax, for comparison
             with torch.no_grad():
@@ -313,8 +321,8 @@ class StageRunners(SessionState):
         with torch.no_grad():
             per_sample = self.scenario.per_sample_loss(scored, targets)
         text = outcomes.loss(float(loss.item()), self.scenario.task)
-        if softmax:
-            text = outcomes.softmax_loss(float(loss.item()), reference or 0.0)
+        if softmax:  # both before any micro-batch scaling, to compare like with like
+            text = outcomes.softmax_loss(unscaled, reference or 0.0)
         return Outcome(explanation=text, sample_losses=values_of(per_sample), rows=rows,
                        softmax_loss_reference=reference)
 

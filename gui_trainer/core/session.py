@@ -398,7 +398,8 @@ class TrainingSession(SessionSettings, StageRunners, OptionalStages, Rewind):
     def backprop_by_layer(self, sample: int = 0) -> Backprop:
         """Backward written out layer by layer for one sample, checked against autograd."""
         return backprop_by_layer(cast(nn.Sequential, self.model), self.inputs, self.targets,
-                                 self.scenario.task, whole_number(sample, "sample"))
+                                 self.scenario.task, whole_number(sample, "sample"),
+                                 self._settings.softmax_before_loss)
 
     def activation_stats(self) -> tuple[LayerActivity, ...]:
         """Per activation layer over all the data: mean, spread, dead or saturated units."""
@@ -422,9 +423,13 @@ class TrainingSession(SessionSettings, StageRunners, OptionalStages, Rewind):
         # A restart goes on drawing dropout masks where the run before left off, as a
         # script's generator would.
         old = getattr(self, "_loop", None)
+        rng = self._first_dropout_rng if old is None else old.dropout_rng
         self._loop = LoopState.fresh(
-            len(self.inputs), draw_epoch(self.loader), generator_state(self.loader),
-            self._first_dropout_rng if old is None else old.dropout_rng)
+            len(self.inputs), draw_epoch(self.loader), generator_state(self.loader), rng)
+        # A script of this run starts its masks at torch.manual_seed: after a restart the
+        # session's draws go on from the run before, so the listing would not end here.
+        self._loop.off_script = rng is not None and not torch.equal(
+            rng, cast(torch.Tensor, self._first_dropout_rng))
 
     def _make_loader(self) -> DataLoader[tuple[torch.Tensor, ...]]:
         settings = self._settings

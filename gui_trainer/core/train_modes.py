@@ -14,6 +14,7 @@ the rest of the program's random numbers are left alone.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,9 +36,17 @@ def has_batch_norm(model: nn.Module) -> bool:
     return any(isinstance(module, nn.BatchNorm1d) for module in model.modules())
 
 
+#: Per model, whether it is stochastic: asked before every measurement, and a model's layers
+#: never change once it is built.
+_STOCHASTIC: weakref.WeakKeyDictionary[nn.Module, bool] = weakref.WeakKeyDictionary()
+
+
 def stochastic(model: nn.Module) -> bool:
     """Whether train mode and eval mode compute different things for this model."""
-    return has_dropout(model) or has_batch_norm(model)
+    known = _STOCHASTIC.get(model)
+    if known is None:
+        known = _STOCHASTIC[model] = has_dropout(model) or has_batch_norm(model)
+    return known
 
 
 @contextmanager
@@ -84,9 +93,11 @@ def buffers_of(model: nn.Module) -> tuple[torch.Tensor, ...]:
 
 
 def put_buffers(model: nn.Module, values: tuple[torch.Tensor, ...]) -> None:
-    with torch.no_grad():
-        for buffer, value in zip(model.buffers(), values, strict=True):
-            buffer.copy_(value)
+    """Put the buffers back as BatchNorm's own update writes them: through ``.data``, so
+    their version counters stay as they were and a graph that saved them (a live graph made
+    again on a jump) can still be backpropagated."""
+    for buffer, value in zip(model.buffers(), values, strict=True):
+        buffer.data.copy_(value)
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,7 +143,9 @@ def dropout_masks(model: nn.Module) -> Iterator[list[DropoutMask]]:
         if scaled is None:
             return
         with torch.no_grad():
-            agrees = bool(torch.equal(output, args[0] * scaled))
+            expected = args[0] * scaled
+            # element for element, NaN where both are NaN (a diverged run's numbers)
+            agrees = bool(((output == expected) | (output.isnan() & expected.isnan())).all())
         kept = (scaled != 0).numpy().copy()
         kept.flags.writeable = False
         masks.append(DropoutMask(name, float(module.p), kept, agrees))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import random
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +14,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from gui_trainer.core import session_file
+from gui_trainer.core.code_listing import code_listing
 from gui_trainer.core.experiments import BY_KEY, findings, run_experiment, scenario_for
 from gui_trainer.core.formatting import short
 from gui_trainer.core.models import ModelSpec
@@ -19,6 +22,8 @@ from gui_trainer.core.optional_stages import graph_size
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.scenarios import SCENARIOS
 from gui_trainer.core.session import TrainingSession
+from gui_trainer.core.stages import STAGES
+from gui_trainer.core.train_modes import dropout_masks
 from gui_trainer.core.worked_math import worked_math
 
 SPEC = ModelSpec(hidden_layers=2, width=8, activation="tanh", dropout=0.25, batch_norm=True)
@@ -265,7 +270,7 @@ def test_evaluating_without_model_eval_is_noisy_and_a_correct_one_is_not() -> No
     assert evaluations[-1].val_loss_reference == correct
     assert all(v != correct for v in losses)
     text = findings(BY_KEY["eval_without_model_eval"], records)
-    assert f"measure {short(correct)}" in text and "4 different numbers" in text
+    assert f"measured {short(correct)}" in text and "4 different numbers" in text
     # turned back on, evaluation is repeatable again
     session.evaluate_model_eval = True
     again = [session.run("evaluate").val_loss for _ in range(2)]
@@ -367,3 +372,137 @@ def test_a_loop_that_pytorch_refuses_stops_at_the_refusal() -> None:
     assert records[-1].error is not None and session.epoch == 0
     session.batch_size = 2
     assert session.run_iteration()[-1].stage == "step"
+
+
+# -- found in review ------------------------------------------------------------------------
+@pytest.mark.parametrize("spec", [ModelSpec(2, 8, "tanh", batch_norm=True),
+                                  ModelSpec(2, 8, "tanh", dropout=0.3)],
+                         ids=["batchnorm", "dropout"])
+def test_a_live_graph_made_again_on_a_jump_backpropagates_as_the_first(spec: ModelSpec) -> None:
+    """Putting BatchNorm's buffers back after remaking a graph must not bump their version
+    counters (the graph saved them): the replayed Backward gives the first one's gradients."""
+    session = TrainingSession(scenario=SCENARIOS["curve"].with_model(spec))
+    for _ in range(25):
+        session.run_iteration()
+    for stage in ("zero_grad", "forward", "loss"):
+        session.run(stage)
+    first = session.run("backward")
+    assert first.error is None
+    at = session.position
+    # the checkpoint just before this backward holds the live graph of the loss
+    assert at - 1 in session.timeline._checkpoint_positions
+    grads = [p.grad.clone() for p in session.model.parameters()]  # type: ignore[union-attr]
+    session.run("step")
+    session.run("zero_grad")
+    record = session.jump_to(at)
+    assert record is not None and record.stage == "backward" and record.error is None
+    assert all(p.grad is not None and torch.equal(p.grad, g)
+               for p, g in zip(session.model.parameters(), grads, strict=True))
+
+
+def test_the_listing_says_when_its_masks_or_averages_would_differ() -> None:
+    """A restart goes on drawing masks; a stray Forward moves BatchNorm's averages: a script
+    of the run from torch.manual_seed would not end where the session is."""
+    dropout = TrainingSession(scenario=SCENARIOS["curve"].with_model(
+        ModelSpec(2, 8, "tanh", dropout=0.3)))
+    dropout.run_epoch()
+    assert code_listing(dropout, {}, None).reproducible
+    dropout.reset()
+    dropout.run_epoch()
+    assert not code_listing(dropout, {}, None).reproducible
+    batch_norm = TrainingSession(scenario=SCENARIOS["curve"].with_model(
+        ModelSpec(2, 8, "tanh", batch_norm=True)), mode="free")
+    batch_norm.run("forward")  # a look at the outputs before training
+    batch_norm.mode = "guided"
+    batch_norm.run_epoch()
+    assert not code_listing(batch_norm, {}, None).reproducible
+    batch_norm.reset()  # the averages go back with the weights: a clean run again
+    batch_norm.run_epoch()
+    assert code_listing(batch_norm, {}, None).reproducible
+
+
+def test_softmax_with_micro_batches_compares_unscaled_losses() -> None:
+    session = TrainingSession(scenario="moons", micro_batches=2, softmax_before_loss=True)
+    session.run("zero_grad")
+    session.run("forward")
+    record = session.run("loss")
+    assert session.outputs is not None
+    outputs = session.outputs.detach()
+    targets = session.targets[list(record.rows)]
+    squashed = float(nn.functional.cross_entropy(torch.softmax(outputs, 1), targets))
+    assert record.loss == pytest.approx(squashed / 2, rel=1e-6)
+    assert f"= {squashed:.4g}" in record.explanation
+    assert f"it would be {record.softmax_loss_reference:.4g}" in record.explanation
+    assert record.softmax_loss_reference == float(nn.functional.cross_entropy(outputs, targets))
+    assert ("micro_batches", 1) in BY_KEY["softmax_before_cross_entropy"].settings
+
+
+def test_backward_by_hand_goes_through_the_extra_softmax() -> None:
+    session = TrainingSession(scenario="moons", softmax_before_loss=True)
+    session.run_iteration()
+    walk = session.backprop_by_layer(5)
+    assert walk.softmax_first and walk.agrees
+    assert "softmax(p)" in "\n".join(walk.lines())
+    plain = TrainingSession(scenario="moons")
+    plain.run_iteration()
+    assert not plain.backprop_by_layer(5).softmax_first
+
+
+def test_a_mask_is_checked_on_nan_numbers_too() -> None:
+    model = nn.Sequential(nn.Dropout(0.5))
+    with dropout_masks(model) as masks:
+        model(torch.tensor([[float("nan"), 1.0, 2.0, 3.0]]))
+    assert masks[0].agrees
+
+
+def _state(session: TrainingSession) -> list[object]:
+    return [copy.deepcopy(session.model.state_dict()),
+            [None if p.grad is None else p.grad.clone() for p in session.model.parameters()],
+            session._loop.dropout_rng,
+            None if session.outputs is None else session.outputs.detach().clone(),
+            None if session.loss is None else session.loss.detach().clone()]
+
+
+def _same(a: object, b: object) -> bool:
+    if a is None or b is None:
+        return a is b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return torch.equal(a, b)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name,spec", [
+    ("overfit", ModelSpec(2, 8, "tanh", dropout=0.3, batch_norm=True)),
+    ("moons", ModelSpec(1, 8, "relu", dropout=0.5)),
+    ("curve", ModelSpec(2, 8, "tanh", batch_norm=True))], ids=["both", "dropout", "batchnorm"])
+def test_a_jump_anywhere_in_a_random_session_is_that_moment_exactly(name: str,
+                                                                   spec: ModelSpec) -> None:
+    """Free-mode stages, loops, batch sizes, the evaluation switches, restarts: a jump back
+    to any moment gives its weights, buffers, grads, generator state, outputs and loss."""
+    rng = random.Random(f"jumps {name}")
+    session = TrainingSession(scenario=SCENARIOS[name].with_model(spec))
+    states = {0: _state(session)}
+    while session.position < 300:
+        roll = rng.random()
+        with contextlib.suppress(ValueError):
+            if roll < 0.55:
+                session.mode = "free"
+                session.run(rng.choice(STAGES))
+            elif roll < 0.8:
+                session.mode = "guided"
+                session.run_iteration()
+            elif roll < 0.85:
+                session.batch_size = rng.choice([None, 4, 6])
+            elif roll < 0.9:
+                session.evaluate_model_eval = not session.evaluate_model_eval
+            elif roll < 0.95:
+                session.reset()
+            else:
+                session.evaluate_no_grad = not session.evaluate_no_grad
+        states[session.position] = _state(session)
+    checked = sorted(states)[1::5]
+    for position in reversed(checked):
+        session.jump_to(position)
+        assert _same(_state(session), states[position]), position
