@@ -180,7 +180,7 @@ class Rewind(SessionState):
             loop.outputs_params = kept(loop.outputs_params)
         if self._loss_outputs is not None:
             loop.loss_outputs_params = kept(loop.loss_outputs_params)
-        return [p._version for p in self.model.parameters()], current
+        return [p._version for p in self._parameters()], current
 
     def _forget_unchanged(self, kept: tuple[list[int], tuple[torch.Tensor, ...] | None]
                           ) -> None:
@@ -194,7 +194,7 @@ class Rewind(SessionState):
         if taken is None:
             return
         unchanged = [p._version == v
-                     for p, v in zip(self.model.parameters(), versions, strict=True)]
+                     for p, v in zip(self._parameters(), versions, strict=True)]
         if not any(unchanged):  # the usual step: it wrote every parameter
             return
         loop = self._loop
@@ -206,7 +206,7 @@ class Rewind(SessionState):
                 setattr(loop, name, None if all(t is None for t in trimmed) else trimmed)
 
     def _param_values(self) -> tuple[torch.Tensor, ...]:
-        return tuple(p.detach().clone() for p in self.model.parameters())
+        return tuple(p.detach().clone() for p in self._parameters())
 
     @staticmethod
     def _freed(tensor: torch.Tensor | None) -> bool:
@@ -264,7 +264,7 @@ class Rewind(SessionState):
         if params is None:
             return make()
         swapped = [(param, value, param.detach().clone())
-                   for param, value in zip(self.model.parameters(), params, strict=True)
+                   for param, value in zip(self._parameters(), params, strict=True)
                    if value is not None]
         with torch.no_grad():
             for param, value, _now in swapped:
@@ -278,7 +278,7 @@ class Rewind(SessionState):
 
     def _free(self, tensor: torch.Tensor) -> None:
         """Run a backward that frees ``tensor``'s graph without touching any ``.grad``."""
-        torch.autograd.grad(tensor.sum(), list(self.model.parameters()), allow_unused=True)
+        torch.autograd.grad(tensor.sum(), self._parameters(), allow_unused=True)
 
     def _make_graph(self, rows: tuple[int, ...],
                     params: tuple[torch.Tensor | None, ...] | None,
@@ -315,7 +315,7 @@ class Rewind(SessionState):
 
     # -- checkpoints -------------------------------------------------------------------
     def _capture(self) -> Snapshot:
-        params = list(self.model.parameters())
+        params = self._parameters()
         tensors = [p.detach() for p in params]
         tensors += [b.detach() for _, b in self._named_buffers]
         tensors += [p.grad.detach() for p in params if p.grad is not None]
@@ -344,7 +344,7 @@ class Rewind(SessionState):
 
     def _restore(self, snapshot: Snapshot) -> None:
         tensors = iter(unpack(snapshot.tensors))
-        params = list(self.model.parameters())
+        params = self._parameters()
         with torch.no_grad():
             for param in params:
                 param.copy_(next(tensors))

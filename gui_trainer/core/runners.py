@@ -61,6 +61,11 @@ def _array(tensor: torch.Tensor) -> np.ndarray:
     return array
 
 
+def _same_key(a: tuple[tuple[int, torch.Tensor | None, int], ...],
+              b: tuple[tuple[int, torch.Tensor | None, int], ...]) -> bool:
+    return all(x[0] == y[0] and x[1] is y[1] and x[2] == y[2] for x, y in zip(a, b, strict=True))
+
+
 class Outcome:
     """What a stage runner reports back to the record."""
 
@@ -100,6 +105,8 @@ class StageRunners(SessionState):
     """The stage runners, a part of the session."""
 
     _data_values: dict[tuple[int, ...], tuple[Values, Values]]
+    #: The last ``params()`` copy and the tensors' versions it was taken at.
+    _params_cache: tuple[tuple[tuple[int, torch.Tensor | None, int], ...], ParamValues] | None
     #: From rewind: a jump is replaying actions that were done before.
     _replaying: bool
     #: From rewind: before a step, keep the parameters the live graphs were made with.
@@ -115,10 +122,23 @@ class StageRunners(SessionState):
         return tuple(TensorValues(name, _array(b), None) for name, b in self._named_buffers)
 
     def params(self) -> ParamValues:
-        """Every parameter and its gradient, copied out of the tensors now."""
-        return ParamValues(tuple([
+        """Every parameter and its gradient, copied out of the tensors now.
+
+        The copy is immutable, so while no tensor changed (a stage's "after" is the next
+        one's "before") the last one is handed out again. A change is seen in PyTorch's
+        version counters (every in-place write bumps them) and in which ``.grad`` tensor a
+        parameter holds (the key keeps it alive, so its identity cannot be reused).
+        """
+        key = tuple((p._version, p.grad, -1 if p.grad is None else p.grad._version)
+                    for _, p in self._named_params)
+        cached = self._params_cache
+        if cached is not None and _same_key(cached[0], key):
+            return cached[1]
+        values = ParamValues(tuple([
             TensorValues(name, _array(p), None if p.grad is None else _array(p.grad))
             for name, p in self._named_params]))
+        self._params_cache = (key, values)
+        return values
 
     def _run_stage(self, stage: Stage) -> StageRecord:
         before = self.params()
@@ -259,8 +279,12 @@ class StageRunners(SessionState):
         loop.position += self._group_size()
         if loop.position >= len(loop.batches):
             loop.epoch += 1
-            loop.batches = draw_epoch(self.loader)
-            loop.sampler_state = generator_state(self.loader)
+            if self._settings.shuffle:
+                loop.batches = draw_epoch(self.loader)
+                loop.sampler_state = generator_state(self.loader)
+            # Without shuffle every epoch the loader draws is the one it drew first (its
+            # sampler is sequential): the batches stand as they are, and iterating the
+            # loader again each step cost more than the step's own PyTorch calls.
             loop.position = 0
 
     def _run_zero_grad(self, before: ParamValues) -> Outcome:
@@ -335,11 +359,15 @@ class StageRunners(SessionState):
         grads = terms = fresh_values = None
         if self._one_neuron:
             grads, terms = self._chain_rule(self._loss_outputs, rows)
-            # The gradient of this loss alone, by autograd, before backward adds it to .grad.
-            params = list(self.model.parameters())
-            fresh = torch.autograd.grad(self.loss, params, retain_graph=True)
-            fresh_values = (scalar_of(fresh[0]) or 0.0, scalar_of(fresh[1]) or 0.0)
+            # The gradient of this loss alone, by autograd, before backward adds it to .grad
+            # (with every .grad None, backward stores exactly that: read it from there).
+            params = self._parameters()
+            if any(p.grad is not None for p in params):
+                fresh = torch.autograd.grad(self.loss, params, retain_graph=True)
+                fresh_values = (scalar_of(fresh[0]) or 0.0, scalar_of(fresh[1]) or 0.0)
         self.loss.backward()  # type: ignore[no-untyped-call]
+        if self._one_neuron and fresh_values is None:
+            fresh_values = (scalar_of(params[0].grad) or 0.0, scalar_of(params[1].grad) or 0.0)
         loop.last_fresh = fresh_values
         full_batch = None
         chunk = loop.loss_chunk
@@ -359,7 +387,7 @@ class StageRunners(SessionState):
         )
 
     def _run_step(self, before: ParamValues) -> Outcome:
-        full_loss, full_accuracy = self.full_batch_measures()
+        full_loss, full_accuracy = self._measured_by_the_loss() or self.full_batch_measures()
         rows = self.group_rows()
         batch_loss = full_loss if len(rows) == len(self.inputs) else self._loss_on(rows)
         kept = self._keep_forward_params()
@@ -424,7 +452,7 @@ class StageRunners(SessionState):
             row["accuracy"] = accuracy
         self.history.append(**row)
         if self.trail is not None:
-            self.trail.record(self.history, self.model.parameters(), self._replaying)
+            self.trail.record(self.history, self._parameters(), self._replaying)
 
     def full_batch_loss(self) -> float:
         """The loss over all the data with the weights as they are now (no graph recorded).
@@ -433,6 +461,24 @@ class StageRunners(SessionState):
         order the stages ran in or however the batch was split.
         """
         return self.full_batch_measures()[0]
+
+    def _measured_by_the_loss(self) -> tuple[float, float | None] | None:
+        """The full-batch loss (and accuracy) when the current loss is that very number:
+        computed on every row in order, with the parameters as they are now, unscaled, by a
+        model whose train and eval modes agree. Saves the measuring forward; else None."""
+        loop = self._loop
+        outputs = self._loss_outputs
+        rows = loop.loss_rows
+        if (self.loss is None or outputs is None or loop.loss_outputs_params is not None
+                or loop.loss_scale != 1 or loop.loss_softmax or self._named_buffers
+                or loop.dropout_rng is not None or len(rows) != len(self.inputs)
+                or rows != self._all_rows):
+            return None
+        loss = float(self.loss.item())
+        if self.scenario.task != "classification":
+            return loss, None
+        with torch.no_grad():
+            return loss, float((outputs.argmax(1) == self.targets).float().mean().item())
 
     def full_batch_measures(self) -> tuple[float, float | None]:
         """The full-batch loss, and the accuracy for classification, from one forward (in
@@ -447,7 +493,7 @@ class StageRunners(SessionState):
     def _full_batch_grads(self) -> tuple[float, float]:
         """Autograd's gradient of the full-batch loss, computed aside (``.grad`` untouched)."""
         loss = self.loss_fn(self.model(self.inputs), self.targets)
-        grads = torch.autograd.grad(loss, list(self.model.parameters()))
+        grads = torch.autograd.grad(loss, self._parameters())
         return scalar_of(grads[0]) or 0.0, scalar_of(grads[1]) or 0.0
 
     def _chain_rule(

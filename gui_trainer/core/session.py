@@ -142,6 +142,8 @@ class TrainingSession(SessionSettings, StageRunners, OptionalStages, Rewind):
         self._first_dropout_rng = rng if has_dropout(self.model) else None
         self._named_params = tuple(self.model.named_parameters())
         self._named_buffers = tuple(self.model.named_buffers())
+        self._params_cache = None
+        self._all_rows = tuple(range(len(self.inputs)))
         self._one_neuron = self.scenario.is_one_neuron
         #: Plain-number copies of the data per set of rows, for the records.
         self._data_values: dict[tuple[int, ...], tuple[Values, Values]] = {}

@@ -27,6 +27,8 @@ class SessionState:
     #: ``model.named_parameters()`` once: walking the modules costs more than the copies.
     _named_params: tuple[tuple[str, nn.Parameter], ...]
     _named_buffers: tuple[tuple[str, torch.Tensor], ...]
+    #: Every training row in order (the full batch's rows).
+    _all_rows: tuple[int, ...]
     _one_neuron: bool
     inputs: torch.Tensor
     targets: torch.Tensor
@@ -47,3 +49,7 @@ class SessionState:
     scheduler: Any
     val_inputs: torch.Tensor | None
     val_targets: torch.Tensor | None
+
+    def _parameters(self) -> list[nn.Parameter]:
+        """``model.parameters()`` without walking the modules (the stages ask often)."""
+        return [p for _, p in self._named_params]
