@@ -75,6 +75,21 @@ DRAWABLE = 1e6
 LOSS_DRAWABLE = 1e30
 
 
+#: A path's points get a dot each up to this many; beyond it, a line alone.
+PATH_MARKERS = 400
+#: The most points of a path drawn: a longer one is drawn through every k-th point (its
+#: first and last always), which the eye cannot tell from all of them at a plot's size.
+PATH_POINTS_DRAWN = 20_000
+
+
+def thinned(points: np.ndarray, limit: int = PATH_POINTS_DRAWN) -> np.ndarray:
+    """``points`` (rows), or every k-th of them and the last when there are over ``limit``."""
+    if len(points) <= limit:
+        return points
+    stride = -(-len(points) // limit)
+    return np.vstack([points[::stride], points[-1:]])
+
+
 def drawable(values: np.ndarray, limit: float = DRAWABLE) -> np.ndarray:
     """Values a plot can draw; the rest NaN (a curve breaks there with connect="finite")."""
     values = np.asarray(values, dtype=np.float64)
@@ -168,6 +183,7 @@ class LandscapePanel(PlotPanel):
             contour.setParentItem(self.surface)
         self.earlier: list[pg.PlotDataItem] = []
         self.path = self.map.plot([], [], symbol="o", symbolSize=4)
+        self._path_marked = True
         self.start_mark = self.map.plot([], [], pen=None, symbol="s", symbolSize=9)
         self.here = self.map.plot([], [], pen=None, symbol="o", symbolSize=11)
         # The one neuron's point now: drag it to start a run elsewhere.
@@ -475,7 +491,15 @@ class LandscapePanel(PlotPanel):
 
     def _draw_paths(self, state: LandscapeState) -> None:
         path = drawable(np.vstack([np.asarray([state.start]), state.path.reshape(-1, 2)]))
-        self.path.setData(path[:, 0], path[:, 1], connect="finite")
+        # A dot per step while they can be told apart; a long run's path is a line, drawn
+        # through at most PATH_POINTS_DRAWN of its points (a dot each for a million steps
+        # cost seconds a frame).
+        marked = len(path) <= PATH_MARKERS
+        if marked != self._path_marked:
+            self._path_marked = marked
+            self.path.setSymbol("o" if marked else None)
+        drawn = thinned(path)
+        self.path.setData(drawn[:, 0], drawn[:, 1], connect="finite")
         self.start_mark.setData(*points(state.start[0], state.start[1]))
         if not self.target.moving:  # a drag in progress is the learner's
             x, y = drawable(np.asarray(state.current))
@@ -502,7 +526,7 @@ class LandscapePanel(PlotPanel):
             self.earlier_labels = labels
             self.legend.refresh()
         for curve, path in zip(self.earlier, drawn, strict=False):
-            shown = drawable(path.points)
+            shown = thinned(drawable(path.points))
             curve.setData(shown[:, 0], shown[:, 1], connect="finite")
             curve.setZValue(-1)
         for curve in self.earlier[len(drawn):]:

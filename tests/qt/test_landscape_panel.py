@@ -421,3 +421,32 @@ def test_the_drag_label_shows_only_while_dragging(window: MainWindow, qtbot: QtB
     panel.target.moving = False
     panel.target.setPos(1.0, 1.0)
     assert not label.isVisible()
+
+
+def test_a_long_runs_path_is_a_line_through_a_bounded_number_of_its_points(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    """A dot per step while few; past PATH_MARKERS a line alone, and past PATH_POINTS_DRAWN
+    every k-th point with the first and the last (a dot per step of a million-step run cost
+    seconds a frame)."""
+    from gui_trainer.qt.landscape_panel import PATH_MARKERS, PATH_POINTS_DRAWN, thinned
+
+    show_landscape(window)
+    panel = window.landscape_panel
+    for _ in range(3):
+        window.session.run_epoch()
+    window.controller.publish(None)
+    window.refresh_now()
+    assert panel.path.opts["symbol"] == "o"
+    for _ in range(PATH_MARKERS):
+        window.session.run_epoch()
+    window.controller.publish(None)
+    window.refresh_now()
+    assert panel.path.opts["symbol"] is None
+    xs, _ = panel.path.getData()
+    assert xs is not None and len(xs) == PATH_MARKERS + 4  # every step still drawn
+    long = np.column_stack([np.arange(50_001.0), np.zeros(50_001)])
+    kept = thinned(long)
+    assert len(kept) <= PATH_POINTS_DRAWN + 1
+    assert kept[0, 0] == 0 and kept[-1, 0] == 50_000
+    assert np.all(np.diff(kept[:, 0]) > 0)  # in order, nothing repeated
