@@ -77,6 +77,9 @@ class History:
         self.row = np.dtype(BASE_COLUMNS + [(name, np.float64) for name in columns])
         self.columns: tuple[str, ...] = self.row.names or ()
         self._data = np.zeros(capacity, dtype=self.row)
+        self._index = {name: i for i, name in enumerate(self.columns)}
+        self._blank: list[float | int] = [
+            np.nan if np.issubdtype(self.row[name], np.floating) else 0 for name in self.columns]
         self._size = 0
         self._run = 0
         self._run_start = 0
@@ -98,16 +101,18 @@ class History:
         return self._run
 
     def append(self, **fields: float | int | None) -> None:
+        """One row; columns not given are NaN (0 for whole numbers), None is NaN."""
         if self._size == len(self._data):
             grown = np.zeros(2 * len(self._data), dtype=self.row)
             grown[: self._size] = self._data[: self._size]
             self._data = grown
-        row = self._data[self._size]
-        for name in self.columns:
-            row[name] = np.nan if np.issubdtype(self.row[name], np.floating) else 0
+        values = self._blank.copy()
+        index = self._index
         for name, value in fields.items():
-            row[name] = nan_if_none(value) if isinstance(value, float) or value is None else value
-        row["run"] = self._run
+            values[index[name]] = np.nan if value is None else value
+        values[index["run"]] = self._run
+        # One assignment of the whole row: a field at a time cost more than the step itself.
+        self._data[self._size] = tuple(values)
         self._size += 1
 
     def column(self, name: str, run: int | None = None) -> Array:

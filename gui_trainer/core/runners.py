@@ -7,6 +7,7 @@ and from rewind so each can be read at once. Any model, any data: the one-neuron
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -61,6 +62,11 @@ def _array(tensor: torch.Tensor) -> np.ndarray:
     return array
 
 
+def _only(grad: torch.Tensor | None) -> float:
+    """A one-number ``.grad`` as a float (0.0 for None, and for -0.0 as ``scalar_of`` gives)."""
+    return 0.0 if grad is None else grad.item() or 0.0
+
+
 def _same_key(a: tuple[tuple[int, torch.Tensor | None, int], ...],
               b: tuple[tuple[int, torch.Tensor | None, int], ...]) -> bool:
     return all(x[0] == y[0] and x[1] is y[1] and x[2] == y[2] for x, y in zip(a, b, strict=True))
@@ -99,6 +105,10 @@ class Outcome:
         self.formula_grads, self.formula_terms = formula_grads, formula_terms
         self.fresh_grads, self.full_batch_grads = fresh_grads, full_batch_grads
         self.full_batch_loss, self.full_batch_accuracy = full_batch_loss, full_batch_accuracy
+
+
+#: What a stage run quietly reports (auto-train's fast path): it ran, and nothing to say.
+QUIET = Outcome(explanation="")
 
 
 class StageRunners(SessionState):
@@ -140,6 +150,39 @@ class StageRunners(SessionState):
         self._params_cache = (key, values)
         return values
 
+    def _run_stage_quietly(self, stage: Stage) -> bool:
+        """Run ``stage`` as :meth:`_run_stage` does, without a record or explanation.
+
+        The same runners make the same PyTorch calls and keep the same history, loop state
+        and parameter trail; only what a record would show is skipped (copies of every
+        tensor, the chain rule by hand, the optimizer's ledger). Returns False — the stage
+        having possibly run part way — when it did not run or its loss is not finite: the
+        caller puts the session back and runs it with a record (see ``run_iteration_quietly``).
+        Raises what the stage raised (warnings too, when they are errors).
+        """
+        loop = self._loop
+        expected = loop.next_stage
+        outcome: Outcome = getattr(self, f"_run_{stage}")(None)
+        if not outcome.ran or outcome.error is not None:
+            return False
+        if stage == "loss" and self.loss is not None and not math.isfinite(self.loss.item()):
+            return False
+        self._note_stage(stage, expected, outcome)
+        return True
+
+    def _note_stage(self, stage: Stage, expected: Stage, outcome: Outcome) -> None:
+        """Where the loop is after ``stage`` ran (guided mode's next stage, the counts)."""
+        loop = self._loop
+        if stage in ("clip", "evaluate", "schedule") and (
+                stage != expected or outcome.error is not None):
+            loop.off_script = True
+        if stage == "forward" and stage != expected and self._named_buffers_or_draws():
+            # an extra train-mode forward moved BatchNorm's averages or used up masks
+            loop.off_script = True
+        loop.stage_count += 1
+        loop.last_stage = stage
+        loop.next_stage = self._following(stage, outcome)
+
     def _run_stage(self, stage: Stage) -> StageRecord:
         before = self.params()
         buffers_before = self.buffers()
@@ -161,15 +204,7 @@ class StageRunners(SessionState):
         if warned:
             outcome.explanation += " PyTorch warned: " + warned[0].split(". ")[0] + "."
         after = outcome.after if outcome.after is not None else self.params()
-        if stage in ("clip", "evaluate", "schedule") and (
-                stage != expected or outcome.error is not None):
-            loop.off_script = True
-        if stage == "forward" and stage != expected and self._named_buffers_or_draws():
-            # an extra train-mode forward moved BatchNorm's averages or used up masks
-            loop.off_script = True
-        loop.stage_count += 1
-        loop.last_stage = stage
-        loop.next_stage = self._following(stage, outcome)
+        self._note_stage(stage, expected, outcome)
         rows = outcome.rows if outcome.rows is not None else rows_before
         if stage == "zero_grad":
             rows = self.group_rows()
@@ -207,6 +242,13 @@ class StageRunners(SessionState):
             buffers_before=buffers_before,
             buffers_after=self.buffers(),
         )
+
+    def _index(self, rows: tuple[int, ...]) -> slice | list[int]:
+        """How to take ``rows`` out of the data: every row in order is the tensor itself (no
+        copy); any other rows are gathered."""
+        if len(rows) == len(self._all_rows) and rows == self._all_rows:
+            return slice(None)
+        return list(rows)
 
     def _data_for(self, rows: tuple[int, ...]) -> tuple[Values, Values]:
         cached = self._data_values.get(rows)
@@ -287,20 +329,24 @@ class StageRunners(SessionState):
             # loader again each step cost more than the step's own PyTorch calls.
             loop.position = 0
 
-    def _run_zero_grad(self, before: ParamValues) -> Outcome:
+    # Each runner takes the parameters before the stage, or None when run quietly (no record
+    # is made: whatever only a record shows is skipped; the PyTorch calls are the same).
+    def _run_zero_grad(self, before: ParamValues | None) -> Outcome:
         self.optimizer.zero_grad(set_to_none=self._settings.set_to_none)
         self._loop.chunk = 0
+        if before is None:
+            return QUIET
         return Outcome(explanation=outcomes.zero_grad(before, self._settings.set_to_none))
 
-    def _run_forward(self, before: ParamValues) -> Outcome:
+    def _run_forward(self, before: ParamValues | None) -> Outcome:
         loop = self._loop
         rows = self._chunk_rows(loop.chunk)
         had_loss = self.loss is not None
-        batch = self.inputs[list(rows)]
+        batch = self.inputs[self._index(rows)]
 
         def forward() -> tuple[torch.Tensor, list[DropoutMask], list[BatchStats]]:
-            if not self._named_buffers and started is None:
-                return self.model(batch), [], []  # neither layer: nothing to read
+            if before is None or (not self._named_buffers and started is None):
+                return self.model(batch), [], []  # quiet, or neither layer: nothing to read
             with dropout_masks(self.model) as masks, batch_norm_stats(self.model) as stats:
                 return self.model(batch), masks, stats
 
@@ -310,24 +356,27 @@ class StageRunners(SessionState):
         loop.outputs_rows = rows
         loop.outputs_chunk = loop.chunk
         loop.outputs_params = None  # made with the parameters as they are now
+        if before is None:
+            return QUIET
         text = outcomes.forward(had_loss, self._settings.mode == "free", self._one_neuron)
         if self._settings.micro_batches > 1:
             text = outcomes.micro_batch(loop.chunk, self._settings.micro_batches) + " " + text
         return Outcome(explanation=text, rows=rows, dropout_masks=tuple(masks),
                        batch_stats=tuple(stats))
 
-    def _run_loss(self, before: ParamValues) -> Outcome:
+    def _run_loss(self, before: ParamValues | None) -> Outcome:
         if self.outputs is None:
             return Outcome(ran=False, explanation=outcomes.NO_OUTPUTS)
         loop = self._loop
         rows = loop.outputs_rows
-        targets = self.targets[list(rows)]
+        targets = self.targets[self._index(rows)]
         softmax = self._settings.softmax_before_loss
         scored = softmax_of(self.outputs) if softmax else self.outputs
         loss = self.loss_fn(scored, targets)
-        unscaled = float(loss.item())
+        quiet = before is None
+        unscaled = 0.0 if quiet else float(loss.item())
         reference = None
-        if softmax:  # the same outputs' loss without the extra softmax, for comparison
+        if softmax and not quiet:  # the outputs' loss without the extra softmax, to compare
             with torch.no_grad():
                 reference = float(self.loss_fn(self.outputs, targets).item())
         micro_batches = self._settings.micro_batches
@@ -342,6 +391,8 @@ class StageRunners(SessionState):
         loop.loss_chunk = loop.outputs_chunk
         loop.loss_scale = micro_batches
         loop.loss_softmax = softmax
+        if quiet:
+            return QUIET
         with torch.no_grad():
             per_sample = self.scenario.per_sample_loss(scored, targets)
         text = outcomes.loss(float(loss.item()), self.scenario.task)
@@ -350,15 +401,17 @@ class StageRunners(SessionState):
         return Outcome(explanation=text, sample_losses=values_of(per_sample), rows=rows,
                        softmax_loss_reference=reference)
 
-    def _run_backward(self, before: ParamValues) -> Outcome:
+    def _run_backward(self, before: ParamValues | None) -> Outcome:
         if self.loss is None or self._loss_outputs is None:
             return Outcome(ran=False, explanation=outcomes.NO_LOSS)
         loop = self._loop
         stale = self._loss_outputs is not self.outputs
         rows = loop.loss_rows
         grads = terms = fresh_values = None
+        quiet = before is None
         if self._one_neuron:
-            grads, terms = self._chain_rule(self._loss_outputs, rows)
+            if not quiet:
+                grads, terms = self._chain_rule(self._loss_outputs, rows)
             # The gradient of this loss alone, by autograd, before backward adds it to .grad
             # (with every .grad None, backward stores exactly that: read it from there).
             params = self._parameters()
@@ -367,7 +420,7 @@ class StageRunners(SessionState):
                 fresh_values = (scalar_of(fresh[0]) or 0.0, scalar_of(fresh[1]) or 0.0)
         self.loss.backward()  # type: ignore[no-untyped-call]
         if self._one_neuron and fresh_values is None:
-            fresh_values = (scalar_of(params[0].grad) or 0.0, scalar_of(params[1].grad) or 0.0)
+            fresh_values = (_only(params[0].grad), _only(params[1].grad))
         loop.last_fresh = fresh_values
         full_batch = None
         chunk = loop.loss_chunk
@@ -376,6 +429,8 @@ class StageRunners(SessionState):
         # the accumulation starts again at its first micro-batch.
         same_split = loop.loss_scale == micro_batches
         loop.chunk = (chunk + 1) % micro_batches if same_split else 0
+        if before is None:
+            return QUIET
         if (micro_batches > 1 and loop.chunk == 0 and same_split and self._one_neuron
                 and len(loop.batches) == 1):
             full_batch = self._full_batch_grads()
@@ -386,13 +441,16 @@ class StageRunners(SessionState):
             full_batch_grads=full_batch, rows=rows,
         )
 
-    def _run_step(self, before: ParamValues) -> Outcome:
+    def _run_step(self, before: ParamValues | None) -> Outcome:
+        quiet = before is None
+        if quiet and not self._one_neuron:
+            before = self.params()  # the history's update ratios compare before and after
         full_loss, full_accuracy = self._measured_by_the_loss() or self.full_batch_measures()
         rows = self.group_rows()
         batch_loss = full_loss if len(rows) == len(self.inputs) else self._loss_on(rows)
         kept = self._keep_forward_params()
         params = [p for _, p in self._named_params]
-        carried = carried_buffers(self.optimizer, params)
+        carried = None if quiet else carried_buffers(self.optimizer, params)
         group = self.optimizer.param_groups[0]
         lr = float(group["lr"])  # a scheduler may have moved it from the setting
         self.optimizer.step()
@@ -403,8 +461,11 @@ class StageRunners(SessionState):
         epoch = loop.epoch + 1  # the epoch this step belongs to
         self._advance_batches()
         loop.epoch_ended = loop.epoch == epoch
-        after = self.params()
+        after = None if quiet and self._one_neuron else self.params()
         self._append_history(before, after, full_loss, full_accuracy, epoch, batch_loss, lr)
+        if quiet:
+            return QUIET
+        assert before is not None and after is not None and carried is not None
         settings = self._settings
         # The rule's numbers as this step used them: a scheduler moves lr (OneCycleLR the
         # momentum or betas too), so they are read from the optimizer, not the settings.
@@ -425,9 +486,11 @@ class StageRunners(SessionState):
         with measuring(self.model):
             return float(self.loss_fn(self.model(self.inputs[index]), self.targets[index]).item())
 
-    def _append_history(self, before: ParamValues, after: ParamValues, loss: float,
-                        accuracy: float | None, epoch: int, batch_loss: float,
+    def _append_history(self, before: ParamValues | None, after: ParamValues | None,
+                        loss: float, accuracy: float | None, epoch: int, batch_loss: float,
                         lr: float) -> None:
+        """The step's row: for the one neuron its numbers, read from the tensors (the same
+        floats a copy would hold); for a network each tensor's grad norm and update ratio."""
         settings = self._settings
         row: dict[str, float | int | None] = {
             "epoch": epoch, "step": self._loop.steps, "loss": loss,
@@ -438,12 +501,13 @@ class StageRunners(SessionState):
         }
         if self._one_neuron:
             fresh = self._loop.last_fresh or (None, None)
-            weight, bias = after.tensors
-            row.update(weight=float(weight.value[0, 0]), bias=float(bias.value[0]),
-                       weight_grad=None if weight.grad is None else float(weight.grad[0, 0]),
-                       bias_grad=None if bias.grad is None else float(bias.grad[0]),
+            weight, bias = self._parameters()
+            row.update(weight=weight.item(), bias=bias.item(),
+                       weight_grad=None if weight.grad is None else weight.grad.item(),
+                       bias_grad=None if bias.grad is None else bias.grad.item(),
                        weight_grad_fresh=fresh[0], bias_grad_fresh=fresh[1])
         else:
+            assert before is not None and after is not None
             ratios = before.update_ratios(after)
             for tensor in after.tensors:
                 row[f"grad_norm:{tensor.name}"] = tensor.grad_norm

@@ -31,14 +31,24 @@ class RunEnd:
 
 @dataclass(frozen=True, slots=True)
 class Progress:
-    """One stage of a run: its record, how far the run is, and whether it ended there."""
+    """One stage of a run (or a quiet iteration): its record (None for a quiet iteration),
+    how far the run is, and whether it ended there."""
 
-    record: StageRecord
+    record: StageRecord | None
     done: int
     total: int
     #: A place where a batch may pause with the session in a tidy state (an epoch's end).
     boundary: bool
     end: RunEnd | None = None
+
+
+@dataclass(slots=True)
+class Pace:
+    """What the front end asks of a run's next stages, changed between pulls: ``quiet``
+    runs whole iterations without records (``TrainingSession.run_iteration_quietly``),
+    for a pace at which no record would be shown one by one."""
+
+    quiet: bool = False
 
 
 #: Yields one Progress per stage run; returns the RunEnd if it ends without running a stage.
@@ -75,18 +85,33 @@ def done_message(session: TrainingSession, epochs: int) -> str:
     return text
 
 
-def auto_train(session: TrainingSession, epochs: int, done: int = 0) -> Run:
+def auto_train(session: TrainingSession, epochs: int, done: int = 0,
+               pace: Pace | None = None) -> Run:
     """The loop's next stage, again and again, until ``epochs`` epochs are done (with the
     full batch an epoch is one step; with mini-batches, ``len(loader)`` of them).
 
     ``done`` counts epochs already run (a paused run resumes where it was). Stops at the
-    first stage that raises or does not run, and at a loss that is NaN or infinite.
+    first stage that raises or does not run, and at a loss that is NaN or infinite. While
+    ``pace.quiet``, whole iterations run without records and yield one Progress each
+    (record None) — but the run's last iteration, and any stage worth a record, make one.
     """
     if done >= epochs:
         return RunEnd("target", done_message(session, done))
     while True:
         epoch = session.epoch
-        record = session.run(session.next_stage)
+        if pace is not None and pace.quiet and not _ends_the_run(session, done, epochs):
+            records = session.run_iteration_quietly()
+            if not records:
+                done += session.epoch - epoch
+                end = (RunEnd("target", done_message(session, done)) if done >= epochs
+                       else None)
+                yield Progress(None, done, epochs, boundary=True, end=end)
+                if end is not None:
+                    return None
+                continue
+            record = records[-1]  # the stage worth a record ended the quiet iteration
+        else:
+            record = session.run(session.next_stage)
         stepped = record.stage == "step" and record.ok
         done += session.epoch - epoch
         end = check_record(record)
@@ -96,6 +121,12 @@ def auto_train(session: TrainingSession, epochs: int, done: int = 0) -> Run:
         yield Progress(record, done, epochs, boundary=stepped, end=end)
         if end is not None:
             return None
+
+
+def _ends_the_run(session: TrainingSession, done: int, epochs: int) -> bool:
+    """Whether the next iteration completes the run's last epoch (it is shown stage by
+    stage, so the run ends on records of its own last stages)."""
+    return done + 1 >= epochs and session.iteration == session.iterations_per_epoch
 
 
 def experiment_run(session: TrainingSession, experiment: Experiment) -> Run:

@@ -8,7 +8,9 @@ settings, and keeps every action on the timeline. The stages themselves are in
 from __future__ import annotations
 
 import copy
+import math
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -387,6 +389,40 @@ class TrainingSession(SessionSettings, StageRunners, OptionalStages, Rewind):
         while self._loop.next_stage in ("evaluate", "schedule") and records[-1].error is None:
             records.append(self.run(self._loop.next_stage))
         return records
+
+    def run_iteration_quietly(self) -> list[StageRecord]:
+        """:meth:`run_iteration` with no records: auto-train's pace when nothing is shown
+        stage by stage.
+
+        The same stages run the same PyTorch calls, and the history, timeline, checkpoints
+        and loop state come out exactly as :meth:`run_iteration` leaves them (the tests
+        compare both). Only a stage worth a record makes one: if a stage raises, does not
+        run, warns, or leaves the loss NaN or infinite, what it did is undone (a jump to
+        the position before it) and it runs again with :meth:`run`; the iteration stops
+        there and that record is returned. Otherwise the list is empty.
+        """
+        loop = self._loop
+        if self.loss is not None and not math.isfinite(self.loss.item()):
+            return [self.run(loop.next_stage)]  # the record says the loss is not finite
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a warning belongs in a record
+            while True:
+                stage = loop.next_stage
+                self._before_action()
+                try:
+                    fine = self._run_stage_quietly(stage)
+                except Exception:
+                    fine = False
+                if not fine:
+                    break
+                self.timeline.record_stage(stage)
+                if stage in ("step", "evaluate", "schedule") and loop.next_stage not in (
+                        "evaluate", "schedule"):
+                    return []
+        replayed = self.last_jump_replayed
+        self.jump_to(self.timeline.position)  # undo what the stage did part way
+        self.last_jump_replayed = replayed
+        return [self.run(stage)]
 
     def run_epoch(self) -> list[StageRecord]:
         """Run stages in loop order until the current epoch is complete (with the full batch,

@@ -111,6 +111,18 @@ class Timeline:
         self._length += 1
         self.position = self._length
 
+    def record_stage(self, stage: Stage) -> None:
+        """Append a stage after which the loss is finite (or None): ``record`` made cheap
+        for auto-train's quiet iterations, which run a million of them."""
+        self.revision += 1
+        if self.position != self._length:
+            self.truncate_after_position()
+        if self._length == len(self._codes):
+            self._codes = np.concatenate([self._codes, np.zeros_like(self._codes)])
+        self._codes[self._length] = STAGE_CODES[stage]
+        self._length += 1
+        self.position = self._length
+
     def run_start(self) -> int:
         """Position just after the last reset before the current position (0 if none)."""
         index = bisect.bisect_left(self._resets, self.position) - 1

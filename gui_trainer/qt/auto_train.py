@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui_trainer.core.runs import Progress, RunEnd, auto_train, done_message
+from gui_trainer.core.runs import Pace, Progress, RunEnd, auto_train, done_message
 from gui_trainer.qt.controller import SessionController
 from gui_trainer.qt.rich_label import RichLabel
 from gui_trainer.qt.run_driver import RunDriver, State
@@ -93,16 +93,21 @@ class AutoTrainer(QObject):
             self.stop(done_message(self.controller.session, self.done))
             return
         # Made anew on resume too: the target may have changed while paused.
-        self.driver.start(auto_train(self.controller.session, self.target, self.done))
+        self._start_driver()
         self.progress.emit(self.done, self.target)
 
     def set_target(self, epochs: int) -> None:
         """A new number of epochs; a running run goes on towards it (or ends if reached)."""
         self.target = epochs
         if self.state == "running":
-            self.driver.start(auto_train(self.controller.session, self.target, self.done))
+            self._start_driver()
         if self.state != "idle":
             self.progress.emit(self.done, self.target)
+
+    def _start_driver(self) -> None:
+        pace = Pace()
+        self.driver.start(auto_train(self.controller.session, self.target, self.done, pace),
+                          pace)
 
     def pause(self) -> None:
         if self.state == "running":

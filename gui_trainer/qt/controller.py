@@ -152,9 +152,13 @@ class SessionController(QObject):
         return self.run_stage(self.session.next_stage)
 
     def publish(self, record: StageRecord | None, *, per_stage: bool = True,
-                latest: dict[Stage, StageRecord] | None = None) -> None:
-        """Tell views about a new state; auto-train batches pass ``per_stage=False``."""
-        if latest:
+                latest: dict[Stage, StageRecord] | None = None,
+                replace: bool = False) -> None:
+        """Tell views about a new state; auto-train batches pass ``per_stage=False``, and
+        ``replace`` when stages ran without records (the older records are out of date)."""
+        if replace:
+            self.latest = dict(latest or {})
+        elif latest:
             self.latest.update(latest)
         if record is not None:
             self.last_record = record

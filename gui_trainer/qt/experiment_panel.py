@@ -92,6 +92,7 @@ class ExperimentRunner(QObject):
             self.driver.stop()
 
     def _progressed(self, progress: Progress) -> None:
+        assert progress.record is not None  # an experiment never runs quietly
         self.records.append(progress.record)
         self.progressed.emit(progress.done, progress.total)
 

@@ -14,7 +14,7 @@ from typing import Literal
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from gui_trainer.core.records import StageRecord
-from gui_trainer.core.runs import Progress, Run, RunEnd
+from gui_trainer.core.runs import Pace, Progress, Run, RunEnd
 from gui_trainer.core.stages import Stage
 from gui_trainer.qt.controller import SessionController
 
@@ -39,6 +39,8 @@ class RunDriver(QObject):
         self.state: State = "idle"
         self.interval_ms = 0
         self._run: Run | None = None
+        #: The run's pace, when it can run quietly (auto-train): quiet within a batch.
+        self._pace: Pace | None = None
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._tick)
 
@@ -52,12 +54,17 @@ class RunDriver(QObject):
         if self._timer.isActive():
             self._timer.setInterval(self.interval_ms)
 
-    def start(self, run: Run) -> None:
-        """Drive ``run`` from its first stage (a run already going or paused is dropped)."""
+    def start(self, run: Run, pace: Pace | None = None) -> None:
+        """Drive ``run`` from its first stage (a run already going or paused is dropped).
+
+        ``pace``, if given, is the run's: the driver sets it quiet inside a batch, where no
+        record is shown one by one, and speaks again for the batch's last iteration.
+        """
         self._timer.stop()
         if self._run is not None:
             self._run.close()
         self._run = run
+        self._pace = pace
         self._set_state("running")
         self._timer.start(self.interval_ms)
 
@@ -104,8 +111,11 @@ class RunDriver(QObject):
             return finished.value  # type: ignore[no-any-return]
 
     def _one_stage(self) -> None:
+        if self._pace is not None:
+            self._pace.quiet = False
         pulled = self._pull()
         if isinstance(pulled, Progress):
+            assert pulled.record is not None  # not quiet: every stage has its record
             self.controller.publish(pulled.record)
             self.progressed.emit(pulled)
             end = pulled.end
@@ -115,9 +125,17 @@ class RunDriver(QObject):
             self._finish(end)
 
     def _batch(self) -> None:
+        """Whole iterations until the time budget is spent: quietly (no records) while the
+        run allows it, then one iteration with records, so the panels show where the batch
+        ended with PyTorch's own numbers."""
         deadline = time.perf_counter() + BATCH_BUDGET_S
+        pace = self._pace
+        if pace is not None:
+            pace.quiet = True
         latest: dict[Stage, StageRecord] = {}
         last: Progress | None = None
+        shown: StageRecord | None = None
+        quiet_ran = False
         end: RunEnd | None = None
         while True:
             pulled = self._pull()
@@ -125,14 +143,23 @@ class RunDriver(QObject):
                 end = pulled or RunEnd("target", "")
                 break
             last = pulled
-            latest[pulled.record.stage] = pulled.record
+            if pulled.record is None:
+                quiet_ran = True
+            else:
+                shown = latest[pulled.record.stage] = pulled.record
             if pulled.end is not None:
                 end = pulled.end
                 break
             if pulled.boundary and time.perf_counter() >= deadline:
-                break
+                if pace is None or not pace.quiet:
+                    break
+                pace.quiet = False  # the batch ends on an iteration with records
+        if pace is not None:
+            pace.quiet = False
         if last is not None:
-            self.controller.publish(last.record, per_stage=False, latest=latest)
+            # After quiet iterations, records from before them are out of date: only the
+            # batch's own are kept (as after a jump).
+            self.controller.publish(shown, per_stage=False, latest=latest, replace=quiet_ran)
             self.progressed.emit(last)
         if end is not None:
             self._finish(end)

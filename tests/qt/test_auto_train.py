@@ -28,6 +28,31 @@ def test_auto_train_reaches_its_target(window: MainWindow, qtbot: QtBot) -> None
     assert losses[-1] < losses[0]
 
 
+def test_full_speed_leaves_the_session_a_click_by_click_run_leaves(
+        window: MainWindow, qtbot: QtBot) -> None:
+    """Batches run quietly, but the session is the one the same epochs clicked through make,
+    and the panels show the records of the run's own last iteration."""
+    from gui_trainer.core import TrainingSession
+    from tests.core.test_quiet_runs import state_of
+
+    window.session.run("zero_grad")  # a record from before the run
+    fastest(window)
+    window.auto_panel.epochs.setValue(400)
+    window.actions_by_name["train_start"].trigger()
+    qtbot.waitUntil(lambda: window.trainer.state == "idle", timeout=20_000)
+    reference = TrainingSession()
+    reference.run("zero_grad")
+    for _ in range(400):
+        reference.run_iteration()
+    assert state_of(window.session) == state_of(reference)
+    latest = window.controller.latest
+    assert set(latest) == {"zero_grad", "forward", "loss", "backward", "step"}
+    assert all(record.epoch >= 399 for record in latest.values())
+    step = latest["step"]
+    assert step.after.weight == window.session.weight.item()
+    assert window.controller.last_record is step
+
+
 def test_ui_answers_during_auto_train(window: MainWindow, qtbot: QtBot) -> None:
     """Timer events keep firing while training runs: the event loop is never starved."""
     fastest(window)
