@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui_trainer.core.along_step import Along
+from gui_trainer.core.history import History
 from gui_trainer.core.landscape import LandscapeState, Path
 from gui_trainer.core.slices import (
     SLICE_POINTS,
@@ -38,6 +39,7 @@ from gui_trainer.core.slices import (
 )
 from gui_trainer.core.view_state import SessionView
 from gui_trainer.qt.folding_caption import FoldingCaption
+from gui_trainer.qt.long_history import RowsSeen
 from gui_trainer.qt.plots import LegendEntry, PlotPanel, pen, style_plot
 from gui_trainer.qt.slice_worker import SliceWorker
 from gui_trainer.qt.theme import Colours
@@ -90,6 +92,43 @@ def thinned(points: np.ndarray, limit: int = PATH_POINTS_DRAWN) -> np.ndarray:
     return np.vstack([points[::stride], points[-1:]])
 
 
+def thinned_path(start: tuple[float, float], path: np.ndarray,
+                 limit: int = PATH_POINTS_DRAWN) -> np.ndarray:
+    """``thinned`` of the start followed by the path, without copying a long path whole."""
+    rows = path.reshape(-1, 2)
+    head = np.asarray([start], dtype=np.float64)
+    if len(rows) + 1 <= limit:
+        return np.vstack([head, rows])
+    stride = -(-(len(rows) + 1) // limit)
+    # Every stride-th of [start, *rows]: the start, then rows stride - 1, 2·stride - 1, …
+    return np.vstack([head, rows[stride - 1::stride], rows[-1:]])
+
+
+class PathBounds:
+    """The lowest and highest drawable (weight, bias) on this run's path, worked out from
+    the steps not seen before (framing a million-step path went over it all each frame)."""
+
+    def __init__(self) -> None:
+        self.rows = RowsSeen()
+        self.low: np.ndarray | None = None
+        self.high: np.ndarray | None = None
+
+    def of(self, history: History, path: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        rows = path.reshape(-1, 2)
+        kept = self.rows.valid(history)
+        if kept == 0 or kept > len(rows):
+            kept, self.low, self.high = 0, None, None
+        new = rows[kept:]
+        with np.errstate(invalid="ignore"):
+            new = new[np.isfinite(new).all(axis=1) & (np.abs(new) < DRAWABLE).all(axis=1)]
+        if len(new):
+            low, high = new.min(axis=0), new.max(axis=0)
+            self.low = low if self.low is None else np.minimum(self.low, low)
+            self.high = high if self.high is None else np.maximum(self.high, high)
+        self.rows.seen(history, len(rows))
+        return None if self.low is None or self.high is None else (self.low, self.high)
+
+
 def drawable(values: np.ndarray, limit: float = DRAWABLE) -> np.ndarray:
     """Values a plot can draw; the rest NaN (a curve breaks there with connect="finite")."""
     values = np.asarray(values, dtype=np.float64)
@@ -104,13 +143,18 @@ def points(xs: float, ys: float) -> tuple[np.ndarray, np.ndarray]:
     return x[keep], y[keep]
 
 
-def view_around(state: LandscapeState) -> QRectF:
+def view_around(state: LandscapeState,
+                path_bounds: tuple[np.ndarray, np.ndarray] | None = None) -> QRectF:
     """A range holding the start, the path, the current point, the minimum and where the
-    next Step lands (an overshoot is seen before it happens), with room."""
+    next Step lands (an overshoot is seen before it happens), with room.
+
+    ``path_bounds``: the path's lowest and highest drawable point, when known (``PathBounds``),
+    instead of the whole path."""
     ahead = ([] if state.next_update is None else
              [np.asarray(state.current) + np.asarray(state.next_update)])
-    points = np.vstack([np.asarray([state.start, state.current, state.minimum, *ahead]),
-                        state.path.reshape(-1, 2)])
+    path = (state.path.reshape(-1, 2) if path_bounds is None
+            else np.asarray(path_bounds, dtype=np.float64))
+    points = np.vstack([np.asarray([state.start, state.current, state.minimum, *ahead]), path])
     points = points[np.isfinite(points).all(axis=1) & (np.abs(points) < 1e6).all(axis=1)]
     if len(points) == 0:  # everything diverged: frame where the run started
         points = np.asarray([state.start])
@@ -206,6 +250,7 @@ class LandscapePanel(PlotPanel):
         self.along_state: Along | None = None
         self.grid_range: QRectF | None = None
         self._fitted_for: object = None
+        self.path_bounds = PathBounds()
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)
         self._settle.setInterval(SETTLE_MS)
@@ -481,7 +526,7 @@ class LandscapePanel(PlotPanel):
         if fresh or run != self._framed_run:  # a new run: framed afresh, the view follows it
             self._framed_run = run
             self.auto_frame = True
-            self.map.setRange(view_around(landscape), padding=0)
+            self.map.setRange(self._view_around(landscape), padding=0)
         elif self.auto_frame:
             self._frame()
         self._draw_paths(landscape)
@@ -490,15 +535,14 @@ class LandscapePanel(PlotPanel):
                          and landscape.gradient is not None)
 
     def _draw_paths(self, state: LandscapeState) -> None:
-        path = drawable(np.vstack([np.asarray([state.start]), state.path.reshape(-1, 2)]))
         # A dot per step while they can be told apart; a long run's path is a line, drawn
         # through at most PATH_POINTS_DRAWN of its points (a dot each for a million steps
-        # cost seconds a frame).
-        marked = len(path) <= PATH_MARKERS
+        # cost seconds a frame), picked before anything else is done to them.
+        marked = len(state.path) + 1 <= PATH_MARKERS
         if marked != self._path_marked:
             self._path_marked = marked
             self.path.setSymbol("o" if marked else None)
-        drawn = thinned(path)
+        drawn = drawable(thinned_path(state.start, state.path))
         self.path.setData(drawn[:, 0], drawn[:, 1], connect="finite")
         self.start_mark.setData(*points(state.start[0], state.start[1]))
         if not self.target.moving:  # a drag in progress is the learner's
@@ -604,12 +648,18 @@ class LandscapePanel(PlotPanel):
     def _moved_by_hand(self, *_args: object) -> None:
         self.auto_frame = False
 
+    def _view_around(self, state: LandscapeState) -> QRectF:
+        history = self._fitted_for
+        if not isinstance(history, History):
+            return view_around(state)
+        return view_around(state, self.path_bounds.of(history, state.path))
+
     def _frame(self) -> None:
         """Frame the run; while it stays in view the view keeps still (a moving map at every
         frame of auto-train would be hard to read, and each move recomputes the surface)."""
         if self.state is None:
             return
-        target = view_around(self.state)
+        target = self._view_around(self.state)
         (x0, x1), (y0, y1) = self.map.viewRange()
         shown = QRectF(x0, y0, x1 - x0, y1 - y0)
         if not shown.contains(target.adjusted(
@@ -621,7 +671,7 @@ class LandscapePanel(PlotPanel):
         super().resizeEvent(event)
         self._arrange()
         if self.auto_frame and self.state is not None:
-            self.map.setRange(view_around(self.state), padding=0)
+            self.map.setRange(self._view_around(self.state), padding=0)
 
     def _arrange(self) -> None:
         """Both plots in a tall dock; in a short one, one at a time with tabs."""

@@ -33,6 +33,7 @@ from gui_trainer.core.formatting import short
 from gui_trainer.core.records import TensorValues
 from gui_trainer.core.train_modes import DropoutMask
 from gui_trainer.core.view_state import SessionView
+from gui_trainer.qt.long_history import LongCurve, tensor_rows
 from gui_trainer.qt.plots import LegendEntry, PlotPanel, finite_or_nan, pen, style_plot
 from gui_trainer.qt.rich_label import RichLabel
 from gui_trainer.qt.theme import Colours
@@ -172,6 +173,7 @@ class GradientPlots(PlotPanel):
         self.ratio_plot.setDownsampling(auto=True, mode="peak")
         self.ratio_plot.setClipToView(True)
         self.curves: list[pg.PlotDataItem] = []
+        self.feeds: list[LongCurve] = []
         self.names: tuple[str, ...] = ()
         self.restyle()
 
@@ -189,6 +191,7 @@ class GradientPlots(PlotPanel):
             self.ratio_plot.removeItem(curve)
         self.names = names
         self.curves = [self.ratio_plot.plot([], []) for _ in names]
+        self.feeds = [LongCurve(curve) for curve in self.curves]
         self.legend.set_entries(lambda c: [
             LegendEntry("━", c.earlier_runs[i % len(c.earlier_runs)], name)
             for i, name in enumerate(names)])
@@ -208,11 +211,12 @@ class GradientPlots(PlotPanel):
 
     def show_ratios(self, state: SessionView) -> None:
         epochs = state.history.column("step")
-        for curve, name in zip(self.curves, self.names, strict=True):
-            ratios = state.tensor_history("update_ratio", name)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                logs = finite_or_nan(np.log10(np.where(ratios > 0, ratios, np.nan)))
-            curve.setData(epochs, logs, connect="finite")
+        for feed, name in zip(self.feeds, self.names, strict=True):
+            def logs(start: int, name: str = name) -> np.ndarray:
+                ratios = tensor_rows(state, "update_ratio", name, start)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    return finite_or_nan(np.log10(np.where(ratios > 0, ratios, np.nan)))
+            feed.show(state.history, epochs, logs)
 
 
 class LayersPanel(QWidget):

@@ -13,6 +13,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal, cast
 
 import numpy as np
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import QSizePolicy, QTabBar, QVBoxLayout, QWidget
 from gui_trainer.core.formatting import short
 from gui_trainer.core.history import RunSummary
 from gui_trainer.core.view_state import SessionView
+from gui_trainer.qt.long_history import LongCurve, RowsSeen, tensor_rows
 from gui_trainer.qt.rich_label import RichLabel, coloured
 from gui_trainer.qt.theme import Colours, colours
 
@@ -76,6 +78,10 @@ def positive_or_nan(values: FloatArray) -> FloatArray:
     """For a log axis: a loss of exactly 0 (or inf) cannot be drawn; leave a gap."""
     with np.errstate(invalid="ignore"):
         return np.where(np.isfinite(values) & (values > 0), values, np.nan)
+
+
+def finite_from(values: FloatArray, start: int) -> FloatArray:
+    return finite_or_nan(values[start:])
 
 
 def finite_points(xs: FloatArray, ys: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -315,6 +321,11 @@ class LossPlot(PlotPanel):
         self.batch_curve.setZValue(-0.5)
         self.epoch_mean = self.plot.plot([], [], symbol="s", symbolSize=7)
         self.mini_batches = False
+        #: Whether a step's batch loss differed from the full-batch loss, in the rows seen.
+        self._batch_differs = False
+        self._batch_rows = RowsSeen()
+        self.curve_feed = LongCurve(self.curve)
+        self.batch_feed = LongCurve(self.batch_curve)
         #: Evaluate's validation loss, one point per evaluation, after that many steps.
         self.validation = self.plot.plot([], [], symbol="t", symbolSize=8)
         self.has_validation = False
@@ -328,6 +339,7 @@ class LossPlot(PlotPanel):
         style_plot(self.lr_plot, "Learning rate", "step", "lr")
         self.lr_curve = self.lr_plot.plot([], [])
         self.lr_ahead = self.lr_plot.plot([], [])
+        self.lr_feed = LongCurve(self.lr_curve)
         self.lr_shown = False
         #: Earlier runs' curves by run number, faded; drawn once, kept until cleared.
         self.earlier: dict[int, pg.PlotDataItem] = {}
@@ -460,7 +472,8 @@ class LossPlot(PlotPanel):
         if not scheduled:
             return
         steps = state.history.column("step")
-        self.lr_curve.setData(steps, state.history.column("lr"))
+        rates = state.history.column("lr")
+        self.lr_feed.show(state.history, steps, lambda start: np.asarray(rates[start:]))
         ahead = state.schedule_ahead
         assert ahead is not None
         xs, rates = ahead
@@ -470,17 +483,17 @@ class LossPlot(PlotPanel):
         """Mini-batches: each step's batch loss and the epoch means; hidden otherwise."""
         history = state.history
         batch = history.column("batch_loss")
-        mini = state.iterations_per_epoch > 1 or bool(np.any(batch != history.column("loss")))
+        mini = state.iterations_per_epoch > 1 or self._batch_loss_differs(state)
         if mini != self.mini_batches:
             self.mini_batches = mini
             self.plot.setLabel("bottom", "step (iteration)" if mini
                                else "epoch (completed steps)")
             self.legend.refresh()
         if not mini or not len(batch):
-            self.batch_curve.setData([], [])
+            self.batch_feed.clear()
             self.epoch_mean.setData([], [])
             return
-        self.batch_curve.setData(steps, positive_or_nan(batch), connect="finite")
+        self.batch_feed.show(history, steps, lambda start: positive_or_nan(batch[start:]))
         epochs = history.column("epoch")
         starts = np.flatnonzero(np.r_[True, epochs[1:] != epochs[:-1]])
         counts = np.diff(np.r_[starts, len(epochs)])
@@ -489,14 +502,28 @@ class LossPlot(PlotPanel):
         self.epoch_mean.setData(np.asarray(ends, dtype=np.float64), positive_or_nan(means),
                                 connect="finite")
 
+    def _batch_loss_differs(self, state: SessionView) -> bool:
+        """Whether any step's batch loss differs from its full-batch loss (only the rows
+        not seen before are compared)."""
+        history = state.history
+        kept = self._batch_rows.valid(history)
+        if kept == 0:
+            self._batch_differs = False
+        if not self._batch_differs:
+            self._batch_differs = bool(np.any(history.column("batch_loss")[kept:]
+                                              != history.column("loss")[kept:]))
+        self._batch_rows.seen(history, len(history))
+        return self._batch_differs
+
     def refresh(self, state: SessionView) -> None:
         self._refresh_earlier(state)
         epochs = state.history.column("step")
-        losses = positive_or_nan(state.history.column("loss"))
+        loss = state.history.column("loss")
         # Room for the longest run drawn, not only this one: earlier runs stay reachable.
         self.limits.update(max([len(epochs), *(r.stop - r.start for r in self._earlier_shown)]))
-        self.curve.setData(epochs, losses, connect="finite")
-        self.last.setData(*finite_points(np.asarray(epochs[-1:], dtype=np.float64), losses[-1:]))
+        self.curve_feed.show(state.history, epochs, lambda start: positive_or_nan(loss[start:]))
+        self.last.setData(*finite_points(np.asarray(epochs[-1:], dtype=np.float64),
+                                         positive_or_nan(loss[-1:])))
         self._refresh_batches(state, epochs)
         self._refresh_validation(state)
         self._refresh_lr(state)
@@ -547,6 +574,9 @@ class GradPlot(PlotPanel):
         # The latest step as dots, so a history of one step is visible too.
         self.last_weight = self.history.plot([], [], pen=None, symbol="o", symbolSize=7)
         self.last_bias = self.history.plot([], [], pen=None, symbol="o", symbolSize=7)
+        self.feeds = {column: LongCurve(curve) for column, curve in (
+            ("weight_grad", self.weight_curve), ("bias_grad", self.bias_curve),
+            ("weight_grad_fresh", self.weight_fresh), ("bias_grad_fresh", self.bias_fresh))}
         self.legend.set_entries(lambda c: [
             LegendEntry("━", c.weight, "weight.grad"),
             LegendEntry("━", c.bias, "bias.grad"),
@@ -652,16 +682,13 @@ class GradPlot(PlotPanel):
                           pens=[c or (0, 0, 0, 0) for c in shown])
         epochs = state.history.column("step")
         self.limits.update(len(epochs))
-        weights = finite_or_nan(state.history.column("weight_grad"))
-        self.weight_curve.setData(epochs, weights, connect="finite")
-        biases = finite_or_nan(state.history.column("bias_grad"))
-        self.bias_curve.setData(epochs, biases, connect="finite")
-        for curve, column in ((self.weight_fresh, "weight_grad_fresh"),
-                              (self.bias_fresh, "bias_grad_fresh")):
-            curve.setData(epochs, finite_or_nan(state.history.column(column)), connect="finite")
+        for name, feed in self.feeds.items():
+            values = state.history.column(name)
+            feed.show(state.history, epochs, partial(finite_from, values))
         last_epoch = np.asarray(epochs[-1:], dtype=np.float64)
-        self.last_weight.setData(*finite_points(last_epoch, weights[-1:]))
-        self.last_bias.setData(*finite_points(last_epoch, biases[-1:]))
+        for dot, name in ((self.last_weight, "weight_grad"), (self.last_bias, "bias_grad")):
+            dot.setData(*finite_points(last_epoch,
+                                       finite_or_nan(state.history.column(name)[-1:])))
 
 
 class LayeredGrads:
@@ -686,6 +713,7 @@ class LayeredGrads:
         history.setDownsampling(auto=True, mode="peak")
         history.setClipToView(True)
         self.curves = [history.plot([], []) for _ in names]
+        self.feeds = [LongCurve(curve) for curve in self.curves]
         self.colours: list[str] = []
 
     def legend(self, c: Colours) -> list[LegendEntry]:
@@ -711,6 +739,9 @@ class LayeredGrads:
         if self.now.titleLabel.text != title:
             self.now.setTitle(title)
         epochs = state.history.column("step")
-        for curve, name in zip(self.curves, self.names, strict=True):
-            values = positive_or_nan(state.tensor_history("grad_norm", name))
-            curve.setData(epochs, values, connect="finite")
+        for feed, name in zip(self.feeds, self.names, strict=True):
+            feed.show(state.history, epochs, partial(self._norms_from, state, name))
+
+    @staticmethod
+    def _norms_from(state: SessionView, name: str, start: int) -> FloatArray:
+        return positive_or_nan(tensor_rows(state, "grad_norm", name, start))
