@@ -60,8 +60,10 @@ def create_window(*, remember: bool = True) -> MainWindow:
     """
     from gui_trainer.core.session import TrainingSession
     from gui_trainer.qt import preferences
+    from gui_trainer.qt.first_frame import defer_compiler_import
     from gui_trainer.qt.main_window import MainWindow
 
+    defer_compiler_import()  # torch._dynamo is imported after the first frame
     if not remember:
         return MainWindow()
     kwargs, problems = preferences.session_settings()

@@ -43,6 +43,7 @@ from gui_trainer.qt.dialogs import show_about, show_shortcuts
 from gui_trainer.qt.experiment_panel import ExperimentPanel, ExperimentRunner
 from gui_trainer.qt.exports import Exports
 from gui_trainer.qt.fields import STAGE_KEYS, DeliberateFocus, is_stage_key
+from gui_trainer.qt.first_frame import AfterFirstFrame, import_compiler_in_background
 from gui_trainer.qt.fit_views import FitPlot
 from gui_trainer.qt.graph_view import GraphPanel
 from gui_trainer.qt.landscape_panel import LandscapePanel
@@ -89,6 +90,8 @@ class MainWindow(QMainWindow):
         self.remember_settings = False
         self.setWindowTitle(WINDOW_TITLE)
         self.setObjectName("main_window")
+        #: Work that waits until the first frame is on screen (``first_frame.py``).
+        self.after_first_frame = AfterFirstFrame(self)
         self.controller = SessionController(session, self)
         self.actions_by_name = create_actions(self)
         self.files = SessionFiles(self)
@@ -152,6 +155,7 @@ class MainWindow(QMainWindow):
         self.default_state = self.saveState(LAYOUT_VERSION)
         self.default_splitters = (self.plot_splitter.saveState(), self.lower_plots.saveState())
         self.refresh_now()
+        self.after_first_frame.tasks.append(import_compiler_in_background)
 
     @property
     def session(self) -> TrainingSession:
