@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -87,7 +88,8 @@ def _application() -> QApplication:
 
 
 def configure_application(app: QApplication) -> None:
-    """Names, desktop file and icon: what the desktop and QSettings know the app by."""
+    """Names, desktop file and icon: what the desktop and QSettings know the app by; and
+    the style the window draws with."""
     app.setApplicationName("gui-trainer")
     app.setApplicationDisplayName("gui_trainer")
     app.setOrganizationName("gui_trainer")
@@ -95,8 +97,12 @@ def configure_application(app: QApplication) -> None:
     app.setDesktopFileName("gui-trainer")
     from PySide6.QtGui import QIcon
 
+    from gui_trainer.qt.theme import OutlinedIndicators
     from gui_trainer.resources import resource_path
 
+    # The window's style, before there is a window: set later, it restyles every widget.
+    if not isinstance(app.style(), OutlinedIndicators):
+        app.setStyle(OutlinedIndicators())
     icon = QIcon(str(resource_path("icons", "gui-trainer.svg")))
     for size in (16, 32, 48, 64, 128, 256):
         icon.addFile(str(resource_path("icons", f"gui-trainer-{size}.png")))
@@ -119,15 +125,29 @@ def install_error_hook() -> None:
     sys.excepthook = hook
 
 
+def collect_garbage_again() -> None:
+    """After start-up: what start-up made stays (modules, classes, the window) and is left out
+    of later collections (``gc.freeze``), which then take well under a millisecond instead of
+    a tenth of a second each; collecting resumes."""
+    gc.freeze()
+    gc.enable()
+
+
 def start_window(args: argparse.Namespace) -> MainWindow:
     """The window, shown, with the session file named on the command line opened in it (a
     bad file is said in a dialog and the fresh session stays)."""
     window = create_window()
+    window.after_first_frame.tasks.append(collect_garbage_again)
     window.show()
     # Laid out and drawn once before another session replaces the first: swapping a
     # network in before the first events crashed in pyqtgraph's layout now and then
     # (QGraphicsWidget::setGeometry on the plots being replaced).
-    _application().processEvents()
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.processEvents()
+    # A window that is never painted (started minimized, say) still ends the start-up.
+    QTimer.singleShot(10_000, window.after_first_frame.run)
     window.autosave.offer_recovery()
     if args.file:
         window.files.open(Path(args.file))
@@ -140,10 +160,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if display_missing():
         print(NO_DISPLAY_HINT, file=sys.stderr)
         return 2
+    # Start-up makes hundreds of thousands of long-lived objects and almost no garbage:
+    # Python's collector would walk them all again and again (a tenth of the start-up time
+    # here). It resumes after the first frame (collect_garbage_again).
+    gc.disable()
+    # torch before Qt: once PySide6 is imported, it reads the source of every module
+    # imported after it (its __feature__ import hook), and torch's are many.
+    import gui_trainer.core  # noqa: F401
+
     app = _application()
     if args.smoke:
         from gui_trainer.qt.smoke import run_smoke
 
+        collect_garbage_again()
         return run_smoke(app, create_window)
     install_error_hook()  # before a file from the command line is opened
     window = start_window(args)  # noqa: F841 - the window lives while the app runs
