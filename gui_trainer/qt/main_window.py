@@ -155,7 +155,8 @@ class MainWindow(QMainWindow):
         self.default_state = self.saveState(LAYOUT_VERSION)
         self.default_splitters = (self.plot_splitter.saveState(), self.lower_plots.saveState())
         self.refresh_now()
-        self.after_first_frame.tasks.append(import_compiler_in_background)
+        self.after_first_frame.tasks += [import_compiler_in_background,
+                                         self.scenario_menu.populate]
 
     @property
     def session(self) -> TrainingSession:

@@ -1,5 +1,6 @@
 """What the window puts off until its first frame is painted.
 
+The Scenario menu's entries are made after the first frame (or when it opens first).
 PyTorch's compiler (``torch._dynamo``) is imported on a thread of its own after the first
 frame, and Python's garbage collector resumes then: training must work as if they had been
 there all along.
@@ -12,6 +13,36 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from gui_trainer.app import create_window
+from gui_trainer.core.scenarios import SCENARIOS
+
+
+def test_the_scenario_menu_is_filled_after_the_first_frame(qtbot: QtBot) -> None:
+    window = create_window()
+    qtbot.addWidget(window)
+    menu = window.scenario_menu
+    assert not menu._actions  # nothing made yet: it would read every scenario's data
+    window.controller.open_scenario(window.session.scenario)  # a switch before it is filled
+    window.show()
+    qtbot.waitUntil(lambda: bool(menu._actions), timeout=5_000)
+    assert window.after_first_frame.done
+    entries = [action for action in menu.actions() if not action.isSeparator()]
+    assert [action.objectName() for action in entries] == [
+        *(f"scenario_{name}" for name in SCENARIOS), "scenario_back"]
+    assert entries[0].text() == SCENARIOS["delivery"].title
+    assert menu.actions_by_name["delivery"].isChecked()
+    assert menu.back.isEnabled() and menu.back.text().startswith("Back to ")
+
+
+def test_the_scenario_menu_fills_itself_when_opened_first(qtbot: QtBot) -> None:
+    window = create_window()
+    qtbot.addWidget(window)
+    menu = window.scenario_menu
+    menu.aboutToShow.emit()
+    assert len(menu._actions) == 6 and menu.actions_by_name["delivery"].isChecked()
 
 
 def test_pytorchs_compiler_is_imported_after_the_first_frame() -> None:
