@@ -97,10 +97,12 @@ class Exports:
              self.export_math),
         ]
         window = self.window
-        plots = (("fit", "Data Fit Plot…", window.fit_plot),
-                 ("loss", "Loss History Plot…", window.loss_plot),
-                 ("grad", "Gradient Plot…", window.grad_plot),
-                 ("landscape", "Landscape Plot…", window.landscape_panel))
+        # Asked for when chosen: the landscape panel is made when first needed.
+        plots: tuple[tuple[str, str, Callable[[], PlotPanel]], ...] = (
+            ("fit", "Data Fit Plot…", lambda: window.fit_plot),
+            ("loss", "Loss History Plot…", lambda: window.loss_plot),
+            ("grad", "Gradient Plot…", lambda: window.grad_plot),
+            ("landscape", "Landscape Plot…", lambda: window.landscape_panel))
         for name, text, tip, run in entries:
             action = menu.addAction(text)
             action.setObjectName(name)
@@ -111,7 +113,7 @@ class Exports:
             action = menu.addAction(text)
             action.setObjectName(f"export_plot_{key}")
             action.setStatusTip("The plot as a PNG image or an SVG drawing")
-            action.triggered.connect(lambda _=False, p=panel, k=key: self.export_plot(p, k))
+            action.triggered.connect(lambda _=False, p=panel, k=key: self.export_plot(p(), k))
         return menu
 
     # -- the exports -------------------------------------------------------------------

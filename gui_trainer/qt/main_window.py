@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -48,6 +48,7 @@ from gui_trainer.qt.fit_views import FitPlot
 from gui_trainer.qt.graph_view import GraphPanel
 from gui_trainer.qt.landscape_panel import LandscapePanel
 from gui_trainer.qt.layers_panel import LayersPanel
+from gui_trainer.qt.lazy_panel import LazyPanel
 from gui_trainer.qt.loop_diagram import LoopDiagram
 from gui_trainer.qt.math_panel import MathPanel
 from gui_trainer.qt.model_editor import ModelEditor
@@ -64,6 +65,11 @@ from gui_trainer.qt.step_buttons import StepButtons
 from gui_trainer.qt.theme import THEME_CHOICES, Colours, ThemeChoice, apply_palette, resolve
 from gui_trainer.qt.throttle import FrameThrottle
 from gui_trainer.qt.timeline_bar import TimelineBar
+
+#: The Layers and Landscape panels' minimum and preferred sizes, for the stand-ins that hold
+#: their docks' places until they are made (tests/qt/test_lazy_panels.py keeps them true).
+LAZY_SIZES = {"layers": (QSize(131, 86), QSize(264, 366)),
+              "landscape": (QSize(123, 180), QSize(150, 208))}
 
 #: Qt adds the application's name (gui_trainer) to the title bar itself.
 WINDOW_TITLE = "The PyTorch training loop, one stage at a time"
@@ -115,10 +121,9 @@ class MainWindow(QMainWindow):
         self.fit_plot = FitPlot(self)
         self.loss_plot = LossPlot(self)
         self.grad_plot = GradPlot(self)
-        self.layers_panel = LayersPanel(self)
-        self.landscape_panel = LandscapePanel(
-            self.controller.start_from, lambda: slice_job(self.session),
-            lambda: path_plane(self.session), self)
+        # Tabs behind the Graph at start: made when first shown (or asked for).
+        self.lazy_layers = LazyPanel(lambda: LayersPanel(self), *LAZY_SIZES["layers"])
+        self.lazy_landscape = LazyPanel(self._make_landscape, *LAZY_SIZES["landscape"])
         self.math_panel = MathPanel(self)
         self.math_panel.walk_for = lambda sample: (
             None if self.session.one_neuron else self.session.backprop_by_layer(sample))
@@ -140,7 +145,6 @@ class MainWindow(QMainWindow):
         self.focus_guard.watch(self)
         # Plots paint later in the event loop; their paint time counts toward a frame's cost.
         self.frame = FrameThrottle(self._draw_frame, extra_cost=PAINT_COST.take, parent=self)
-        self.landscape_panel.needs_redraw.connect(self.frame.request)
         self.theme_choice: ThemeChoice = "system"
         self.theme: str = ""
         self.set_theme("system")
@@ -157,6 +161,20 @@ class MainWindow(QMainWindow):
         self.refresh_now()
         self.after_first_frame.tasks += [import_compiler_in_background,
                                          self.scenario_menu.populate]
+
+    @property
+    def layers_panel(self) -> LayersPanel:
+        return self.lazy_layers.get()
+
+    @property
+    def landscape_panel(self) -> LandscapePanel:
+        return self.lazy_landscape.get()
+
+    def _make_landscape(self) -> LandscapePanel:
+        panel = LandscapePanel(self.controller.start_from, lambda: slice_job(self.session),
+                               lambda: path_plane(self.session), self)
+        panel.needs_redraw.connect(self.frame.request)
+        return panel
 
     @property
     def session(self) -> TrainingSession:
@@ -425,12 +443,12 @@ class MainWindow(QMainWindow):
 
     def _draw_frame(self) -> None:
         """Redraw every view from the session: at most once a frame, however fast it runs."""
-        landscape = self.landscape_panel.isVisible()
-        panel = self.landscape_panel
+        panel = self.lazy_landscape.panel  # None until first shown
+        landscape = panel is not None and panel.isVisible()
         # A network's curve along −grad costs a forward per point: not while nobody sees it,
         # nor at full speed (the one neuron's is cheap).
-        along = panel.along_shown and not (self.trainer.batch_mode
-                                           and not self.session.one_neuron)
+        along = (panel is not None and landscape and panel.along_shown
+                 and not (self.trainer.batch_mode and not self.session.one_neuron))
         state = self.controller.capture(landscape=landscape, along=along)
         last = self.controller.last_record
         self.readout.refresh(state)
@@ -441,10 +459,11 @@ class MainWindow(QMainWindow):
         self.fit_plot.refresh(state)
         self.loss_plot.refresh(state)
         self.grad_plot.refresh(state)
-        if self.layers_panel.isVisible():
-            self.layers_panel.refresh(state)
-        if landscape:
-            self.landscape_panel.refresh(state)
+        layers = self.lazy_layers.panel
+        if layers is not None and layers.isVisible():
+            layers.refresh(state)
+        if panel is not None and landscape:
+            panel.refresh(state)
         # A fast run shows no record one by one: the panels say they are paused, and show
         # the run's last stage as soon as it pauses or ends.
         paused = self.trainer.batch_mode
@@ -488,7 +507,8 @@ class MainWindow(QMainWindow):
         self.graph_view.finish_animation()
         self.frame.cancel()
         self.timeline_bar.cancel()
-        self.landscape_panel.shutdown()
+        if self.lazy_landscape.panel is not None:
+            self.lazy_landscape.panel.shutdown()
         self._follow_desktop(False)
         if self.remember_settings:
             preferences.save(self)

@@ -106,8 +106,8 @@ def build(window: MainWindow) -> None:
     _dock(window, "code", "Code", window.code_panel, bottom)
     _dock(window, "skipping", "If a stage is skipped", window.skipping, bottom)
     _dock(window, "experiment", "Experiment", window.experiment_panel, bottom)
-    _dock(window, "layers", "Layers (tensor by tensor)", window.layers_panel, right)
-    _dock(window, "landscape", "Landscape", window.landscape_panel, right)
+    _dock(window, "layers", "Layers (tensor by tensor)", window.lazy_layers.stand_in, right)
+    _dock(window, "landscape", "Landscape", window.lazy_landscape.stand_in, right)
     _dock(window, "optimizer", "Optimizer state", window.optimizer_panel, right)
     window.splitDockWidget(window.docks["loop"], window.docks["code"], Qt.Orientation.Horizontal)
     window.tabifyDockWidget(window.docks["code"], window.docks["skipping"])
@@ -117,6 +117,9 @@ def build(window: MainWindow) -> None:
     window.tabifyDockWidget(window.docks["graph"], window.docks["optimizer"])
     window.docks["graph"].raise_()
     window.docks["code"].raise_()
+    # Made when first shown (before the frame below draws them).
+    window.lazy_layers.attach(window.docks["layers"])
+    window.lazy_landscape.attach(window.docks["landscape"])
     # Drawn only while in view (it runs a forward for the activation statistics).
     window.docks["layers"].visibilityChanged.connect(window.panel_shown)
     window.docks["landscape"].visibilityChanged.connect(window.panel_shown)

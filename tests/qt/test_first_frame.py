@@ -1,9 +1,9 @@
-"""What the window puts off until its first frame is painted.
+"""What the window puts off until its first frame is painted, or until it is first needed.
 
-The Scenario menu's entries are made after the first frame (or when it opens first).
-PyTorch's compiler (``torch._dynamo``) is imported on a thread of its own after the first
-frame, and Python's garbage collector resumes then: training must work as if they had been
-there all along.
+The Layers and Landscape panels are made when their tabs are first shown, the Scenario menu's
+entries after the first frame, PyTorch's compiler (``torch._dynamo``) is imported on a thread
+of its own after it, and Python's garbage collector resumes then: each must work as if it had
+been there all along.
 """
 
 from __future__ import annotations
@@ -14,10 +14,93 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from gui_trainer.app import create_window
+from gui_trainer.core.formatting import short
+from gui_trainer.core.landscape import trajectory
 from gui_trainer.core.scenarios import SCENARIOS
+from gui_trainer.qt.landscape_panel import LandscapePanel
+from gui_trainer.qt.layers_panel import LayersPanel
+from gui_trainer.qt.main_window import LAZY_SIZES, MainWindow
+from tests.qt.conftest import show
+
+
+def click_loop(window: MainWindow, qtbot: QtBot, loops: int = 1) -> None:
+    for _ in range(loops):
+        for stage in ("zero_grad", "forward", "loss", "backward", "step"):
+            qtbot.mouseClick(window.step_buttons.buttons[stage], Qt.MouseButton.LeftButton)
+
+
+def test_hidden_tabs_are_not_made_before_they_are_shown(qtbot: QtBot) -> None:
+    window = show(create_window(), qtbot)
+    QApplication.processEvents()
+    assert window.lazy_layers.panel is None and window.lazy_landscape.panel is None
+    assert window.docks["layers"].widget() is window.lazy_layers.stand_in
+    # Closing a window whose landscape was never made stops nothing that is not there.
+    window.close()
+    assert window.lazy_landscape.panel is None
+
+
+def test_the_layers_tab_shows_the_session_now_when_first_opened(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    window.scenario_menu.actions_by_name["moons"].trigger()
+    click_loop(window, qtbot, loops=2)
+    assert window.lazy_layers.panel is None
+    window.docks["layers"].raise_()  # the learner clicks its tab: nothing else
+    qtbot.waitUntil(lambda: window.lazy_layers.panel is not None
+                    and window.lazy_layers.panel.isVisible(), timeout=2_000)
+    panel = window.lazy_layers.panel
+    assert isinstance(panel, LayersPanel) and window.docks["layers"].widget() is panel
+    names = [name for name, _ in window.session.model.named_parameters()]
+    rows = [panel.table.item(row, 0) for row in range(panel.table.rowCount())]
+    assert [item.text() for item in rows if item is not None] == names
+    norm = float(dict(window.session.model.named_parameters())[names[0]].detach().norm())
+    shown = panel.table.item(0, 2)
+    assert shown is not None and shown.text() == short(norm, 4)
+    # Drawn again on the next click, like any panel in view.
+    click_loop(window, qtbot)
+    window.refresh_now()
+    assert panel.table.rowCount() == len(names) + len(list(window.session.model.buffers()))
+
+
+def test_the_landscape_tab_shows_the_run_so_far_when_first_opened(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    click_loop(window, qtbot, loops=3)
+    assert window.lazy_landscape.panel is None
+    window.docks["landscape"].raise_()
+    qtbot.waitUntil(lambda: window.lazy_landscape.panel is not None
+                    and window.lazy_landscape.panel.state is not None, timeout=2_000)
+    panel = window.lazy_landscape.panel
+    assert isinstance(panel, LandscapePanel) and panel.isVisible()
+    xs, ys = panel.path.getData()
+    path = trajectory(window.session)
+    assert xs is not None and ys is not None
+    np.testing.assert_array_equal(xs[1:], path[:, 0])  # the start, then every step
+    np.testing.assert_array_equal(ys[1:], path[:, 1])
+    # A click on the map still asks for a redraw through the window's frame.
+    assert panel.receivers("2needs_redraw()") >= 1
+
+
+def test_asking_for_a_panel_makes_it_in_its_dock(window: MainWindow) -> None:
+    panel = window.landscape_panel  # exports, smoke tests and scripts ask for it by name
+    assert window.lazy_landscape.panel is panel
+    assert window.docks["landscape"].widget() is panel
+    assert window.landscape_panel is panel  # made once
+
+
+def test_the_stand_ins_ask_for_the_panels_own_sizes(window: MainWindow) -> None:
+    """The docks are laid out with the stand-ins in place: they must ask what the panels
+    would (else the first layout differs from the one the panels would have had)."""
+    for name, panel in (("layers", window.layers_panel), ("landscape", window.landscape_panel)):
+        minimum, preferred = LAZY_SIZES[name]
+        assert panel.minimumSizeHint() == minimum, name
+        assert panel.sizeHint() == preferred, name
 
 
 def test_the_scenario_menu_is_filled_after_the_first_frame(qtbot: QtBot) -> None:
