@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pyqtgraph.exporters as pg_exporters
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QStandardPaths
 from PySide6.QtWidgets import (
     QApplication,
@@ -29,7 +28,6 @@ from gui_trainer.core.export import history_csv, plan, write_script
 from gui_trainer.core.files import write_atomic
 from gui_trainer.core.session_file import LoadCancelled
 from gui_trainer.qt.progress_task import run_with_progress
-from gui_trainer.qt.svg_export import svg_bytes
 
 if TYPE_CHECKING:
     from gui_trainer.qt.main_window import MainWindow
@@ -58,6 +56,9 @@ def reveal(widget: QWidget) -> None:
 def plot_png(panel: PlotPanel) -> bytes:
     """The panel's plots as a PNG, PNG_SCALE times their size on screen (pyqtgraph's
     ImageExporter lays them out again at that size: text and lines stay sharp)."""
+    # Imported when first used (with the SVG one, a hundredth of a second at start-up).
+    import pyqtgraph.exporters as pg_exporters
+
     scene = panel.canvas.scene()
     exporter = pg_exporters.ImageExporter(scene)
     exporter.parameters()["width"] = int(panel.canvas.width() * PNG_SCALE)
@@ -71,6 +72,8 @@ def plot_png(panel: PlotPanel) -> bytes:
 
 def plot_svg(panel: PlotPanel) -> bytes:
     """The panel's plots as an SVG drawing (lines stay lines at any zoom)."""
+    from gui_trainer.qt.svg_export import svg_bytes
+
     return svg_bytes(panel.canvas.scene())
 
 
