@@ -12,7 +12,8 @@ exit not), alternately, so that a busy moment of the machine hits both alike; on
 of each goes first (disk cache, and the app's bytecode is compiled and cached as on a learner's
 machine: PYTHONDONTWRITEBYTECODE is unset for the children). The headline ratio is the median
 app time over the median baseline time, on a virtual screen (Xvfb) when there is one, offscreen
-otherwise.
+otherwise. On a busy machine the wall times swing by a second; the ratio of each app run to
+the baseline run before it, and the ratio of CPU times, swing far less (both are reported).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import torch
 from PySide6.QtWidgets import QApplication
 import pyqtgraph
 app = QApplication(sys.argv[:1])
-print("done", time.time())
+print("done", time.time(), time.process_time())
 """
 
 #: ``main()`` itself, with a hook that reports the first painted frame. Phases are printed as
@@ -45,7 +46,7 @@ import os, sys, time
 import gui_trainer.app as app_module
 
 def done():
-    print("done", time.time(), flush=True)
+    print("done", time.time(), time.process_time(), flush=True)
     os._exit(0)  # the exit is not part of the wait
 
 def watch_first_paint(app):
@@ -88,9 +89,11 @@ def _run(script: str, env: dict[str, str]) -> dict[str, float]:
                           capture_output=True, text=True, timeout=300)
     phases = {}
     for line in done.stdout.splitlines():
-        name, _, stamp = line.partition(" ")
+        name, *stamps = line.split()
         if name in ("window", "built", "done"):
-            phases[name] = float(stamp) - start
+            phases[name] = float(stamps[0]) - start
+        if name == "done":
+            phases["cpu"] = float(stamps[1])  # the process's CPU time, every thread
     if "done" not in phases:
         raise RuntimeError(f"the child never reported its first frame (exit code "
                            f"{done.returncode}):\n{done.stderr}")
@@ -101,12 +104,15 @@ def _alternate(env: dict[str, str], runs: int) -> dict[str, float]:
     """``runs`` baseline and app starts, alternating, after one warm-up of each (disk cache)."""
     _run(BARE, env)
     _run(APP, env)
-    bare: list[float] = []
+    bare_runs = []
     app: list[dict[str, float]] = []
     for _ in range(runs):
-        bare.append(_run(BARE, env)["done"])
+        bare_runs.append(_run(BARE, env))
         app.append(_run(APP, env))
+    bare = [b["done"] for b in bare_runs]
     window = [a["done"] for a in app]
+    bare_cpu = statistics.median(b["cpu"] for b in bare_runs)
+    window_cpu = statistics.median(a["cpu"] for a in app)
     median_bare, median_window = statistics.median(bare), statistics.median(window)
     return {
         "bare_s": median_bare,
@@ -117,6 +123,11 @@ def _alternate(env: dict[str, str], runs: int) -> dict[str, float]:
         "ratio_of_min": min(window) / min(bare),
         # Each app run against the baseline run just before it: steadier on a busy machine.
         "paired_ratio": statistics.median(w / b for w, b in zip(window, bare, strict=True)),
+        # CPU time (all threads) rather than wall time: what other work on the machine
+        # changes least (it cannot show waiting for the disk or the X server).
+        "bare_cpu_s": bare_cpu,
+        "window_cpu_s": window_cpu,
+        "cpu_ratio": window_cpu / bare_cpu,
         # Where the app's time goes (medians): from the start to create_window (Python,
         # whatever main() imports first, the QApplication); create_window (the rest of the
         # imports, the session, the window); then show() to the end of the first paint.
@@ -186,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {screen:9}  bare imports {f['bare_s']:.2f} s ({f['bare_min_s']:.2f}), "
               f"window painted {f['window_s']:.2f} s ({f['window_min_s']:.2f}), "
               f"ratio {f['ratio']:.2f}x ({f['ratio_of_min']:.2f}x), "
-              f"run by run {f['paired_ratio']:.2f}x")
+              f"run by run {f['paired_ratio']:.2f}x; CPU time {f['bare_cpu_s']:.2f} s against "
+              f"{f['window_cpu_s']:.2f} s, {f['cpu_ratio']:.2f}x")
         print(f"             app: to create_window {f['to_create_window_s']:.2f} s, "
               f"create_window {f['build_s']:.2f} s, shown and painted "
               f"{f['show_to_painted_s']:.2f} s")
