@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from grandalf.graphs import Edge, Graph, Vertex
 from grandalf.layouts import SugiyamaLayout
@@ -44,9 +45,32 @@ class _Path:
         self.points = list(points)
 
 
+#: Layouts worked out, by the graph's shape (keys, box sizes, edges, gaps): a graph of the
+#: same shape comes back every epoch (after Forward, after Loss), and laying it out again
+#: costs ~4 ms. Up to ``LAYOUTS_KEPT`` shapes are kept.
+_LAYOUTS: dict[object, GraphLayout] = {}
+LAYOUTS_KEPT = 32
+
+
 def lay_out(snapshot: GraphSnapshot, sizes: Mapping[str, tuple[float, float]],
             gap_x: float, gap_y: float) -> GraphLayout:
-    """Place every node of ``snapshot``; ``sizes`` gives each key's (width, height)."""
+    """Place every node of ``snapshot``; ``sizes`` gives each key's (width, height).
+
+    Only the nodes' keys, their sizes and the edges decide where they go: a graph of the
+    same shape gets the layout worked out before (the same object: nobody may change it).
+    """
+    keys = tuple(node.key for node in snapshot.nodes)
+    shape = (keys, tuple(sizes[key] for key in keys), snapshot.edges, gap_x, gap_y)
+    layout = _LAYOUTS.get(shape)
+    if layout is None:
+        if len(_LAYOUTS) >= LAYOUTS_KEPT:
+            del _LAYOUTS[next(iter(_LAYOUTS))]  # the oldest
+        layout = _LAYOUTS[shape] = _lay_out(snapshot, sizes, gap_x, gap_y)
+    return layout
+
+
+def _lay_out(snapshot: GraphSnapshot, sizes: Mapping[str, tuple[float, float]],
+             gap_x: float, gap_y: float) -> GraphLayout:
     if snapshot.empty:
         return GraphLayout({}, {})
     vertices = {node.key: Vertex(node.key) for node in snapshot.nodes}
@@ -82,7 +106,8 @@ def lay_out(snapshot: GraphSnapshot, sizes: Mapping[str, tuple[float, float]],
         bends = tuple((x + dx, -y) for x, y in reversed(middle))
         routes[(source, target)] = (centres[source], *bends, centres[target])
     top = min(y - sizes[key][1] / 2 for key, (_, y) in centres.items())
-    return GraphLayout(
-        {key: (x, y - top) for key, (x, y) in centres.items()},
-        {key: tuple((x, y - top) for x, y in points) for key, points in routes.items()},
+    return GraphLayout(  # shared by every graph of this shape: read-only
+        MappingProxyType({key: (x, y - top) for key, (x, y) in centres.items()}),
+        MappingProxyType({key: tuple((x, y - top) for x, y in points)
+                          for key, points in routes.items()}),
     )

@@ -50,6 +50,8 @@ GROUP_ABOVE = 12
 #: Below this the node texts get too small to read: the view scrolls instead of shrinking.
 MIN_SCALE = 0.75
 BACKWARD_STEP_MS = 220
+#: Box sizes measured are kept (by name, text and font) up to this many.
+SIZES_KEPT = 512
 
 
 class GraphView(QGraphicsView):
@@ -65,6 +67,12 @@ class GraphView(QGraphicsView):
         #: The learner's choice of one box per module; None: by the graph's size.
         self.group_choice: bool | None = None
         self.boxes: dict[str, QGraphicsRectItem] = {}
+        #: What each box shows now, and its title and detail items.
+        self._nodes: dict[str, GraphNode] = {}
+        self._texts: dict[str, tuple[QGraphicsSimpleTextItem, QGraphicsTextItem]] = {}
+        #: The boxes' keys and sizes, the arrows, the text colour and font drawn now.
+        self._structure: object = None
+        self._sizes: dict[tuple[str, str, str, str], tuple[float, float]] = {}
         self.caption = ""
         #: Shown above the view by its owner; a label stays readable at any graph size.
         self.caption_label = QLabel(self)
@@ -120,7 +128,7 @@ class GraphView(QGraphicsView):
 
     def set_caption(self, text: str) -> None:
         self.caption = text
-        self._draw()
+        self.caption_label.setText(text)
 
     def finish_animation(self) -> None:
         while self._to_visit:
@@ -138,19 +146,50 @@ class GraphView(QGraphicsView):
         if not self._to_visit:
             self._animation.stop()
 
-    def _draw(self) -> None:
-        scene = self.scene()
-        scene.clear()
-        self.boxes = {}
+    def _draw(self, rebuild: bool = False) -> None:
+        """Draw what ``show_graph`` settled; boxes already in place are updated in place.
+
+        A click mostly changes a few numbers of a graph of the same shape (a new ``.grad``,
+        "freed"): the boxes, arrows and layout stay and only their texts and colours change.
+        The scene is built anew when the boxes' keys, sizes or arrows change, or with
+        ``rebuild`` (a new palette or font).
+        """
         text_colour = self.palette().windowText().color()
         shown = self.shown
         # Boxes as wide as their name; the line under it wraps instead of shrinking.
         sizes = {node.key: self.box_size(node) for node in shown.nodes}
+        structure = (tuple(sizes.items()), shown.edges, text_colour.rgba(),
+                     self.font().key())
+        if rebuild or structure != self._structure:
+            self._build(shown, sizes, text_colour)
+            self._structure = structure
+        else:
+            for node in shown.nodes:
+                if self._nodes[node.key] != node:
+                    self._update_node(node, text_colour)
+        visited = set(self.visited)
+        theme = colours()
+        for node in shown.nodes:
+            box = self.boxes[node.key]
+            brush = QBrush(qcolor(theme.node_visited) if node.key in visited
+                           else kind_fill(theme, node.kind))
+            if box.brush() != brush:
+                box.setBrush(brush)
+        if self.caption_label.text() != self.caption:
+            self.caption_label.setText(self.caption)
+        self.drawn.emit()
+
+    def _build(self, shown: GraphSnapshot, sizes: dict[str, tuple[float, float]],
+               text_colour: QColor) -> None:
+        scene = self.scene()
+        scene.clear()
+        self.boxes = {}
+        self._nodes = {}
+        self._texts = {}
         layout = lay_out(shown, sizes, GAP_X, GAP_Y)
         for node in shown.nodes:
             (x, y), (w, h) = layout.centres[node.key], sizes[node.key]
-            self.boxes[node.key] = self._node(scene, node, QRectF(x - w / 2, y - h / 2, w, h),
-                                              text_colour)
+            self._node(scene, node, QRectF(x - w / 2, y - h / 2, w, h), text_colour)
         pen = QPen(text_colour, 1.5)
         for (source, target), points in layout.routes.items():
             # From the bottom of the source's box to the top of the target's.
@@ -163,21 +202,11 @@ class GraphView(QGraphicsView):
             scene.addPath(path, pen)
             head = scene.addEllipse(end.x() - 4, end.y() - 4, 8, 8, pen, QBrush(text_colour))
             head.setZValue(1)
-        visited = QBrush(qcolor(colours().node_visited))
-        for key in self.visited:
-            if key in self.boxes:
-                self.boxes[key].setBrush(visited)
-        self.caption_label.setText(self.caption)
         self._fit()
-        self.drawn.emit()
 
     def _node(self, scene: QGraphicsScene, node: GraphNode, rect: QRectF,
-              text_colour: QColor) -> QGraphicsRectItem:
-        theme = colours()
-        box = scene.addRect(rect, QPen(text_colour, 1.2), QBrush(kind_fill(theme, node.kind)))
-        if node.freed:
-            box.setPen(QPen(qcolor(theme.freed_border), 1.2, Qt.PenStyle.DashLine))
-        box.setToolTip(node.contents or f"{node.name}\n{node.label}")
+              text_colour: QColor) -> None:
+        box = scene.addRect(rect, QPen(text_colour, 1.2), QBrush(kind_fill(colours(), node.kind)))
         title = QGraphicsSimpleTextItem(node.name, box)
         title.setFont(self.title_font())
         title.setBrush(text_colour)
@@ -191,10 +220,45 @@ class GraphView(QGraphicsView):
         text.setDefaultTextColor(text_colour)
         text.setTextWidth(rect.width() - 8)
         text.setPos(rect.x() + 2, rect.y() + 24)
-        return box
+        self.boxes[node.key] = box
+        self._texts[node.key] = (title, text)
+        self._dress(box, node, text_colour)
+        self._nodes[node.key] = node
+
+    def _update_node(self, node: GraphNode, text_colour: QColor) -> None:
+        """The box of a node with the same key and size, showing ``node`` now."""
+        box = self.boxes[node.key]
+        title, text = self._texts[node.key]
+        if title.text() != node.name:
+            title.setText(node.name)
+        detail = self.detail(node)
+        if text.toPlainText() != detail:
+            text.setPlainText(detail)
+        self._dress(box, node, text_colour)
+        self._nodes[node.key] = node
+
+    @staticmethod
+    def _dress(box: QGraphicsRectItem, node: GraphNode, text_colour: QColor) -> None:
+        """The border (dashed once freed) and tooltip of a node's box."""
+        pen = (QPen(qcolor(colours().freed_border), 1.2, Qt.PenStyle.DashLine) if node.freed
+               else QPen(text_colour, 1.2))
+        if box.pen() != pen:
+            box.setPen(pen)
+        tip = node.contents or f"{node.name}\n{node.label}"
+        if box.toolTip() != tip:
+            box.setToolTip(tip)
 
     def box_size(self, node: GraphNode) -> tuple[float, float]:
         """As wide as the name (a module's box: its widest line), as tall as the text."""
+        key = (node.name, self.detail(node), node.kind, self.font().key())
+        size = self._sizes.get(key)
+        if size is None:
+            if len(self._sizes) >= SIZES_KEPT:
+                self._sizes.clear()
+            size = self._sizes[key] = self._measure(node)
+        return size
+
+    def _measure(self, node: GraphNode) -> tuple[float, float]:
         title = QFontMetricsF(self.title_font())
         text = QFontMetricsF(self.font())
         detail = self.detail(node)
@@ -238,8 +302,8 @@ class GraphView(QGraphicsView):
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:
-            self._draw()  # the boxes and text were drawn in the old theme's colours
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange):
+            self._draw(rebuild=True)  # the boxes and text were drawn in the old look
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
