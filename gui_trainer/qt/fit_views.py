@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QWidget
 
 from gui_trainer.core.scenarios import Scenario
 from gui_trainer.core.view_state import SessionView
+from gui_trainer.qt.plot_data import set_data
 from gui_trainer.qt.plots import (
     VALUE_LIMIT,
     LegendEntry,
@@ -107,26 +108,26 @@ class CurveFit:
     def refresh(self, state: SessionView) -> None:
         xs = state.inputs.flatten().tolist()
         ys = state.targets.flatten().tolist()
-        self.data.setData(xs, ys)
+        set_data(self.data, xs, ys)
         span = max(xs) - min(xs) or 1.0
         low, high = min(xs) - 0.25 * span, max(xs) + 0.25 * span
         # A straight line needs its two ends; a curve, many points.
         grid = [low, high] if self.one_neuron else np.linspace(low, high, CURVE_POINTS).tolist()
         line = finite_or_nan(np.asarray(state.predict(grid), dtype=np.float64))
-        self.line.setData(grid, line, connect="finite")
+        set_data(self.line, grid, line, connect="finite")
         if state.outputs is None:
-            self.predictions.setData([], [])
-            self.residuals.setData([], [])
+            set_data(self.predictions, [], [])
+            set_data(self.residuals, [], [])
             return
         # With micro-batches the last forward saw only some samples: draw those.
         rows = list(state.outputs_rows)
         row_x = np.asarray(xs, dtype=np.float64)[rows]
         row_y = np.asarray(ys, dtype=np.float64)[rows]
         outputs = finite_or_nan(state.outputs.reshape(-1).astype(np.float64))
-        self.predictions.setData(*finite_points(row_x, outputs))
+        set_data(self.predictions, *finite_points(row_x, outputs))
         pairs_x = np.repeat(row_x, 2)
         pairs_y = np.column_stack([outputs, row_y]).reshape(-1)
-        self.residuals.setData(pairs_x, pairs_y, connect="pairs")
+        set_data(self.residuals, pairs_x, pairs_y, connect="pairs")
 
 
 class RegionFit:
@@ -164,7 +165,7 @@ class RegionFit:
 
     def apply_pens(self, theme: Colours) -> None:
         brushes = [pg.mkBrush(class_colour(theme, int(k))) for k in self.targets]
-        self.points.setData(pos=self.xy, brush=brushes, pen=pg.mkPen(theme.plot_background))
+        set_data(self.points, pos=self.xy, brush=brushes, pen=pg.mkPen(theme.plot_background))
         self.wrong.setSymbolPen(pen(theme.bad, 2.5))
         for k in range(self.classes):
             colour = QColor(class_colour(theme, k))
@@ -177,12 +178,12 @@ class RegionFit:
         self.image.setImage(self.table[picked], autoLevels=False)
         self.image.setRect(self.rect)  # in data coordinates (set after the image: its size)
         if state.outputs is None:
-            self.wrong.setData([], [])
+            set_data(self.wrong, [], [])
             return
         rows = np.asarray(state.outputs_rows)
         guesses = state.outputs.argmax(axis=1)
         missed = rows[guesses != self.targets[rows]]
-        self.wrong.setData(self.xy[missed, 0], self.xy[missed, 1])
+        set_data(self.wrong, self.xy[missed, 0], self.xy[missed, 1])
 
 
 class ConfusionFit:
@@ -336,10 +337,10 @@ class ScatterFit:
 
     def refresh(self, state: SessionView) -> None:
         low, high = float(np.min(self.targets)), float(np.max(self.targets))
-        self.diagonal.setData([low, high], [low, high])
+        set_data(self.diagonal, [low, high], [low, high])
         guesses = finite_or_nan(state.predict_array(state.inputs)
                                 .astype(np.float64).reshape(-1))
-        self.points.setData(*finite_points(self.targets, guesses))
+        set_data(self.points, *finite_points(self.targets, guesses))
 
 
 class FitPlot(PlotPanel):
@@ -415,10 +416,10 @@ class FitPlot(PlotPanel):
             self.batched = batched
             self.legend.refresh()
         if rows is None or positions is None:
-            self.batch_ring.setData([], [])
+            set_data(self.batch_ring, [], [])
             return
         picked = positions[list(rows)]
-        self.batch_ring.setData(*finite_points(picked[:, 0], picked[:, 1]))
+        set_data(self.batch_ring, *finite_points(picked[:, 0], picked[:, 1]))
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Counts and labels fit the cells' new size (they are decided when drawn)."""

@@ -34,6 +34,7 @@ from gui_trainer.core.records import TensorValues
 from gui_trainer.core.train_modes import DropoutMask
 from gui_trainer.core.view_state import SessionView
 from gui_trainer.qt.long_history import LongCurve, tensor_rows
+from gui_trainer.qt.plot_data import set_data
 from gui_trainer.qt.plots import LegendEntry, PlotPanel, finite_or_nan, pen, style_plot
 from gui_trainer.qt.rich_label import RichLabel
 from gui_trainer.qt.theme import Colours
@@ -202,12 +203,12 @@ class GradientPlots(PlotPanel):
         values = np.concatenate(grads).astype(np.float64) if grads else np.zeros(0)
         values = values[np.isfinite(values)]
         if values.size == 0:
-            self.histogram.setData([], [])
+            set_data(self.histogram, [], [])
             self.histogram_plot.setTitle("Every gradient value now: none (.grad is None)")
             return
         self.histogram_plot.setTitle("Every gradient value now")
         counts, edges = np.histogram(values, bins=HISTOGRAM_BINS)
-        self.histogram.setData(edges, counts, stepMode="center", fillLevel=0)
+        set_data(self.histogram, edges, counts, stepMode="center", fillLevel=0)
 
     def show_ratios(self, state: SessionView) -> None:
         epochs = state.history.column("step")

@@ -23,6 +23,7 @@ import pyqtgraph as pg
 
 from gui_trainer.core.history import History, tensor_history
 from gui_trainer.core.view_state import SessionView
+from gui_trainer.qt.plot_data import set_data
 
 FloatArray = npt.NDArray[np.float64]
 #: Up to this many rows a curve gets every row (pyqtgraph clips and downsamples them itself).
@@ -132,7 +133,7 @@ class LongCurve:
         self.ys.truncate(0)
         self._xs = np.zeros(0)
         self._direct = True
-        self.item.setData([], [])
+        set_data(self.item, [], [])
 
     def show(self, history: History, xs: npt.NDArray[np.generic],
              ys_from: Callable[[int], FloatArray]) -> None:
@@ -141,7 +142,7 @@ class LongCurve:
             self.rows.forget()
             self._direct = True
             self._xs = xs
-            self.item.setData(xs, ys_from(0), connect="finite")
+            set_data(self.item, xs, ys_from(0), connect="finite")
             return
         kept = self.rows.valid(history)
         if kept == 0 or self._direct:
@@ -196,7 +197,7 @@ class LongCurve:
         width = view.width() if view is not None else 0.0
         if (last - first) < 2 * block * max(width, 1.0) or last - first <= DIRECT_LIMIT:
             # Zoomed in: fewer than two blocks a pixel would show the blocks; the rows then.
-            self.item.setData(xs[first:last], ys[first:last], connect="finite")
+            set_data(self.item, xs[first:last], ys[first:last], connect="finite")
             return
         start, stop = first // block, min(last // block + 1, self.highs.size)
         centre = xs[np.arange(start, stop) * block + block // 2].astype(np.float64)
@@ -206,7 +207,7 @@ class LongCurve:
         peaks_y[1::2] = self.lows.values[start:stop]
         # The rows past the last whole block, as they are (the newest step is exact).
         tail = stop * block
-        self.item.setData(np.concatenate([peaks_x, xs[tail:last].astype(np.float64)]),
+        set_data(self.item, np.concatenate([peaks_x, xs[tail:last].astype(np.float64)]),
                           np.concatenate([peaks_y, ys[tail:last]]), connect="finite")
 
 

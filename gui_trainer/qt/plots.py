@@ -21,12 +21,13 @@ import numpy.typing as npt
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QGuiApplication, QPaintEvent, QResizeEvent
-from PySide6.QtWidgets import QSizePolicy, QTabBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QSizePolicy, QTabBar, QVBoxLayout, QWidget
 
 from gui_trainer.core.formatting import short
 from gui_trainer.core.history import RunSummary
 from gui_trainer.core.view_state import SessionView
 from gui_trainer.qt.long_history import LongCurve, RowsSeen, tensor_rows
+from gui_trainer.qt.plot_data import set_data, set_opts
 from gui_trainer.qt.rich_label import RichLabel, coloured
 from gui_trainer.qt.theme import Colours, colours
 
@@ -201,7 +202,20 @@ def retire(plots: list[pg.PlotItem]) -> None:
         plot.deleteLater()
 
 
+def cache_axes(plot: pg.PlotItem) -> None:
+    """Keep each axis (with its grid lines) drawn in a pixmap until it changes.
+
+    pyqtgraph records an axis as a QPicture and plays it back at every paint of the plot:
+    its tick labels are laid out and its grid rasterized again, ~2.5 ms an axis, whenever
+    any curve of the plot changed. Qt's item cache draws the axis once per change (a new
+    range, pen or size) and copies the pixels otherwise.
+    """
+    for side in ("left", "bottom", "right", "top"):
+        plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
 def style_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str) -> None:
+    cache_axes(plot)
     plot.setTitle(title)
     plot.setLabel("bottom", x_label)
     plot.setLabel("left", y_label)
@@ -214,6 +228,7 @@ def style_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str) -> Non
 def colour_plot(plot: pg.PlotItem, foreground: str) -> None:
     """Axis, label and title colours for a theme."""
     axis_pen = pg.mkPen(foreground)
+    cache_axes(plot)
     for side in ("left", "bottom"):
         axis = plot.getAxis(side)
         axis.setPen(axis_pen)
@@ -458,7 +473,7 @@ class LossPlot(PlotPanel):
             self.legend.refresh()
         # A marker per evaluation while they are few; a line alone once they crowd.
         self.validation.setSymbol("t" if len(table) <= 40 else None)
-        self.validation.setData(np.asarray(table["step"], dtype=np.float64),
+        set_data(self.validation, np.asarray(table["step"], dtype=np.float64),
                                 positive_or_nan(np.asarray(table["loss"])), connect="finite")
 
     def _refresh_lr(self, state: SessionView) -> None:
@@ -477,7 +492,7 @@ class LossPlot(PlotPanel):
         ahead = state.schedule_ahead
         assert ahead is not None
         xs, rates = ahead
-        self.lr_ahead.setData(xs, rates, stepMode="left")
+        set_data(self.lr_ahead, xs, rates, stepMode="left")
 
     def _refresh_batches(self, state: SessionView, steps: np.ndarray) -> None:
         """Mini-batches: each step's batch loss and the epoch means; hidden otherwise."""
@@ -491,7 +506,7 @@ class LossPlot(PlotPanel):
             self.legend.refresh()
         if not mini or not len(batch):
             self.batch_feed.clear()
-            self.epoch_mean.setData([], [])
+            set_data(self.epoch_mean, [], [])
             return
         self.batch_feed.show(history, steps, lambda start: positive_or_nan(batch[start:]))
         epochs = history.column("epoch")
@@ -499,7 +514,7 @@ class LossPlot(PlotPanel):
         counts = np.diff(np.r_[starts, len(epochs)])
         means = np.add.reduceat(batch, starts) / counts
         ends = steps[starts + counts - 1]
-        self.epoch_mean.setData(np.asarray(ends, dtype=np.float64), positive_or_nan(means),
+        set_data(self.epoch_mean, np.asarray(ends, dtype=np.float64), positive_or_nan(means),
                                 connect="finite")
 
     def _batch_loss_differs(self, state: SessionView) -> bool:
@@ -522,7 +537,7 @@ class LossPlot(PlotPanel):
         # Room for the longest run drawn, not only this one: earlier runs stay reachable.
         self.limits.update(max([len(epochs), *(r.stop - r.start for r in self._earlier_shown)]))
         self.curve_feed.show(state.history, epochs, lambda start: positive_or_nan(loss[start:]))
-        self.last.setData(*finite_points(np.asarray(epochs[-1:], dtype=np.float64),
+        set_data(self.last, *finite_points(np.asarray(epochs[-1:], dtype=np.float64),
                                          positive_or_nan(loss[-1:])))
         self._refresh_batches(state, epochs)
         self._refresh_validation(state)
@@ -530,9 +545,9 @@ class LossPlot(PlotPanel):
         if state.loss is not None and state.last_stage in ("loss", "backward"):
             x = np.asarray([state.steps + 1], dtype=np.float64)
             y = positive_or_nan(np.asarray([state.full_batch_loss], dtype=np.float64))
-            self.now.setData(*finite_points(x, y))
+            set_data(self.now, *finite_points(x, y))
         else:
-            self.now.setData([], [])
+            set_data(self.now, [], [])
 
 
 class GradPlot(PlotPanel):
@@ -677,7 +692,7 @@ class GradPlot(PlotPanel):
         theme = colours()
         shown = [None if g is None else c for g, c in zip(grads, (theme.weight, theme.bias),
                                                             strict=True)]
-        self.bars.setOpts(height=finite_or_nan(np.asarray(heights, dtype=np.float64)),
+        set_opts(self.bars, height=finite_or_nan(np.asarray(heights, dtype=np.float64)),
                           brushes=[c or (0, 0, 0, 0) for c in shown],
                           pens=[c or (0, 0, 0, 0) for c in shown])
         epochs = state.history.column("step")
@@ -687,7 +702,7 @@ class GradPlot(PlotPanel):
             feed.show(state.history, epochs, partial(finite_from, values))
         last_epoch = np.asarray(epochs[-1:], dtype=np.float64)
         for dot, name in ((self.last_weight, "weight_grad"), (self.last_bias, "bias_grad")):
-            dot.setData(*finite_points(last_epoch,
+            set_data(dot, *finite_points(last_epoch,
                                        finite_or_nan(state.history.column(name)[-1:])))
 
 
@@ -734,7 +749,7 @@ class LayeredGrads:
         # None is not 0: a gradient that does not exist draws no bar.
         shown = [(0, 0, 0, 0) if n is None else c for n, c in zip(norms, self.colours,
                                                                    strict=True)]
-        self.bars.setOpts(height=heights, brushes=shown, pens=shown)
+        set_opts(self.bars, height=heights, brushes=shown, pens=shown)
         title = GRADS_NONE if all(n is None for n in norms) else GRADS_NOW
         if self.now.titleLabel.text != title:
             self.now.setTitle(title)
