@@ -8,25 +8,58 @@ optimizer: the next update is worked out on a copy of the model and optimizer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
 from torch.func import functional_call, vmap
 
 from gui_trainer.core.along_step import Along, capture_along, next_update_tensors
+from gui_trainer.core.history import History
 from gui_trainer.core.session import TrainingSession
 
 #: Grid points evaluated per vectorised call: bounds the memory of a large grid.
 CHUNK = 16_384
 
 
-@dataclass(frozen=True)
 class Path:
-    label: str
-    #: (weight, bias) after each step, in order.
-    points: np.ndarray
+    """A run's path: its label and (weight, bias) after each step, in order (an earlier
+    run's: from its start).
+
+    An earlier run's points are put together only when asked for (``from_rows``): every
+    frame captures every earlier run, and a copy of a million-step run costs ~13 ms, yet
+    the panel draws an earlier run only when runs are made or undone (``len`` tells it).
+    """
+
+    __slots__ = ("_length", "_make", "_points", "label")
+
+    def __init__(self, label: str, points: np.ndarray) -> None:
+        self.label = label
+        self._points: np.ndarray | None = points
+        self._make: Callable[[], np.ndarray] | None = None
+        self._length = len(points)
+
+    @classmethod
+    def from_rows(cls, label: str, length: int, make: Callable[[], np.ndarray]) -> Path:
+        """A path of ``length`` points that ``make`` puts together when first asked."""
+        path = cls(label, np.zeros((0, 2)))
+        path._points, path._make, path._length = None, make, length
+        return path
+
+    @property
+    def points(self) -> np.ndarray:
+        if self._points is None:
+            assert self._make is not None
+            self._points, self._make = self._make(), None
+        return self._points
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __repr__(self) -> str:
+        return f"Path({self.label!r}, {self._length} points)"
 
 
 def _require_two(session: TrainingSession) -> list[tuple[str, torch.Size]]:
@@ -65,11 +98,28 @@ def loss_grid(session: TrainingSession, xs: Sequence[float] | np.ndarray,
     return _losses(session, weights, biases).reshape(grid_w.shape)
 
 
+def _weight_bias(history: History, run: int | None = None) -> np.ndarray:
+    """(weight, bias) of each row of a run as an (n, 2) array, without copying when the
+    history keeps the two columns side by side in each row (it does): a view of its rows,
+    read-only, holding the values ``np.column_stack`` of the two columns would copy."""
+    weight, bias = history.column("weight", run=run), history.column("bias", run=run)
+    size = weight.itemsize
+    if (weight.dtype != bias.dtype or weight.strides != bias.strides
+            or bias.ctypes.data - weight.ctypes.data != size):
+        return np.column_stack([weight, bias])
+    return np.lib.stride_tricks.as_strided(weight, shape=(len(weight), 2),
+                                           strides=(weight.strides[0], size), writeable=False)
+
+
+def _from_start(start: tuple[float, ...], steps: np.ndarray) -> np.ndarray:
+    return np.vstack([np.asarray([start], dtype=np.float64), steps])
+
+
 def trajectory(session: TrainingSession) -> np.ndarray:
-    """(weight, bias) after every step of the current run, one row per step."""
+    """(weight, bias) after every step of the current run, one row per step (a read-only
+    view of the history: a million-step run's copy cost ~13 ms a frame)."""
     _require_two(session)
-    history = session.history
-    return np.column_stack([history.column("weight"), history.column("bias")])
+    return _weight_bias(session.history)
 
 
 def earlier_paths(session: TrainingSession) -> list[Path]:
@@ -77,11 +127,13 @@ def earlier_paths(session: TrainingSession) -> list[Path]:
     history = session.history
     paths = []
     for run in history.earlier_runs():
-        steps = np.column_stack([history.column("weight", run=run.run),
-                                 history.column("bias", run=run.run)])
+        steps = _weight_bias(history, run.run)
         start = history.start_of(run.run)  # the first step is often the longest: drawn too
-        paths.append(Path(run.label, steps if start is None else
-                          np.vstack([np.asarray([start], dtype=np.float64), steps])))
+        if start is None:
+            paths.append(Path(run.label, steps))
+        else:
+            paths.append(Path.from_rows(run.label, len(steps) + 1, partial(_from_start, start,
+                                                                           steps)))
     return paths
 
 

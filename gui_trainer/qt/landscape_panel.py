@@ -558,7 +558,7 @@ class LandscapePanel(PlotPanel):
         drawn = earlier[-EARLIER_DRAWN:]
         # Earlier runs change only when runs are made or undone: drawn again only then, and
         # pens set only on new curves (a colour map set every frame re-rendered the surface).
-        key = tuple((path.label, len(path.points)) for path in drawn)
+        key = tuple((path.label, len(path)) for path in drawn)
         if key == self._earlier_key:
             return
         self._earlier_key = key
