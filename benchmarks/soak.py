@@ -30,9 +30,11 @@ def resident_bytes() -> int:
 
 
 def steps_per_second(session: TrainingSession, steps: int) -> float:
+    """Steps as auto-train at full speed runs them: quiet iterations (the same history,
+    timeline and checkpoints as with records; see ``run_iteration_quietly``)."""
     start = time.perf_counter()
     for _ in range(steps):
-        session.run_epoch()
+        session.run_iteration_quietly()
     return steps / (time.perf_counter() - start)
 
 

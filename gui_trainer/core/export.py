@@ -495,11 +495,14 @@ def history_csv(session: TrainingSession) -> str:
     rows = history.all_rows()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(history.columns)
-    named = history.columns.index("optimizer")
-    for row in rows:
+    # the run after the learning rate, where the history's rows kept it before
+    after_lr = history.columns.index("lr") + 1
+    writer.writerow([*history.columns[:after_lr], "run", *history.columns[after_lr:]])
+    named = history.columns.index("optimizer") + 1
+    for row, run in zip(rows, history.run_numbers().tolist(), strict=True):
         cells: list[str | int] = [repr(float(value)) if isinstance(value, float) else int(value)
                                   for value in row.tolist()]
+        cells.insert(after_lr, run)
         cells[named] = optimizers.TORCH_CLASS[optimizers.OPTIMIZERS[int(cells[named])]]
         writer.writerow(cells)
     return buffer.getvalue()

@@ -16,16 +16,19 @@ import numpy.typing as npt
 
 from gui_trainer.core.optimizers import OPTIMIZERS, TORCH_CLASS
 
+#: Numbers PyTorch computed in float32 (a loss's or a tensor's ``.item()``) are kept in
+#: float32: exactly the same values, in half the bytes — a million steps must fit in a few
+#: tens of megabytes. Whatever is computed here in float64 (a network's grad norms and
+#: update ratios) or given as a Python float (lr) stays float64.
 BASE_COLUMNS: list[tuple[str, type]] = [
     #: The epoch the step belongs to (1 = the first pass over the data), and the step's
-    #: number; with the full batch they are the same.
-    ("epoch", np.int64),
-    ("step", np.int64),
+    #: number; with the full batch they are the same (int32: two billion steps a run).
+    ("epoch", np.int32),
+    ("step", np.int32),
     #: The loss over all the training rows before the step, and over the step's own batch.
-    ("loss", np.float64),
-    ("batch_loss", np.float64),
+    ("loss", np.float32),
+    ("batch_loss", np.float32),
     ("lr", np.float64),
-    ("run", np.int32),
     ("free_mode", np.int8),
     #: Which optimizer took the step: its index in ``optimizers.OPTIMIZERS``.
     ("optimizer", np.int8),
@@ -37,6 +40,8 @@ VALIDATION_ROW = np.dtype([("run", np.int32), ("step", np.int64), ("loss", np.fl
 #: backward computed on its own, before adding to .grad.
 ONE_NEURON_COLUMNS = ("weight", "bias", "weight_grad", "bias_grad", "weight_grad_fresh",
                       "bias_grad_fresh")
+#: Columns besides the base ones whose values are float32 (the rest are float64).
+FLOAT32_COLUMNS = frozenset(ONE_NEURON_COLUMNS) | {"accuracy"}
 Array = npt.NDArray[np.float64]
 
 
@@ -44,7 +49,7 @@ def nan_if_none(value: float | None) -> float:
     return float("nan") if value is None else value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HistoryMark:
     """Enough to put the history back exactly as it was (for rewind)."""
 
@@ -74,7 +79,8 @@ class History:
 
     def __init__(self, columns: Sequence[str] = ONE_NEURON_COLUMNS,
                  capacity: int = 1024) -> None:
-        self.row = np.dtype(BASE_COLUMNS + [(name, np.float64) for name in columns])
+        self.row = np.dtype(BASE_COLUMNS + [
+            (name, np.float32 if name in FLOAT32_COLUMNS else np.float64) for name in columns])
         self.columns: tuple[str, ...] = self.row.names or ()
         self._data = np.zeros(capacity, dtype=self.row)
         self._index = {name: i for i, name in enumerate(self.columns)}
@@ -83,6 +89,10 @@ class History:
         self._size = 0
         self._run = 0
         self._run_start = 0
+        #: Where each run's rows start, by run number (rows of a run are contiguous, runs in
+        #: order): a column of run numbers would cost four bytes a step. Entries past
+        #: ``_run`` are a redo's, kept until a new run overwrites them.
+        self._run_starts: list[int] = [0]
         #: What started each run, when something named it (an experiment's title).
         self._notes: dict[int, str] = {}
         #: Where each run started, when the model is small enough to say (the one neuron).
@@ -110,7 +120,6 @@ class History:
         index = self._index
         for name, value in fields.items():
             values[index[name]] = np.nan if value is None else value
-        values[index["run"]] = self._run
         # One assignment of the whole row: a field at a time cost more than the step itself.
         self._data[self._size] = tuple(values)
         self._size += 1
@@ -130,6 +139,10 @@ class History:
         """
         self._run += 1
         self._run_start = self._size
+        if self._run < len(self._run_starts):
+            self._run_starts[self._run] = self._size
+        else:
+            self._run_starts.append(self._size)
         self._notes[self._run] = note
 
     def note_start(self, values: tuple[float, ...]) -> None:
@@ -145,10 +158,10 @@ class History:
 
         Each is labelled with what started it (if named) and the settings of its last step.
         """
-        runs = self._data["run"][: self._run_start]
         summaries = []
-        for ordinal, run in enumerate(np.unique(runs), start=1):
-            start, stop = self._bounds(int(run))
+        runs = [run for run in range(self._run) if self._bounds(run)[1] > self._bounds(run)[0]]
+        for ordinal, run in enumerate(runs, start=1):
+            start, stop = self._bounds(run)
             last = self._data[stop - 1]
             note = self._notes.get(int(run), "")
             label = (
@@ -188,6 +201,9 @@ class History:
         if mark.size > len(self._data):
             raise ValueError(f"no history rows up to {mark.size}")
         self._size, self._run, self._run_start = mark.size, mark.run, mark.run_start
+        # Runs up to the mark's start where they started then: the timeline drops every
+        # mark of a branch abandoned since, so no later restart has moved them.
+        self._run_starts[mark.run] = mark.run_start
         self._val_size = mark.val_size
 
     def all_rows(self) -> np.ndarray:
@@ -196,15 +212,25 @@ class History:
         view.flags.writeable = False
         return view
 
+    def run_numbers(self) -> np.ndarray:
+        """The run each of :meth:`all_rows` belongs to."""
+        numbers = np.zeros(self._size, dtype=np.int32)
+        for run in range(self._run + 1):
+            start, stop = self._bounds(run)
+            numbers[start:stop] = run
+        return numbers
+
     @property
     def nbytes(self) -> int:
         return int(self._data.nbytes + self._val.nbytes)
 
     def _bounds(self, run: int) -> tuple[int, int]:
-        indices = np.flatnonzero(self._data["run"][: self._size] == run)
-        if len(indices) == 0:
+        """Rows [start, stop) of ``run`` (an empty range for a run with no step or none)."""
+        if run == self._run:
+            return self._run_start, self._size
+        if not 0 <= run < self._run:
             return 0, 0
-        return int(indices[0]), int(indices[-1]) + 1
+        return self._run_starts[run], self._run_starts[run + 1]
 
 
 def tensor_history(history: History, kind: str, name: str,

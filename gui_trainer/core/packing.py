@@ -18,7 +18,7 @@ import torch
 Layout = tuple[tuple[tuple[int, ...], str], ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Packed:
     layout: Layout
     blob: bytes

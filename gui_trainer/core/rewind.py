@@ -10,6 +10,7 @@ it and replays the timeline's log from there, bit for bit.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -34,7 +35,15 @@ from gui_trainer.core.validation import whole_number
 _TENSOR = object()
 
 
-@dataclass(frozen=True)
+class _Loud(Exception):
+    """A stage of a quiet replay needs its record: the replay starts again with records."""
+
+
+#: Parameters a live graph was made with, packed: which entries are there, and their numbers.
+PackedParams = tuple[tuple[bool, ...], Packed]
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything needed to put the session back to one moment (see ``timeline.py``)."""
 
@@ -45,11 +54,17 @@ class Snapshot:
     optimizer_entries: tuple[tuple[int, str, Any], ...]
     optimizer_groups: Any
     settings: Settings
+    #: The loop state, without the parameters of the live graphs (packed beside it: as
+    #: tensors they cost a kilobyte a checkpoint).
     loop: LoopState
     graph_recipe: tuple[tuple[str, bool], ...]
     history: HistoryMark
     #: ``scheduler.state_dict()`` frozen (None without a scheduler).
     scheduler_state: Any = None
+    outputs_params: PackedParams | None = None
+    #: None with ``loss_is_outputs_params`` when the loss's outputs were made with the same.
+    loss_outputs_params: PackedParams | None = None
+    loss_is_outputs_params: bool = False
 
 
 class Rewind(SessionState):
@@ -60,6 +75,7 @@ class Rewind(SessionState):
     _replaying: bool
     last_jump_replayed: int
     _run_stage: Callable[[Stage], StageRecord]
+    _run_stage_quietly: Callable[[Stage, bool], bool]
     _apply_reset: Callable[[str], None]
     _apply_setting: Callable[[str, Any], None]
     _make_optimizer: Callable[[], torch.optim.Optimizer]
@@ -101,23 +117,47 @@ class Rewind(SessionState):
         base, snapshot = self.timeline.checkpoint_before(
             position if last_stage_at is None else last_stage_at
         )
-        self._restore(snapshot)
         self.last_jump_replayed = position - base
-        record = None
         self._replaying = True
         try:
-            for index in range(base, position):
-                action = self.timeline.action(index)
-                if action.kind == "stage" and action.stage is not None:
-                    record = self._run_stage(action.stage)
-                elif action.kind == "reset":
-                    self._apply_reset(str(action.value or ""))
-                    record = None
-                else:
-                    self._apply_setting(str(action.name), action.value)
+            try:
+                # Quietly up to the last stage (only its record is shown): a checkpoint far
+                # back is up to SPARSE_EVERY actions away.
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error")
+                    record = self._replay(snapshot, base, position, last_stage_at)
+            except Exception:  # _Loud, or a warning made an error outside the stages
+                # A stage that raised or warned the first time: replayed with records, as
+                # it ran then (the same calls, the error or warning kept in its record).
+                record = self._replay(snapshot, base, position, None)
         finally:
             self._replaying = False
         self.timeline.position = position
+        return record
+
+    def _replay(self, snapshot: Snapshot, base: int, position: int,
+                quiet_before: int | None) -> StageRecord | None:
+        """Restore ``snapshot`` (at ``base``) and replay the log up to ``position``; stages
+        before ``quiet_before`` without records (raises ``_Loud`` if one cannot be)."""
+        self._restore(snapshot)
+        record = None
+        for index in range(base, position):
+            action = self.timeline.action(index)
+            if action.kind == "stage" and action.stage is not None:
+                if quiet_before is not None and index < quiet_before:
+                    try:
+                        quiet = self._run_stage_quietly(action.stage, False)  # check_loss: no
+                    except Exception as exc:
+                        raise _Loud from exc
+                    if not quiet:
+                        raise _Loud
+                else:
+                    record = self._run_stage(action.stage)
+            elif action.kind == "reset":
+                self._apply_reset(str(action.value or ""))
+                record = None
+            else:
+                self._apply_setting(str(action.name), action.value)
         return record
 
     def position_before_divergence(self) -> int | None:
@@ -329,18 +369,41 @@ class Rewind(SessionState):
                 else:
                     entries.append((index, name, freeze(value)))
         packer = self._packer
+        loop = self._loop.copy()
+        same = loop.loss_outputs_params is loop.outputs_params
+        outputs_params = self._pack_params(loop.outputs_params)
+        loss_outputs_params = None if same else self._pack_params(loop.loss_outputs_params)
+        loop.outputs_params = loop.loss_outputs_params = None
         return Snapshot(
             tensors=packer.pack(tensors),
             has_grad=packer.intern(tuple(p.grad is not None for p in params)),
             optimizer_entries=packer.intern(tuple(entries)),
             optimizer_groups=packer.intern(freeze(state["param_groups"])),
             settings=self._settings,
-            loop=self._loop.copy(),
+            loop=loop,
             graph_recipe=packer.intern(self._graph_recipe()),
             history=self.history.mark(),
             scheduler_state=(None if self.scheduler is None
                              else packer.intern(freeze(self.scheduler.state_dict()))),
+            outputs_params=outputs_params, loss_outputs_params=loss_outputs_params,
+            loss_is_outputs_params=same,
         )
+
+    def _pack_params(self, values: tuple[torch.Tensor | None, ...] | None
+                     ) -> PackedParams | None:
+        if values is None:
+            return None
+        present = self._packer.intern(tuple(value is not None for value in values))
+        return present, self._packer.pack([value for value in values if value is not None])
+
+    @staticmethod
+    def _unpack_params(packed: PackedParams | None
+                       ) -> tuple[torch.Tensor | None, ...] | None:
+        if packed is None:
+            return None
+        present, blob = packed
+        tensors = iter(unpack(blob))
+        return tuple(next(tensors) if there else None for there in present)
 
     def _restore(self, snapshot: Snapshot) -> None:
         tensors = iter(unpack(snapshot.tensors))
@@ -363,7 +426,10 @@ class Rewind(SessionState):
             {"state": state, "param_groups": thaw(snapshot.optimizer_groups)})
         if self.scheduler is not None and snapshot.scheduler_state is not None:
             self.scheduler.load_state_dict(thaw(snapshot.scheduler_state))
-        self._loop = snapshot.loop.copy()
+        self._loop = loop = snapshot.loop.copy()
+        loop.outputs_params = self._unpack_params(snapshot.outputs_params)
+        loop.loss_outputs_params = (loop.outputs_params if snapshot.loss_is_outputs_params
+                                    else self._unpack_params(snapshot.loss_outputs_params))
         # The loader the settings make, its generator where it was after this epoch's draw.
         self.loader = self._make_loader()
         if self._loop.sampler_state is not None and self.loader.generator is not None:

@@ -150,7 +150,7 @@ class StageRunners(SessionState):
         self._params_cache = (key, values)
         return values
 
-    def _run_stage_quietly(self, stage: Stage) -> bool:
+    def _run_stage_quietly(self, stage: Stage, check_loss: bool = True) -> bool:
         """Run ``stage`` as :meth:`_run_stage` does, without a record or explanation.
 
         The same runners make the same PyTorch calls and keep the same history, loop state
@@ -158,14 +158,16 @@ class StageRunners(SessionState):
         tensor, the chain rule by hand, the optimizer's ledger). Returns False — the stage
         having possibly run part way — when it did not run or its loss is not finite: the
         caller puts the session back and runs it with a record (see ``run_iteration_quietly``).
-        Raises what the stage raised (warnings too, when they are errors).
+        Raises what the stage raised (warnings too, when they are errors). ``check_loss``
+        False: a loss that is not finite is fine (a replay of what happened before).
         """
         loop = self._loop
         expected = loop.next_stage
         outcome: Outcome = getattr(self, f"_run_{stage}")(None)
         if not outcome.ran or outcome.error is not None:
             return False
-        if stage == "loss" and self.loss is not None and not math.isfinite(self.loss.item()):
+        if (check_loss and stage == "loss" and self.loss is not None
+                and not math.isfinite(self.loss.item())):
             return False
         self._note_stage(stage, expected, outcome)
         return True

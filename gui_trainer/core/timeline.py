@@ -26,6 +26,12 @@ from gui_trainer.core.optimizers import TORCH_CLASS
 from gui_trainer.core.stages import LABELS, STAGE_BY_CODE, STAGE_CODES, Stage
 
 CHECKPOINT_EVERY = 128
+#: The latest checkpoints are kept as taken, so an undo replays at most CHECKPOINT_EVERY
+#: actions; older ones are thinned to one every SPARSE_EVERY actions, so a million steps
+#: keep a few thousand checkpoints, not forty thousand (a jump far back replays more, but
+#: quietly: see ``Rewind.jump_to``).
+RECENT_CHECKPOINTS = 64
+SPARSE_EVERY = 1024
 SETTING = 5  # log code for "a setting changed" (the value is in ``settings``)
 RESET = SETTING + 1
 
@@ -94,7 +100,7 @@ class Timeline:
         self.revision += 1
         self.truncate_after_position()
         if self._length == len(self._codes):
-            self._codes = np.concatenate([self._codes, np.zeros_like(self._codes)])
+            self._grow()
         if loss is not None and not math.isfinite(loss):
             self._non_finite.append(self._length)  # finds "just before it diverged"
         if action.kind == "stage" and action.stage is not None:
@@ -118,10 +124,17 @@ class Timeline:
         if self.position != self._length:
             self.truncate_after_position()
         if self._length == len(self._codes):
-            self._codes = np.concatenate([self._codes, np.zeros_like(self._codes)])
+            self._grow()
         self._codes[self._length] = STAGE_CODES[stage]
         self._length += 1
         self.position = self._length
+
+    def _grow(self) -> None:
+        # np.zeros and a copy: the new half stays untouched (not resident) until written,
+        # where concatenating zeros wrote every byte of it.
+        grown = np.zeros(2 * len(self._codes), dtype=self._codes.dtype)
+        grown[: self._length] = self._codes[: self._length]
+        self._codes = grown
 
     def run_start(self) -> int:
         """Position just after the last reset before the current position (0 if none)."""
@@ -180,10 +193,17 @@ class Timeline:
         return self.position - last >= CHECKPOINT_EVERY
 
     def add_checkpoint(self, snapshot: Any) -> None:
-        if self._checkpoint_positions and self._checkpoint_positions[-1] >= self.position:
+        positions = self._checkpoint_positions
+        if positions and positions[-1] >= self.position:
             return
-        self._checkpoint_positions.append(self.position)
+        positions.append(self.position)
         self._checkpoints.append(snapshot)
+        # The checkpoint leaving the recent ones goes if it is too near the one before it
+        # (the first, at position 0, always stays).
+        leaving = len(positions) - RECENT_CHECKPOINTS - 1
+        if leaving >= 1 and positions[leaving] - positions[leaving - 1] < SPARSE_EVERY:
+            del positions[leaving]
+            del self._checkpoints[leaving]
 
     def checkpoint_before(self, position: int) -> tuple[int, Any]:
         """The latest checkpoint at or before ``position``."""

@@ -69,3 +69,50 @@ def test_first_step_is_found_across_scan_slices() -> None:
     assert timeline.first_step_from(0, session.position) == 5000
     assert timeline.first_step_from(0, session.position) == timeline.step_positions(
         0, session.position)[0]
+
+
+def test_run_numbers_follow_restarts_undone_and_made_again() -> None:
+    """Runs are kept as where each starts (no column): bounds stay right through restores,
+    redos and a restart made again on another branch."""
+    history = History()
+    add(history, 1)
+    add(history, 2)
+    two_rows = history.mark()
+    history.start_run()
+    add(history, 1)
+    one_more = history.mark()
+    history.start_run()
+    add(history, 1)
+    add(history, 2)
+    assert history.run_numbers().tolist() == [0, 0, 1, 2, 2]
+    assert [(r.run, r.start, r.stop) for r in history.earlier_runs()] == [(0, 0, 2), (1, 2, 3)]
+    history.restore(two_rows)  # undo back into run 0 …
+    assert history.earlier_runs() == [] and history.run_numbers().tolist() == [0, 0]
+    history.restore(one_more)  # … and redo into run 1
+    assert history.run_numbers().tolist() == [0, 0, 1]
+    assert history.column("epoch", run=0).tolist() == [1, 2]
+    history.restore(two_rows)  # another branch: run 0 goes on, then a restart
+    add(history, 3)
+    history.start_run()
+    add(history, 7)
+    assert history.run_numbers().tolist() == [0, 0, 0, 1]
+    assert history.column("epoch", run=0).tolist() == [1, 2, 3]
+    assert history.column("epoch").tolist() == [7]
+
+
+def test_float32_columns_hold_pytorchs_numbers_exactly() -> None:
+    from gui_trainer.core import TrainingSession
+
+    for scenario in ("delivery", "moons"):
+        session = TrainingSession(scenario=scenario)
+        steps = [r for _ in range(5) for r in session.run_epoch() if r.stage == "step"]
+        history = session.history
+        assert history.column("loss").dtype == np.float32
+        assert [float(v) for v in history.column("loss")] == [r.full_batch_loss for r in steps]
+        if scenario == "delivery":
+            assert float(history.column("weight")[-1]) == session.weight.item()
+            assert float(history.column("bias_grad")[-1]) == session.bias.grad.item()  # type: ignore[union-attr]
+        else:
+            assert [float(v) for v in history.column("accuracy")] == [
+                r.full_batch_accuracy for r in steps]
+            assert history.column("grad_norm:0.weight").dtype == np.float64

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import random
 from typing import Any
 
@@ -138,6 +139,57 @@ def test_memory_stays_bounded_on_long_runs() -> None:
     assert session.history.nbytes <= 2 * 2000 * 128  # one packed row a step
     session.jump_to(stages // 2 + 3)
     assert session.epoch == 1000
+
+
+def test_old_checkpoints_are_thinned_and_a_jump_there_is_exact() -> None:
+    """Far back, one checkpoint every SPARSE_EVERY actions; a jump there replays up to that
+    many actions without records and lands exactly where a replay with records lands."""
+    from gui_trainer.core.timeline import RECENT_CHECKPOINTS, SPARSE_EVERY
+    from tests.core.test_quiet_runs import state_of
+
+    def seed() -> TrainingSession:  # the seed: cheap enough to replay thousands of stages
+        return TrainingSession(lr=0.001, optimizer_options={"momentum": 0.9})
+
+    session = seed()
+    for _ in range(3_000):  # 15,000 actions: past the recent checkpoints' 8,192
+        session.run_iteration_quietly()
+    positions = session.timeline._checkpoint_positions
+    old, recent = positions[:-RECENT_CHECKPOINTS], positions[-RECENT_CHECKPOINTS:]
+    assert old[0] == 0 and len(old) > 3
+    assert all(b - a >= SPARSE_EVERY for a, b in itertools.pairwise(old))
+    assert all(b - a == CHECKPOINT_EVERY for a, b in itertools.pairwise(recent))
+    for target in (1_000, 3 * SPARSE_EVERY - 1, 4_321):
+        record = session.jump_to(target)
+        assert session.last_jump_replayed < SPARSE_EVERY + CHECKPOINT_EVERY
+        reference = seed()  # every action from the start, each with its record
+        for index in range(target):
+            stage = session.timeline.action(index).stage
+            assert stage is not None
+            expected = reference.run(stage)
+        reference.timeline.truncate_after_position()
+        assert state_of(session)["model"] == state_of(reference)["model"]
+        # (the timeline beyond the target is the session's redo; the reference has none)
+        assert {k: v for k, v in state_of(session).items() if k not in ("codes", "checkpoints")
+                } == {k: v for k, v in state_of(reference).items()
+                      if k not in ("codes", "checkpoints")}
+        assert state_of(session)["codes"][:target] == state_of(reference)["codes"]
+        assert record is not None
+        assert record.explanation == expected.explanation and record.after == expected.after
+
+
+def test_a_replay_that_meets_an_error_replays_with_records() -> None:
+    """Backward twice raises (the graph is freed): a jump past it replays it as it ran."""
+    session = TrainingSession(mode="free")
+    for stage in ("forward", "loss", "backward", "backward", "step", "zero_grad"):
+        session.run(stage)
+    failed = session.run("backward")
+    assert failed.error is not None
+    session.run("forward")
+    before = state(session)
+    session.jump_to(2)
+    record = session.jump_to(len(session.timeline))
+    assert record is not None and record.stage == "forward"
+    assert_same(state(session), before)
 
 
 def test_jump_outside_the_timeline_is_refused() -> None:
