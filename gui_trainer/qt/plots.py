@@ -196,6 +196,10 @@ def retire(plots: list[pg.PlotItem]) -> None:
     ``deleteLater`` deletes them where Qt expects deletions.
     """
     for plot in plots:
+        # Hidden first: a hidden item takes no more layout passes. A removed plot's geometry
+        # update still pending when its deletion came crashed Qt (opening digits after the
+        # seed, when the timing fell that way).
+        plot.hide()
         for menu in (plot.ctrlMenu, plot.vb.menu):
             if menu is not None:
                 menu.deleteLater()

@@ -83,7 +83,8 @@ def check(window: MainWindow) -> None:
 
 def test_blocks_are_each_blocks_highest_and_lowest(qtbot: QtBot) -> None:
     history = History()
-    losses = np.abs(np.sin(np.arange(1, 201))) + 0.1
+    # float32, as every loss PyTorch computes (the history keeps them in float32)
+    losses = (np.abs(np.sin(np.arange(1, 201))) + 0.1).astype(np.float32)
     losses[37] = np.nan  # a gap: the block around it is a gap too, as pyqtgraph's 'peak'
     for step, loss in enumerate(losses, start=1):
         history.append(epoch=step, step=step, loss=float(loss))

@@ -324,3 +324,34 @@ def test_the_editor_adds_batchnorm_and_dropout_and_the_panels_show_them(
     editor.layers_box.setValue(0)
     assert not editor.batch_norm_box.isEnabled() and not editor.dropout_box.isEnabled()
     assert editor.spec() == ModelSpec(0, 16, "tanh")
+
+
+OPEN_DIGITS_AFTER_THE_SEED = """
+import gc, sys
+from PySide6.QtWidgets import QApplication
+from gui_trainer.app import create_window
+from gui_trainer.core.scenarios import SCENARIOS
+app = QApplication(sys.argv[:1])
+window = create_window(remember=False)
+window.resize(1600, 1000)
+window.show()
+window.controller.open_scenario(SCENARIOS["digits"])
+gc.collect()
+for _ in range(20):
+    app.processEvents()
+print("drawn", window.grad_plot.tensor_names is not None, flush=True)
+"""
+
+
+def test_plots_rebuilt_for_another_model_are_deleted_safely() -> None:
+    """Opening digits after the seed rebuilds the gradient and fit plots; deleting the old
+    ones while a layout pass was still due crashed Qt (a segfault: hence a process)."""
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", OPEN_DIGITS_AFTER_THE_SEED],
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "drawn True" in result.stdout
