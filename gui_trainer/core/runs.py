@@ -124,8 +124,10 @@ def auto_train(session: TrainingSession, epochs: int, done: int = 0,
 
 
 def _ends_the_run(session: TrainingSession, done: int, epochs: int) -> bool:
-    """Whether the next iteration completes the run's last epoch (it is shown stage by
-    stage, so the run ends on records of its own last stages)."""
+    """Whether the next iteration completes the run's last epoch, or finishes it (its
+    Evaluate or Schedule): shown stage by stage, so the run ends on its own last records."""
+    if done >= epochs:  # the epoch is complete; its Evaluate or Schedule is still due
+        return True
     return done + 1 >= epochs and session.iteration == session.iterations_per_epoch
 
 

@@ -119,5 +119,13 @@ class AfterFirstFrame(QObject):
         self._window.removeEventFilter(self)
         self.done = True
         tasks, self.tasks = self.tasks, []
+        failed: BaseException | None = None
         for task in tasks:
-            task()
+            # Each task runs whatever another raised: the last one resumes Python's garbage
+            # collector, which must not stay off for the whole session.
+            try:
+                task()
+            except Exception as exc:
+                failed = failed or exc
+        if failed is not None:
+            raise failed  # to the error hook, once every task has run

@@ -81,7 +81,10 @@ def test_a_nan_loss_ends_auto_train_at_once_and_says_why() -> None:
 
 
 QUIET_CASES = [("delivery", {}), ("moons", {"batch_size": 50, "shuffle": True}),
-               ("overfit", {"scheduler": ("StepLR", {"step_size": 2})})]
+               ("overfit", {"scheduler": ("StepLR", {"step_size": 2})}),
+               # several steps an epoch, and an Evaluate after the last one
+               ("overfit", {"batch_size": 4}),
+               ("moons", {"batch_size": 50, "scheduler": ("StepLR", {"step_size": 2})})]
 
 
 @pytest.mark.parametrize(("scenario", "settings"), QUIET_CASES)

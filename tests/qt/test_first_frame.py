@@ -15,6 +15,7 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -207,3 +208,25 @@ def test_main_collects_garbage_again_after_the_first_frame(tmp_path: Path) -> No
                          env=env, timeout=180)
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.strip().endswith("ok")
+
+
+def test_a_task_that_raises_does_not_keep_the_others_from_running() -> None:
+    """The last task resumes garbage collection: a failing one before it (a scenario's data
+    missing when the menu fills) must not leave the collector off for the session."""
+    from PySide6.QtWidgets import QWidget
+
+    from gui_trainer.qt.first_frame import AfterFirstFrame
+
+    ran: list[str] = []
+
+    def broken() -> None:
+        ran.append("broken")
+        raise OSError("digits.csv is missing")
+
+    widget = QWidget()
+    after = AfterFirstFrame(widget)
+    after.tasks += [broken, lambda: ran.append("collector resumed")]
+    with pytest.raises(OSError, match="is missing"):
+        after.run()
+    assert ran == ["broken", "collector resumed"]
+    widget.deleteLater()
