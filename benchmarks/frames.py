@@ -186,7 +186,6 @@ def fill_history(session: TrainingSession, rows: dict[str, np.ndarray], size: in
     data = np.zeros(total, dtype=history.row)
     for name, column in rows.items():
         data[name] = column
-    data["run"] = history.run
     history._data = data  # see the docstring
     history._size = size
     history._run_start = 0
