@@ -214,7 +214,7 @@ def long_run(steps: int, jumps: int) -> dict[str, float]:
 # -- 5. scaling -------------------------------------------------------------------------
 ROWS = (4, 1_000, 10_000)
 #: Hidden layers and width for models of 2, ~1,000 and ~100,000 parameters (one input).
-MODELS = {"2": (0, 1), "~1,000": (2, 30), "~100,000": (2, 316)}
+MODELS = {"2": (0, 1), "~1,000": (2, 30), "~100,000": (4, 180)}
 
 
 def scaling_scenario(rows: int, hidden: int, width: int) -> Scenario:
