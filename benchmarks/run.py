@@ -33,6 +33,7 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -229,6 +230,17 @@ def scaling_scenario(rows: int, hidden: int, width: int) -> Scenario:
                     lr=0.001)
 
 
+def session_epochs(scenario: Scenario, epochs: int, quiet: bool) -> float:
+    """Seconds for ``epochs`` full-batch epochs of a new session: quiet iterations
+    (auto-train at full speed) or with every record (clicking)."""
+    session = TrainingSession(scenario=scenario)
+    step = session.run_iteration_quietly if quiet else session.run_epoch
+    start = time.perf_counter()
+    for _ in range(epochs):
+        step()
+    return time.perf_counter() - start
+
+
 def scaling(repeats: int) -> list[dict[str, Any]]:
     cells = []
     for rows in ROWS:
@@ -237,30 +249,13 @@ def scaling(repeats: int) -> list[dict[str, Any]]:
             session = TrainingSession(scenario=scenario)
             epochs = epochs_in(1.0, session)
 
-            def bare_run(session: TrainingSession = session, epochs: int = epochs) -> float:
-                return bare_loop(session, epochs)
-
-            bare = best_of(bare_run, repeats)
-
-            def quiet(scenario: Scenario = scenario, epochs: int = epochs) -> float:
-                run = TrainingSession(scenario=scenario)
-                start = time.perf_counter()
-                for _ in range(epochs):
-                    run.run_iteration_quietly()
-                return time.perf_counter() - start
-
-            def loud(scenario: Scenario = scenario, epochs: int = epochs) -> float:
-                run = TrainingSession(scenario=scenario)
-                start = time.perf_counter()
-                for _ in range(epochs):
-                    run.run_epoch()
-                return time.perf_counter() - start
-
+            bare = best_of(partial(bare_loop, session, epochs), repeats)
+            quiet = best_of(partial(session_epochs, scenario, epochs, quiet=True), repeats)
+            loud = best_of(partial(session_epochs, scenario, epochs, quiet=False), repeats)
             params = sum(p.numel() for p in session.model.parameters())
             cells.append({"rows": rows, "model": label, "parameters": params,
                           "bare_ms_per_epoch": bare / epochs * 1000,
-                          "quiet_overhead": best_of(quiet, repeats) / bare,
-                          "records_overhead": best_of(loud, repeats) / bare})
+                          "quiet_overhead": quiet / bare, "records_overhead": loud / bare})
     return cells
 
 
