@@ -69,7 +69,7 @@ from gui_trainer.qt.timeline_bar import TimelineBar
 #: The Layers and Landscape panels' minimum and preferred sizes, for the stand-ins that hold
 #: their docks' places until they are made (tests/qt/test_lazy_panels.py keeps them true).
 LAZY_SIZES = {"layers": (QSize(131, 86), QSize(264, 366)),
-              "landscape": (QSize(123, 180), QSize(150, 208))}
+              "landscape": (QSize(123, 110), QSize(150, 208))}
 
 #: Qt adds the application's name (gui_trainer) to the title bar itself.
 WINDOW_TITLE = "The PyTorch training loop, one stage at a time"

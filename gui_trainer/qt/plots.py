@@ -19,7 +19,7 @@ from typing import Literal, cast
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QGuiApplication, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QGraphicsItem, QSizePolicy, QTabBar, QVBoxLayout, QWidget
 
@@ -148,7 +148,8 @@ class Legend(RichLabel):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("plot_legend")
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
+        # Preferred, not Minimum: a layout takes a Minimum widget's size hint as its least.
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.set_entries(entries)
 
     def set_entries(self, entries: Callable[[Colours], list[LegendEntry]]) -> None:
@@ -159,6 +160,18 @@ class Legend(RichLabel):
 
     def entries(self) -> list[LegendEntry]:
         return self._entries(colours())
+
+    def minimumSizeHint(self) -> QSize:
+        """One line, not the text wrapped at the narrowest width.
+
+        A wrapped label's own minimum is its height at its smallest width (six lines for the
+        landscape's legend): that made the docks, and so the window, too tall for an
+        800 × 500 screen. Laid out, the label still gets its height for the width it has.
+        """
+        hint = super().minimumSizeHint()
+        margins = self.contentsMargins()
+        line = self.fontMetrics().lineSpacing() + margins.top() + margins.bottom()
+        return QSize(hint.width(), min(hint.height(), line + 2 * self.margin()))
 
 
 class PaintCost:

@@ -7,12 +7,13 @@ docks as tabs and the plots one at a time, so nothing is squeezed into a sliver.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDockWidget,
+    QLayout,
     QScrollArea,
     QSplitter,
     QTabBar,
@@ -151,6 +152,9 @@ def fit_to_screen(window: MainWindow) -> None:
         if (available.width() < TINY_BELOW.width()
                 or available.height() < TINY_BELOW.height()):
             plots_as_tabs(window)
+    # The minimum of the layout as arranged now (a stale one, from before the docks were
+    # stacked, would keep the window taller than the screen).
+    cast(QLayout, window.layout()).activate()
     # Leave room for the window manager's frame (title bar and borders).
     width = min(PREFERRED_SIZE.width(), available.width() - 16)
     height = min(PREFERRED_SIZE.height(), available.height() - 40)

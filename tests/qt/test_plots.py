@@ -78,6 +78,24 @@ def test_legends_sit_below_their_data(window: MainWindow) -> None:
         assert plot.legend.entries()
 
 
+def test_a_legend_gets_the_height_of_all_its_lines(window: MainWindow) -> None:
+    """Its minimum is one line (so it cannot make the window too tall for a small screen),
+    yet laid out it is as tall as its text wrapped at its width: no line is cut off."""
+    window.docks["landscape"].show()
+    window.docks["landscape"].raise_()
+    QApplication.processEvents()
+    panel = window.landscape_panel
+    for plot in (window.fit_plot, window.loss_plot, window.grad_plot, panel):
+        bring_up(window, plot)
+        legend = plot.legend
+        assert legend.minimumSizeHint().height() <= 2 * legend.fontMetrics().lineSpacing()
+        assert legend.height() >= legend.heightForWidth(legend.width()), plot.objectName()
+    # Narrow enough that the landscape's legend wraps onto several lines.
+    panel_legend = panel.legend
+    assert panel_legend.heightForWidth(panel_legend.width()) > 2 * (
+        panel_legend.fontMetrics().lineSpacing())
+
+
 def test_current_loss_is_marked_as_soon_as_loss_runs(window: MainWindow, qtbot: QtBot) -> None:
     for stage in STAGES[:3]:
         qtbot.mouseClick(window.step_buttons.buttons[stage], Qt.MouseButton.LeftButton)
