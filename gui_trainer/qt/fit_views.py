@@ -31,6 +31,7 @@ from gui_trainer.qt.plots import (
     retire,
     style_plot,
 )
+from gui_trainer.qt.steady_view import steady_plot
 from gui_trainer.qt.theme import Colours
 
 #: Points across the input range where a layered model's curve is drawn.
@@ -375,7 +376,7 @@ class FitPlot(PlotPanel):
         old = self.plot_items()
         self.canvas.clear()
         retire(old)
-        self.plot = self.canvas.addPlot(row=0, col=0)
+        self.plot = steady_plot(self.canvas, row=0, col=0)
         self.pictures = None
         painter: FitPainter
         if self.kind == "pictures":

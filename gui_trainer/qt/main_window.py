@@ -61,6 +61,7 @@ from gui_trainer.qt.rich_label import RichLabel, coloured
 from gui_trainer.qt.scenario_menu import ScenarioMenu, open_data
 from gui_trainer.qt.session_files import SessionFiles
 from gui_trainer.qt.settings_panel import SettingsPanel
+from gui_trainer.qt.steady_view import settle
 from gui_trainer.qt.step_buttons import StepButtons
 from gui_trainer.qt.theme import THEME_CHOICES, Colours, ThemeChoice, apply_palette, resolve
 from gui_trainer.qt.throttle import FrameThrottle
@@ -476,6 +477,10 @@ class MainWindow(QMainWindow):
         self.code_panel.refresh(state.listing, paused)
         if state.graph != self.graph_view.snapshot:  # keeps a running backward animation intact
             self.graph_view.show_graph(state.graph)
+        # The plots' ranges worked out now: one paint each, not two.
+        for plot in (self.fit_plot, self.loss_plot, self.grad_plot, layers, panel):
+            if plot is not None:
+                settle(plot)
 
     def refresh_now(self) -> None:
         """Bring every view up to date immediately (start-up, tests, screenshots)."""

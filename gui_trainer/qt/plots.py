@@ -29,6 +29,7 @@ from gui_trainer.core.view_state import SessionView
 from gui_trainer.qt.long_history import LongCurve, RowsSeen, tensor_rows
 from gui_trainer.qt.plot_data import set_data, set_opts
 from gui_trainer.qt.rich_label import RichLabel, coloured
+from gui_trainer.qt.steady_view import steady_plot
 from gui_trainer.qt.theme import Colours, colours
 
 FloatArray = npt.NDArray[np.float64]
@@ -339,7 +340,7 @@ class LossPlot(PlotPanel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("loss_plot", parent)
-        self.plot = self.canvas.addPlot(axisItems={"left": LossAxis("left")})
+        self.plot = steady_plot(self.canvas, axisItems={"left": LossAxis("left")})
         style_plot(self.plot, "Loss history", "epoch (completed steps)", "MSE loss (log scale)")
         self.plot.setLogMode(x=False, y=True)
         self.plot.setDownsampling(auto=True, mode="peak")
@@ -583,7 +584,7 @@ class GradPlot(PlotPanel):
         self._build_one_neuron()
 
     def _build_one_neuron(self) -> None:
-        self.now = self.canvas.addPlot(row=0, col=0)
+        self.now = steady_plot(self.canvas, row=0, col=0)
         self.now.setTitle(".grad now")
         self.now.getAxis("bottom").setTicks([[(0, "weight"), (1, "bias")]])
         self.now.setXRange(-0.6, 1.6, padding=0)
@@ -592,7 +593,7 @@ class GradPlot(PlotPanel):
         self.now.showGrid(y=True, alpha=0.25)
         self.bars = pg.BarGraphItem(x=[0, 1], height=[0, 0], width=0.6)
         self.now.addItem(self.bars)
-        self.history = self.canvas.addPlot(row=0, col=1)
+        self.history = steady_plot(self.canvas, row=0, col=1)
         style_plot(self.history, "Gradient history", "epoch", "gradient")
         self.history.setDownsampling(auto=True, mode="peak")
         self.history.setClipToView(True)
@@ -631,8 +632,9 @@ class GradPlot(PlotPanel):
             self.view_tabs.hide()
             self._build_one_neuron()
             return
-        self.now = self.canvas.addPlot(row=0, col=0)
-        self.history = self.canvas.addPlot(row=0, col=1, axisItems={"left": LossAxis("left")})
+        self.now = steady_plot(self.canvas, row=0, col=0)
+        self.history = steady_plot(self.canvas, row=0, col=1,
+                                   axisItems={"left": LossAxis("left")})
         self.stacked = None  # placed side by side; _arrange decides
         self._arrange()
         self.limits = HistoryLimits(self.history, log_y=True)
