@@ -9,6 +9,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
 from gui_trainer.core.code_listing import CodeListing
+from gui_trainer.qt.steady_text import replace_html
 from gui_trainer.qt.theme import Colours, colours
 
 PAUSED_NOTE = ("Auto-train is running as fast as it can: the values beside the code are "
@@ -69,7 +70,7 @@ class CodePanel(QWidget):
     def _render(self) -> None:
         if self.listing is None:
             return
-        self.text.setHtml(listing_html(self.listing, colours(), self.paused))
+        replace_html(self.text, listing_html(self.listing, colours(), self.paused))
         if self.listing.highlighted is not None:
             self.text.scrollToAnchor("current")
 

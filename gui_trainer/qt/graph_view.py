@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QGraphicsTextItem,
     QGraphicsView,
     QHBoxLayout,
-    QLabel,
     QVBoxLayout,
     QWidget,
 )
@@ -36,6 +35,7 @@ from gui_trainer.core.autograd_graph import GraphNode, GraphSnapshot
 from gui_trainer.core.formatting import short
 from gui_trainer.core.graph_layout import lay_out
 from gui_trainer.core.graph_modules import by_module
+from gui_trainer.qt.steady_text import SteadyLabel
 from gui_trainer.qt.theme import Colours, colours, qcolor
 
 
@@ -75,7 +75,7 @@ class GraphView(QGraphicsView):
         self._sizes: dict[tuple[str, str, str, str], tuple[float, float]] = {}
         self.caption = ""
         #: Shown above the view by its owner; a label stays readable at any graph size.
-        self.caption_label = QLabel(self)
+        self.caption_label = SteadyLabel(self)
         self.caption_label.setObjectName("graph_caption")
         self.caption_label.setWordWrap(True)
         self.visited: list[str] = []

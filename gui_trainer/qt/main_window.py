@@ -57,10 +57,11 @@ from gui_trainer.qt.plots import PAINT_COST, GradPlot, LossPlot
 from gui_trainer.qt.predict_panel import PredictPanel
 from gui_trainer.qt.preferences import LAYOUT_VERSION
 from gui_trainer.qt.readout import Readout
-from gui_trainer.qt.rich_label import RichLabel, coloured
+from gui_trainer.qt.rich_label import coloured
 from gui_trainer.qt.scenario_menu import ScenarioMenu, open_data
 from gui_trainer.qt.session_files import SessionFiles
 from gui_trainer.qt.settings_panel import SettingsPanel
+from gui_trainer.qt.steady_text import SteadyRichLabel
 from gui_trainer.qt.steady_view import settle
 from gui_trainer.qt.step_buttons import StepButtons
 from gui_trainer.qt.theme import THEME_CHOICES, Colours, ThemeChoice, apply_palette, resolve
@@ -111,7 +112,7 @@ class MainWindow(QMainWindow):
         self.timeline_bar = TimelineBar(self.controller, self.actions_by_name, self)
         self.predict_panel = PredictPanel(self.controller, self)
         self.experiment_panel = ExperimentPanel(self.experiments, self)
-        self.report = RichLabel(self)
+        self.report = SteadyRichLabel(self)
         self.report.setObjectName("stage_report")
         self.report.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.report.setMinimumHeight(48)

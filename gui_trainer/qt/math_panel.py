@@ -24,6 +24,7 @@ from gui_trainer.core.layer_math import Backprop
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.worked_math import WorkedMath, worked_math
 from gui_trainer.qt.rich_label import coloured
+from gui_trainer.qt.steady_text import replace_html
 from gui_trainer.qt.theme import Colours, colours
 
 START_TEXT = (
@@ -152,11 +153,11 @@ class MathPanel(QWidget):
 
     def _render(self) -> None:
         if self.paused:
-            self.text.setHtml(PAUSED_TEXT)
+            replace_html(self.text, PAUSED_TEXT)
             return
         math = self.current_math()
         if math is None or self.record is None:
-            self.text.setHtml(START_TEXT)
+            replace_html(self.text, START_TEXT)
             return
         explained = explanation_html(self.record, self.reader)
-        self.text.setHtml(math_html(math, colours()) + "<hr>" + explained)
+        replace_html(self.text, math_html(math, colours()) + "<hr>" + explained)

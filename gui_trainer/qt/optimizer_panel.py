@@ -19,6 +19,7 @@ from gui_trainer.core.formatting import short
 from gui_trainer.core.optimizer_state import StepLedger, TensorLedger
 from gui_trainer.core.records import StageRecord
 from gui_trainer.qt.rich_label import coloured
+from gui_trainer.qt.steady_text import replace_html
 from gui_trainer.qt.theme import Colours, colours
 
 START_TEXT = ("<p>Run <b>Step</b> to see what the optimizer keeps for each parameter "
@@ -140,8 +141,8 @@ class OptimizerPanel(QWidget):
         self._stale = False
         record = self.record
         if self.paused:
-            self.view.setHtml(PAUSED_TEXT)
+            replace_html(self.view, PAUSED_TEXT)
         elif record is None or record.optimizer_state is None:
-            self.view.setHtml(START_TEXT)
+            replace_html(self.view, START_TEXT)
         else:
-            self.view.setHtml(ledger_html(record, record.optimizer_state.ledger, colours()))
+            replace_html(self.view, ledger_html(record, record.optimizer_state.ledger, colours()))

@@ -19,17 +19,19 @@ def style_sheet(theme: Colours) -> str:
     """The buttons' look: the next stage in the accent colour, the last one green or red.
 
     Only the theme's colours, no palette(...) references: at the moment the palette
-    changes, a stylesheet would still resolve those from the old palette.
+    changes, a stylesheet would still resolve those from the old palette. Every state has
+    the same border width and font weight: a wider border and bold text on the next stage
+    made the buttons change size at each click, and the window laid itself out again.
     """
     return f"""
 QToolButton {{
-    padding: 8px 10px; border: 2px solid {theme.button_border}; border-radius: 8px;
+    padding: 7px 9px; border: 3px solid {theme.button_border}; border-radius: 8px;
     background: {theme.button}; color: {theme.button_text}; font-size: 12pt;
-    min-width: 64px;
+    font-weight: bold; min-width: 64px;
 }}
 QToolButton:hover {{ border-color: {theme.accent}; }}
 QToolButton:disabled {{ color: {theme.disabled_text}; }}
-QToolButton[state="next"] {{ border: 3px solid {theme.accent}; font-weight: bold; }}
+QToolButton[state="next"] {{ border: 3px solid {theme.accent}; }}
 QToolButton[crowded="true"] {{ font-size: 10pt; padding: 6px 3px; min-width: 48px; }}
 QToolButton[state="done"] {{ border: 3px solid {theme.good}; background: {theme.good_fill}; }}
 QToolButton[state="error"] {{ border: 3px solid {theme.bad}; background: {theme.bad_fill}; }}

@@ -48,20 +48,23 @@ def over(fill: QColor, base: QColor) -> QColor:
         (fill.blueF(), base.blueF()))))
 
 
-def screen_pixels(widget: QWidget) -> Counter[int]:
-    """The widget's pixels as the window's backing store holds them now."""
+def screen_pixels(widget: QWidget, inset: int = 0) -> Counter[int]:
+    """The widget's pixels as the window's backing store holds them now (``inset`` pixels
+    in from its edges)."""
     QApplication.processEvents()  # let pending repaints reach the backing store
     window = widget.window()
     corner = widget.mapTo(window, widget.rect().topLeft())
-    image = widget.screen().grabWindow(window.winId(), corner.x(), corner.y(),
-                                       widget.width(), widget.height()).toImage()
+    image = widget.screen().grabWindow(window.winId(), corner.x() + inset, corner.y() + inset,
+                                       widget.width() - 2 * inset,
+                                       widget.height() - 2 * inset).toImage()
     return Counter(image.pixel(x, y) for x in range(image.width())
                    for y in range(image.height()))
 
 
 def background_of(widget: QWidget) -> QColor:
-    """The commonest colour inside the widget (its border trimmed off)."""
-    pixels = screen_pixels(widget)
+    """The commonest colour inside the widget (its border trimmed off: a stage button's
+    3-pixel border outnumbered any one shade of its fill)."""
+    pixels = screen_pixels(widget, inset=4)
     return QColor(pixels.most_common(1)[0][0])
 
 
