@@ -380,11 +380,13 @@ def render(results: dict[str, Any]) -> str:
          f"a million: history {long['history_bytes_per_row']:.0f}-byte rows, one byte an "
          f"action, {long['checkpoints']:,.0f} checkpoints | "
          f"{verdict(long['million_steps_mb'], 64)} |"),
-        (f"| every plot redrawn with 1,000,000 points ≤ 16 ms | "
-         f"{redraw['redraw_1m_rows_ms']:.0f} ms (300 rows: {redraw['redraw_300_rows_ms']:.0f} ms; "
-         f"with the Landscape in front {redraw['redraw_1m_rows_landscape_shown_ms']:.0f} ms, "
+        (f"| every plot redrawn with 1,000,000 points ≤ 16 ms | the three plots brought up "
+         f"to date and painted: **{redraw['redraw_1m_rows_plots_ms']:.0f} ms**; the whole "
+         f"window {redraw['redraw_1m_rows_ms']:.0f} ms (300 rows: "
+         f"{redraw['redraw_300_rows_ms']:.0f} ms; with the Landscape in front "
+         f"{redraw['redraw_1m_rows_landscape_shown_ms']:.0f} ms, "
          f"Layers {redraw['redraw_1m_rows_layers_shown_ms']:.0f} ms) | "
-         f"{verdict(redraw['redraw_1m_rows_ms'], 16)} |"),
+         f"{verdict(redraw['redraw_1m_rows_plots_ms'], 16)} |"),
         (f"| undo or a jump anywhere ≤ 100 ms | {JUMPS} jumps in a "
          f"{long['actions']:,.0f}-action run: median {long['jump_median_ms']:.0f} ms, worst "
          f"{long['jump_max_ms']:.0f} ms; undo worst {long['undo_max_ms']:.0f} ms | "

@@ -20,6 +20,8 @@ MIN_FILL = 0.5
 #: Room added beyond the data on the side it left the view by, as a share of the data's
 #: span: a run that grows steadily moves the view once every tenth or so of its length.
 HEADROOM = 0.1
+#: A single value closer than this share of the view to its edge is centred.
+EDGE = 0.05
 
 
 def steady_span(view: tuple[float, float], target: tuple[float, float]
@@ -29,8 +31,11 @@ def steady_span(view: tuple[float, float], target: tuple[float, float]
     low, high = target
     view_low, view_high = view
     span = high - low
+    if span <= 0:  # one value: kept well inside, or centred (pyqtgraph keeps the width)
+        margin = EDGE * (view_high - view_low)
+        return None if view_low + margin <= low <= view_high - margin else (low, high)
     inside = view_low <= low and high <= view_high
-    if inside and (span <= 0 or span >= MIN_FILL * (view_high - view_low)):
+    if inside and span >= MIN_FILL * (view_high - view_low):
         return None
     if inside:  # but lost in a view far larger than it: fit it
         return low, high

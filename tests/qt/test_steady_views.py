@@ -19,6 +19,12 @@ def test_a_view_that_holds_its_data_well_stays() -> None:
     assert steady_span((0.0, 10.0), (3.0, 3.0)) is None  # a single value, inside
 
 
+def test_a_single_value_at_the_edge_is_centred() -> None:
+    """A first point at the view's edge was drawn cut in half."""
+    assert steady_span((0.0, 1.0), (1.0, 1.0)) == (1.0, 1.0)  # pyqtgraph centres it
+    assert steady_span((0.0, 1.0), (0.0, 0.0)) == (0.0, 0.0)
+
+
 def test_data_lost_in_a_far_larger_view_is_fitted() -> None:
     assert steady_span((0.0, 100.0), (40.0, 45.0)) == (40.0, 45.0)
 
