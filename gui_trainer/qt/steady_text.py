@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractScrollArea, QLabel, QTextEdit, QWidget
+from PySide6.QtWidgets import QLabel, QTextEdit, QWidget
 
 from gui_trainer.qt.rich_label import RichLabel
 
@@ -60,12 +60,11 @@ def replace_html(edit: QTextEdit, text: str) -> None:
     ``setHtml`` empties the document first: a scroll bar no longer needed was hidden, the
     text laid out at the wider width, then shown again and the text laid out once more.
     """
-    area: QAbstractScrollArea = edit
-    vertical, horizontal = area.verticalScrollBarPolicy(), area.horizontalScrollBarPolicy()
-    if area.verticalScrollBar().isVisible():
-        area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
-    if area.horizontalScrollBar().isVisible():
-        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+    vertical, horizontal = edit.verticalScrollBarPolicy(), edit.horizontalScrollBarPolicy()
+    if edit.verticalScrollBar().isVisible():
+        edit.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+    if edit.horizontalScrollBar().isVisible():
+        edit.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
     edit.setHtml(text)
-    area.setVerticalScrollBarPolicy(vertical)
-    area.setHorizontalScrollBarPolicy(horizontal)
+    edit.setVerticalScrollBarPolicy(vertical)
+    edit.setHorizontalScrollBarPolicy(horizontal)

@@ -49,7 +49,7 @@ def steady_span(view: tuple[float, float], target: tuple[float, float]
 class SteadyViewBox(pg.ViewBox):  # type: ignore[misc]
     """A ViewBox whose automatic range moves only when the data leaves the view or takes
     up less than ``MIN_FILL`` of it. Zooming, panning and "A" (auto-range) act as in any
-    pyqtgraph plot; a range set in code is set as asked."""
+    pyqtgraph plot; a range set in code is set as asked, and so is an aspect-locked one."""
 
     _steadying = False
 
@@ -62,7 +62,9 @@ class SteadyViewBox(pg.ViewBox):  # type: ignore[misc]
 
     def setRange(self, rect: Any = None, xRange: Any = None, yRange: Any = None,
                  *args: Any, **kwargs: Any) -> None:
-        if self._steadying and rect is None:
+        # With its aspect locked, the view pyqtgraph sets is not the one asked for: the
+        # confusion matrix's view swung between two ranges at every paint. As pyqtgraph does.
+        if self._steadying and rect is None and not self.state["aspectLocked"]:
             shown = self.viewRange()
             if xRange is not None:
                 xRange = steady_span((shown[0][0], shown[0][1]), (xRange[0], xRange[1]))

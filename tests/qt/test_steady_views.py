@@ -6,6 +6,7 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
 
 from gui_trainer.qt.main_window import MainWindow
 from gui_trainer.qt.steady_view import HEADROOM, MIN_FILL, steady_span
@@ -99,3 +100,33 @@ def test_training_paints_each_plot_once_a_frame_and_keeps_its_data_in_view(
                     assert low <= data[0] and data[1] <= high, plot_name
     assert counter.paints <= frames  # pyqtgraph alone painted each plot twice a frame
     assert len(moves) <= frames // 10  # it also moved every view at every frame
+
+
+
+def test_an_aspect_locked_view_fits_as_pyqtgraph_fits_it(qtbot: QtBot) -> None:
+    """The digits' confusion matrix (its aspect locked, in a wide plot) swung between two
+    ranges at every auto-range while auto-train ran: 14 paints a frame."""
+    import numpy as np
+
+    from gui_trainer.qt.steady_view import steady_plot
+
+    canvas = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(canvas)
+    canvas.resize(500, 180)
+    canvas.show()
+    plot = steady_plot(canvas)
+    plot.setAspectLocked(True)
+    plot.addItem(pg.ImageItem(np.zeros((10, 10))))
+    QApplication.processEvents()
+    box = plot.getViewBox()
+    for _ in range(2):  # the first fit
+        box.updateAutoRange()
+        QApplication.processEvents()
+    moves = []
+    box.sigRangeChanged.connect(lambda *_args: moves.append(1))
+    for _ in range(10):
+        box.updateAutoRange()
+        QApplication.processEvents()
+    assert moves == []
+    (_x0, _x1), (y0, y1) = box.viewRange()
+    assert y0 <= 0 and y1 >= 10  # the whole matrix in view
