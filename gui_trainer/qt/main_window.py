@@ -248,6 +248,9 @@ class MainWindow(QMainWindow):
             return
         self.predict_panel.cancel()
         self.controller.run_stage(stage)
+        # Drawn at once: the throttle paces bursts (auto-train), and after one slow frame
+        # (the graph view's first build) it held a click back for a few hundred ms.
+        self.frame.flush()
 
     def set_theme(self, choice: ThemeChoice) -> None:
         """Light, dark, or whatever the desktop uses.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from gui_trainer.core.view_state import SessionView
@@ -57,3 +58,15 @@ def test_each_frame_draws_one_captured_state(window: MainWindow, qtbot: QtBot) -
     state = captured[-1]
     assert window.readout.values["epoch"].text() == str(state.epoch)
     assert window.code_panel.listing == state.listing
+
+
+def test_a_click_is_drawn_at_once_even_after_a_slow_frame(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    window.frame.flush()
+    window.frame.request()  # a frame drawn just now...
+    window.frame._interval = 10.0  # ...that was slow: the next would wait 10 s
+    draws = window.frame.draws
+    qtbot.mouseClick(window.step_buttons.buttons["zero_grad"], Qt.MouseButton.LeftButton)
+    assert window.frame.draws == draws + 1  # no event loop turn, no wait
+    assert window.readout.values["next"].text() == "Forward"
