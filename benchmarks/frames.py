@@ -180,17 +180,13 @@ def fill_history(session: TrainingSession, rows: dict[str, np.ndarray], size: in
     """Put ``rows`` into the session's history and show the first ``size`` of them.
 
     Appending a million rows one by one takes about as long as the frames measured many times
-    over, so the rows are written into the History's array directly (its ``_data`` and
-    ``_size``: the benchmark knows the layout; nothing in the app does this).
+    over, so they go in as whole columns (``History.extend``); then the history is cut to
+    ``size`` rows (its ``_size``: the benchmark knows the layout; nothing in the app does
+    this), so ``show_rows`` can show more of them without appending again.
     """
     history = session.history
-    total = len(rows["step"])
-    data = np.zeros(total, dtype=history.row)
-    for name, column in rows.items():
-        data[name] = column
-    history._data = data  # see the docstring
-    history._size = size
-    history._run_start = 0
+    history.extend(rows)
+    history._size = size  # see the docstring
 
 
 def show_rows(session: TrainingSession, size: int) -> None:

@@ -1,9 +1,13 @@
-"""Per-step history in one preallocated, growable NumPy structured array.
+"""Per-step history: a preallocated, growable NumPy structured array, and segments.
 
 A Python list of tensors per step would cost about a kilobyte a step and make plotting a
-long run slow; one packed row per step costs ~80 bytes, and the plots get column views
-without copying. Rows are never rewritten: a reset starts a new *run* (earlier runs stay
-for comparison), and a rewind truncates, so the history always matches the timeline.
+long run slow; one packed row per step of the numbers that change at every step (the
+losses, the one neuron's weights and gradients: 32 bytes) lets the plots take column views
+without copying. The columns that change rarely or in a straight line (the epoch and step
+numbers, the learning rate, the settings) are kept as segments (``segments.py``): a million
+steps of a run fit in ~32 MB. Rows are never rewritten: a reset starts a new *run* (earlier
+runs stay for comparison), and a rewind truncates, so the history always matches the
+timeline.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from gui_trainer.core.optimizers import OPTIMIZERS, TORCH_CLASS
+from gui_trainer.core.segments import Segments
 
 #: Numbers PyTorch computed in float32 (a loss's or a tensor's ``.item()``) are kept in
 #: float32: exactly the same values, in half the bytes — a million steps must fit in a few
@@ -34,6 +39,9 @@ BASE_COLUMNS: list[tuple[str, type]] = [
     ("optimizer", np.int8),
     ("micro_batches", np.int16),
 ]
+#: Base columns kept as segments, and whether each may rise by one a row (``segments.py``).
+SEGMENT_COLUMNS = {"epoch": True, "step": True, "lr": False, "free_mode": False,
+                   "optimizer": False, "micro_batches": False}
 VALIDATION_ROW = np.dtype([("run", np.int32), ("step", np.int64), ("loss", np.float64),
                            ("accuracy", np.float64)])
 #: The one-neuron model's columns: its two numbers, their .grad, and the gradient the last
@@ -43,6 +51,11 @@ ONE_NEURON_COLUMNS = ("weight", "bias", "weight_grad", "bias_grad", "weight_grad
 #: Columns besides the base ones whose values are float32 (the rest are float64).
 FLOAT32_COLUMNS = frozenset(ONE_NEURON_COLUMNS) | {"accuracy"}
 Array = npt.NDArray[np.float64]
+
+
+def _blank(dtype: np.dtype) -> float | int:
+    """A missing value: NaN, or 0 for a whole number."""
+    return np.nan if np.issubdtype(dtype, np.floating) else 0
 
 
 def nan_if_none(value: float | None) -> float:
@@ -82,10 +95,16 @@ class History:
         self.row = np.dtype(BASE_COLUMNS + [
             (name, np.float32 if name in FLOAT32_COLUMNS else np.float64) for name in columns])
         self.columns: tuple[str, ...] = self.row.names or ()
-        self._data = np.zeros(capacity, dtype=self.row)
-        self._index = {name: i for i, name in enumerate(self.columns)}
-        self._blank: list[float | int] = [
-            np.nan if np.issubdtype(self.row[name], np.floating) else 0 for name in self.columns]
+        dense = [name for name in self.columns if name not in SEGMENT_COLUMNS]
+        self._dense_row = np.dtype([(name, self.row[name]) for name in dense])
+        self._data = np.zeros(capacity, dtype=self._dense_row)
+        self._index = {name: i for i, name in enumerate(dense)}
+        self._blank: list[float | int] = [_blank(self.row[name]) for name in dense]
+        self._segments = {name: Segments(self.row[name], rising)
+                          for name, rising in SEGMENT_COLUMNS.items()}
+        self._segment_blank = {name: _blank(self.row[name]) for name in SEGMENT_COLUMNS}
+        #: Expansions of segment columns by (column, first row): (rewrites, values).
+        self._expanded: dict[tuple[str, int], tuple[int, np.ndarray]] = {}
         self._size = 0
         self._run = 0
         self._run_start = 0
@@ -113,23 +132,84 @@ class History:
     def append(self, **fields: float | int | None) -> None:
         """One row; columns not given are NaN (0 for whole numbers), None is NaN."""
         if self._size == len(self._data):
-            grown = np.zeros(2 * len(self._data), dtype=self.row)
+            grown = np.zeros(2 * len(self._data), dtype=self._dense_row)
             grown[: self._size] = self._data[: self._size]
             self._data = grown
         values = self._blank.copy()
         index = self._index
+        row = self._size
+        blank = self._segment_blank
+        for name, segments in self._segments.items():
+            value = fields.pop(name, None)
+            segments.note(row, blank[name] if value is None else value)
         for name, value in fields.items():
             values[index[name]] = np.nan if value is None else value
         # One assignment of the whole row: a field at a time cost more than the step itself.
-        self._data[self._size] = tuple(values)
+        self._data[row] = tuple(values)
         self._size += 1
+
+    def extend(self, columns: dict[str, np.ndarray]) -> None:
+        """Append rows given as whole columns (of one length; as :meth:`append`, a column
+        not given is NaN or 0): a million rows at once, where appending them one by one
+        would take seconds."""
+        count = len(next(iter(columns.values())))
+        start, stop = self._size, self._size + count
+        if stop > len(self._data):
+            grown = np.zeros(max(stop, 2 * len(self._data)), dtype=self._dense_row)
+            grown[:start] = self._data[:start]
+            self._data = grown
+        for name, blank in zip(self._index, self._blank, strict=True):
+            self._data[name][start:stop] = columns.get(name, blank)
+        for name, segments in self._segments.items():
+            given = columns.get(name)
+            segments.note_many(start, np.full(count, self._segment_blank[name])
+                               if given is None else given)
+        self._size = stop
 
     def column(self, name: str, run: int | None = None) -> Array:
         """A read-only view of one column of the current run (or of an earlier ``run``)."""
         start, stop = (self._run_start, self._size) if run is None else self._bounds(run)
-        view = self._data[name][start:stop]
+        if name in self._segments:
+            view = self._expansion(name, start, stop)
+        else:
+            view = self._data[name][start:stop]
         view.flags.writeable = False
         return view
+
+    def _expansion(self, name: str, start: int, stop: int) -> np.ndarray:
+        """Rows [start, stop) of a segment column, grown from the last expansion when it
+        started at the same row and nothing was written over since: a plot asks for the
+        step numbers of a million rows at every frame."""
+        segments = self._segments[name]
+        key = (name, start)
+        cached = self._expanded.get(key)
+        if cached is not None and cached[0] == segments.rewrites:
+            values = cached[1]
+            have = len(values)
+            if stop - start <= have:
+                return values[: stop - start]
+            grown = np.empty(max(stop - start, 2 * have), dtype=segments.dtype)
+            grown[:have] = values
+            grown[have: stop - start] = segments.values(start + have, stop)
+            values = grown[: stop - start]
+        else:
+            values = segments.values(start, stop)
+        if len(self._expanded) > 64:  # runs' starts left behind by undone runs
+            self._expanded.clear()
+        self._expanded[key] = (segments.rewrites, values)
+        return values
+
+    def rows(self, start: int, stop: int) -> np.ndarray:
+        """Whole rows [``start``, ``stop``) of every run kept, as one structured array (a
+        copy: segment columns are written out)."""
+        stop = min(stop, self._size)
+        start = min(start, stop)
+        out = np.zeros(stop - start, dtype=self.row)
+        for name in self._index:
+            out[name] = self._data[name][start:stop]
+        for name, segments in self._segments.items():
+            out[name] = segments.values(start, stop)
+        return out
 
     def start_run(self, note: str = "") -> None:
         """Begin a new run (after a reset); the rows so far stay as an earlier run.
@@ -162,7 +242,8 @@ class History:
         runs = [run for run in range(self._run) if self._bounds(run)[1] > self._bounds(run)[0]]
         for ordinal, run in enumerate(runs, start=1):
             start, stop = self._bounds(run)
-            last = self._data[stop - 1]
+            last = {name: self._segments[name].value(stop - 1)
+                    for name in ("lr", "optimizer", "free_mode", "micro_batches")}
             note = self._notes.get(int(run), "")
             label = (
                 f"run {ordinal}: " + (f"{note}, " if note else "")
@@ -207,10 +288,10 @@ class History:
         self._val_size = mark.val_size
 
     def all_rows(self) -> np.ndarray:
-        """Every row kept, earlier runs first (a read-only view)."""
-        view = self._data[: self._size]
-        view.flags.writeable = False
-        return view
+        """Every row kept, earlier runs first (a read-only copy)."""
+        rows = self.rows(0, self._size)
+        rows.flags.writeable = False
+        return rows
 
     def run_numbers(self) -> np.ndarray:
         """The run each of :meth:`all_rows` belongs to."""
@@ -222,7 +303,8 @@ class History:
 
     @property
     def nbytes(self) -> int:
-        return int(self._data.nbytes + self._val.nbytes)
+        return int(self._data.nbytes + self._val.nbytes
+                   + sum(segments.nbytes for segments in self._segments.values()))
 
     def _bounds(self, run: int) -> tuple[int, int]:
         """Rows [start, stop) of ``run`` (an empty range for a run with no step or none)."""

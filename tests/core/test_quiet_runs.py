@@ -46,7 +46,7 @@ def state_of(session: TrainingSession) -> dict[str, Any]:
     history = session.history
     timeline = session.timeline
     return {
-        "history": history._data[:history._size].tobytes(),
+        "history": history.all_rows().tobytes(),
         "validation": history._val[:history._val_size].tobytes(),
         "codes": timeline._codes[:len(timeline)].tobytes(),
         "position": timeline.position,
