@@ -41,6 +41,20 @@ SPEEDS: tuple[tuple[str, int], ...] = (
 MAX_EPOCHS = 10_000_000
 
 
+def show_value(bar: QProgressBar, value: int) -> None:
+    """``bar.setValue(value)``, painted with the rest of the frame.
+
+    QProgressBar.setValue repaints the bar there and then (``repaint()``, not ``update()``):
+    during a run, a paint and a flush of the window in the middle of each frame's work.
+    With updates off it only schedules one (turning them on again calls ``update()``).
+    """
+    bar.setUpdatesEnabled(False)
+    try:
+        bar.setValue(value)
+    finally:
+        bar.setUpdatesEnabled(True)
+
+
 class AutoTrainer(QObject):
     """Auto-train for ``target`` epochs through the shared run driver; pausable, stoppable."""
 
@@ -199,7 +213,7 @@ class AutoTrainPanel(QGroupBox):
         done = 0 if self.trainer.state == "idle" else self.trainer.done
         self._progress = (done, value)  # what the next frame draws
         self.bar.setRange(0, value)
-        self.bar.setValue(min(done, value))
+        show_value(self.bar, min(done, value))
 
     def _set_speed(self, index: int) -> None:
         self.trainer.set_speed(index)
@@ -213,4 +227,4 @@ class AutoTrainPanel(QGroupBox):
         if self.bar.maximum() != target:
             self.bar.setRange(0, target)
         if self.bar.value() != min(done, target):
-            self.bar.setValue(min(done, target))
+            show_value(self.bar, min(done, target))

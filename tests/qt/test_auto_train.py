@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from pytestqt.qtbot import QtBot
 
 from gui_trainer.qt.auto_train import SPEEDS
@@ -137,6 +137,32 @@ def test_changing_epochs_while_running_moves_the_finish(
     assert f"Auto-train done: {then} epochs" in window.statusBar().currentMessage()
     window.auto_panel.sync_progress()
     assert window.auto_panel.bar.value() == then == window.auto_panel.bar.maximum()
+
+
+class PaintCounter(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.paints = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.paints += 1
+        return False
+
+
+def test_the_progress_bar_is_painted_with_the_frame_not_when_it_moves(
+        window: MainWindow, qtbot: QtBot) -> None:
+    """QProgressBar.setValue paints at once; a frame's progress waits for the frame's paint
+    (a paint and a window flush in the middle of every frame cost up to 5 ms)."""
+    panel = window.auto_panel
+    qtbot.waitExposed(window)
+    counter = PaintCounter()
+    panel.bar.installEventFilter(counter)
+    for done in (3, 40, 77):
+        panel._remember_progress(done, 100)
+        panel.sync_progress()
+        assert counter.paints == 0 and panel.bar.value() == done
+    qtbot.waitUntil(lambda: counter.paints >= 1, timeout=2_000)
 
 
 def test_reveal_cannot_run_a_stage_during_auto_train(window: MainWindow, qtbot: QtBot) -> None:
