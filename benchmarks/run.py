@@ -192,7 +192,7 @@ for _ in range(20):
     session.undo()
     undos.append(time.perf_counter() - start)
 print(json.dumps({{"bytes_per_step": grown / steps, "steps": steps,
-                  "history_bytes_per_row": session.history.row.itemsize,
+                  "history_bytes_per_row": session.history.bytes_per_row,
                   "checkpoints": session.timeline.checkpoint_count,
                   "actions": end,
                   "jump_median_ms": statistics.median(jumps) * 1000,
@@ -377,8 +377,9 @@ def render(results: dict[str, Any]) -> str:
          f"({'Xvfb' if start.get('xvfb') else 'offscreen'}) | {verdict(start['ratio'], 1.25)} |"),
         (f"| a million steps keep ≤ 64 MB | {long['bytes_per_step']:.0f} bytes a step over "
          f"{long['steps']:,.0f} steps (process growth) = **{long['million_steps_mb']:.0f} MB** "
-         f"a million: history {long['history_bytes_per_row']:.0f}-byte rows, one byte an "
-         f"action, {long['checkpoints']:,.0f} checkpoints | "
+         f"a million: history rows of {long['history_bytes_per_row']:.0f} bytes (the step "
+         f"numbers, lr and settings as segments), one byte an action, "
+         f"{long['checkpoints']:,.0f} checkpoints | "
          f"{verdict(long['million_steps_mb'], 64)} |"),
         (f"| every plot redrawn with 1,000,000 points ≤ 16 ms | the three plots brought up "
          f"to date and painted: **{redraw['redraw_1m_rows_plots_ms']:.0f} ms**; the whole "

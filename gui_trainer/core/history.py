@@ -103,8 +103,9 @@ class History:
         self._segments = {name: Segments(self.row[name], rising)
                           for name, rising in SEGMENT_COLUMNS.items()}
         self._segment_blank = {name: _blank(self.row[name]) for name in SEGMENT_COLUMNS}
-        #: Expansions of segment columns by (column, first row): (rewrites, values).
-        self._expanded: dict[tuple[str, int], tuple[int, np.ndarray]] = {}
+        #: Expansions of segment columns by (column, first row): (rewrites, values, rows
+        #: filled).
+        self._expanded: dict[tuple[str, int], tuple[int, np.ndarray, int]] = {}
         self._size = 0
         self._run = 0
         self._run_start = 0
@@ -184,20 +185,18 @@ class History:
         key = (name, start)
         cached = self._expanded.get(key)
         if cached is not None and cached[0] == segments.rewrites:
-            values = cached[1]
-            have = len(values)
+            _, buffer, have = cached
             if stop - start <= have:
-                return values[: stop - start]
-            grown = np.empty(max(stop - start, 2 * have), dtype=segments.dtype)
-            grown[:have] = values
-            grown[have: stop - start] = segments.values(start + have, stop)
-            values = grown[: stop - start]
+                return buffer[: stop - start]
+            if stop - start > len(buffer):  # room to grow into, as the rows' own array
+                buffer = np.resize(buffer, max(stop - start, 2 * len(buffer)))
+            buffer[have: stop - start] = segments.values(start + have, stop)
         else:
-            values = segments.values(start, stop)
+            buffer = segments.values(start, stop)
         if len(self._expanded) > 64:  # runs' starts left behind by undone runs
             self._expanded.clear()
-        self._expanded[key] = (segments.rewrites, values)
-        return values
+        self._expanded[key] = (segments.rewrites, buffer, stop - start)
+        return buffer[: stop - start]
 
     def rows(self, start: int, stop: int) -> np.ndarray:
         """Whole rows [``start``, ``stop``) of every run kept, as one structured array (a
@@ -300,6 +299,12 @@ class History:
             start, stop = self._bounds(run)
             numbers[start:stop] = run
         return numbers
+
+    @property
+    def bytes_per_row(self) -> int:
+        """What a row keeps in the rows' array (its segment columns cost nothing a row while
+        they change rarely or in a straight line)."""
+        return int(self._dense_row.itemsize)
 
     @property
     def nbytes(self) -> int:

@@ -19,10 +19,6 @@ import numpy as np
 import numpy.typing as npt
 
 
-def _same(a: float, b: float) -> bool:
-    return bool(a == b) or (a != a and b != b)  # NaN is NaN
-
-
 class Segments:
     """One column: ``note(row, value)`` in row order, ``values(start, stop)`` to read.
 
@@ -63,7 +59,8 @@ class Segments:
         self._next = row + 1
         if self._count:
             offset = row - self._start
-            if _same(value, self._value + self._slope * offset):
+            expected = self._value + self._slope * offset
+            if value == expected or (value != value and expected != expected):  # NaN is NaN
                 return
             if (self.rising and self._slope == 0 and offset == 1
                     and value == self._value + 1):

@@ -99,3 +99,19 @@ def test_history_rows_keep_their_settings_through_undo_and_redo() -> None:
     assert history.column("lr").tolist() == [0.1, 0.2, 0.1 * 3, 0.3]
     assert history.column("loss")[-1] == 9.0
     assert history.rows(2, 4)["lr"].tolist() == [0.1 * 3, 0.3]
+
+
+def test_a_frame_after_a_step_writes_out_only_the_new_rows() -> None:
+    """The loss plot asks for a million step numbers at every frame: the expansion grows in
+    place (doubling room, as the rows' own array), it is not written out again each time."""
+    history = History()
+    for step in range(1, 1001):
+        history.append(epoch=step, step=step, loss=1.0, lr=0.1)
+    first = history.column("step")
+    grown = []
+    for step in range(1001, 1301):
+        history.append(epoch=step, step=step, loss=1.0, lr=0.1)
+        grown.append(history.column("step"))
+    assert grown[-1].tolist() == list(range(1, 1301))
+    assert sum(not np.shares_memory(a, b) for a, b in zip(grown, grown[1:])) <= 1
+    assert first.tolist() == list(range(1, 1001))  # what a frame holds stays as it was
