@@ -73,7 +73,7 @@ class RowsSeen:
     @staticmethod
     def _tail_bytes(history: History, count: int) -> bytes:
         start = history.mark().run_start
-        return history.rows(start + max(0, count - TAIL), start + count).tobytes()
+        return history.fingerprint(start + max(0, count - TAIL), start + count)
 
 
 class Growing:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -113,5 +115,18 @@ def test_a_frame_after_a_step_writes_out_only_the_new_rows() -> None:
         history.append(epoch=step, step=step, loss=1.0, lr=0.1)
         grown.append(history.column("step"))
     assert grown[-1].tolist() == list(range(1, 1301))
-    assert sum(not np.shares_memory(a, b) for a, b in zip(grown, grown[1:])) <= 1
+    assert sum(not np.shares_memory(a, b) for a, b in itertools.pairwise(grown)) <= 1
     assert first.tolist() == list(range(1, 1001))  # what a frame holds stays as it was
+
+
+def test_a_fingerprint_changes_when_rows_are_written_over_even_with_the_same_numbers() -> None:
+    history = History()
+    for step in (1, 2, 3):
+        history.append(epoch=step, step=step, loss=0.5, lr=0.1)
+    mark, before = history.mark(), history.fingerprint(1, 3)
+    history.restore(history.mark().__class__(2, 0, 0))
+    history.restore(mark)  # a redo: nothing written over
+    assert history.fingerprint(1, 3) == before
+    history.restore(history.mark().__class__(2, 0, 0))
+    history.append(epoch=3, step=3, loss=0.5, lr=0.2)  # only the learning rate differs
+    assert history.fingerprint(1, 3) != before
