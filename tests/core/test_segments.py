@@ -130,3 +130,14 @@ def test_a_fingerprint_changes_when_rows_are_written_over_even_with_the_same_num
     history.restore(history.mark().__class__(2, 0, 0))
     history.append(epoch=3, step=3, loss=0.5, lr=0.2)  # only the learning rate differs
     assert history.fingerprint(1, 3) != before
+
+
+def test_whole_columns_appended_at_once_are_the_rows_appended_one_by_one() -> None:
+    one_by_one, at_once = History(), History()
+    steps = np.arange(1, 41)
+    columns = {"epoch": (steps + 3) // 4, "step": steps, "loss": 1.0 / steps,
+               "lr": np.where(steps < 20, 0.1, 0.05), "optimizer": (steps > 30).astype(int)}
+    for row in range(40):
+        one_by_one.append(**{name: column[row].item() for name, column in columns.items()})
+    at_once.extend(columns)
+    assert at_once.all_rows().tobytes() == one_by_one.all_rows().tobytes()
