@@ -13,8 +13,6 @@ until a row is written over them.
 
 from __future__ import annotations
 
-import bisect
-
 import numpy as np
 import numpy.typing as npt
 
@@ -25,6 +23,9 @@ class Segments:
     ``rising`` columns (whole numbers) may go up by one a row within a segment; the others
     only stay constant.
     """
+
+    # Rows are looked up as np.int32, the starts' own type: a Python int makes NumPy cast
+    # every start to int64 first (a millisecond a look-up with a million segments).
 
     def __init__(self, dtype: npt.DTypeLike, rising: bool = False) -> None:
         self.dtype = np.dtype(dtype)
@@ -71,7 +72,7 @@ class Segments:
 
     def _drop_from(self, row: int) -> None:
         """Forget the segments starting at ``row`` or later."""
-        kept = bisect.bisect_left(self._starts[: self._count].tolist(), row)
+        kept = int(np.searchsorted(self._starts[: self._count], np.int32(row), side="left"))
         if kept == self._count:
             return
         self._count = kept
@@ -99,8 +100,8 @@ class Segments:
         if stop <= start:
             return np.zeros(0, dtype=self.dtype)
         starts = self._starts[: self._count]
-        first = int(np.searchsorted(starts, start, side="right")) - 1
-        last = int(np.searchsorted(starts, stop, side="left"))
+        first = int(np.searchsorted(starts, np.int32(start), side="right")) - 1
+        last = int(np.searchsorted(starts, np.int32(stop), side="left"))
         if first < 0:
             raise IndexError(f"row {start} was never noted")
         bounds = starts[first:last].copy()
@@ -116,7 +117,8 @@ class Segments:
 
     def value(self, row: int) -> float:
         """The value at one ``row`` (noted)."""
-        index = int(np.searchsorted(self._starts[: self._count], row, side="right")) - 1
+        index = int(np.searchsorted(self._starts[: self._count], np.int32(row),
+                                    side="right")) - 1
         if index < 0:
             raise IndexError(f"row {row} was never noted")
         base: float = self._values[index].item()
