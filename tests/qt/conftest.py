@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,6 +78,12 @@ def no_leaks(qapp: QApplication, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     windows = [w for w in QApplication.topLevelWidgets() if shown(w)]
     for widget in windows:
         widget.close()
+    # The test's widgets that only reference cycles keep alive (pyqtgraph's items, slots
+    # holding their owners) go now, between tests. Left to the cyclic collector they were
+    # freed whenever it next ran — once inside the next test's pyqtgraph layout, as a new
+    # window was built, and the run died of a segfault (the fix equinor/ert and others
+    # found for the same crash).
+    gc.collect()
     running = [t for t in started if shiboken6.isValid(t) and t.isActive()]
     for timer in running:
         timer.stop()
