@@ -145,6 +145,8 @@ class TrainingSession(SessionSettings, StageRunners, OptionalStages, Rewind):
         self._named_params = tuple(self.model.named_parameters())
         self._named_buffers = tuple(self.model.named_buffers())
         self._params_cache = None
+        #: The last autograd_graph() and what it was read from (see there).
+        self._graph_cache: tuple[tuple[Any, ...], GraphSnapshot] | None = None
         self._all_rows = tuple(range(len(self.inputs)))
         self._one_neuron = self.scenario.is_one_neuron
         #: Plain-number copies of the data per set of rows, for the records.
@@ -447,8 +449,19 @@ class TrainingSession(SessionSettings, StageRunners, OptionalStages, Rewind):
         """The graph PyTorch holds now, read by walking ``grad_fn`` from the loss and outputs.
 
         Each node names the module that recorded it, so a view can draw one box per module.
+        A click asks twice (the graph view, the frame's capture): while the same loss and
+        outputs stand and no parameter or ``.grad`` changed (backward writes ``.grad`` as it
+        frees the graph, and the leaves show it), the last reading is handed out again.
         """
-        return assign_modules(read_graph(self), self.model, self.loss_fn)
+        key = (self.loss, self.outputs, self._loss_outputs, tuple(
+            (p._version, p.grad, -1 if p.grad is None else p.grad._version)
+            for _, p in self._named_params))
+        cached = self._graph_cache
+        if cached is not None and _same_tensors(cached[0], key):
+            return cached[1]
+        graph = assign_modules(read_graph(self), self.model, self.loss_fn)
+        self._graph_cache = (key, graph)
+        return graph
 
     # -- helpers -----------------------------------------------------------------------
     def _clear_run_state(self) -> None:
@@ -513,3 +526,12 @@ class TrainingSession(SessionSettings, StageRunners, OptionalStages, Rewind):
         settings = self._settings
         return optimizers.build(settings.optimizer_name, self.model.parameters(), settings.lr,
                                 settings.optimizer_options)
+
+
+def _same_tensors(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    """The same objects (tensors by identity: the key keeps them alive, so an id is not
+    reused) and numbers, item by item, nested."""
+    return len(a) == len(b) and all(
+        _same_tensors(x, y) if isinstance(x, tuple) and isinstance(y, tuple)
+        else (x is y if not isinstance(x, int) else x == y)
+        for x, y in zip(a, b, strict=True))

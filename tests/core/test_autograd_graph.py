@@ -1,6 +1,6 @@
 """The drawn graph is the real autograd graph: same node names as walking grad_fn ourselves."""
 
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -102,3 +102,32 @@ def test_a_layered_models_graph_names_every_parameter_and_its_operations(name: s
             assert param.grad is not None
             assert node.grad == pytest.approx(float(param.grad.norm()))
     assert after.freed
+
+
+@pytest.mark.parametrize("mode", ["guided", "free"])
+def test_the_graph_handed_out_again_is_always_the_one_pytorch_holds_now(
+        mode: Literal["guided", "free"]) -> None:
+    """autograd_graph() reuses its last reading while nothing it reads changed: after every
+    stage (in free mode in any order: a Step after a Forward with no Backward, a second
+    Backward through a freed graph), undo and redo it equals a fresh reading."""
+    from gui_trainer.core.autograd_graph import read_graph
+    from gui_trainer.core.graph_modules import assign_modules
+
+    session = TrainingSession(mode=mode)
+    order = (["zero_grad", "forward", "loss", "backward", "step"] * 3 if mode == "guided" else
+             ["forward", "loss", "backward", "step", "forward", "step", "loss", "backward",
+              "backward", "zero_grad", "forward", "forward", "loss", "step", "backward"])
+    seen = 0
+    for stage in [*order, "undo", "undo", "redo"]:
+        before = session.autograd_graph()
+        if stage == "undo":
+            session.undo()
+        elif stage == "redo":
+            session.redo()
+        else:
+            session.run(stage)
+        graph = session.autograd_graph()
+        assert graph == assign_modules(read_graph(session), session.model, session.loss_fn)
+        assert session.autograd_graph() is graph  # asked again: the same reading
+        seen += graph != before
+    assert seen >= len(order) // 2  # the graph did change along the way
