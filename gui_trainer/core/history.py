@@ -167,6 +167,23 @@ class History:
                                if given is None else given)
         self._size = stop
 
+    def append_rows(self, rows: np.ndarray, validation: np.ndarray) -> None:
+        """Append whole rows (as :meth:`rows` gives them) and validation rows (as
+        ``validation_rows`` gives them) made by a copy of this history that stopped here."""
+        if len(rows):
+            self.extend({name: rows[name] for name in self.columns})
+        stop = self._val_size + len(validation)
+        if stop > len(self._val):
+            grown = np.zeros(max(stop, 2 * len(self._val)), dtype=VALIDATION_ROW)
+            grown[: self._val_size] = self._val[: self._val_size]
+            self._val = grown
+        self._val[self._val_size:stop] = validation
+        self._val_size = stop
+
+    def validation_rows(self, start: int, stop: int) -> np.ndarray:
+        """Validation rows [``start``, ``stop``) of every run, as stored (a copy)."""
+        return self._val[start:min(stop, self._val_size)].copy()
+
     def column(self, name: str, run: int | None = None) -> Array:
         """A read-only view of one column of the current run (or of an earlier ``run``)."""
         start, stop = (self._run_start, self._size) if run is None else self._bounds(run)

@@ -53,6 +53,19 @@ class _RunTrail:
     vectors: list[np.ndarray] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class TrailStretch:
+    """What a trail kept from a history row on, to be taken over by a copy of it that
+    stopped there (see ``growth.py``): the runs it keeps, and the current run's rows with
+    the vectors of those at or after ``since``."""
+
+    runs: tuple[int, ...]
+    run: int
+    start_row: int
+    rows: tuple[int, ...]
+    vectors: dict[int, np.ndarray]
+
+
 class ParameterTrail:
     def __init__(self, size: int) -> None:
         """``size``: the number of parameters (one vector's length)."""
@@ -113,6 +126,29 @@ class ParameterTrail:
         vectors = (np.stack([trail.vectors[i] for i in kept]) if kept
                    else np.zeros((0, self.size), np.float32))
         return steps, vectors
+
+    def stretch(self, run: int, since: int, stop: int) -> TrailStretch | None:
+        """The trail as it is now for ``run`` up to history row ``stop`` (rows kept for a
+        redo are left out), with the vectors of rows from ``since`` on."""
+        trail = self._runs.get(run)
+        if trail is None:
+            return None
+        kept = [(row, vector) for row, vector in zip(trail.rows, trail.vectors, strict=True)
+                if row < stop]
+        return TrailStretch(tuple(self._runs), run, trail.start_row,
+                            tuple(row for row, _ in kept),
+                            {row: vector for row, vector in kept if row >= since})
+
+    def take_stretch(self, stretch: TrailStretch) -> None:
+        """Become what :meth:`stretch` saw (the rows before its ``since`` are this trail's)."""
+        known = self._runs.get(stretch.run)
+        have = {} if known is None or known.start_row != stretch.start_row else dict(
+            zip(known.rows, known.vectors, strict=True))
+        have.update(stretch.vectors)
+        for run in [run for run in self._runs if run not in stretch.runs]:
+            del self._runs[run]
+        self._runs[stretch.run] = _RunTrail(stretch.start_row, list(stretch.rows),
+                                            [have[row] for row in stretch.rows])
 
     @property
     def nbytes(self) -> int:

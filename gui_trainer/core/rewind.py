@@ -10,6 +10,8 @@ it and replays the timeline's log from there, bit for bit.
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,8 +33,15 @@ from gui_trainer.core.timeline import Timeline
 from gui_trainer.core.train_modes import buffers_of, drawing_from, put_buffers
 from gui_trainer.core.validation import whole_number
 
-#: Stands in a checkpoint's optimizer entries for a tensor packed in its blob.
-_TENSOR = object()
+
+class _Stand(enum.Enum):
+    """Stands in a checkpoint's optimizer entries for a tensor packed in its blob (an enum:
+    a checkpoint sent to another process must still be told apart from a value by ``is``)."""
+
+    TENSOR = "tensor"
+
+
+_TENSOR = _Stand.TENSOR
 
 
 class _Loud(Exception):
@@ -135,10 +144,51 @@ class Rewind(SessionState):
         self.timeline.position = position
         return record
 
+    def replay_with_records(self, snapshot: Snapshot, base: int, position: int
+                            ) -> list[StageRecord]:
+        """Put the session back to ``snapshot`` (taken at ``base``) and replay the log up to
+        ``position`` with records, as a jump replays its last stage: the records of them all.
+
+        The window takes over a training process's iterations this way (``growth.py``): the
+        process sends its state at the start of its last iteration, the window replays it.
+        """
+        records: list[StageRecord] = []
+        self._replaying = True
+        try:
+            self._replay(snapshot, base, position, None, records)
+        finally:
+            self._replaying = False
+        self.timeline.position = position
+        self.last_jump_replayed = position - base
+        return records
+
+    def interned(self, snapshot: Snapshot) -> Snapshot:
+        """``snapshot`` (from another process) sharing its equal parts with this session's
+        checkpoints, as the checkpoints taken here share them."""
+        intern = self._packer.intern
+
+        def packed(blob: Packed) -> Packed:
+            return Packed(intern(blob.layout), blob.blob)
+
+        def params(kept: PackedParams | None) -> PackedParams | None:
+            return None if kept is None else (intern(kept[0]), packed(kept[1]))
+
+        return dataclasses.replace(
+            snapshot, tensors=packed(snapshot.tensors), has_grad=intern(snapshot.has_grad),
+            optimizer_entries=intern(snapshot.optimizer_entries),
+            optimizer_groups=intern(snapshot.optimizer_groups),
+            graph_recipe=intern(snapshot.graph_recipe),
+            scheduler_state=(None if snapshot.scheduler_state is None
+                             else intern(snapshot.scheduler_state)),
+            outputs_params=params(snapshot.outputs_params),
+            loss_outputs_params=params(snapshot.loss_outputs_params))
+
     def _replay(self, snapshot: Snapshot, base: int, position: int,
-                quiet_before: int | None) -> StageRecord | None:
+                quiet_before: int | None,
+                records: list[StageRecord] | None = None) -> StageRecord | None:
         """Restore ``snapshot`` (at ``base``) and replay the log up to ``position``; stages
-        before ``quiet_before`` without records (raises ``_Loud`` if one cannot be)."""
+        before ``quiet_before`` without records (raises ``_Loud`` if one cannot be); the
+        records made go to ``records`` if given."""
         self._restore(snapshot)
         record = None
         for index in range(base, position):
@@ -153,6 +203,8 @@ class Rewind(SessionState):
                         raise _Loud
                 else:
                     record = self._run_stage(action.stage)
+                    if records is not None:
+                        records.append(record)
             elif action.kind == "reset":
                 self._apply_reset(str(action.value or ""))
                 record = None

@@ -99,7 +99,7 @@ def auto_train(session: TrainingSession, epochs: int, done: int = 0,
         return RunEnd("target", done_message(session, done))
     while True:
         epoch = session.epoch
-        if pace is not None and pace.quiet and not _ends_the_run(session, done, epochs):
+        if pace is not None and pace.quiet and not ends_the_run(session, done, epochs):
             records = session.run_iteration_quietly()
             if not records:
                 done += session.epoch - epoch
@@ -123,7 +123,7 @@ def auto_train(session: TrainingSession, epochs: int, done: int = 0,
             return None
 
 
-def _ends_the_run(session: TrainingSession, done: int, epochs: int) -> bool:
+def ends_the_run(session: TrainingSession, done: int, epochs: int) -> bool:
     """Whether the next iteration completes the run's last epoch, or finishes it (its
     Evaluate or Schedule): shown stage by stage, so the run ends on its own last records."""
     if done >= epochs:  # the epoch is complete; its Evaluate or Schedule is still due

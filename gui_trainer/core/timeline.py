@@ -66,6 +66,22 @@ class Action:
         return f"{self.name} = {self.value}"
 
 
+@dataclass(frozen=True)
+class TimelineStretch:
+    """A run of a timeline's log and its checkpoints, made elsewhere (a training process)."""
+
+    codes: np.ndarray
+    settings: dict[int, tuple[str, Any]]
+    resets: tuple[int, ...]
+    non_finite: tuple[int, ...]
+    #: Every checkpoint position up to the stretch's end, as the other side thinned them.
+    checkpoint_positions: tuple[int, ...]
+    #: The checkpoints taken within the stretch (at its start or later).
+    new_checkpoints: dict[int, Any]
+    #: The other timeline's ``revision`` at its end.
+    revisions: int
+
+
 class Timeline:
     def __init__(self) -> None:
         self._codes = np.zeros(1024, dtype=np.int8)
@@ -128,6 +144,45 @@ class Timeline:
         self._codes[self._length] = STAGE_CODES[stage]
         self._length += 1
         self.position = self._length
+
+    def stretch(self, start: int, stop: int) -> TimelineStretch:
+        """The log's actions [``start``, ``stop``) and the checkpoints up to ``stop``, to be
+        appended to a copy of this timeline that stopped at ``start`` (see ``growth.py``)."""
+        cuts = [bisect.bisect_left(marks, start) for marks in (self._resets, self._non_finite)]
+        return TimelineStretch(
+            codes=self._codes[start:stop].copy(),
+            settings={i: v for i, v in self._settings.items() if start <= i < stop},
+            resets=tuple(i for i in self._resets[cuts[0]:] if i < stop),
+            non_finite=tuple(i for i in self._non_finite[cuts[1]:] if i < stop),
+            checkpoint_positions=tuple(p for p in self._checkpoint_positions if p <= stop),
+            new_checkpoints={p: c for p, c in zip(self._checkpoint_positions,
+                                                   self._checkpoints, strict=True)
+                             if start <= p <= stop},
+            revisions=self.revision,
+        )
+
+    def append_stretch(self, stretch: TimelineStretch, intern: Any = None) -> None:
+        """Append what :meth:`stretch` took from a timeline that was this one up to here
+        (at its position, where the stretch starts; a redo tail is dropped as a new action
+        drops it); ``intern`` gives a checkpoint its shared parts (the session's packer)."""
+        self.truncate_after_position()
+        start = self._length
+        stop = start + len(stretch.codes)
+        while stop > len(self._codes):
+            self._grow()
+        self._codes[start:stop] = stretch.codes
+        self._settings.update(stretch.settings)
+        self._resets.extend(stretch.resets)
+        self._non_finite.extend(stretch.non_finite)
+        kept = dict(zip(self._checkpoint_positions, self._checkpoints, strict=True))
+        for position, checkpoint in stretch.new_checkpoints.items():
+            if position not in kept:
+                kept[position] = checkpoint if intern is None else intern(checkpoint)
+        # The other side thinned its checkpoints as this one would have: take its list.
+        self._checkpoint_positions = list(stretch.checkpoint_positions)
+        self._checkpoints = [kept[p] for p in self._checkpoint_positions]
+        self._length = self.position = stop
+        self.revision = stretch.revisions
 
     def _grow(self) -> None:
         # np.zeros and a copy: the new half stays untouched (not resident) until written,
