@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import multiprocessing
 import os
 import sys
 import traceback
@@ -54,7 +55,8 @@ def display_missing(environ: os._Environ[str] | dict[str, str] = os.environ) -> 
 
 
 def create_window(*, remember: bool = True) -> MainWindow:
-    """The main window, unshown, driving a fresh session (``window.session``).
+    """The main window, unshown, driving a fresh session (``window.session``); auto-train
+    at full speed in a training process.
 
     With ``remember`` the learner's saved settings and layout are restored (QSettings) and
     saved again on close; a value that cannot be used is reported, not fatal.
@@ -63,12 +65,16 @@ def create_window(*, remember: bool = True) -> MainWindow:
     from gui_trainer.qt import preferences
     from gui_trainer.qt.first_frame import defer_compiler_import
     from gui_trainer.qt.main_window import MainWindow
+    from gui_trainer.qt.training_process import TrainingProcess
 
     defer_compiler_import()  # torch._dynamo is imported after the first frame
     if not remember:
-        return MainWindow()
+        window = MainWindow()
+        window.trainer.use_process(TrainingProcess(window))
+        return window
     kwargs, problems = preferences.session_settings()
     window = MainWindow(TrainingSession(**kwargs))
+    window.trainer.use_process(TrainingProcess(window))
     problems += preferences.restore_window(window)
     window.remember_settings = True
     if problems:
@@ -155,6 +161,9 @@ def start_window(args: argparse.Namespace) -> MainWindow:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # In the bundle, the training process is this program started again: this makes it
+    # the process instead of a second window (nothing, when not frozen).
+    multiprocessing.freeze_support()
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if display_missing():

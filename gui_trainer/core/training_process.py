@@ -51,16 +51,22 @@ def serve(conn: Connection, threads: int) -> None:
                 return
             if message[0] != "run":
                 continue  # an ack or stop for a stretch already over
-            _, run_id, data, done, epochs = message
-            try:
-                session = session_from(data)
-                reason, done, final = run_stretch(session, done, epochs, _inbox(conn, run_id),
-                                                  _sender(conn, run_id))
-                conn.send(("ended", run_id, reason, done, final, ""))
-            except Exception:  # the window goes on from its own session, and says why
-                conn.send(("ended", run_id, "error", done, None, traceback.format_exc()))
+            _serve_run(conn, *message[1:])
+            message = ()  # the session's bytes go with it
     except (EOFError, OSError):  # the window has gone
         return
+
+
+def _serve_run(conn: Connection, run_id: int, data: bytes, done: int, epochs: int) -> None:
+    """One stretch; the copy of the session is dropped with this call's frame."""
+    try:
+        reason, done, final = run_stretch(session_from(data), done, epochs,
+                                          _inbox(conn, run_id), _sender(conn, run_id))
+        conn.send(("ended", run_id, reason, done, final, ""))
+    except (EOFError, OSError):
+        raise
+    except Exception:  # the window goes on from its own session, and says why
+        conn.send(("ended", run_id, "error", done, None, traceback.format_exc()))
 
 
 def session_from(data: bytes) -> TrainingSession:

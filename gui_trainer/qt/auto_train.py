@@ -23,10 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui_trainer.core.runs import Pace, Progress, RunEnd, auto_train, done_message
+from gui_trainer.core.runs import Pace, Progress, Run, RunEnd, auto_train, done_message
 from gui_trainer.qt.controller import SessionController
 from gui_trainer.qt.rich_label import RichLabel
 from gui_trainer.qt.run_driver import RunDriver, State
+from gui_trainer.qt.training_process import TrainingProcess
 
 #: (name shown, milliseconds between stages; 0 = batches as fast as the machine goes)
 SPEEDS: tuple[tuple[str, int], ...] = (
@@ -81,6 +82,11 @@ class AutoTrainer(QObject):
     def state(self) -> State:
         return self.driver.state
 
+    def use_process(self, process: TrainingProcess) -> None:
+        """Train at full speed in ``process`` (the app's window does; bare test windows
+        train on their own thread)."""
+        self.driver.use_process(process)
+
     @property
     def delay_ms(self) -> int:
         return SPEEDS[self.speed][1]
@@ -120,8 +126,12 @@ class AutoTrainer(QObject):
 
     def _start_driver(self) -> None:
         pace = Pace()
-        self.driver.start(auto_train(self.controller.session, self.target, self.done, pace),
-                          pace)
+        session, target = self.controller.session, self.target
+
+        def resume(done: int) -> Run:
+            return auto_train(session, target, done, pace)
+
+        self.driver.start(resume(self.done), pace, resume)
 
     def pause(self) -> None:
         if self.state == "running":

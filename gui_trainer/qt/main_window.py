@@ -65,7 +65,7 @@ from gui_trainer.qt.steady_text import SteadyRichLabel
 from gui_trainer.qt.steady_view import settle
 from gui_trainer.qt.step_buttons import StepButtons
 from gui_trainer.qt.theme import THEME_CHOICES, Colours, ThemeChoice, apply_palette, resolve
-from gui_trainer.qt.throttle import FrameThrottle
+from gui_trainer.qt.throttle import ELSEWHERE_DRAW_SHARE, MAX_DRAW_SHARE, FrameThrottle
 from gui_trainer.qt.timeline_bar import TimelineBar
 
 #: The Layers and Landscape panels' minimum and preferred sizes, for the stand-ins that hold
@@ -147,6 +147,7 @@ class MainWindow(QMainWindow):
         self.focus_guard.watch(self)
         # Plots paint later in the event loop; their paint time counts toward a frame's cost.
         self.frame = FrameThrottle(self._draw_frame, extra_cost=PAINT_COST.take, parent=self)
+        self.trainer.driver.remote_changed.connect(self._training_elsewhere)
         self.theme_choice: ThemeChoice = "system"
         self.theme: str = ""
         self.set_theme("system")
@@ -506,6 +507,10 @@ class MainWindow(QMainWindow):
         if (width, height) != (self.width(), self.height()):
             self.resize(width, height)
 
+    def _training_elsewhere(self, elsewhere: bool) -> None:
+        """Frames may take most of this thread's time while the training process trains."""
+        self.frame.max_share = ELSEWHERE_DRAW_SHARE if elsewhere else MAX_DRAW_SHARE
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.files.keep_work("closing", everything=True):
             event.ignore()  # the learner chose to stay (or the save failed)
@@ -514,6 +519,8 @@ class MainWindow(QMainWindow):
         self._stop_everything()
         # Nothing may fire into a closed window.
         self.graph_view.finish_animation()
+        if self.trainer.driver.process is not None:
+            self.trainer.driver.process.close()
         self.frame.cancel()
         self.timeline_bar.cancel()
         if self.lazy_landscape.panel is not None:

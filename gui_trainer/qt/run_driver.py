@@ -4,19 +4,29 @@ It pulls stages from a core generator (``core.runs``) at a pace: one stage per t
 published like a click so each button and panel follows, or — at interval 0 — as many whole
 epochs as fit in a time budget per event-loop turn, published once, so the window keeps
 answering clicks while the machine trains as fast as it can. Pausing is not pulling.
+
+At interval 0, a run that can go on quietly (auto-train, given ``resume``) is handed to the
+training process once it is ready (``training_process.py``): the window then only takes
+over what the process grew by, a frame at a time, and draws; where the run needs records
+again (its last iteration, an error, a divergence) or on pause, stop or a slower pace, it
+goes on here from the last growth taken.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Literal
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from gui_trainer.core.growth import Growth, StaleGrowth, take_growth
 from gui_trainer.core.records import StageRecord
-from gui_trainer.core.runs import Pace, Progress, Run, RunEnd
+from gui_trainer.core.runs import Pace, Progress, Run, RunEnd, ends_the_run
+from gui_trainer.core.session import TrainingSession
 from gui_trainer.core.stages import Stage
 from gui_trainer.qt.controller import SessionController
+from gui_trainer.qt.training_process import TrainingProcess
 
 #: Work per event-loop turn at full speed: short enough that a click is answered at once.
 BATCH_BUDGET_S = 0.012
@@ -29,6 +39,8 @@ class RunDriver(QObject):
     progressed = Signal(object)  # the latest Progress
     #: The run is over: its RunEnd (None when stopped from outside, by ``stop``).
     ended = Signal(object)
+    #: The training process took the run (True) or gave it back (False).
+    remote_changed = Signal(bool)
 
     def __init__(self, controller: SessionController, kind: str,
                  parent: QObject | None = None) -> None:
@@ -41,8 +53,25 @@ class RunDriver(QObject):
         self._run: Run | None = None
         #: The run's pace, when it can run quietly (auto-train): quiet within a batch.
         self._pace: Pace | None = None
+        #: The run again from a number of epochs done: how it goes on after the process.
+        self._resume: Callable[[int], Run] | None = None
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._tick)
+        self.process: TrainingProcess | None = None
+        #: The session the process is training a copy of (None: training here).
+        self._remote: TrainingSession | None = None
+        self._done = self._total = 0
+
+    def use_process(self, process: TrainingProcess) -> None:
+        """Hand quiet stretches of runs to ``process`` (started when a run first needs it)."""
+        self.process = process
+        process.grown.connect(self._grown)
+        process.ended.connect(self._process_ended)
+
+    @property
+    def remote(self) -> bool:
+        """The training process is running the run's iterations now."""
+        return self._remote is not None
 
     @property
     def batch_mode(self) -> bool:
@@ -51,26 +80,34 @@ class RunDriver(QObject):
 
     def set_interval(self, ms: int) -> None:
         self.interval_ms = max(0, ms)
+        if self.interval_ms and self._remote is not None:  # stage by stage: here
+            self._back_here()
         if self._timer.isActive():
             self._timer.setInterval(self.interval_ms)
 
-    def start(self, run: Run, pace: Pace | None = None) -> None:
+    def start(self, run: Run, pace: Pace | None = None,
+              resume: Callable[[int], Run] | None = None) -> None:
         """Drive ``run`` from its first stage (a run already going or paused is dropped).
 
         ``pace``, if given, is the run's: the driver sets it quiet inside a batch, where no
         record is shown one by one, and speaks again for the batch's last iteration.
+        ``resume(done)``, if given, makes the run again from ``done`` epochs: such a run
+        may be handed to the training process.
         """
         self._timer.stop()
+        self._stop_remote()
         if self._run is not None:
             self._run.close()
         self._run = run
         self._pace = pace
+        self._resume = resume
         self._set_state("running")
         self._timer.start(self.interval_ms)
 
     def pause(self) -> None:
         if self.state == "running":
             self._timer.stop()
+            self._stop_remote()  # the session stays at the last growth taken
             self._set_state("paused")
 
     def stop(self) -> None:
@@ -81,6 +118,7 @@ class RunDriver(QObject):
         if self.state == "idle":
             return
         self._timer.stop()
+        self._stop_remote()
         if self._run is not None:
             self._run.close()
             self._run = None
@@ -163,3 +201,84 @@ class RunDriver(QObject):
             self.progressed.emit(last)
         if end is not None:
             self._finish(end)
+        elif last is not None:
+            self._hand_over(last)
+
+    # -- the training process ------------------------------------------------------------
+    def _hand_over(self, last: Progress) -> None:
+        """Give the run's next quiet stretch to the training process, if it can take it."""
+        process, session = self.process, self.controller.session
+        if (process is None or self._resume is None or self._pace is None
+                or self.interval_ms or self.state != "running" or process.failed):
+            return
+        if not process.ready:
+            process.launch()  # ready in a second or two; until then the run goes on here
+            return
+        if ends_the_run(session, last.done, last.total):
+            return
+        if process.run(session, last.done, last.total):
+            self._timer.stop()
+            if self._run is not None:
+                self._run.close()
+                self._run = None
+            self._remote = session
+            self._done, self._total = last.done, last.total
+            self.remote_changed.emit(True)
+
+    def _grown(self, grown: Growth, done: int) -> None:
+        session = self._remote
+        if session is None:
+            return
+        if session is not self.controller.session:  # another session now: not this run's
+            self._stop_remote()
+            return
+        try:
+            records = take_growth(session, grown)
+        except StaleGrowth:  # changed here meanwhile: go on from what the session is
+            self._back_here()
+            return
+        except Exception as exc:  # a bug: never leave the run waiting on the process
+            self._finish(RunEnd("error", f"Stopped: {type(exc).__name__}: {exc}"))
+            raise
+        self._done = done
+        shown = records[-1] if records else None
+        self.controller.publish(shown, per_stage=False,
+                                latest={record.stage: record for record in records},
+                                replace=True)
+        self.progressed.emit(Progress(shown, done, self._total, boundary=True))
+        assert self.process is not None
+        self.process.ack()
+
+    def _process_ended(self, reason: str, done: int, final: Growth | None,
+                       error: str) -> None:
+        session = self._remote
+        if session is None:
+            return
+        self._remote = None
+        self.remote_changed.emit(False)
+        if final is not None and session is self.controller.session:
+            try:
+                take_growth(session, final)
+                self._done = done
+            except StaleGrowth:
+                pass
+        elif reason == "records" and done >= 0:
+            self._done = done  # the last growth taken was where it stopped
+        self._back_here()
+
+    def _back_here(self) -> None:
+        """Go on with the run on this thread, from the last growth taken."""
+        self._stop_remote()
+        if self.state != "running" or self._resume is None:
+            return
+        if self._run is not None:
+            self._run.close()
+        self._run = self._resume(self._done)
+        self._timer.start(self.interval_ms)
+
+    def _stop_remote(self) -> None:
+        if self._remote is not None:
+            self._remote = None
+            if self.process is not None:
+                self.process.stop()
+            self.remote_changed.emit(False)

@@ -20,6 +20,8 @@ from gui_trainer.qt.main_window import MainWindow
 
 SMOKE_EPOCHS = 3
 AUTO_EPOCHS = 20
+#: Enough for a few frames' growths from the training process (~1,000 epochs a second).
+PROCESS_EPOCHS = 1500
 TIMEOUT_S = 60.0
 
 
@@ -52,6 +54,28 @@ def _auto_train(app: QApplication, window: MainWindow, epochs: int) -> None:
         app.processEvents()
         time.sleep(0.001)
     _check(window.trainer.done == epochs, f"auto-train ran {window.trainer.done} of {epochs}")
+
+
+def _train_in_the_process(app: QApplication, window: MainWindow) -> None:
+    """Auto-train at full speed in the training process (a second interpreter: in the
+    bundle, the program started again), its growths taken over by the window."""
+    process = window.trainer.driver.process
+    _check(process is not None, "the window has no training process")
+    assert process is not None
+    process.launch()
+    deadline = time.monotonic() + TIMEOUT_S
+    while not process.ready:
+        _check(not process.failed, "the training process could not start")
+        _check(time.monotonic() < deadline, "the training process did not start in time")
+        app.processEvents()
+        time.sleep(0.01)
+    growths: list[int] = []
+    process.grown.connect(lambda _growth, done: growths.append(done))
+    start = window.session.epoch
+    _auto_train(app, window, PROCESS_EPOCHS)
+    _check(len(growths) >= 2, f"the window took {len(growths)} growths from the process")
+    _check(not process.failed, "the training process failed")
+    _check(window.session.epoch == start + PROCESS_EPOCHS, "the process's epochs were lost")
 
 
 def _show_landscape(app: QApplication, window: MainWindow) -> None:
@@ -120,6 +144,7 @@ def run_smoke(app: QApplication,
         _check(window.session.epoch == SMOKE_EPOCHS, "epochs were not counted")
         _check(window.session.params() != first, "SGD did not move the weights")
         _auto_train(app, window, AUTO_EPOCHS)
+        _train_in_the_process(app, window)
         sgd_loss = window.session.history.column("loss")[-1]
         _check(math.isfinite(sgd_loss), "SGD loss is not finite")
         window.settings.optimizer.setCurrentIndex(window.settings.optimizer.findData("adam"))
@@ -146,7 +171,8 @@ def run_smoke(app: QApplication,
         sys.excepthook = previous_hook
     elapsed = time.monotonic() - started
     print(
-        f"smoke: ok — {adam_epochs} epochs (SGD then Adam), final loss {adam_loss:.6g}; "
+        f"smoke: ok — {adam_epochs} epochs (SGD, {PROCESS_EPOCHS} of them in the training "
+        f"process, then Adam), final loss {adam_loss:.6g}; "
         f"moons {window.session.epoch} epochs, loss "
         f"{window.session.history.column('loss')[-1]:.6g}; {elapsed:.1f} s"
     )

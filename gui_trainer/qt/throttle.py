@@ -11,6 +11,9 @@ DEFAULT_FPS = 30.0
 #: A frame may take at most this share of the time: slow draws (a big window, software
 #: rendering) stretch the interval instead of starving the work the frames show.
 MAX_DRAW_SHARE = 0.3
+#: The share while the work is elsewhere (auto-train in the training process): this thread
+#: has only the frames to do, and a click or key still finds a gap between two of them.
+ELSEWHERE_DRAW_SHARE = 0.8
 
 
 class FrameThrottle(QObject):
@@ -31,6 +34,9 @@ class FrameThrottle(QObject):
         self._min_interval = 1.0 / fps
         self._interval = self._min_interval
         self._last = -float("inf")
+        #: The share of the time frames may take (``MAX_DRAW_SHARE`` while this thread also
+        #: does the work they show).
+        self.max_share = MAX_DRAW_SHARE
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._fire)
@@ -66,4 +72,4 @@ class FrameThrottle(QObject):
         self._draw()
         self._last = time.perf_counter()
         cost = self._last - start + self._extra_cost()
-        self._interval = max(self._min_interval, cost / MAX_DRAW_SHARE - cost)
+        self._interval = max(self._min_interval, cost / self.max_share - cost)

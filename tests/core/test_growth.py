@@ -4,15 +4,19 @@ it grew by: the result must be exactly the session that ran those iterations its
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import pickle
+import threading
+from multiprocessing.connection import Connection
 
 import pytest
+import torch
 
 from gui_trainer.core import TrainingSession
 from gui_trainer.core.growth import Growth, StaleGrowth, take_growth
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.runs import auto_train
-from gui_trainer.core.training_process import run_stretch, session_from
+from gui_trainer.core.training_process import run_stretch, serve, session_from
 from tests.core.test_quiet_runs import CASES, state_of
 
 
@@ -152,3 +156,54 @@ def test_a_window_with_a_redo_tail_takes_a_growth_as_a_new_action_would() -> Non
     finish_in_window(session, done, 20)
     finish_in_window(reference, 0, 20)
     assert state_of(session) == state_of(reference)
+
+
+def serving() -> tuple[Connection, threading.Thread]:
+    """The process's loop on a thread, through a real pipe (the same messages)."""
+    ours, theirs = multiprocessing.Pipe()
+    thread = threading.Thread(target=serve, args=(theirs, torch.get_num_threads()),
+                              daemon=True)
+    thread.start()
+    assert ours.recv() == ("ready",)
+    return ours, thread
+
+
+def test_the_process_loop_sends_growths_as_they_are_taken_and_ends_the_run() -> None:
+    conn, thread = serving()
+    session, reference = TrainingSession(), TrainingSession()
+    conn.send(("run", 1, pickle.dumps(session), 0, 400))
+    while True:
+        message = conn.recv()
+        if message[0] == "growth":
+            assert message[1] == 1
+            take_growth(session, message[2])
+            conn.send(("ack", 1))
+            continue
+        kind, run_id, reason, done, final, error = message
+        break
+    assert (kind, run_id, reason, error) == ("ended", 1, "records", "")
+    if final is not None:
+        take_growth(session, final)
+    finish_in_window(session, done, 400)
+    finish_in_window(reference, 0, 400)
+    assert state_of(session) == state_of(reference)
+    conn.send(("quit",))
+    thread.join(5)
+    assert not thread.is_alive()
+
+
+def test_the_process_loop_stops_when_told_and_reports_a_failure() -> None:
+    conn, thread = serving()
+    conn.send(("run", 7, pickle.dumps(TrainingSession()), 0, 10**6))
+    assert conn.recv()[0] == "growth"  # no ack: it waits, training, for the window
+    conn.send(("stop", 7))
+    kind, run_id, reason, done, final, error = conn.recv()
+    assert (kind, run_id, reason, final, error) == ("ended", 7, "stopped", None, "")
+    assert done > 0  # it went on training while the window did not take the growth
+    conn.send(("run", 8, b"not a session", 0, 10))
+    kind, run_id, reason, _done, final, error = conn.recv()
+    assert (kind, run_id, reason, final) == ("ended", 8, "error", None)
+    assert "UnpicklingError" in error
+    conn.close()  # the window has gone: the loop ends
+    thread.join(5)
+    assert not thread.is_alive()

@@ -1,0 +1,120 @@
+"""Auto-train at full speed in the training process: the window takes over what it grew by,
+and the session it ends with is the one the same run on the window's thread leaves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from gui_trainer.core import TrainingSession
+from gui_trainer.core.runs import Pace, auto_train
+from gui_trainer.qt.auto_train import SPEEDS
+from gui_trainer.qt.main_window import MainWindow
+from gui_trainer.qt.training_process import TrainingProcess
+from tests.core.test_quiet_runs import state_of
+
+
+@pytest.fixture
+def trained(window: MainWindow, qtbot: QtBot) -> Iterator[MainWindow]:
+    """The window, its training process started and ready, auto-train at full speed."""
+    process = window.trainer.driver.process
+    assert isinstance(process, TrainingProcess)
+    process.launch()
+    qtbot.waitUntil(lambda: process.ready, timeout=60_000)
+    window.auto_panel.speed.setValue(len(SPEEDS) - 1)
+    yield window
+
+
+def reference_after(epochs: int, done: int = 0, clicked: int = 0) -> TrainingSession:
+    reference = TrainingSession()
+    for _ in range(clicked):
+        reference.run(reference.next_stage)
+    # quietly: the same session as with records (tests/core/test_quiet_runs.py), faster
+    for progress in auto_train(reference, epochs, done, Pace(quiet=True)):
+        if progress.end is not None:
+            break
+    return reference
+
+
+def test_a_run_in_the_process_ends_as_the_run_itself(trained: MainWindow,
+                                                     qtbot: QtBot) -> None:
+    window = trained
+    window.session.run("zero_grad")  # part way through an iteration, as a learner is
+    growths: list[int] = []
+    window.trainer.driver.process.grown.connect(lambda _g, done: growths.append(done))
+    window.auto_panel.epochs.setValue(3000)
+    window.actions_by_name["train_start"].trigger()
+    qtbot.waitUntil(lambda: window.trainer.driver.remote, timeout=10_000)
+    qtbot.waitUntil(lambda: window.trainer.state == "idle", timeout=60_000)
+    assert len(growths) > 3, "the window took growths while the process trained"
+    assert growths == sorted(growths)
+    assert window.session.epoch == 3000
+    assert window.auto_panel.bar.value() == 3000
+    assert "done" in window.statusBar().currentMessage()
+    assert state_of(window.session) == state_of(reference_after(3000, clicked=1))
+    # the panels show the records of the run's own last iteration, made on this side
+    latest = window.controller.latest
+    assert set(latest) == {"zero_grad", "forward", "loss", "backward", "step"}
+    assert latest["step"].after.weight == window.session.weight.item()
+
+
+def test_pause_keeps_the_last_growth_and_resume_goes_on(trained: MainWindow,
+                                                        qtbot: QtBot) -> None:
+    window = trained
+    window.auto_panel.epochs.setValue(1_000_000)
+    window.actions_by_name["train_start"].trigger()
+    qtbot.waitUntil(lambda: window.trainer.driver.remote and window.trainer.done > 2000,
+                    timeout=20_000)
+    window.actions_by_name["train_pause"].trigger()
+    assert window.trainer.state == "paused" and not window.trainer.driver.remote
+    paused = state_of(window.session)
+    done = window.trainer.done
+    qtbot.wait(300)  # what the process still sends is dropped: the pause held at once
+    assert state_of(window.session) == paused
+    assert window.session.epoch == done
+    assert paused == state_of(reference_after(done))
+    window.actions_by_name["undo"].trigger()  # paused: the learner may look back
+    window.actions_by_name["redo"].trigger()
+    window.actions_by_name["train_start"].trigger()
+    qtbot.waitUntil(lambda: window.trainer.driver.remote and window.trainer.done > done,
+                    timeout=20_000)
+    window.actions_by_name["train_stop"].trigger()
+    assert window.trainer.state == "idle"
+    stopped = window.session.epoch
+    assert state_of(window.session) == state_of(reference_after(stopped))
+
+
+def test_a_process_that_dies_leaves_the_run_going_here(trained: MainWindow,
+                                                       qtbot: QtBot) -> None:
+    window = trained
+    process = window.trainer.driver.process
+    window.auto_panel.epochs.setValue(2500)
+    window.actions_by_name["train_start"].trigger()
+    qtbot.waitUntil(lambda: window.trainer.driver.remote and window.trainer.done > 500,
+                    timeout=20_000)
+    process._process.kill()  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: window.trainer.state == "idle", timeout=60_000)
+    assert process.failed and not window.trainer.driver.remote
+    assert window.session.epoch == 2500
+    assert state_of(window.session) == state_of(reference_after(2500))
+
+
+def test_a_slower_pace_brings_the_run_back_stage_by_stage(trained: MainWindow,
+                                                         qtbot: QtBot) -> None:
+    window = trained
+    window.auto_panel.epochs.setValue(1_000_000)
+    window.actions_by_name["train_start"].trigger()
+    qtbot.waitUntil(lambda: window.trainer.driver.remote and window.trainer.done > 100,
+                    timeout=20_000)
+    window.auto_panel.speed.setValue(0)
+    assert not window.trainer.driver.remote
+    stages: list[str] = []
+    window.controller.stage_run.connect(lambda record: stages.append(record.stage))
+    qtbot.waitUntil(lambda: len(stages) >= 2, timeout=10_000)
+    window.actions_by_name["train_stop"].trigger()
+    reference = TrainingSession()
+    for _ in range(window.session.position):
+        reference.run(reference.next_stage)
+    assert state_of(window.session) == state_of(reference)
