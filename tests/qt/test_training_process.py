@@ -27,6 +27,12 @@ def trained(window: MainWindow, qtbot: QtBot) -> Iterator[MainWindow]:
     yield window
 
 
+def process_of(window: MainWindow) -> TrainingProcess:
+    process = window.trainer.driver.process
+    assert process is not None
+    return process
+
+
 def reference_after(epochs: int, done: int = 0, clicked: int = 0) -> TrainingSession:
     reference = TrainingSession()
     for _ in range(clicked):
@@ -43,7 +49,7 @@ def test_a_run_in_the_process_ends_as_the_run_itself(trained: MainWindow,
     window = trained
     window.session.run("zero_grad")  # part way through an iteration, as a learner is
     growths: list[int] = []
-    window.trainer.driver.process.grown.connect(lambda _g, done: growths.append(done))
+    process_of(window).grown.connect(lambda _g, done: growths.append(done))
     window.auto_panel.epochs.setValue(3000)
     window.actions_by_name["train_start"].trigger()
     qtbot.waitUntil(lambda: window.trainer.driver.remote, timeout=10_000)
@@ -89,7 +95,7 @@ def test_pause_keeps_the_last_growth_and_resume_goes_on(trained: MainWindow,
 def test_a_process_that_dies_leaves_the_run_going_here(trained: MainWindow,
                                                        qtbot: QtBot) -> None:
     window = trained
-    process = window.trainer.driver.process
+    process = process_of(window)
     window.auto_panel.epochs.setValue(2500)
     window.actions_by_name["train_start"].trigger()
     qtbot.waitUntil(lambda: window.trainer.driver.remote and window.trainer.done > 500,
