@@ -43,6 +43,9 @@ def serve(conn: Connection, threads: int) -> None:
 
     # The window's thread count: intra-op parallelism may round differently with another.
     torch.set_num_threads(threads)
+    # What PyTorch imports on first use (the optimizer's first step imports its compiler,
+    # seconds of it), imported before the process says it is ready, not in a run.
+    TrainingSession().run_iteration_quietly()
     conn.send(("ready",))
     try:
         while True:

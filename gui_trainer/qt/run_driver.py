@@ -15,6 +15,7 @@ goes on here from the last growth taken.
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable
 from typing import Literal
 
@@ -30,6 +31,13 @@ from gui_trainer.qt.training_process import TrainingProcess
 
 #: Work per event-loop turn at full speed: short enough that a click is answered at once.
 BATCH_BUDGET_S = 0.012
+#: What taking over a growth may cost this thread (its last iteration replayed with
+#: records), as the median of the first ``TAKES_MEASURED``: a bigger model's replay, done
+#: while the process computes on both cores with as many threads (the same count, or the
+#: numbers would differ in their last bits), costs the frames more than the process saves:
+#: its runs train here.
+TAKE_BUDGET_S = 0.015
+TAKES_MEASURED = 3
 
 State = Literal["idle", "running", "paused"]
 
@@ -61,6 +69,10 @@ class RunDriver(QObject):
         #: The session the process is training a copy of (None: training here).
         self._remote: TrainingSession | None = None
         self._done = self._total = 0
+        #: Seconds each growth of the current stretch took to take over.
+        self._takes: list[float] = []
+        #: A session whose growths cost more than ``TAKE_BUDGET_S``: trained here.
+        self._too_big: weakref.ref[TrainingSession] | None = None
 
     def use_process(self, process: TrainingProcess) -> None:
         """Hand quiet stretches of runs to ``process`` (started when a run first needs it)."""
@@ -214,7 +226,8 @@ class RunDriver(QObject):
         if not process.ready:
             process.launch()  # ready in a second or two; until then the run goes on here
             return
-        if ends_the_run(session, last.done, last.total):
+        if ends_the_run(session, last.done, last.total) or (
+                self._too_big is not None and self._too_big() is session):
             return
         if process.run(session, last.done, last.total):
             self._timer.stop()
@@ -223,6 +236,7 @@ class RunDriver(QObject):
                 self._run = None
             self._remote = session
             self._done, self._total = last.done, last.total
+            self._takes = []
             self.remote_changed.emit(True)
 
     def _grown(self, grown: Growth, done: int) -> None:
@@ -232,6 +246,7 @@ class RunDriver(QObject):
         if session is not self.controller.session:  # another session now: not this run's
             self._stop_remote()
             return
+        started = time.perf_counter()
         try:
             records = take_growth(session, grown)
         except StaleGrowth:  # changed here meanwhile: go on from what the session is
@@ -240,12 +255,18 @@ class RunDriver(QObject):
         except Exception as exc:  # a bug: never leave the run waiting on the process
             self._finish(RunEnd("error", f"Stopped: {type(exc).__name__}: {exc}"))
             raise
+        self._takes.append(time.perf_counter() - started)
         self._done = done
         shown = records[-1] if records else None
         self.controller.publish(shown, per_stage=False,
                                 latest={record.stage: record for record in records},
                                 replace=True)
         self.progressed.emit(Progress(shown, done, self._total, boundary=True))
+        if (len(self._takes) == TAKES_MEASURED
+                and sorted(self._takes)[TAKES_MEASURED // 2] > TAKE_BUDGET_S):
+            self._too_big = weakref.ref(session)
+            self._back_here()
+            return
         assert self.process is not None
         self.process.ack()
 

@@ -10,6 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from gui_trainer.core import TrainingSession
 from gui_trainer.core.runs import Pace, auto_train
+from gui_trainer.qt import run_driver
 from gui_trainer.qt.auto_train import SPEEDS
 from gui_trainer.qt.main_window import MainWindow
 from gui_trainer.qt.training_process import TrainingProcess
@@ -17,8 +18,11 @@ from tests.core.test_quiet_runs import state_of
 
 
 @pytest.fixture
-def trained(window: MainWindow, qtbot: QtBot) -> Iterator[MainWindow]:
-    """The window, its training process started and ready, auto-train at full speed."""
+def trained(window: MainWindow, qtbot: QtBot,
+            monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
+    """The window, its training process started and ready, auto-train at full speed (and
+    no growth too costly to take: a busy test machine must not send the run back)."""
+    monkeypatch.setattr(run_driver, "TAKE_BUDGET_S", 10.0)
     process = window.trainer.driver.process
     assert isinstance(process, TrainingProcess)
     process.launch()
@@ -124,3 +128,21 @@ def test_a_slower_pace_brings_the_run_back_stage_by_stage(trained: MainWindow,
     for _ in range(window.session.position):
         reference.run(reference.next_stage)
     assert state_of(window.session) == state_of(reference)
+
+
+def test_growths_too_costly_to_take_send_the_run_back_for_good(
+        trained: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A model whose replays cost the frames more than the process saves trains here."""
+    window = trained
+    monkeypatch.setattr(run_driver, "TAKE_BUDGET_S", 0.0)
+    growths: list[int] = []
+    process_of(window).grown.connect(lambda _g, done: growths.append(done))
+    window.auto_panel.epochs.setValue(2500)
+    window.actions_by_name["train_start"].trigger()
+    qtbot.waitUntil(lambda: len(growths) == run_driver.TAKES_MEASURED, timeout=20_000)
+    qtbot.waitUntil(lambda: not window.trainer.driver.remote, timeout=5_000)
+    window.actions_by_name["train_pause"].trigger()
+    window.actions_by_name["train_start"].trigger()  # a new stretch is not handed over
+    qtbot.waitUntil(lambda: window.trainer.state == "idle", timeout=60_000)
+    assert len(growths) == run_driver.TAKES_MEASURED
+    assert state_of(window.session) == state_of(reference_after(2500))
