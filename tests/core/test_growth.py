@@ -76,7 +76,7 @@ def test_a_run_taken_over_from_a_copy_is_the_run_itself(case: str, every: int) -
     finish_in_window(reference, 0, epochs)
     window = Window(session, every)
     reason, done, final = run_stretch(copy_of(session), 0, epochs, window.inbox,
-                                      window.send, frame_s=0.0)
+                                      window.send, frame_s=0.0, look_s=0.0)
     assert reason == "records"
     window.catch_up()
     assert window.taken, "the copy sent growths the window took"
@@ -98,7 +98,7 @@ def test_a_run_taken_over_from_a_copy_is_the_run_itself(case: str, every: int) -
 def test_a_growth_replays_the_copys_last_iteration_with_its_records() -> None:
     session, reference = TrainingSession(), TrainingSession()
     window = Window(session)
-    run_stretch(copy_of(session), 0, 10, window.inbox, window.send, frame_s=0.0)
+    run_stretch(copy_of(session), 0, 10, window.inbox, window.send, frame_s=0.0, look_s=0.0)
     first = window.taken[0]
     expected = reference.run_iteration()
     assert [r.stage for r in first] == [r.stage for r in expected]
@@ -109,7 +109,7 @@ def test_a_diverging_run_stops_the_copy_before_the_loss_goes_wrong() -> None:
     session, reference = TrainingSession(lr=2.0), TrainingSession(lr=2.0)
     window = Window(session)
     reason, done, final = run_stretch(copy_of(session), 0, 5000, window.inbox, window.send,
-                                      frame_s=0.0)
+                                      frame_s=0.0, look_s=0.0)
     assert reason == "records" and done < 5000
     window.catch_up()
     if final is not None:
@@ -125,7 +125,7 @@ def test_a_growth_is_refused_once_the_session_changed_and_changes_nothing() -> N
     session = TrainingSession()
     pending: list[Growth] = []
     run_stretch(copy_of(session), 0, 20, lambda: None, lambda g, d: pending.append(g),
-                frame_s=0.0)
+                frame_s=0.0, look_s=0.0)
     session.lr = 0.05  # the learner changed a setting meanwhile
     before = state_of(session)
     with pytest.raises(StaleGrowth):
@@ -137,7 +137,7 @@ def test_the_copy_stops_when_told() -> None:
     session = TrainingSession()
     looks = iter([None, None, "stop"])
     reason, done, final = run_stretch(copy_of(session), 0, 1000, lambda: next(looks),
-                                      lambda g, d: None, frame_s=0.0)
+                                      lambda g, d: None, frame_s=0.0, look_s=0.0)
     assert (reason, done, final) == ("stopped", 2, None)
 
 
@@ -149,7 +149,7 @@ def test_a_window_with_a_redo_tail_takes_a_growth_as_a_new_action_would() -> Non
         clicked.jump_to(60)  # undone back: the rest stays for redo
     window = Window(session)
     _, done, final = run_stretch(copy_of(session), 0, 20, window.inbox, window.send,
-                                 frame_s=0.0)
+                                 frame_s=0.0, look_s=0.0)
     window.catch_up()
     if final is not None:
         take_growth(session, final)
