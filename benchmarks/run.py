@@ -364,13 +364,15 @@ def render(results: dict[str, Any]) -> str:
         "| --- | --- | --- |",
         (f"| auto-train ≥ 0.8× the bare loop, seed scenario | "
          f"{seed['window_epochs_per_s']:,.0f} against {seed['bare_epochs_per_s']:,.0f} "
-         f"epochs/s: **{seed['window_ratio']:.2f}×** (the core alone, no window: "
+         f"epochs/s: **{seed['window_ratio']:.2f}×** in the training process "
+         f"({seed['window_growths_taken']:.0f} growths taken; the core alone, no window: "
          f"{seed['core_quiet_ratio']:.2f}×) | "
          f"{verdict(seed['window_ratio'], 0.8, True)} |"),
         (f"| auto-train ≥ 0.95× the bare loop, largest scenario (digits) | "
          f"{digits['window_epochs_per_s']:,.0f} against {digits['bare_epochs_per_s']:,.0f} "
          f"epochs/s: **{digits['window_ratio']:.2f}×** (core alone "
-         f"{digits['core_quiet_ratio']:.2f}×) | "
+         f"{digits['core_quiet_ratio']:.2f}×; {digits['window_growths_taken']:.0f} growths "
+         f"taken, then too costly: on the window's thread) | "
          f"{verdict(digits['window_ratio'], 0.95, True)} |"),
         (f"| plots ≥ 25 frames/s while it runs | seed {seed['window_frames_per_s']:.0f}, "
          f"digits {digits['window_frames_per_s']:.0f} frames/s | "
