@@ -32,7 +32,8 @@ from gui_trainer.qt.training_process import TrainingProcess
 #: Work per event-loop turn at full speed: short enough that a click is answered at once.
 BATCH_BUDGET_S = 0.012
 #: What taking over a growth may cost this thread (its last iteration replayed with
-#: records), as the median of the first ``TAKES_MEASURED``: a bigger model's replay, done
+#: records), as the median of the first ``TAKES_MEASURED`` (or the first alone, if it costs
+#: three times as much): a bigger model's replay, done
 #: while the process computes on both cores with as many threads (the same count, or the
 #: numbers would differ in their last bits), costs the frames more than the process saves:
 #: its runs train here.
@@ -40,6 +41,15 @@ TAKE_BUDGET_S = 0.015
 TAKES_MEASURED = 3
 
 State = Literal["idle", "running", "paused"]
+
+
+def too_costly(takes: list[float], budget: float) -> bool:
+    """Whether growths that took ``takes`` seconds each to take over (the first ones of a
+    stretch) cost too much: the first far over ``budget`` at once (no second hitch), or the
+    median of the first ``TAKES_MEASURED`` over it."""
+    if takes and takes[0] > 3 * budget:
+        return True
+    return len(takes) == TAKES_MEASURED and sorted(takes)[TAKES_MEASURED // 2] > budget
 
 
 class RunDriver(QObject):
@@ -262,8 +272,7 @@ class RunDriver(QObject):
                                 latest={record.stage: record for record in records},
                                 replace=True)
         self.progressed.emit(Progress(shown, done, self._total, boundary=True))
-        if (len(self._takes) == TAKES_MEASURED
-                and sorted(self._takes)[TAKES_MEASURED // 2] > TAKE_BUDGET_S):
+        if too_costly(self._takes, TAKE_BUDGET_S):
             self._too_big = weakref.ref(session)
             self._back_here()
             return

@@ -139,10 +139,18 @@ def test_growths_too_costly_to_take_send_the_run_back_for_good(
     process_of(window).grown.connect(lambda _g, done: growths.append(done))
     window.auto_panel.epochs.setValue(2500)
     window.actions_by_name["train_start"].trigger()
-    qtbot.waitUntil(lambda: len(growths) == run_driver.TAKES_MEASURED, timeout=20_000)
+    qtbot.waitUntil(lambda: len(growths) == 1, timeout=20_000)
     qtbot.waitUntil(lambda: not window.trainer.driver.remote, timeout=5_000)
     window.actions_by_name["train_pause"].trigger()
     window.actions_by_name["train_start"].trigger()  # a new stretch is not handed over
     qtbot.waitUntil(lambda: window.trainer.state == "idle", timeout=60_000)
-    assert len(growths) == run_driver.TAKES_MEASURED
+    assert len(growths) == 1
     assert state_of(window.session) == state_of(reference_after(2500))
+
+
+@pytest.mark.parametrize(("takes", "costly"), [
+    ([], False), ([0.004], False), ([0.02], False), ([0.05], True),
+    ([0.004, 0.02], False), ([0.004, 0.02, 0.03], True), ([0.02, 0.004, 0.005], False),
+    ([0.004, 0.004, 0.004], False)])
+def test_which_growths_cost_too_much_to_take(takes: list[float], costly: bool) -> None:
+    assert run_driver.too_costly(takes, 0.015) is costly
