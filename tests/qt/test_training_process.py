@@ -154,3 +154,19 @@ def test_growths_too_costly_to_take_send_the_run_back_for_good(
     ([0.004, 0.004, 0.004], False)])
 def test_which_growths_cost_too_much_to_take(takes: list[float], costly: bool) -> None:
     assert run_driver.too_costly(takes, 0.015) is costly
+
+
+def test_closing_the_window_mid_run_ends_the_process(trained: MainWindow,
+                                                     qtbot: QtBot) -> None:
+    window = trained
+    process = process_of(window)
+    window.auto_panel.epochs.setValue(1_000_000)
+    window.actions_by_name["train_start"].trigger()
+    qtbot.waitUntil(lambda: window.trainer.driver.remote, timeout=20_000)
+    child = process._process
+    assert child is not None and child.is_alive()
+    window.close()
+    assert not window.isVisible()
+    assert window.trainer.state == "idle"
+    child.join(5)
+    assert not child.is_alive(), "the training process outlived its window"
