@@ -37,6 +37,14 @@ def process_of(window: MainWindow) -> TrainingProcess:
     return process
 
 
+def start_in_process(window: MainWindow, qtbot: QtBot, epochs: int, past: int = 0) -> None:
+    """Start auto-train for ``epochs`` and wait until the process trains it past ``past``."""
+    window.auto_panel.epochs.setValue(epochs)
+    window.actions_by_name["train_start"].trigger()
+    qtbot.waitUntil(lambda: window.trainer.driver.remote and window.trainer.done >= past,
+                    timeout=20_000)
+
+
 def reference_after(epochs: int, done: int = 0, clicked: int = 0) -> TrainingSession:
     reference = TrainingSession()
     for _ in range(clicked):
@@ -73,10 +81,7 @@ def test_a_run_in_the_process_ends_as_the_run_itself(trained: MainWindow,
 def test_pause_keeps_the_last_growth_and_resume_goes_on(trained: MainWindow,
                                                         qtbot: QtBot) -> None:
     window = trained
-    window.auto_panel.epochs.setValue(1_000_000)
-    window.actions_by_name["train_start"].trigger()
-    qtbot.waitUntil(lambda: window.trainer.driver.remote and window.trainer.done > 2000,
-                    timeout=20_000)
+    start_in_process(window, qtbot, 1_000_000, past=2001)
     window.actions_by_name["train_pause"].trigger()
     assert window.trainer.state == "paused" and not window.trainer.driver.remote
     paused = state_of(window.session)
@@ -100,10 +105,7 @@ def test_a_process_that_dies_leaves_the_run_going_here(trained: MainWindow,
                                                        qtbot: QtBot) -> None:
     window = trained
     process = process_of(window)
-    window.auto_panel.epochs.setValue(2500)
-    window.actions_by_name["train_start"].trigger()
-    qtbot.waitUntil(lambda: window.trainer.driver.remote and window.trainer.done > 500,
-                    timeout=20_000)
+    start_in_process(window, qtbot, 2500, past=501)
     process._process.kill()  # type: ignore[union-attr]
     qtbot.waitUntil(lambda: window.trainer.state == "idle", timeout=60_000)
     assert process.failed and not window.trainer.driver.remote
@@ -114,10 +116,7 @@ def test_a_process_that_dies_leaves_the_run_going_here(trained: MainWindow,
 def test_a_slower_pace_brings_the_run_back_stage_by_stage(trained: MainWindow,
                                                          qtbot: QtBot) -> None:
     window = trained
-    window.auto_panel.epochs.setValue(1_000_000)
-    window.actions_by_name["train_start"].trigger()
-    qtbot.waitUntil(lambda: window.trainer.driver.remote and window.trainer.done > 100,
-                    timeout=20_000)
+    start_in_process(window, qtbot, 1_000_000, past=101)
     window.auto_panel.speed.setValue(0)
     assert not window.trainer.driver.remote
     stages: list[str] = []
@@ -160,9 +159,7 @@ def test_closing_the_window_mid_run_ends_the_process(trained: MainWindow,
                                                      qtbot: QtBot) -> None:
     window = trained
     process = process_of(window)
-    window.auto_panel.epochs.setValue(1_000_000)
-    window.actions_by_name["train_start"].trigger()
-    qtbot.waitUntil(lambda: window.trainer.driver.remote, timeout=20_000)
+    start_in_process(window, qtbot, 1_000_000)
     child = process._process
     assert child is not None and child.is_alive()
     window.close()
