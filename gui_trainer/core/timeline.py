@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,7 +80,7 @@ class TimelineStretch:
     #: The checkpoints taken within the stretch (at its start or later).
     new_checkpoints: dict[int, Any]
     #: The other timeline's ``revision`` at its end.
-    revisions: int
+    revision: int
 
 
 class Timeline:
@@ -158,10 +159,11 @@ class Timeline:
             new_checkpoints={p: c for p, c in zip(self._checkpoint_positions,
                                                    self._checkpoints, strict=True)
                              if start <= p <= stop},
-            revisions=self.revision,
+            revision=self.revision,
         )
 
-    def append_stretch(self, stretch: TimelineStretch, intern: Any = None) -> None:
+    def append_stretch(self, stretch: TimelineStretch,
+                       intern: Callable[[Any], Any] | None = None) -> None:
         """Append what :meth:`stretch` took from a timeline that was this one up to here
         (at its position, where the stretch starts; a redo tail is dropped as a new action
         drops it); ``intern`` gives a checkpoint its shared parts (the session's packer)."""
@@ -182,7 +184,7 @@ class Timeline:
         self._checkpoint_positions = list(stretch.checkpoint_positions)
         self._checkpoints = [kept[p] for p in self._checkpoint_positions]
         self._length = self.position = stop
-        self.revision = stretch.revisions
+        self.revision = stretch.revision
 
     def _grow(self) -> None:
         # np.zeros and a copy: the new half stays untouched (not resident) until written,
