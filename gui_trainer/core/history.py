@@ -173,10 +173,7 @@ class History:
         if len(rows):
             self.extend({name: rows[name] for name in self.columns})
         stop = self._val_size + len(validation)
-        if stop > len(self._val):
-            grown = np.zeros(max(stop, 2 * len(self._val)), dtype=VALIDATION_ROW)
-            grown[: self._val_size] = self._val[: self._val_size]
-            self._val = grown
+        self._validation_room(stop)
         self._val[self._val_size:stop] = validation
         self._val_size = stop
 
@@ -279,12 +276,16 @@ class History:
 
     def note_validation(self, loss: float, accuracy: float | None) -> None:
         """An Evaluate's result, placed after the steps of the current run so far."""
-        if self._val_size == len(self._val):
-            grown = np.zeros(2 * len(self._val), dtype=VALIDATION_ROW)
-            grown[: self._val_size] = self._val[: self._val_size]
-            self._val = grown
+        self._validation_room(self._val_size + 1)
         self._val[self._val_size] = (self._run, len(self), loss, nan_if_none(accuracy))
         self._val_size += 1
+
+    def _validation_room(self, size: int) -> None:
+        """Room for ``size`` validation rows (doubling, as the rows' own array)."""
+        if size > len(self._val):
+            grown = np.zeros(max(size, 2 * len(self._val)), dtype=VALIDATION_ROW)
+            grown[: self._val_size] = self._val[: self._val_size]
+            self._val = grown
 
     def validation(self, run: int | None = None) -> np.ndarray:
         """The Evaluate rows of the current run (or of ``run``): fields ``step`` (steps done
