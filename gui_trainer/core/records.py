@@ -19,6 +19,22 @@ if TYPE_CHECKING:
 Values = tuple[float, ...]
 
 
+# Summaries in float64: a diverging run's numbers near 1e20 square past float32's range,
+# and the norm of a finite tensor came out as inf (with an overflow warning). Functions of
+# arrays, so the history can take them from the tensors' own memory (no copy) and still
+# hold the very numbers a record's copies give.
+def grad_norm_of(grad: npt.NDArray[np.float32] | None) -> float | None:
+    """‖grad‖ (None for a ``.grad`` that is None)."""
+    return None if grad is None else float(np.linalg.norm(grad.astype(np.float64)))
+
+
+def update_ratio(before: npt.NDArray[np.float32], after: npt.NDArray[np.float32]) -> float:
+    """|Δp| / |p| from ``before`` to ``after``: a step's size, relative."""
+    size = float(np.linalg.norm(before.astype(np.float64)))
+    change = float(np.linalg.norm(after.astype(np.float64) - before))
+    return change / size if size > 0 else float("inf") if change else 0.0
+
+
 @dataclass(frozen=True, eq=False)
 class TensorValues:
     """One named parameter tensor and its ``.grad``, copied out as read-only NumPy arrays."""
@@ -48,8 +64,7 @@ class TensorValues:
 
     @property
     def grad_norm(self) -> float | None:
-        return None if self.grad is None else float(
-            np.linalg.norm(self.grad.astype(np.float64)))
+        return grad_norm_of(self.grad)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, TensorValues):
@@ -129,12 +144,8 @@ class ParamValues:
 
     def update_ratios(self, later: ParamValues) -> dict[str, float]:
         """|Δp| / |p| per tensor from these values to ``later`` (a step's size, relative)."""
-        ratios = {}
-        for a, b in zip(self.tensors, later.tensors, strict=True):
-            size = float(np.linalg.norm(a.value.astype(np.float64)))
-            change = float(np.linalg.norm(b.value.astype(np.float64) - a.value))
-            ratios[a.name] = change / size if size > 0 else float("inf") if change else 0.0
-        return ratios
+        return {a.name: update_ratio(a.value, b.value)
+                for a, b in zip(self.tensors, later.tensors, strict=True)}
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,14 @@ from gui_trainer.core import optimizers, outcomes
 from gui_trainer.core.batches import draw_epoch, generator_state
 from gui_trainer.core.optimizer_state import StepState, carried_buffers, state_after
 from gui_trainer.core.optimizers import OPTIMIZERS
-from gui_trainer.core.records import ParamValues, StageRecord, TensorValues, Values
+from gui_trainer.core.records import (
+    ParamValues,
+    StageRecord,
+    TensorValues,
+    Values,
+    grad_norm_of,
+    update_ratio,
+)
 from gui_trainer.core.schedulers import every_step
 from gui_trainer.core.session_state import SessionState
 from gui_trainer.core.stages import Stage, following
@@ -245,12 +252,22 @@ class StageRunners(SessionState):
             buffers_after=self.buffers(),
         )
 
-    def _index(self, rows: tuple[int, ...]) -> slice | list[int]:
-        """How to take ``rows`` out of the data: every row in order is the tensor itself (no
-        copy); any other rows are gathered."""
+    def _is_every_row(self, rows: tuple[int, ...]) -> bool:
+        """Whether ``rows`` is every row in order. Asked several times a step with the same
+        tuple (the epoch's one batch): the last one found so is known by identity (kept
+        alive here, so its identity cannot be reused) instead of compared element by
+        element, which cost more than a tiny model's forward."""
+        if rows is self._every_row_seen:
+            return True
         if len(rows) == len(self._all_rows) and rows == self._all_rows:
-            return slice(None)
-        return list(rows)
+            self._every_row_seen = rows
+            return True
+        return False
+
+    def _rows_of(self, data: torch.Tensor, rows: tuple[int, ...]) -> torch.Tensor:
+        """``rows`` of ``data``: every row in order is the tensor itself (no copy, not even a
+        view); any other rows are gathered."""
+        return data if self._is_every_row(rows) else data[list(rows)]
 
     def _data_for(self, rows: tuple[int, ...]) -> tuple[Values, Values]:
         cached = self._data_values.get(rows)
@@ -344,7 +361,7 @@ class StageRunners(SessionState):
         loop = self._loop
         rows = self._chunk_rows(loop.chunk)
         had_loss = self.loss is not None
-        batch = self.inputs[self._index(rows)]
+        batch = self._rows_of(self.inputs, rows)
 
         def forward() -> tuple[torch.Tensor, list[DropoutMask], list[BatchStats]]:
             if before is None or (not self._named_buffers and started is None):
@@ -371,7 +388,7 @@ class StageRunners(SessionState):
             return Outcome(ran=False, explanation=outcomes.NO_OUTPUTS)
         loop = self._loop
         rows = loop.outputs_rows
-        targets = self.targets[self._index(rows)]
+        targets = self._rows_of(self.targets, rows)
         softmax = self._settings.softmax_before_loss
         scored = softmax_of(self.outputs) if softmax else self.outputs
         loss = self.loss_fn(scored, targets)
@@ -445,13 +462,16 @@ class StageRunners(SessionState):
 
     def _run_step(self, before: ParamValues | None) -> Outcome:
         quiet = before is None
-        if quiet and not self._one_neuron:
-            before = self.params()  # the history's update ratios compare before and after
+        params = [p for _, p in self._named_params]
+        # A network's history row has each tensor's update ratio: its values before the step
+        # (a record has them copied already; quietly, only they are copied).
+        kept_values = None if self._one_neuron else (
+            [p.detach().numpy().copy() for p in params] if before is None
+            else [tensor.value for tensor in before.tensors])
         full_loss, full_accuracy = self._measured_by_the_loss() or self.full_batch_measures()
         rows = self.group_rows()
         batch_loss = full_loss if len(rows) == len(self.inputs) else self._loss_on(rows)
         kept = self._keep_forward_params()
-        params = [p for _, p in self._named_params]
         carried = None if quiet else carried_buffers(self.optimizer, params)
         group = self.optimizer.param_groups[0]
         lr = float(group["lr"])  # a scheduler may have moved it from the setting
@@ -463,11 +483,11 @@ class StageRunners(SessionState):
         epoch = loop.epoch + 1  # the epoch this step belongs to
         self._advance_batches()
         loop.epoch_ended = loop.epoch == epoch
-        after = None if quiet and self._one_neuron else self.params()
-        self._append_history(before, after, full_loss, full_accuracy, epoch, batch_loss, lr)
+        self._append_history(kept_values, full_loss, full_accuracy, epoch, batch_loss, lr)
         if quiet:
             return QUIET
-        assert before is not None and after is not None and carried is not None
+        after = self.params()
+        assert before is not None and carried is not None
         settings = self._settings
         # The rule's numbers as this step used them: a scheduler moves lr (OneCycleLR the
         # momentum or betas too), so they are read from the optimizer, not the settings.
@@ -488,11 +508,12 @@ class StageRunners(SessionState):
         with measuring(self.model):
             return float(self.loss_fn(self.model(self.inputs[index]), self.targets[index]).item())
 
-    def _append_history(self, before: ParamValues | None, after: ParamValues | None,
-                        loss: float, accuracy: float | None, epoch: int, batch_loss: float,
+    def _append_history(self, before: list[np.ndarray] | None, loss: float,
+                        accuracy: float | None, epoch: int, batch_loss: float,
                         lr: float) -> None:
         """The step's row: for the one neuron its numbers, read from the tensors (the same
-        floats a copy would hold); for a network each tensor's grad norm and update ratio."""
+        floats a copy would hold); for a network each tensor's grad norm and update ratio,
+        from the tensors' own memory and their values ``before`` the step."""
         settings = self._settings
         row: dict[str, float | int | None] = {
             "epoch": epoch, "step": self._loop.steps, "loss": loss,
@@ -509,11 +530,12 @@ class StageRunners(SessionState):
                        bias_grad=None if bias.grad is None else bias.grad.item(),
                        weight_grad_fresh=fresh[0], bias_grad_fresh=fresh[1])
         else:
-            assert before is not None and after is not None
-            ratios = before.update_ratios(after)
-            for tensor in after.tensors:
-                row[f"grad_norm:{tensor.name}"] = tensor.grad_norm
-                row[f"update_ratio:{tensor.name}"] = ratios[tensor.name]
+            assert before is not None
+            for (name, param), old in zip(self._named_params, before, strict=True):
+                grad = param.grad
+                row[f"grad_norm:{name}"] = grad_norm_of(
+                    None if grad is None else grad.detach().numpy())
+                row[f"update_ratio:{name}"] = update_ratio(old, param.detach().numpy())
         if accuracy is not None:
             row["accuracy"] = accuracy
         self.history.append(**row)
@@ -537,8 +559,7 @@ class StageRunners(SessionState):
         rows = loop.loss_rows
         if (self.loss is None or outputs is None or loop.loss_outputs_params is not None
                 or loop.loss_scale != 1 or loop.loss_softmax or self._named_buffers
-                or loop.dropout_rng is not None or len(rows) != len(self.inputs)
-                or rows != self._all_rows):
+                or loop.dropout_rng is not None or not self._is_every_row(rows)):
             return None
         loss = float(self.loss.item())
         if self.scenario.task != "classification":

@@ -29,6 +29,7 @@ class SessionState:
     _named_buffers: tuple[tuple[str, torch.Tensor], ...]
     #: Every training row in order (the full batch's rows).
     _all_rows: tuple[int, ...]
+    _every_row_seen: tuple[int, ...]
     _one_neuron: bool
     inputs: torch.Tensor
     targets: torch.Tensor
