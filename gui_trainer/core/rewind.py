@@ -48,6 +48,15 @@ class _Loud(Exception):
     """A stage of a quiet replay needs its record: the replay starts again with records."""
 
 
+def _kept(stored: tuple[torch.Tensor | None, ...] | None, current: tuple[torch.Tensor, ...]
+          ) -> tuple[torch.Tensor, ...]:
+    """A live graph's parameters before a step: those kept already (an earlier step's, where
+    that step wrote them), else the values now."""
+    if stored is None:
+        return current
+    return tuple(now if old is None else old for old, now in zip(stored, current, strict=True))
+
+
 #: Parameters a live graph was made with, packed: which entries are there, and their numbers.
 PackedParams = tuple[tuple[bool, ...], Packed]
 
@@ -256,23 +265,17 @@ class Rewind(SessionState):
         Returns the parameters' version counters and the copies taken now (None if none
         were needed), for :meth:`_forget_unchanged` after the step.
         """
-        current: tuple[torch.Tensor, ...] | None = None
-
-        def kept(stored: tuple[torch.Tensor | None, ...] | None) -> tuple[torch.Tensor, ...]:
-            nonlocal current
-            if current is None:
-                current = self._param_values()
-            if stored is None:
-                return current
-            return tuple(now if old is None else old
-                         for old, now in zip(stored, current, strict=True))
-
+        params = self._parameters()
+        versions = [p._version for p in params]
+        if self.outputs is None and self._loss_outputs is None:
+            return versions, None
+        current = tuple(p.detach().clone() for p in params)
         loop = self._loop
         if self.outputs is not None:
-            loop.outputs_params = kept(loop.outputs_params)
+            loop.outputs_params = _kept(loop.outputs_params, current)
         if self._loss_outputs is not None:
-            loop.loss_outputs_params = kept(loop.loss_outputs_params)
-        return [p._version for p in self._parameters()], current
+            loop.loss_outputs_params = _kept(loop.loss_outputs_params, current)
+        return versions, current
 
     def _forget_unchanged(self, kept: tuple[list[int], tuple[torch.Tensor, ...] | None]
                           ) -> None:
