@@ -22,6 +22,7 @@ from torch.utils.data import DataLoader
 from gui_trainer.core import optimizers, schedulers
 from gui_trainer.core.autograd_graph import GraphSnapshot, read_graph
 from gui_trainer.core.batches import draw_epoch, generator_state, make_loader
+from gui_trainer.core.blas_threads import one_blas_thread
 from gui_trainer.core.graph_modules import assign_modules
 from gui_trainer.core.history import ONE_NEURON_COLUMNS, History, tensor_history
 from gui_trainer.core.layer_math import Backprop, LayerActivity, activation_stats, backprop_by_layer
@@ -54,6 +55,8 @@ from gui_trainer.core.stages import LABELS, LOOP_ORDER, Stage, as_stage
 from gui_trainer.core.timeline import Action, Timeline
 from gui_trainer.core.train_modes import has_dropout, measuring
 from gui_trainer.core.validation import whole_number
+
+one_blas_thread()  # NumPy is loaded: its threads would fight PyTorch's (see there)
 
 __all__ = [
     "DEFAULT_INPUTS", "DEFAULT_SEED", "DEFAULT_TARGETS", "MODES", "OPTIMIZERS", "Mode",

@@ -1,0 +1,11 @@
+"""NumPy's BLAS runs on one thread once the session's module is loaded (see blas_threads)."""
+
+from threadpoolctl import threadpool_info
+
+import gui_trainer.core.session  # noqa: F401  (loading it is what limits the threads)
+
+
+def test_numpy_blas_is_held_to_one_thread() -> None:
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas, "NumPy's BLAS was not found: the limit would do nothing"
+    assert [pool["num_threads"] for pool in blas] == [1] * len(blas)
