@@ -279,11 +279,18 @@ class StageRunners(SessionState):
 
     def _accuracy_of_loss(self) -> float | None:
         """The share of the loss's samples the model classed right (classification only)."""
-        if self.scenario.task != "classification" or self._loss_outputs is None:
+        outputs = self._loss_outputs
+        if self.scenario.task != "classification" or outputs is None:
             return None
-        targets = self.targets[list(self._loop.loss_rows)]
+        rows = self._loop.loss_rows
+        cached = self._accuracy_cache  # each record asks; the loss changes once an iteration
+        if cached is not None and cached[0] is outputs and cached[1] is rows:
+            return cached[2]
         with torch.no_grad():
-            return float((self._loss_outputs.argmax(1) == targets).float().mean().item())
+            accuracy = float((outputs.argmax(1) == self._rows_of(self.targets, rows))
+                             .float().mean().item())
+        self._accuracy_cache = (outputs, rows, accuracy)
+        return accuracy
 
     def _following(self, stage: Stage, outcome: Outcome) -> Stage:
         """The stage guided mode expects next: the five in order, with the optional ones

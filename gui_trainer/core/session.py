@@ -152,6 +152,8 @@ class TrainingSession(SessionSettings, StageRunners, OptionalStages, Rewind):
         self._graph_cache: tuple[tuple[Any, ...], GraphSnapshot] | None = None
         self._all_rows = tuple(range(len(self.inputs)))
         self._every_row_seen = self._all_rows
+        #: The last accuracy of the loss's outputs: (outputs, rows, accuracy).
+        self._accuracy_cache = None
         self._one_neuron = self.scenario.is_one_neuron
         #: Plain-number copies of the data per set of rows, for the records.
         self._data_values: dict[tuple[int, ...], tuple[Values, Values]] = {}

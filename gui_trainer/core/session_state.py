@@ -30,6 +30,7 @@ class SessionState:
     #: Every training row in order (the full batch's rows).
     _all_rows: tuple[int, ...]
     _every_row_seen: tuple[int, ...]
+    _accuracy_cache: tuple[torch.Tensor, tuple[int, ...], float] | None
     _one_neuron: bool
     inputs: torch.Tensor
     targets: torch.Tensor

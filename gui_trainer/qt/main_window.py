@@ -148,6 +148,7 @@ class MainWindow(QMainWindow):
         # Plots paint later in the event loop; their paint time counts toward a frame's cost.
         self.frame = FrameThrottle(self._draw_frame, extra_cost=PAINT_COST.take, parent=self)
         self.trainer.driver.remote_changed.connect(self._training_elsewhere)
+        self.trainer.driver.frame_due = self.frame.due
         self.theme_choice: ThemeChoice = "system"
         self.theme: str = ""
         self.set_theme("system")

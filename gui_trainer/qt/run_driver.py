@@ -83,6 +83,13 @@ class RunDriver(QObject):
         self._takes: list[float] = []
         #: A session whose growths cost more than ``TAKE_BUDGET_S``: trained here.
         self._too_big: weakref.ref[TrainingSession] | None = None
+        #: Whether the window would draw a frame now (its throttle's ``due``): a batch ends
+        #: on an iteration with records only then — the records of the others were never
+        #: shown, and for a bigger model they cost more than the quiet iterations between.
+        self.frame_due: Callable[[], bool] = lambda: True
+        #: The session whose latest records are behind it (quiet iterations ran since the
+        #: last ones published), else None.
+        self._stale: TrainingSession | None = None
 
     def use_process(self, process: TrainingProcess) -> None:
         """Hand quiet stretches of runs to ``process`` (started when a run first needs it)."""
@@ -131,10 +138,24 @@ class RunDriver(QObject):
             self._timer.stop()
             self._stop_remote()  # the session stays at the last growth taken
             self._set_state("paused")
+            self._catch_up()
 
     def stop(self) -> None:
         """End the run where it is; nothing more of it will run."""
+        if self.state == "running":
+            self._timer.stop()
+            self._stop_remote()
+            self._catch_up()  # which may end the run itself: its last epoch
         self._finish(None)
+
+    def _catch_up(self) -> None:
+        """Where quiet batches left the records behind the session, one more iteration with
+        records (an iteration boundary is where a script's loop pauses too), so that a
+        paused or stopped run shows PyTorch's numbers of where it is."""
+        if (self._stale is not None and self._stale is self.controller.session
+                and self._run is not None):
+            self._batch(0.0, quietly=False, hand_over=False)
+        self._stale = None
 
     def _finish(self, end: RunEnd | None) -> None:
         if self.state == "idle":
@@ -176,7 +197,9 @@ class RunDriver(QObject):
         pulled = self._pull()
         if isinstance(pulled, Progress):
             assert pulled.record is not None  # not quiet: every stage has its record
-            self.controller.publish(pulled.record)
+            # After quiet iterations the other stages' records are out of date.
+            self.controller.publish(pulled.record, replace=self._stale is not None)
+            self._stale = None
             self.progressed.emit(pulled)
             end = pulled.end
         else:
@@ -184,14 +207,15 @@ class RunDriver(QObject):
         if end is not None:
             self._finish(end)
 
-    def _batch(self) -> None:
+    def _batch(self, budget: float = BATCH_BUDGET_S, quietly: bool = True,
+               hand_over: bool = True) -> None:
         """Whole iterations until the time budget is spent: quietly (no records) while the
-        run allows it, then one iteration with records, so the panels show where the batch
-        ended with PyTorch's own numbers."""
-        deadline = time.perf_counter() + BATCH_BUDGET_S
+        run allows it, then — when a frame is due to show them — one iteration with records,
+        so the panels show where the batch ended with PyTorch's own numbers."""
+        deadline = time.perf_counter() + budget
         pace = self._pace
         if pace is not None:
-            pace.quiet = True
+            pace.quiet = quietly
         latest: dict[Stage, StageRecord] = {}
         last: Progress | None = None
         shown: StageRecord | None = None
@@ -211,19 +235,26 @@ class RunDriver(QObject):
                 end = pulled.end
                 break
             if pulled.boundary and time.perf_counter() >= deadline:
-                if pace is None or not pace.quiet:
+                if pace is None or not pace.quiet or not self.frame_due():
                     break
                 pace.quiet = False  # the batch ends on an iteration with records
         if pace is not None:
             pace.quiet = False
+        if last is not None and shown is None and end is None:
+            # Quiet to the end, no frame due: the records wait for a batch before a frame.
+            self._stale = self.controller.session
+            self.progressed.emit(last)
+            return
         if last is not None:
             # After quiet iterations, records from before them are out of date: only the
             # batch's own are kept (as after a jump).
-            self.controller.publish(shown, per_stage=False, latest=latest, replace=quiet_ran)
+            self.controller.publish(shown, per_stage=False, latest=latest,
+                                    replace=quiet_ran or self._stale is not None)
+            self._stale = None
             self.progressed.emit(last)
         if end is not None:
             self._finish(end)
-        elif last is not None:
+        elif last is not None and hand_over:
             self._hand_over(last)
 
     # -- the training process ------------------------------------------------------------

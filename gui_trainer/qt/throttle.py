@@ -47,6 +47,11 @@ class FrameThrottle(QObject):
         """Seconds the next frame waits after the last one (grows when drawing is slow)."""
         return self._interval
 
+    def due(self) -> bool:
+        """Whether a frame requested now would be drawn at once (the last one is an
+        interval old): work that only a frame shows need not be done before then."""
+        return time.perf_counter() >= self._last + self._interval
+
     def request(self) -> None:
         if self._timer.isActive():
             return

@@ -6,7 +6,7 @@ from collections.abc import Generator
 
 from pytestqt.qtbot import QtBot
 
-from gui_trainer.core.runs import Progress, RunEnd, auto_train
+from gui_trainer.core.runs import Pace, Progress, RunEnd, auto_train
 from gui_trainer.qt.controller import SessionController
 from gui_trainer.qt.run_driver import RunDriver
 
@@ -52,3 +52,77 @@ def test_starting_again_drops_the_paused_run(qtbot: QtBot) -> None:
     assert closed == [position]  # the paused run is closed, not left suspended
     qtbot.waitUntil(lambda: driver.state == "idle", timeout=5_000)
     assert controller.session.epoch == epoch + 1  # the new run's one epoch, no more
+
+
+def _published_records(controller: SessionController) -> list[object]:
+    """Every record the controller publishes (its latest one, at each change)."""
+    seen: list[object] = []
+    controller.changed.connect(lambda: seen.append(controller.last_record))
+    return seen
+
+
+def _shows_where_it_is(controller: SessionController) -> None:
+    """The latest records are the session's last iteration, as PyTorch left it."""
+    session, latest = controller.session, controller.latest
+    assert set(latest) == {"zero_grad", "forward", "loss", "backward", "step"}
+    step = latest["step"]
+    assert controller.last_record is step
+    assert step.epoch == session.epoch and step.steps == session.steps
+    assert step.after == session.params()
+    assert latest["zero_grad"].index == step.index - 4  # one iteration, all its stages
+
+
+def test_with_no_frame_due_a_batch_ends_quietly_and_pausing_shows_where_it_is(
+        qtbot: QtBot) -> None:
+    controller = SessionController()
+    driver = RunDriver(controller, "auto_train")
+    driver.frame_due = lambda: False
+    pace = Pace()
+    published = _published_records(controller)
+    driver.start(auto_train(controller.session, 100_000, pace=pace), pace)
+    qtbot.waitUntil(lambda: controller.session.epoch >= 30, timeout=10_000)
+    # Batches went by (many epochs), and not one record was made for a frame that would
+    # not have shown it.
+    assert published[1:] == [None] * (len(published) - 1) and controller.latest == {}
+    driver.pause()
+    _shows_where_it_is(controller)
+    assert controller.runs["auto_train"] == "paused"
+    epoch = controller.session.epoch
+    qtbot.wait(50)
+    assert controller.session.epoch == epoch  # paused: nothing more runs
+
+
+def test_with_a_frame_due_each_batch_ends_on_an_iteration_with_records(qtbot: QtBot) -> None:
+    controller = SessionController()
+    driver = RunDriver(controller, "auto_train")
+    pace = Pace()
+    driver.start(auto_train(controller.session, 100_000, pace=pace), pace)
+    qtbot.waitUntil(lambda: controller.session.epoch >= 30, timeout=10_000)
+    _shows_where_it_is(controller)  # between two batches: the last one's own records
+    driver.stop()
+    _shows_where_it_is(controller)
+
+
+def test_stopping_or_slowing_down_after_quiet_batches_shows_where_it_is(
+        qtbot: QtBot) -> None:
+    controller = SessionController()
+    driver = RunDriver(controller, "auto_train")
+    driver.frame_due = lambda: False
+    pace = Pace()
+    driver.start(auto_train(controller.session, 100_000, pace=pace), pace)
+    qtbot.waitUntil(lambda: controller.session.epoch >= 30, timeout=10_000)
+    driver.stop()
+    _shows_where_it_is(controller)
+    assert driver.state == "idle"
+
+    pace = Pace()
+    driver.start(auto_train(controller.session, 100_000, pace=pace), pace)
+    epoch = controller.session.epoch
+    qtbot.waitUntil(lambda: controller.session.epoch >= epoch + 30, timeout=10_000)
+    first: list[set[str]] = []  # the stages with records at the first stage shown alone
+    controller.changed.connect(lambda: first or controller.last_record is None
+                               or first.append(set(controller.latest)))
+    driver.set_interval(1)  # stage by stage from here: the others' records are stale
+    qtbot.waitUntil(lambda: bool(first), timeout=2_000)
+    driver.stop()
+    assert first == [{"zero_grad"}]

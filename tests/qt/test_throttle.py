@@ -39,6 +39,18 @@ def test_paint_time_outside_the_draw_counts_too(qtbot: QtBot) -> None:
     assert throttle.interval >= 0.05 / MAX_DRAW_SHARE - 0.05 - 1e-3
 
 
+def test_a_frame_is_due_once_the_interval_since_the_last_has_passed(qtbot: QtBot) -> None:
+    throttle = FrameThrottle(lambda: None, fps=30, extra_cost=lambda: 0.05)
+    assert throttle.due()  # nothing drawn yet
+    throttle.request()
+    assert not throttle.due()  # just drawn: the next waits its interval
+    qtbot.waitUntil(throttle.due, timeout=1000)
+
+
+def test_auto_train_asks_the_windows_frames_whether_one_is_due(window: MainWindow) -> None:
+    assert window.trainer.driver.frame_due == window.frame.due
+
+
 def test_each_frame_draws_one_captured_state(window: MainWindow, qtbot: QtBot) -> None:
     """Views draw the state the controller captured, once a frame, not the live session."""
     captured: list[SessionView] = []
