@@ -120,8 +120,12 @@ def test_stopping_or_slowing_down_after_quiet_batches_shows_where_it_is(
     epoch = controller.session.epoch
     qtbot.waitUntil(lambda: controller.session.epoch >= epoch + 30, timeout=10_000)
     first: list[set[str]] = []  # the stages with records at the first stage shown alone
-    controller.changed.connect(lambda: first or controller.last_record is None
-                               or first.append(set(controller.latest)))
+
+    def note_first() -> None:
+        if not first and controller.last_record is not None:
+            first.append(set(controller.latest))
+
+    controller.changed.connect(note_first)
     driver.set_interval(1)  # stage by stage from here: the others' records are stale
     qtbot.waitUntil(lambda: bool(first), timeout=2_000)
     driver.stop()
