@@ -135,9 +135,11 @@ class AutoTrainer(QObject):
 
     def pause(self) -> None:
         if self.state == "running":
+            self.driver.pause()  # which may run one more iteration, to show where it is
             self._paused_epoch = self.controller.session.epoch
-            self.driver.pause()
-            self.controller.say(f"Auto-train paused at epoch {self.done} of {self.target}.")
+            if self.state == "paused":  # not ended by that iteration
+                self.controller.say(
+                    f"Auto-train paused at epoch {self.done} of {self.target}.")
 
     def stop(self, reason: str = "") -> None:
         if self.state != "idle":

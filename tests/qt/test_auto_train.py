@@ -180,3 +180,31 @@ def test_reveal_cannot_run_a_stage_during_auto_train(window: MainWindow, qtbot: 
     panel.reveal()  # even called directly, nothing is waiting to be revealed
     assert window.session.stage_count == stages
     window.actions_by_name["train_stop"].trigger()
+
+
+def test_a_pause_after_quiet_batches_shows_where_it_is_and_counts_it(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    """With no frame due, batches end without records; a pause runs one more iteration with
+    them. The epoch it ran counts as done and as where the pause was, so epochs undone
+    while paused stop counting one for one."""
+    window.trainer.driver.process = None  # on this thread
+    window.trainer.driver.frame_due = lambda: False
+    fastest(window)
+    window.auto_panel.epochs.setValue(100_000)
+    window.actions_by_name["train_start"].trigger()
+    qtbot.waitUntil(lambda: window.trainer.done >= 20, timeout=10_000)
+    window.actions_by_name["train_pause"].trigger()
+    session = window.session
+    assert window.trainer.state == "paused"
+    assert window.trainer.done == session.epoch
+    assert window.controller.latest["step"].epoch == session.epoch
+    assert f"paused at epoch {session.epoch} of" in window.statusBar().currentMessage()
+    paused_at = session.epoch
+    for _ in range(5):  # one iteration back
+        window.actions_by_name["undo"].trigger()
+    assert session.epoch == paused_at - 1
+    window.auto_panel.epochs.setValue(paused_at + 2)
+    window.actions_by_name["train_start"].trigger()
+    qtbot.waitUntil(lambda: window.trainer.state == "idle", timeout=5_000)
+    assert session.epoch == paused_at + 2  # the undone epoch was trained again, not counted
