@@ -137,7 +137,7 @@ class AutoTrainer(QObject):
         if self.state == "running":
             self.driver.pause()  # which may run one more iteration, to show where it is
             self._paused_epoch = self.controller.session.epoch
-            if self.state == "paused":  # not ended by that iteration
+            if self.driver.state == "paused":  # not ended by that iteration
                 self.controller.say(
                     f"Auto-train paused at epoch {self.done} of {self.target}.")
 

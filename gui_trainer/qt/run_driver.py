@@ -320,9 +320,14 @@ class RunDriver(QObject):
         if final is not None and session is self.controller.session:
             try:
                 take_growth(session, final)
-                self._done = done
-            except StaleGrowth:
+            except StaleGrowth:  # changed here meanwhile: it goes on from what it is
                 pass
+            else:
+                # Taken where the process stopped: no iteration of it to show, so the
+                # records are the last growth's until this thread runs one (a pause now
+                # runs it).
+                self._done = done
+                self._stale = session
         elif reason == "records" and done >= 0:
             self._done = done  # the last growth taken was where it stopped
         self._back_here()

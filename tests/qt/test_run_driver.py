@@ -6,9 +6,11 @@ from collections.abc import Generator
 
 from pytestqt.qtbot import QtBot
 
-from gui_trainer.core.runs import Pace, Progress, RunEnd, auto_train
+from gui_trainer.core.runs import Pace, Progress, Run, RunEnd, auto_train
+from gui_trainer.core.training_process import run_stretch
 from gui_trainer.qt.controller import SessionController
 from gui_trainer.qt.run_driver import RunDriver
+from tests.core.test_growth import Window, copy_of
 
 
 def test_a_run_that_raises_ends_at_once_and_the_error_is_not_swallowed(qtbot: QtBot) -> None:
@@ -130,3 +132,29 @@ def test_stopping_or_slowing_down_after_quiet_batches_shows_where_it_is(
     qtbot.waitUntil(lambda: bool(first), timeout=2_000)
     driver.stop()
     assert first == [{"zero_grad"}]
+
+
+def test_a_pause_just_after_the_process_gave_the_run_back_shows_where_it_is(
+        qtbot: QtBot) -> None:
+    """Where the process stops (the run's last iteration needs records), the window takes
+    its last growth, which has no iteration of its own to show: a pause before this thread
+    ran one runs it (the run's last), so the panels show where the session is."""
+    controller = SessionController()
+    driver = RunDriver(controller, "auto_train")
+    session = controller.session
+    window = Window(session, every=10**9)  # takes nothing while the process runs
+    reason, done, final = run_stretch(copy_of(session), 0, 30, window.inbox, window.send)
+    window.catch_up()  # the growth sent first
+    assert reason == "records" and final is not None and done == 29
+    pace = Pace()
+
+    def resume(done: int) -> Run:
+        return auto_train(session, 30, done, pace)
+
+    driver.start(resume(0), pace, resume)
+    driver._remote = session  # as if the process had the run (it ran the copy above)
+    driver._process_ended(reason, done, final, "")
+    assert session.epoch == 29
+    driver.pause()
+    _shows_where_it_is(controller)
+    assert session.epoch == 30 and driver.state == "idle"  # that was the run's last
