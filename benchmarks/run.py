@@ -141,10 +141,19 @@ def window_auto_train(scenario: str, epochs: int) -> dict[str, float]:
 
 
 def auto_train_against_bare(scenario: str, repeats: int) -> dict[str, float]:
+    """The window's best run against the bare loop's best (each side ``repeats`` runs: the
+    same estimator both sides; the window's runs vary by ~15 % from run to run here)."""
     session = TrainingSession(scenario=scenario)
     epochs = epochs_in(SPEED_SECONDS, session)
     bare = best_of(lambda: bare_loop(session, epochs), repeats)
-    window = window_auto_train(scenario, epochs)
+    runs = [window_auto_train(scenario, epochs) for _ in range(repeats)]
+    window = dict(max(runs, key=lambda run: run["epochs_per_s"]))
+    window["slowest_epochs_per_s"] = min(run["epochs_per_s"] for run in runs)
+    # Frames and waits are not picked by speed: the median run's, and the worst wait of all.
+    for key in ("frames_per_s", "timer_gap_p99_ms"):
+        window[key] = float(np.median([run[key] for run in runs]))
+    window["timer_gap_max_ms"] = max(run["timer_gap_max_ms"] for run in runs)
+    window["runs"] = float(repeats)
     quiet = best_of(lambda: quiet_core(scenario, epochs), repeats)
     bare_rate = epochs / bare
     return {**{f"window_{k}": v for k, v in window.items()},
@@ -358,27 +367,31 @@ def render(results: dict[str, Any]) -> str:
     worst_gap = max(seed["window_timer_gap_p99_ms"], digits["window_timer_gap_p99_ms"])
     lines = [
         f"`make bench` on this machine ({results['machine']}; offscreen, window 1600 × 1000), "
-        f"one run on {results['date']}; the figures are in `benchmarks/results.json`.",
+        f"one `make bench` on {results['date']}; the figures are in `benchmarks/results.json`.",
         "",
         "| goal (issue 12) | measured | |",
         "| --- | --- | --- |",
         (f"| auto-train ≥ 0.8× the bare loop, seed scenario | "
          f"{seed['window_epochs_per_s']:,.0f} against {seed['bare_epochs_per_s']:,.0f} "
-         f"epochs/s: **{seed['window_ratio']:.2f}×** in the training process "
-         f"({seed['window_growths_taken']:.0f} growths taken; the core alone, no window: "
+         f"epochs/s: **{seed['window_ratio']:.2f}×** in the training process, the best "
+         f"of {seed['window_runs']:.0f} runs (the slowest "
+         f"{seed['window_slowest_epochs_per_s']:,.0f}; {seed['window_growths_taken']:.0f} "
+         f"growths taken; the core alone, no window: "
          f"{seed['core_quiet_ratio']:.2f}×) | "
          f"{verdict(seed['window_ratio'], 0.8, True)} |"),
         (f"| auto-train ≥ 0.95× the bare loop, largest scenario (digits) | "
          f"{digits['window_epochs_per_s']:,.0f} against {digits['bare_epochs_per_s']:,.0f} "
-         f"epochs/s: **{digits['window_ratio']:.2f}×** (core alone "
+         f"epochs/s: **{digits['window_ratio']:.2f}×**, the best of "
+         f"{digits['window_runs']:.0f} runs (the slowest "
+         f"{digits['window_slowest_epochs_per_s']:,.0f}; core alone "
          f"{digits['core_quiet_ratio']:.2f}×; {digits['window_growths_taken']:.0f} growths "
          f"taken, then too costly: on the window's thread) | "
          f"{verdict(digits['window_ratio'], 0.95, True)} |"),
         (f"| plots ≥ 25 frames/s while it runs | seed {seed['window_frames_per_s']:.0f}, "
-         f"digits {digits['window_frames_per_s']:.0f} frames/s | "
+         f"digits {digits['window_frames_per_s']:.0f} frames/s (the median over runs) | "
          f"{verdict(min(seed['window_frames_per_s'], digits['window_frames_per_s']), 25, True)} |"),
         (f"| a click or key answered within 50 ms (p99) while it runs | a 10 ms timer's "
-         f"gap, p99: seed {seed['window_timer_gap_p99_ms']:.0f} ms, digits "
+         f"gap, p99 (the median over runs): seed {seed['window_timer_gap_p99_ms']:.0f} ms, digits "
          f"{digits['window_timer_gap_p99_ms']:.0f} ms (worst {seed['window_timer_gap_max_ms']:.0f} "
          f"and {digits['window_timer_gap_max_ms']:.0f}) | "
          f"{verdict(worst_gap, 50)} |"),
