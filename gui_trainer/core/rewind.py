@@ -57,6 +57,9 @@ def _kept(stored: tuple[torch.Tensor | None, ...] | None, current: tuple[torch.T
     return tuple(now if old is None else old for old, now in zip(stored, current, strict=True))
 
 
+#: How far back ``iteration_start`` looks for the iteration's Zero Grad.
+_ITERATION_LOOK_BACK = 512
+
 #: Parameters a live graph was made with, packed: which entries are there, and their numbers.
 PackedParams = tuple[tuple[bool, ...], Packed]
 
@@ -170,6 +173,50 @@ class Rewind(SessionState):
         self.timeline.position = position
         self.last_jump_replayed = position - base
         return records
+
+    def records_since(self, start: int) -> list[StageRecord]:
+        """The records of the stages from ``start`` to now, made by replaying them: the
+        session ends exactly where it is (as after a jump to where it is).
+
+        For a view that ran them quietly and must show them now (auto-train's window,
+        paused after iterations without records).
+        """
+        position = self.timeline.position
+        start = whole_number(start, "start")
+        if not 0 <= start <= position:
+            raise ValueError(f"start {start} is outside 0–{position}")
+        base, snapshot = self.timeline.checkpoint_before(start)
+        records: list[StageRecord] = []
+        self._replaying = True
+        try:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error")
+                    self._replay(snapshot, base, position, start, records)
+            except Exception:  # a stage before start that warned or raised: all with records
+                records = []
+                self._replay(snapshot, base, position, None, records)
+                stages = sum(self.timeline.action(index).kind == "stage"
+                             for index in range(start, position))
+                records = records[len(records) - stages:]
+        finally:
+            self._replaying = False
+        self.timeline.position = position
+        self.last_jump_replayed = position - base
+        return records
+
+    def iteration_start(self) -> int:
+        """Where the latest iteration began: the last Zero Grad before now (looked for
+        among the last ``_ITERATION_LOOK_BACK`` actions; else the last stage's place)."""
+        position = self.timeline.position
+        last_stage = None
+        for index in range(position - 1, max(-1, position - 1 - _ITERATION_LOOK_BACK), -1):
+            action = self.timeline.action(index)
+            if action.kind == "stage":
+                if action.stage == "zero_grad":
+                    return index
+                last_stage = index if last_stage is None else last_stage
+        return position if last_stage is None else last_stage
 
     def interned(self, snapshot: Snapshot) -> Snapshot:
         """``snapshot`` (from another process) sharing its equal parts with this session's
@@ -299,9 +346,6 @@ class Rewind(SessionState):
                 trimmed = tuple(None if same and value is now else value for value, now, same
                                 in zip(stored, taken, unchanged, strict=True))
                 setattr(loop, name, None if all(t is None for t in trimmed) else trimmed)
-
-    def _param_values(self) -> tuple[torch.Tensor, ...]:
-        return tuple(p.detach().clone() for p in self._parameters())
 
     @staticmethod
     def _freed(tensor: torch.Tensor | None) -> bool:

@@ -474,6 +474,7 @@ class TrainingSession(SessionSettings, StageRunners, OptionalStages, Rewind):
         self.outputs = None
         self.loss = None
         self._loss_outputs = None
+        self._accuracy_cache = None
         for param in self.model.parameters():
             param.grad = None
         self.loader = self._make_loader()

@@ -2,8 +2,11 @@
 
 It pulls stages from a core generator (``core.runs``) at a pace: one stage per timer tick,
 published like a click so each button and panel follows, or — at interval 0 — as many whole
-epochs as fit in a time budget per event-loop turn, published once, so the window keeps
-answering clicks while the machine trains as fast as it can. Pausing is not pulling.
+epochs as fit in a time budget per event-loop turn, so the window keeps answering clicks
+while the machine trains as fast as it can. Such a batch ends on an iteration with records
+only when a frame is due to show them; when the run pauses or ends after batches without
+them, the last iteration is replayed with records (the session stays where it is), so the
+panels show where it is. Pausing is not pulling.
 
 At interval 0, a run that can go on quietly (auto-train, given ``resume``) is handed to the
 training process once it is ready (``training_process.py``): the window then only takes
@@ -87,9 +90,9 @@ class RunDriver(QObject):
         #: on an iteration with records only then — the records of the others were never
         #: shown, and for a bigger model they cost more than the quiet iterations between.
         self.frame_due: Callable[[], bool] = lambda: True
-        #: The session whose latest records are behind it (quiet iterations ran since the
-        #: last ones published), else None.
-        self._stale: TrainingSession | None = None
+        #: The session whose published records are behind it (quiet iterations ran since
+        #: them) and the position it was at then; else None.
+        self._stale: tuple[weakref.ref[TrainingSession], int] | None = None
 
     def use_process(self, process: TrainingProcess) -> None:
         """Hand quiet stretches of runs to ``process`` (started when a run first needs it)."""
@@ -119,7 +122,8 @@ class RunDriver(QObject):
         """Drive ``run`` from its first stage (a run already going or paused is dropped).
 
         ``pace``, if given, is the run's: the driver sets it quiet inside a batch, where no
-        record is shown one by one, and speaks again for the batch's last iteration.
+        record is shown one by one, and speaks again for the batch's last iteration when a
+        frame is due to show it.
         ``resume(done)``, if given, makes the run again from ``done`` epochs: such a run
         may be handed to the training process.
         """
@@ -137,25 +141,31 @@ class RunDriver(QObject):
         if self.state == "running":
             self._timer.stop()
             self._stop_remote()  # the session stays at the last growth taken
-            self._set_state("paused")
-            self._catch_up()
+            try:
+                self._catch_up()  # before the views hear of the pause: they show its records
+            finally:
+                self._set_state("paused")
 
     def stop(self) -> None:
         """End the run where it is; nothing more of it will run."""
-        if self.state == "running":
-            self._timer.stop()
-            self._stop_remote()
-            self._catch_up()  # which may end the run itself: its last epoch
         self._finish(None)
 
+    def _mark_stale(self, session: TrainingSession) -> None:
+        self._stale = (weakref.ref(session), session.position)
+
     def _catch_up(self) -> None:
-        """Where quiet batches left the records behind the session, one more iteration with
-        records (an iteration boundary is where a script's loop pauses too), so that a
-        paused or stopped run shows PyTorch's numbers of where it is."""
-        if (self._stale is not None and self._stale is self.controller.session
-                and self._run is not None):
-            self._batch(0.0, quietly=False, hand_over=False)
-        self._stale = None
+        """Where quiet iterations left the published records behind the session, its last
+        iteration replayed with records (the session ends where it was), so that a paused
+        or ended run shows PyTorch's numbers of where it is."""
+        stale, self._stale = self._stale, None
+        session = None if stale is None else stale[0]()
+        if (stale is None or session is None or session is not self.controller.session
+                or session.position != stale[1]):  # changed since: its own records show it
+            return
+        records = session.records_since(session.iteration_start())
+        self.controller.publish(records[-1] if records else None, per_stage=False,
+                                latest={record.stage: record for record in records},
+                                replace=True)
 
     def _finish(self, end: RunEnd | None) -> None:
         if self.state == "idle":
@@ -165,8 +175,11 @@ class RunDriver(QObject):
         if self._run is not None:
             self._run.close()
             self._run = None
-        self._set_state("idle")
-        self.ended.emit(end)
+        try:
+            self._catch_up()
+        finally:
+            self._set_state("idle")
+            self.ended.emit(end)
 
     def _set_state(self, state: State) -> None:
         self.state = state
@@ -207,15 +220,14 @@ class RunDriver(QObject):
         if end is not None:
             self._finish(end)
 
-    def _batch(self, budget: float = BATCH_BUDGET_S, quietly: bool = True,
-               hand_over: bool = True) -> None:
+    def _batch(self) -> None:
         """Whole iterations until the time budget is spent: quietly (no records) while the
         run allows it, then — when a frame is due to show them — one iteration with records,
         so the panels show where the batch ended with PyTorch's own numbers."""
-        deadline = time.perf_counter() + budget
+        deadline = time.perf_counter() + BATCH_BUDGET_S
         pace = self._pace
         if pace is not None:
-            pace.quiet = quietly
+            pace.quiet = True
         latest: dict[Stage, StageRecord] = {}
         last: Progress | None = None
         shown: StageRecord | None = None
@@ -240,21 +252,21 @@ class RunDriver(QObject):
                 pace.quiet = False  # the batch ends on an iteration with records
         if pace is not None:
             pace.quiet = False
-        if last is not None and shown is None and end is None:
-            # Quiet to the end, no frame due: the records wait for a batch before a frame.
-            self._stale = self.controller.session
-            self.progressed.emit(last)
-            return
         if last is not None:
-            # After quiet iterations, records from before them are out of date: only the
-            # batch's own are kept (as after a jump).
-            self.controller.publish(shown, per_stage=False, latest=latest,
-                                    replace=quiet_ran or self._stale is not None)
-            self._stale = None
+            if shown is not None:
+                # After quiet iterations, records from before them are out of date: only
+                # the batch's own are kept (as after a jump).
+                self.controller.publish(shown, per_stage=False, latest=latest,
+                                        replace=quiet_ran or self._stale is not None)
+                self._stale = None
+            if last.record is None:
+                # Ended quietly, no frame due: the records wait for a batch before a frame
+                # (or for the pause or end that replays the last iteration with them).
+                self._mark_stale(self.controller.session)
             self.progressed.emit(last)
         if end is not None:
             self._finish(end)
-        elif last is not None and hand_over:
+        elif last is not None and self._stale is None:
             self._hand_over(last)
 
     # -- the training process ------------------------------------------------------------
@@ -324,10 +336,9 @@ class RunDriver(QObject):
                 pass
             else:
                 # Taken where the process stopped: no iteration of it to show, so the
-                # records are the last growth's until this thread runs one (a pause now
-                # runs it).
+                # records are the last growth's until this thread runs one.
                 self._done = done
-                self._stale = session
+                self._mark_stale(session)
         elif reason == "records" and done >= 0:
             self._done = done  # the last growth taken was where it stopped
         self._back_here()

@@ -48,8 +48,8 @@ class FrameThrottle(QObject):
         return self._interval
 
     def due(self) -> bool:
-        """Whether a frame requested now would be drawn at once (the last one is an
-        interval old): work that only a frame shows need not be done before then."""
+        """Whether the last frame is an interval old, so the next may be drawn now: work
+        that only a frame shows need not be done before then."""
         return time.perf_counter() >= self._last + self._interval
 
     def request(self) -> None:

@@ -185,9 +185,9 @@ def test_reveal_cannot_run_a_stage_during_auto_train(window: MainWindow, qtbot: 
 def test_a_pause_after_quiet_batches_shows_where_it_is_and_counts_it(
     window: MainWindow, qtbot: QtBot
 ) -> None:
-    """With no frame due, batches end without records; a pause runs one more iteration with
-    them. The epoch it ran counts as done and as where the pause was, so epochs undone
-    while paused stop counting one for one."""
+    """With no frame due, batches end without records; a pause replays the last iteration
+    with them, and every panel shows it (the worked math too). Epochs undone while paused
+    stop counting one for one."""
     window.trainer.driver.process = None  # on this thread
     window.trainer.driver.frame_due = lambda: False
     fastest(window)
@@ -200,6 +200,9 @@ def test_a_pause_after_quiet_batches_shows_where_it_is_and_counts_it(
     assert window.trainer.done == session.epoch
     assert window.controller.latest["step"].epoch == session.epoch
     assert f"paused at epoch {session.epoch} of" in window.statusBar().currentMessage()
+    window.frame.flush()
+    assert window.math_panel.record is window.controller.last_record
+    assert f"paused at epoch {session.epoch:,} of" in window.report.text()
     paused_at = session.epoch
     for _ in range(5):  # one iteration back
         window.actions_by_name["undo"].trigger()

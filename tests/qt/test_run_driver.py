@@ -138,7 +138,7 @@ def test_a_pause_just_after_the_process_gave_the_run_back_shows_where_it_is(
         qtbot: QtBot) -> None:
     """Where the process stops (the run's last iteration needs records), the window takes
     its last growth, which has no iteration of its own to show: a pause before this thread
-    ran one runs it (the run's last), so the panels show where the session is."""
+    ran one replays the last iteration with records, and the session stays where it is."""
     controller = SessionController()
     driver = RunDriver(controller, "auto_train")
     session = controller.session
@@ -155,6 +155,9 @@ def test_a_pause_just_after_the_process_gave_the_run_back_shows_where_it_is(
     driver._remote = session  # as if the process had the run (it ran the copy above)
     driver._process_ended(reason, done, final, "")
     assert session.epoch == 29
+    position = session.position
     driver.pause()
     _shows_where_it_is(controller)
-    assert session.epoch == 30 and driver.state == "idle"  # that was the run's last
+    assert session.epoch == 29 and session.position == position
+    assert driver.state == "paused"
+    driver.stop()
