@@ -74,20 +74,28 @@ def _shows_where_it_is(controller: SessionController) -> None:
     assert latest["zero_grad"].index == step.index - 4  # one iteration, all its stages
 
 
+def _full_speed(qtbot: QtBot, controller: SessionController, driver: RunDriver) -> None:
+    """Start auto-train at full speed and let it run 30 epochs or more."""
+    pace = Pace()
+    epoch = controller.session.epoch
+    driver.start(auto_train(controller.session, 100_000, pace=pace), pace)
+    qtbot.waitUntil(lambda: controller.session.epoch >= epoch + 30, timeout=10_000)
+
+
 def test_with_no_frame_due_a_batch_ends_quietly_and_pausing_shows_where_it_is(
         qtbot: QtBot) -> None:
     controller = SessionController()
     driver = RunDriver(controller, "auto_train")
     driver.frame_due = lambda: False
-    pace = Pace()
     published = _published_records(controller)
-    driver.start(auto_train(controller.session, 100_000, pace=pace), pace)
-    qtbot.waitUntil(lambda: controller.session.epoch >= 30, timeout=10_000)
+    _full_speed(qtbot, controller, driver)
     # Batches went by (many epochs), and not one record was made for a frame that would
     # not have shown it.
     assert published[1:] == [None] * (len(published) - 1) and controller.latest == {}
+    position = controller.session.position
     driver.pause()
     _shows_where_it_is(controller)
+    assert controller.session.position == position  # replayed, not trained past
     assert controller.runs["auto_train"] == "paused"
     epoch = controller.session.epoch
     qtbot.wait(50)
@@ -97,9 +105,7 @@ def test_with_no_frame_due_a_batch_ends_quietly_and_pausing_shows_where_it_is(
 def test_with_a_frame_due_each_batch_ends_on_an_iteration_with_records(qtbot: QtBot) -> None:
     controller = SessionController()
     driver = RunDriver(controller, "auto_train")
-    pace = Pace()
-    driver.start(auto_train(controller.session, 100_000, pace=pace), pace)
-    qtbot.waitUntil(lambda: controller.session.epoch >= 30, timeout=10_000)
+    _full_speed(qtbot, controller, driver)
     _shows_where_it_is(controller)  # between two batches: the last one's own records
     driver.stop()
     _shows_where_it_is(controller)
@@ -110,17 +116,12 @@ def test_stopping_or_slowing_down_after_quiet_batches_shows_where_it_is(
     controller = SessionController()
     driver = RunDriver(controller, "auto_train")
     driver.frame_due = lambda: False
-    pace = Pace()
-    driver.start(auto_train(controller.session, 100_000, pace=pace), pace)
-    qtbot.waitUntil(lambda: controller.session.epoch >= 30, timeout=10_000)
+    _full_speed(qtbot, controller, driver)
     driver.stop()
     _shows_where_it_is(controller)
     assert driver.state == "idle"
 
-    pace = Pace()
-    driver.start(auto_train(controller.session, 100_000, pace=pace), pace)
-    epoch = controller.session.epoch
-    qtbot.waitUntil(lambda: controller.session.epoch >= epoch + 30, timeout=10_000)
+    _full_speed(qtbot, controller, driver)
     first: list[set[str]] = []  # the stages with records at the first stage shown alone
 
     def note_first() -> None:
