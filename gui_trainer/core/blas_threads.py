@@ -13,12 +13,7 @@ from __future__ import annotations
 
 from threadpoolctl import threadpool_limits
 
-_done = False
-
 
 def one_blas_thread() -> None:
-    """Limit the BLAS libraries loaded now (NumPy's) to one thread; once per process."""
-    global _done
-    if not _done:
-        threadpool_limits(limits=1, user_api="blas")
-        _done = True
+    """Limit the BLAS libraries loaded now (NumPy's) to one thread, for the process."""
+    threadpool_limits(limits=1, user_api="blas")

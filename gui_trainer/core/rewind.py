@@ -134,23 +134,30 @@ class Rewind(SessionState):
             raise ValueError(
                 f"position {position} is outside the timeline (0–{len(self.timeline)})"
             )
-        last_stage_at = self._last_stage_index(position)
+        # Quietly up to the last stage (only its record is shown): a checkpoint far back is
+        # up to SPARSE_EVERY actions away.
+        return self._replay_to(position, self._last_stage_index(position))
+
+    def _replay_to(self, position: int, loud_from: int | None,
+                   records: list[StageRecord] | None = None) -> StageRecord | None:
+        """Restore the checkpoint before ``loud_from`` (else before ``position``) and replay
+        the log to ``position``: quietly before ``loud_from``, with records from it on (into
+        ``records``, if given); the last record made is returned."""
         base, snapshot = self.timeline.checkpoint_before(
-            position if last_stage_at is None else last_stage_at
-        )
+            position if loud_from is None else loud_from)
         self.last_jump_replayed = position - base
         self._replaying = True
         try:
             try:
-                # Quietly up to the last stage (only its record is shown): a checkpoint far
-                # back is up to SPARSE_EVERY actions away.
                 with warnings.catch_warnings():
                     warnings.simplefilter("error")
-                    record = self._replay(snapshot, base, position, last_stage_at)
+                    record = self._replay(snapshot, base, position, loud_from, records)
             except Exception:  # _Loud, or a warning made an error outside the stages
                 # A stage that raised or warned the first time: replayed with records, as
                 # it ran then (the same calls, the error or warning kept in its record).
-                record = self._replay(snapshot, base, position, None)
+                if records is not None:
+                    records.clear()
+                record = self._replay(snapshot, base, position, None, records)
         finally:
             self._replaying = False
         self.timeline.position = position
@@ -185,25 +192,12 @@ class Rewind(SessionState):
         start = whole_number(start, "start")
         if not 0 <= start <= position:
             raise ValueError(f"start {start} is outside 0–{position}")
-        base, snapshot = self.timeline.checkpoint_before(start)
         records: list[StageRecord] = []
-        self._replaying = True
-        try:
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("error")
-                    self._replay(snapshot, base, position, start, records)
-            except Exception:  # a stage before start that warned or raised: all with records
-                records = []
-                self._replay(snapshot, base, position, None, records)
-                stages = sum(self.timeline.action(index).kind == "stage"
-                             for index in range(start, position))
-                records = records[len(records) - stages:]
-        finally:
-            self._replaying = False
-        self.timeline.position = position
-        self.last_jump_replayed = position - base
-        return records
+        self._replay_to(position, start, records)
+        # Only the stages from start on (all of them had records if one before warned).
+        stages = sum(self.timeline.action(index).kind == "stage"
+                     for index in range(start, position))
+        return records[len(records) - stages:]
 
     def iteration_start(self) -> int:
         """Where the latest iteration began: the last Zero Grad before now (looked for
