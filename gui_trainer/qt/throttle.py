@@ -20,19 +20,24 @@ class FrameThrottle(QObject):
     """Call ``draw`` at most ``fps`` times a second, and always once after the last request.
 
     A request that comes after a quiet frame draws at once (a click feels instant); requests
-    during a burst (auto-train) are merged into one draw at the end of the frame. When a draw
-    is slow the next one waits longer, so drawing never takes more than ``MAX_DRAW_SHARE``.
+    during a burst (auto-train) are merged into one draw at the end of the frame. Frames start
+    ``1 / fps`` apart; when a frame costs more than ``max_share`` of that, the next starts
+    later, so drawing never takes more than that share of the time.
     """
 
     def __init__(self, draw: Callable[[], None], fps: float = DEFAULT_FPS,
                  extra_cost: Callable[[], float] | None = None,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None,
+                 clock: Callable[[], float] = time.perf_counter) -> None:
         super().__init__(parent)
         self._draw = draw
+        self._clock = clock
         #: Drawing work done outside ``draw`` since the last frame (e.g. paint events).
         self._extra_cost = extra_cost or (lambda: 0.0)
         self._min_interval = 1.0 / fps
         self._interval = self._min_interval
+        #: When the last frame started: the interval runs from a frame's start to the next
+        #: one's, or ``fps`` could never be reached (each frame would add its own cost).
         self._last = -float("inf")
         #: The share of the time frames may take (``MAX_DRAW_SHARE`` while this thread also
         #: does the work they show).
@@ -44,18 +49,19 @@ class FrameThrottle(QObject):
 
     @property
     def interval(self) -> float:
-        """Seconds the next frame waits after the last one (grows when drawing is slow)."""
+        """Seconds from the last frame's start to the next one's (grows when drawing is
+        slow)."""
         return self._interval
 
     def due(self) -> bool:
         """Whether the last frame is an interval old, so the next may be drawn now: work
         that only a frame shows need not be done before then."""
-        return time.perf_counter() >= self._last + self._interval
+        return self._clock() >= self._last + self._interval
 
     def request(self) -> None:
         if self._timer.isActive():
             return
-        wait = self._last + self._interval - time.perf_counter()
+        wait = self._last + self._interval - self._clock()
         if wait <= 0:
             self._fire()
         else:
@@ -72,9 +78,8 @@ class FrameThrottle(QObject):
         self._timer.stop()
 
     def _fire(self) -> None:
-        start = time.perf_counter()
+        start = self._last = self._clock()
         self.draws += 1
         self._draw()
-        self._last = time.perf_counter()
-        cost = self._last - start + self._extra_cost()
-        self._interval = max(self._min_interval, cost / self.max_share - cost)
+        cost = self._clock() - start + self._extra_cost()
+        self._interval = max(self._min_interval, cost / self.max_share)
