@@ -354,6 +354,11 @@ def machine() -> str:
             f"{platform.python_version()}, torch {torch.__version__}")
 
 
+def count(number: float, noun: str) -> str:
+    """"1 growth", "31 growths"."""
+    return f"{number:,.0f} {noun}" + ("" if round(number) == 1 else "s")
+
+
 def verdict(value: float, goal: float, higher_is_better: bool = False) -> str:
     met = value >= goal if higher_is_better else value <= goal
     return "met" if met else "**not met**"
@@ -375,8 +380,8 @@ def render(results: dict[str, Any]) -> str:
          f"{seed['window_epochs_per_s']:,.0f} against {seed['bare_epochs_per_s']:,.0f} "
          f"epochs/s: **{seed['window_ratio']:.2f}×** in the training process, the best "
          f"of {seed['window_runs']:.0f} runs (the slowest "
-         f"{seed['window_slowest_epochs_per_s']:,.0f}; {seed['window_growths_taken']:.0f} "
-         f"growths taken; the core alone, no window: "
+         f"{seed['window_slowest_epochs_per_s']:,.0f}; "
+         f"{count(seed['window_growths_taken'], 'growth')} taken; the core alone, no window: "
          f"{seed['core_quiet_ratio']:.2f}×) | "
          f"{verdict(seed['window_ratio'], 0.8, True)} |"),
         (f"| auto-train ≥ 0.95× the bare loop, largest scenario (digits) | "
@@ -384,7 +389,7 @@ def render(results: dict[str, Any]) -> str:
          f"epochs/s: **{digits['window_ratio']:.2f}×**, the best of "
          f"{digits['window_runs']:.0f} runs (the slowest "
          f"{digits['window_slowest_epochs_per_s']:,.0f}; core alone "
-         f"{digits['core_quiet_ratio']:.2f}×; {digits['window_growths_taken']:.0f} growths "
+         f"{digits['core_quiet_ratio']:.2f}×; {count(digits['window_growths_taken'], 'growth')} "
          f"taken, then too costly: on the window's thread) | "
          f"{verdict(digits['window_ratio'], 0.95, True)} |"),
         (f"| plots ≥ 25 frames/s while it runs | seed {seed['window_frames_per_s']:.0f}, "
@@ -457,7 +462,13 @@ def write_readme(section: str) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one repeat each, no README")
+    parser.add_argument("--render", action="store_true",
+                        help="measure nothing: write the README section from the last "
+                             f"{RESULTS.name} (after a change to its wording)")
     args = parser.parse_args()
+    if args.render:
+        write_readme(render(json.loads(RESULTS.read_text(encoding="utf-8"))))
+        return 0
     repeats = 1 if args.quick else REPEATS
     import frames
     import startup
