@@ -4,6 +4,7 @@ the README's performance section (between its ``bench`` markers).
 
     make bench                      # everything, ~15 minutes on two cores
     python benchmarks/run.py --quick  # fewer repeats, for a look while working
+    python benchmarks/run.py --render # no measuring: the README section from results.json
 
 1. Auto-train in the window (offscreen, 1600 × 1000) against a bare PyTorch loop of the same
    model, data and optimizer — the seed scenario and the largest built-in one (digits) —
@@ -459,6 +460,21 @@ def write_readme(section: str) -> bool:
     return True
 
 
+def render_again() -> int:
+    """The README section written again from the last run's figures (``--render``)."""
+    try:
+        section = render(json.loads(RESULTS.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"cannot render {RESULTS.relative_to(ROOT)} ({type(exc).__name__}: {exc}); "
+              "run `make bench` to measure it again", file=sys.stderr)
+        return 1
+    if not write_readme(section):
+        print(f"README.md has no {BEGIN} … {END} section to write", file=sys.stderr)
+        return 1
+    print(f"wrote README.md's performance section from {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one repeat each, no README")
@@ -467,8 +483,7 @@ def main() -> int:
                              f"{RESULTS.name} (after a change to its wording)")
     args = parser.parse_args()
     if args.render:
-        write_readme(render(json.loads(RESULTS.read_text(encoding="utf-8"))))
-        return 0
+        return render_again()
     repeats = 1 if args.quick else REPEATS
     import frames
     import startup

@@ -127,3 +127,23 @@ def test_a_click_is_drawn_at_once_even_after_a_slow_frame(
     qtbot.mouseClick(window.step_buttons.buttons["zero_grad"], Qt.MouseButton.LeftButton)
     assert window.frame.draws == draws + 1  # no event loop turn, no wait
     assert window.readout.values["next"].text() == "Forward"
+
+
+def test_a_request_before_the_next_frame_is_due_waits_for_the_rest_of_the_interval(
+        qtbot: QtBot) -> None:
+    """Paint time after the draw counts from the same start: 10 ms drawing and 30 ms
+    painting at an 80 % share put the next frame 50 ms after this one started."""
+    clock = FakeClock()
+
+    def draw() -> None:
+        clock.now += 0.010
+
+    throttle = FrameThrottle(draw, fps=30, extra_cost=lambda: 0.030, clock=clock)
+    throttle.max_share = 0.8
+    throttle.request()
+    clock.now = 100.0 + 0.020
+    throttle.request()
+    assert throttle.draws == 1
+    assert throttle._timer.isActive()
+    assert throttle._timer.interval() == 30  # ms: the rest of the 50
+    throttle.cancel()
