@@ -104,6 +104,10 @@ def step(before: ParamValues, after: ParamValues, optimizer: str,
             "No gradients to follow (.grad is None): the optimizer left every parameter as it was."
         )
     if before.same_values(after):
+        if before.nonzero_grads():  # a converged model: the update is below float32's step
+            return ("The step changed nothing: the gradients are not zero, but each update is "
+                    "smaller than the gap between the float32 numbers next to the old "
+                    "value, so every parameter rounded back to what it was.")
         return "Every gradient is zero, so the step changed nothing."
     given = dict(options)
     decay = " (its gradient plus weight_decay × p)" if given.get("weight_decay") else ""

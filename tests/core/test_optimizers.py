@@ -245,3 +245,27 @@ def test_earlier_runs_are_labelled_with_their_optimizer() -> None:
     loop(session)
     (run,) = session.history.earlier_runs()
     assert "RMSprop" in run.label
+
+
+def test_a_step_too_small_for_float32_is_not_called_a_zero_gradient() -> None:
+    """lr × grad below float32's resolution at the weights: PyTorch leaves them as they were,
+    and the report says why — the gradients are not zero."""
+    session = TrainingSession(lr=1e-12)
+    records = loop(session)
+    step = records[-1]
+    assert step.before.nonzero_grads()
+    assert step.before.same_values(step.after)  # PyTorch itself changed nothing
+    assert "gradients are not zero" in step.explanation
+    assert "Every gradient is zero" not in step.explanation
+
+
+def test_a_step_on_zero_gradients_says_they_are_zero() -> None:
+    session = TrainingSession()
+    for stage in STAGES[:-1]:
+        session.run(stage)
+    with torch.no_grad():
+        for parameter in session.model.parameters():
+            assert parameter.grad is not None
+            parameter.grad.zero_()
+    step = session.run("step")
+    assert step.explanation == "Every gradient is zero, so the step changed nothing."
