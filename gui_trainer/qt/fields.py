@@ -7,10 +7,14 @@ Two rules keep the stage keys (1–5, Space) and the fields out of each other's 
   field by accident (a widget beside it disappeared, the app moved it) leaves the keys to the
   stages: :class:`DeliberateFocus` watches every field of the window.
 * :class:`CommitLineEdit` applies its text only on Enter or when the learner deliberately
-  leaves it (a click elsewhere, Tab); Esc puts back the value in force.
+  leaves it (a click elsewhere, Tab); Esc puts back the value in force. A number box does
+  the same: Enter takes the number and hands the keys back to the stages, Esc puts back the
+  number it held when the learner came in and hands them back too.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QFocusEvent, QKeyEvent
@@ -29,6 +33,8 @@ STAGE_KEYS: dict[Qt.Key, Stage | None] = {
 DELIBERATE = frozenset({Qt.FocusReason.MouseFocusReason, Qt.FocusReason.TabFocusReason,
                         Qt.FocusReason.BacktabFocusReason, Qt.FocusReason.ShortcutFocusReason})
 PROPERTY = "deliberate_focus"
+#: A number box's text when the learner came in: what Esc puts back.
+ARRIVAL_TEXT = "text_on_arrival"
 
 
 def is_deliberate(widget: QWidget) -> bool:
@@ -39,6 +45,13 @@ def give_focus(widget: QWidget) -> None:
     """Put the keyboard in ``widget`` because the app asked the learner to type there."""
     widget.setProperty(PROPERTY, True)
     widget.setFocus(Qt.FocusReason.OtherFocusReason)
+
+
+def release_after_enter(box: QAbstractSpinBox) -> None:
+    """Enter took the number (``editingFinished``; also sent on leaving): the keys 1–5 and
+    Space go back to the stages, as after a learning rate's Enter."""
+    if box.hasFocus():
+        box.clearFocus()
 
 
 def is_stage_key(event: QKeyEvent) -> bool:
@@ -52,6 +65,8 @@ class DeliberateFocus(QObject):
     def watch(self, root: QWidget) -> None:
         for field in root.findChildren(QLineEdit) + root.findChildren(QAbstractSpinBox):
             field.installEventFilter(self)
+        for box in root.findChildren(QAbstractSpinBox):
+            box.editingFinished.connect(partial(release_after_enter, box))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if not isinstance(watched, QWidget):
@@ -62,12 +77,22 @@ class DeliberateFocus(QObject):
             # give_focus set it, or the learner is back from another window or a popup.
             if event.reason() in DELIBERATE:
                 watched.setProperty(PROPERTY, True)
+            if isinstance(watched, QAbstractSpinBox):
+                watched.setProperty(ARRIVAL_TEXT, watched.text())
         elif kind == QEvent.Type.FocusOut and isinstance(event, QFocusEvent):
             if event.reason() not in (Qt.FocusReason.ActiveWindowFocusReason,
                                       Qt.FocusReason.PopupFocusReason):
                 watched.setProperty(PROPERTY, False)
         elif kind == QEvent.Type.MouseButtonPress:
             watched.setProperty(PROPERTY, True)
+        elif (kind == QEvent.Type.KeyPress and isinstance(watched, QAbstractSpinBox)
+              and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Escape
+              and event.modifiers() == Qt.KeyboardModifier.NoModifier):
+            arrival = watched.property(ARRIVAL_TEXT)
+            if isinstance(arrival, str):
+                watched.lineEdit().setText(arrival)  # leaving now keeps the number in force
+            watched.clearFocus()
+            return True
         elif (kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress)
               and isinstance(event, QKeyEvent) and is_stage_key(event)
               and not is_deliberate(watched)):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QTextDocumentFragment
-from PySide6.QtWidgets import QApplication, QTabBar, QWidget
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QTabBar, QWidget
 from pytestqt.qtbot import QtBot
 
 from gui_trainer.core.experiments import BY_KEY
@@ -175,6 +175,45 @@ def test_zero_epochs_is_refused_with_a_message(window: MainWindow, qtbot: QtBot)
     qtbot.keyClicks(spin, "250")
     qtbot.keyClick(spin, Qt.Key.Key_Return)
     assert window.trainer.target == 250 and not error.isVisible()
+
+
+def test_a_number_box_hands_the_keys_back_after_enter_or_esc(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    """Typing epochs and pressing Enter, then 1: the stage runs, it is not typed as "1"."""
+    activate(window, qtbot)
+    spin = window.auto_panel.epochs
+    qtbot.mouseClick(spin, Qt.MouseButton.LeftButton)
+    spin.lineEdit().selectAll()
+    type_text(qtbot, window, "40")
+    press(qtbot, window, Qt.Key.Key_Return)
+    assert window.trainer.target == 40
+    assert focused(window) is not spin
+    press(qtbot, window, Qt.Key.Key_1)
+    assert window.session.last_stage == "zero_grad"
+    assert spin.value() == 40 and window.trainer.target == 40
+    # Esc: the number in force stays, and the keys go back too.
+    qtbot.mouseClick(spin, Qt.MouseButton.LeftButton)
+    spin.lineEdit().selectAll()
+    type_text(qtbot, window, "7")
+    press(qtbot, window, Qt.Key.Key_Escape)
+    assert focused(window) is not spin
+    assert spin.value() == 40 and window.trainer.target == 40
+    press(qtbot, window, Qt.Key.Key_2)
+    assert window.session.last_stage == "forward"
+    # Every number box of the window, as the learner can reach it now.
+    boxes = [box for box in window.findChildren(QAbstractSpinBox)
+             if box.isVisibleTo(window) and box.isEnabled()]
+    assert len(boxes) >= 2
+    for box in boxes:
+        box.window().activateWindow()
+        before = box.value()
+        box.setFocus(Qt.FocusReason.TabFocusReason)  # the learner tabbed in
+        box.lineEdit().selectAll()
+        type_text(qtbot, window, "3")
+        press(qtbot, window, Qt.Key.Key_Escape)
+        assert focused(window) is not box, box.objectName()
+        assert box.value() == before, box.objectName()
 
 
 def test_micro_batch_choices_read_as_english(window: MainWindow) -> None:
