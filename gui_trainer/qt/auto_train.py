@@ -206,6 +206,9 @@ class AutoTrainPanel(QGroupBox):
         # A progress bar repaints on every setValue; the window syncs it once a frame.
         self._progress = (0, trainer.target)
         trainer.progress.connect(self._remember_progress)
+        # The last run's "epoch 7 of 3000" belongs to the session it ran on.
+        trainer.controller.scenario_changed.connect(self._forget_progress)
+        trainer.controller.was_reset.connect(self._forget_progress)
 
     def _set_target(self, value: int) -> None:
         # A typed number is taken when the field loses the keyboard, which also happens while
@@ -233,6 +236,10 @@ class AutoTrainPanel(QGroupBox):
 
     def _remember_progress(self, done: int, target: int) -> None:
         self._progress = (done, target)
+
+    def _forget_progress(self) -> None:
+        if self.trainer.state == "idle":
+            self._progress = (0, self.trainer.target)
 
     def sync_progress(self) -> None:
         done, target = self._progress

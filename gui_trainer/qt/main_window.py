@@ -393,6 +393,7 @@ class MainWindow(QMainWindow):
         if state == "running":
             self.timeline_bar.cancel()
             self.predict_panel.cancel()
+            self.statusBar().clearMessage()  # "Auto-train done" of the last run, or "paused"
             self.report.show_plain(
                 f"Auto-train is running: {self.trainer.target:,} epochs. Pause (Ctrl+P) or "
                 "stop (Esc) it at any time.")

@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from gui_trainer.core.experiments import BY_KEY
 from gui_trainer.core.formatting import short
+from gui_trainer.core.scenarios import SCENARIOS
 from gui_trainer.core.stages import LABELS, STAGES
 from gui_trainer.qt.auto_train import SPEEDS
 from gui_trainer.qt.main_window import MainWindow
@@ -418,6 +419,28 @@ def test_the_progress_bar_counts_to_the_epochs_chosen(window: MainWindow) -> Non
     window.frame.flush()
     assert window.auto_panel.bar.maximum() == 2000
     assert window.auto_panel.bar.text() == "epoch 0 of 2000"
+
+
+def test_a_new_scenario_or_run_does_not_show_the_last_runs_words(
+        window: MainWindow, qtbot: QtBot) -> None:
+    window.auto_panel.epochs.setValue(5)
+    window.trainer.start()
+    qtbot.waitUntil(lambda: window.trainer.state == "idle", timeout=20_000)
+    window.frame.flush()
+    assert window.auto_panel.bar.text() == "epoch 5 of 5"
+    assert "Auto-train done" in window.statusBar().currentMessage()
+    window.trainer.start()  # a second run: the first one's "done" is not its news
+    assert window.trainer.state == "running"
+    assert window.statusBar().currentMessage() == ""
+    qtbot.waitUntil(lambda: window.trainer.state == "idle", timeout=20_000)
+    window.controller.open_scenario(SCENARIOS["curve"])
+    window.frame.request()
+    window.frame.flush()
+    assert window.auto_panel.bar.text() == "epoch 0 of 5"  # not the delivery run's 5 of 5
+    window.controller.switch_back()
+    window.frame.request()
+    window.frame.flush()
+    assert window.auto_panel.bar.text() == "epoch 0 of 5"
 
 
 def test_a_refused_rate_does_not_stay_in_the_field_after_leaving_it(
