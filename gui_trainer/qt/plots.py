@@ -598,8 +598,6 @@ class GradPlot(PlotPanel):
         self.history.setDownsampling(auto=True, mode="peak")
         self.history.setClipToView(True)
         self.limits = HistoryLimits(self.history, log_y=False)
-        self.canvas.ci.layout.setColumnStretchFactor(0, 1)
-        self.canvas.ci.layout.setColumnStretchFactor(1, 3)
         self.weight_curve = self.history.plot([], [])
         self.bias_curve = self.history.plot([], [])
         self.weight_fresh = self.history.plot([], [])
@@ -616,6 +614,8 @@ class GradPlot(PlotPanel):
             LegendEntry("╌", c.weight, "∂loss/∂weight of that step alone"),
             LegendEntry("╌", c.bias, "∂loss/∂bias of that step alone"),
         ])
+        self.stacked = None  # placed side by side; _arrange decides
+        self._arrange()
         self.restyle()
 
     def plot_items(self) -> list[pg.PlotItem]:
@@ -629,7 +629,6 @@ class GradPlot(PlotPanel):
         retire(old)
         self.layered = None
         if names is None:
-            self.view_tabs.hide()
             self._build_one_neuron()
             return
         self.now = steady_plot(self.canvas, row=0, col=0)
@@ -644,19 +643,24 @@ class GradPlot(PlotPanel):
 
     def arrangement(self) -> Arrangement:
         """Side by side with room for both, one above the other in a tall panel, else one
-        at a time with tabs (two plots squeezed into a small panel were two slivers)."""
+        at a time with tabs (two plots squeezed into a small panel were two slivers, and
+        two plots narrower than their titles and axes ran past the panel's edge)."""
         # The panel's own size: the canvas's is not updated yet during the panel's resize.
         width, height = self.width(), self.height() - self.legend.height()
-        if width >= 2 * MIN_PLOT_WIDTH and width >= STACK_BELOW_ASPECT * height:
+        now, history = (plot.effectiveSizeHint(Qt.SizeHint.MinimumSize).width()
+                        for plot in (self.now, self.history))
+        layout = self.canvas.ci.layout
+        left, _top, right, _bottom = layout.getContentsMargins()
+        both = max(2 * MIN_PLOT_WIDTH, now + history + layout.horizontalSpacing() + left + right)
+        # A network's two plots are alike; the one neuron's bars take a quarter.
+        if width >= both and (self.tensor_names is None
+                              or width >= STACK_BELOW_ASPECT * height):
             return "side"
-        if height >= 2 * MIN_PLOT_HEIGHT:
+        if height >= 2 * MIN_PLOT_HEIGHT and width >= max(now, history) + left + right:
             return "stacked"
         return "one"
 
     def _arrange(self) -> None:
-        if self.tensor_names is None:
-            self.view_tabs.hide()
-            return
         mode = self.arrangement()
         shown = ((self.now, self.history) if mode != "one" else
                  (self.now,) if self.view_tabs.currentIndex() == 0 else (self.history,))
@@ -671,9 +675,11 @@ class GradPlot(PlotPanel):
         for plot, (row, col) in zip(shown, places[mode], strict=False):
             ci.addItem(plot, row=row, col=col)
         layout = ci.layout
-        for index in (0, 1):
-            layout.setColumnStretchFactor(index, 1 if index == 0 or mode == "side" else 0)
-            layout.setRowStretchFactor(index, 1 if index == 0 or mode == "stacked" else 0)
+        history_share = 3 if self.tensor_names is None else 1
+        layout.setColumnStretchFactor(0, 1)
+        layout.setColumnStretchFactor(1, history_share if mode == "side" else 0)
+        layout.setRowStretchFactor(0, 1)
+        layout.setRowStretchFactor(1, 1 if mode == "stacked" else 0)
         self.view_tabs.setVisible(mode == "one")
 
     def resizeEvent(self, event: QResizeEvent) -> None:

@@ -187,3 +187,33 @@ def test_a_networks_gradient_plots_fit_the_panel_they_are_given(qtbot: QtBot) ->
     plot.resize(900, 300)
     QApplication.processEvents()
     assert plot.now in ci.items and plot.history in ci.items and not plot.view_tabs.isVisible()
+
+
+@pytest.mark.parametrize("scenario", ["delivery", "digits"])
+def test_the_gradient_plots_never_run_past_the_panels_edge(
+        qtbot: QtBot, scenario: str) -> None:
+    """Seen at 1024 × 700 (the one neuron) and 1920 × 1080 (digits): the history plot, its
+    title and axis cut off at the right, because two plots side by side needed more width
+    than the panel had. Whatever the size, the plots shown fit the panel's width."""
+    from gui_trainer.core import TrainingSession
+    from gui_trainer.core.view_state import capture
+    from gui_trainer.qt.plots import GradPlot
+
+    session = TrainingSession(scenario=scenario)
+    session.run_epoch()
+    plot = GradPlot()
+    qtbot.addWidget(plot)
+    plot.show()
+    plot.refresh(capture(session, {}, None))
+    ci = plot.canvas.ci
+    seen = set()
+    for width in (260, 305, 360, 420, 480, 520, 600, 900):
+        for height in (200, 260, 420):
+            plot.resize(width, height)
+            QApplication.processEvents()
+            needed = ci.layout.effectiveSizeHint(Qt.SizeHint.MinimumSize).width()
+            shown = [p for p in (plot.now, plot.history) if p in ci.items]
+            seen.add(plot.arrangement())
+            if len(shown) == 2:  # one plot alone is as narrow as pyqtgraph can make it
+                assert needed <= plot.canvas.width(), (width, height, plot.arrangement())
+    assert seen == {"side", "stacked", "one"}
