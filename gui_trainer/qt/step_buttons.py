@@ -18,6 +18,9 @@ from gui_trainer.qt.theme import Colours, colours
 def style_sheet(theme: Colours) -> str:
     """The buttons' look: the next stage in the accent colour, the last one green or red.
 
+    The stage just run keeps the full text colour when it cannot be clicked again (guided
+    mode): its name is news, and disabled grey on the green read at 3.2:1 in the dark theme.
+
     Only the theme's colours, no palette(...) references: at the moment the palette
     changes, a stylesheet would still resolve those from the old palette. Every state has
     the same border width and font weight: a wider border and bold text on the next stage
@@ -35,6 +38,9 @@ QToolButton[state="next"] {{ border: 3px solid {theme.accent}; }}
 QToolButton[crowded="true"] {{ font-size: 10pt; padding: 6px 3px; min-width: 48px; }}
 QToolButton[state="done"] {{ border: 3px solid {theme.good}; background: {theme.good_fill}; }}
 QToolButton[state="error"] {{ border: 3px solid {theme.bad}; background: {theme.bad_fill}; }}
+QToolButton[state="done"]:disabled, QToolButton[state="error"]:disabled {{
+    color: {theme.button_text};
+}}
 QLabel[role="arrow"] {{ font-size: 18pt; color: {theme.disabled_text}; }}
 """
 

@@ -68,14 +68,14 @@ def background_of(widget: QWidget) -> QColor:
     return QColor(pixels.most_common(1)[0][0])
 
 
-def rendered_contrast(widget: QWidget) -> float:
+def rendered_contrast(widget: QWidget, inset: int = 0) -> float:
     """Contrast between a widget's background (its commonest pixel) and its text (the pixel
-    farthest from it), as it is on screen now.
+    farthest from it), as it is on screen now (``inset``: its border left out).
 
     The pixels come from the window's backing store, not from ``widget.grab()``: grab paints
     the widget afresh, so it would miss a widget that was never repainted after a switch.
     """
-    pixels = screen_pixels(widget)
+    pixels = screen_pixels(widget, inset)
     background = QColor(pixels.most_common(1)[0][0])
     return max(contrast(background, QColor(p)) for p in pixels)
 
@@ -103,6 +103,10 @@ def test_values_stay_readable_after_a_theme_switch(
         assert rendered_contrast(button) >= 3.0, stage  # a disabled label: 3:1 at least
         assert background_of(button).lightness() < 128 if then == "dark" else \
             background_of(button).lightness() > 128, stage
+    just_run = window.step_buttons.buttons[STAGES[3]]
+    assert not just_run.isEnabled()  # guided: Step comes next
+    # The stage that ran reads as text (inside its border: the green outline is no text).
+    assert rendered_contrast(just_run, inset=4) >= AA_TEXT
 
 
 @pytest.mark.parametrize("name", ["light", "dark"])
