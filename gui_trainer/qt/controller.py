@@ -165,11 +165,13 @@ class SessionController(QObject):
             self.latest[record.stage] = record
             if per_stage:
                 self.stage_run.emit(record)
-                # The banner explains the stage; the status bar says where the loop is now.
-                self.message.emit(
-                    f"{record.label} {'ran' if record.ok else 'did not run'} · epoch "
-                    f"{self.session.epoch} · next: {key_hint(self.session.next_stage)}")
         self.changed.emit()
+
+    def stage_message(self, record: StageRecord) -> str:
+        """The status line for ``record``, the stage now last: where the loop is now (the
+        banner explains the stage)."""
+        return (f"{record.label} {'ran' if record.ok else 'did not run'} · epoch "
+                f"{self.session.epoch} · next: {key_hint(self.session.next_stage)}")
 
     # -- settings ------------------------------------------------------------------------
     def _setting_changed(self, text: str) -> None:

@@ -101,6 +101,9 @@ class MainWindow(QMainWindow):
         #: Work that waits until the first frame is on screen (``first_frame.py``).
         self.after_first_frame = AfterFirstFrame(self)
         self.controller = SessionController(session, self)
+        #: The record of the last stage a person asked for, until a frame shows it.
+        self._pending_record: StageRecord | None = None
+        self._status_at_arrival = ""
         self.actions_by_name = create_actions(self)
         self.files = SessionFiles(self)
         self.files.update_title()  # "Untitled[*] — …": the file's name once there is one
@@ -222,9 +225,7 @@ class MainWindow(QMainWindow):
         actions["train_start"].triggered.connect(self.trainer.start)
         actions["train_pause"].triggered.connect(self.trainer.pause)
         actions["train_stop"].triggered.connect(self._stop_everything)
-        self.controller.stage_run.connect(self._show_record)
-        self.controller.stage_run.connect(self.math_panel.show_record)
-        self.controller.stage_run.connect(self._show_graph_for)
+        self.controller.stage_run.connect(self._record_arrived)
         self.controller.changed.connect(self._on_changed)
         self.controller.was_reset.connect(self._clear_report)
         self.controller.scenario_changed.connect(self._scenario_changed)
@@ -345,6 +346,7 @@ class MainWindow(QMainWindow):
         self.experiments.stop()
 
     def _show_rewound(self, record: StageRecord | None) -> None:
+        self._pending_record = None  # the stage now last is this one
         self.predict_panel.cancel()
         self.math_panel.show_record(record)
         if record is None:
@@ -362,6 +364,27 @@ class MainWindow(QMainWindow):
         """What may be clicked updates at once; everything drawn waits for the next frame."""
         self._update_enabled()
         self.frame.request()
+
+    def _record_arrived(self, record: StageRecord) -> None:
+        """A stage a person asked for ran: its record is shown with the next frame.
+
+        Shown at once, the banner, worked math, graph and status line ran ahead of the
+        frame's panels when stages came faster than frames (50 a second: the banner said
+        Backward while the buttons, values and plots still showed Forward). A click draws
+        its frame at once, so it sees no difference.
+        """
+        self._pending_record = record
+        self._status_at_arrival = self.statusBar().currentMessage()
+
+    def _show_pending_record(self) -> None:
+        record, self._pending_record = self._pending_record, None
+        if record is None or record is not self.controller.last_record:
+            return  # nothing new, or something else was shown since (undo, a reset)
+        self._show_record(record)
+        self.math_panel.show_record(record)
+        self._show_graph_for(record)
+        if self.statusBar().currentMessage() == self._status_at_arrival:  # nothing newer
+            self.statusBar().showMessage(self.controller.stage_message(record))
 
     def _show_record(self, record: StageRecord) -> None:
         def render(c: Colours) -> str:
@@ -386,10 +409,12 @@ class MainWindow(QMainWindow):
             )
 
     def _clear_report(self) -> None:
+        self._pending_record = None
         self.math_panel.show_record(None)
         self.report.show_plain("Reset to the starting weights. Press Zero Grad to begin the loop.")
 
     def _on_train_state(self, state: str) -> None:
+        self._show_pending_record()  # what ran last, before the run's own words
         if state == "running":
             self.timeline_bar.cancel()
             self.predict_panel.cancel()
@@ -404,6 +429,7 @@ class MainWindow(QMainWindow):
         self.refresh_now()
 
     def _on_train_finished(self, message: str) -> None:
+        self._show_pending_record()  # the run's last stage, then why it ended
         if self.session.position_before_divergence() is not None:
             message += " Ctrl+B rewinds to just before it diverged."
         self.statusBar().showMessage(message)
@@ -451,6 +477,7 @@ class MainWindow(QMainWindow):
 
     def _draw_frame(self) -> None:
         """Redraw every view from the session: at most once a frame, however fast it runs."""
+        self._show_pending_record()
         panel = self.lazy_landscape.panel  # None until first shown
         landscape = panel is not None and panel.isVisible()
         # A network's curve along −grad costs a forward per point: not while nobody sees it,

@@ -34,8 +34,9 @@ def trained(epochs: int = 2) -> SessionController:
 
 
 CHANGES: dict[str, tuple[Callable[[SessionController], object], dict[str, int]]] = {
+    # The stage's status line is the window's, drawn with the frame that shows the stage.
     "stage": (lambda c: c.run_stage("zero_grad"),
-              {"stage_run": 1, "message": 1, "changed": 1}),
+              {"stage_run": 1, "changed": 1}),
     "learning rate": (lambda c: c.set_lr("0.1"),
                       {"message": 1, "settings_changed": 1, "changed": 1}),
     "mode": (lambda c: c.set_mode("free"),

@@ -145,6 +145,27 @@ def test_status_bar_does_not_repeat_the_banner(window: MainWindow, qtbot: QtBot)
     assert message == "Zero Grad ran · epoch 0 · next: Forward (key 2)"
 
 
+def test_stages_faster_than_frames_show_one_stage_everywhere(window: MainWindow) -> None:
+    """At 50 stages a second the banner, worked math and status line said Backward while
+    the buttons, values and plots (drawn once a frame) still showed Forward. Records now
+    reach every panel with the same frame."""
+    window.frame.flush()
+    shown = window.report.text()
+    window.frame._interval = 10.0  # the next frame is a long way off, as in a fast run
+    window.controller.run_stage("zero_grad")
+    window.controller.run_stage("forward")
+    assert window.report.text() == shown  # nothing runs ahead of the frame
+    assert "Forward" not in window.statusBar().currentMessage()
+    assert window.step_buttons.state("forward") != "done"
+    window.frame.flush()  # the frame: everything at once
+    forward = window.controller.last_record
+    assert forward is not None and forward.stage == "forward"
+    assert forward.explanation in window.report.text()
+    assert window.math_panel.record is forward
+    assert window.statusBar().currentMessage() == "Forward ran · epoch 0 · next: Loss (key 3)"
+    assert window.step_buttons.state("forward") == "done"
+
+
 def test_menus_and_title_name_each_thing_once(window: MainWindow) -> None:
     texts = [action.text() for menu in window.menuBar().actions()
              for action in menu.menu().actions()]  # type: ignore[attr-defined]
