@@ -98,12 +98,14 @@ def backward(before: ParamValues, stale: bool, chunk: int = 0, count: int = 1,
 
 
 def step(before: ParamValues, after: ParamValues, optimizer: str,
-         options: Options = ()) -> str:
+         options: Options = (), lr: float | None = None) -> str:
     if not before.has_grads():
         return (
             "No gradients to follow (.grad is None): the optimizer left every parameter as it was."
         )
     if before.same_values(after):
+        if lr == 0:  # a schedule may take it there (cosine to eta_min=0)
+            return "The learning rate is 0 for this step, so the step changed nothing."
         if before.nonzero_grads():  # a converged model: the update is below float32's step
             return ("The step changed nothing: the gradients are not zero, but each update is "
                     "smaller than the gap between the float32 numbers next to the old "

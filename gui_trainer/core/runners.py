@@ -504,7 +504,7 @@ class StageRunners(SessionState):
                           before, after, carried, state_after(self.optimizer, params))
         return Outcome(
             explanation=outcomes.step(before, after, settings.optimizer_name,
-                                      settings.optimizer_options),
+                                      settings.optimizer_options, lr),
             full_batch_loss=full_loss, full_batch_accuracy=full_accuracy, after=after,
             optimizer_state=state, rows=rows,
         )

@@ -226,6 +226,8 @@ class MainWindow(QMainWindow):
         actions["train_pause"].triggered.connect(self.trainer.pause)
         actions["train_stop"].triggered.connect(self._stop_everything)
         self.controller.stage_run.connect(self._record_arrived)
+        # Reveal runs its stage as a click does: drawn at once.
+        self.predict_panel.scored.connect(lambda _score: self.frame.flush())
         self.controller.changed.connect(self._on_changed)
         self.controller.was_reset.connect(self._clear_report)
         self.controller.scenario_changed.connect(self._scenario_changed)

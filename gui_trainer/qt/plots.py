@@ -634,11 +634,12 @@ class GradPlot(PlotPanel):
         self.now = steady_plot(self.canvas, row=0, col=0)
         self.history = steady_plot(self.canvas, row=0, col=1,
                                    axisItems={"left": LossAxis("left")})
-        self.stacked = None  # placed side by side; _arrange decides
-        self._arrange()
         self.limits = HistoryLimits(self.history, log_y=True)
         self.layered = LayeredGrads(self.now, self.history, names)
         self.legend.set_entries(self.layered.legend)
+        # Placed once the titles and axis labels are on: they set the widths it needs.
+        self.stacked = None
+        self._arrange()
         self.restyle()
 
     def arrangement(self) -> Arrangement:

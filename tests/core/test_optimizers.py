@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from gui_trainer.core import outcomes
 from gui_trainer.core.optimizer_state import TOLERANCE_FLOOR, TOLERANCE_ULPS
 from gui_trainer.core.records import StageRecord
 from gui_trainer.core.session import TrainingSession
@@ -257,6 +258,11 @@ def test_a_step_too_small_for_float32_is_not_called_a_zero_gradient() -> None:
     assert step.before.same_values(step.after)  # PyTorch itself changed nothing
     assert "gradients are not zero" in step.explanation
     assert "Every gradient is zero" not in step.explanation
+    # With a learning rate of 0 (a schedule's end) the reason is the rate, not rounding.
+    assert outcomes.step(step.before, step.after, "sgd", (), lr=0.0) == (
+        "The learning rate is 0 for this step, so the step changed nothing.")
+    assert "gradients are not zero" in outcomes.step(step.before, step.after, "sgd", (),
+                                                     lr=1e-12)
 
 
 def test_a_step_on_zero_gradients_says_they_are_zero() -> None:

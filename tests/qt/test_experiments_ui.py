@@ -141,9 +141,14 @@ def test_predict_then_reveal(window: MainWindow, qtbot: QtBot) -> None:
     panel.reveal()  # no guess yet: refused, nothing runs
     assert window.session.last_stage == "loss"
     panel.negative.setChecked(True)
+    window.frame._interval = 10.0  # a frame drawn just now: the next one far off
     qtbot.mouseClick(panel.reveal_button, Qt.MouseButton.LeftButton)
     assert window.session.last_stage == "backward"
     assert "Right" in panel.result.text()
+    # Drawn at once, like a click: the banner and the buttons already show backward.
+    backward = window.controller.last_record
+    assert backward is not None and backward.explanation in window.report.text()
+    assert window.step_buttons.state("backward") == "done"
     window.request_stage("step")
     panel.weight.setText("abc")
     panel.reveal()
