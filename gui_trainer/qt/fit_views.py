@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QResizeEvent
+from PySide6.QtGui import QColor, QFontMetricsF, QResizeEvent
 from PySide6.QtWidgets import QWidget
 
 from gui_trainer.core.scenarios import Scenario
@@ -42,8 +42,10 @@ REGION_CELLS = 80
 SAMPLES_SHOWN = 12
 #: Up to this many classes the confusion matrix writes its counts in the cells.
 MAX_COUNTED = 10
-#: A cell narrower than this on screen shows its shade only.
+#: A cell narrower than this on screen shows its shade only (or than its widest count
+#: with ``COUNT_ROOM_PIXELS`` to spare).
 MIN_COUNT_PIXELS = 24
+COUNT_ROOM_PIXELS = 6
 #: A class label needs this much room along the axis.
 MIN_LABEL_PIXELS = 14
 
@@ -225,6 +227,14 @@ class ConfusionFit:
         self.good, self.bad = QColor(theme.good), QColor(theme.bad)
         self.text = QColor(theme.plot_foreground)
 
+    def _widest_count(self, matrix: np.ndarray) -> float:
+        """Pixels the widest count needs, with a little room: "181" overran its cell into
+        the next one's count at 1920 × 1080."""
+        if not self.counts:
+            return 0.0
+        metrics = QFontMetricsF(self.counts[0][0].textItem.font())
+        return metrics.horizontalAdvance(str(int(matrix.max()))) + COUNT_ROOM_PIXELS
+
     def matrix(self, state: SessionView) -> np.ndarray:
         guesses = np.nan_to_num(state.predict_array(state.inputs)).argmax(axis=1)
         k = self.classes
@@ -249,7 +259,7 @@ class ConfusionFit:
         self.image.setImage(rgba, autoLevels=False)
         self.image.setRect(QRectF(0, 0, self.classes, self.classes))
         cell_pixels = 1 / max(self.plot.getViewBox().viewPixelSize()[0], 1e-9)
-        readable = cell_pixels >= MIN_COUNT_PIXELS
+        readable = cell_pixels >= max(MIN_COUNT_PIXELS, self._widest_count(matrix))
         # Every other class named when the cells are too small for one label each.
         every = 1 if cell_pixels >= MIN_LABEL_PIXELS else 2
         if every != self.label_every:

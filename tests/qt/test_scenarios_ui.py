@@ -111,6 +111,30 @@ def test_every_mistake_is_shaded_and_counts_show_when_cells_are_big_enough(
         assert (texts == expected).all()
 
 
+def test_counts_show_only_where_they_fit_their_cells(
+        window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seen at 1920 × 1080: counts of three digits ("181") ran into the next cell's count.
+    A count shows only when the widest of them fits its cell with room to spare."""
+    from PySide6.QtGui import QFontMetricsF
+
+    window.scenario_menu.actions_by_name["digits"].trigger()
+    click_loop(window, qtbot)
+    painter = window.fit_plot.painter
+    assert isinstance(painter, PictureFit)
+    state = window.controller.capture()
+    matrix = painter.matrix(state)
+    widest = QFontMetricsF(painter.counts[0][0].textItem.font()).horizontalAdvance(
+        str(int(matrix.max())))
+    # Three digits: a cell 3 px wider than them passed the old 24 px rule, yet crowded.
+    assert int(matrix.max()) >= 100 and widest + 3 > 24
+    view = painter.plot.getViewBox()
+    for pixels, shown in ((widest + 3, False), (widest + 8, True)):
+        monkeypatch.setattr(view, "viewPixelSize", lambda p=pixels: (1 / p, 1 / p))
+        painter.refresh(state)
+        texts = [item.textItem.toPlainText() for row in painter.counts for item in row]
+        assert any(texts) == shown, pixels
+
+
 def test_the_digit_pictures_are_drawn_in_the_themes_colours(window: MainWindow) -> None:
     from PySide6.QtGui import QColor
     from PySide6.QtWidgets import QApplication
