@@ -652,11 +652,12 @@ class GradPlot(PlotPanel):
                         for plot in (self.now, self.history))
         layout = self.canvas.ci.layout
         left, _top, right, _bottom = layout.getContentsMargins()
-        both = max(2 * MIN_PLOT_WIDTH, now + history + layout.horizontalSpacing() + left + right)
-        # A network's two plots are alike; the one neuron's bars take a quarter.
-        if width >= both and (self.tensor_names is None
-                              or width >= STACK_BELOW_ASPECT * height):
-            return "side"
+        both = now + history + layout.horizontalSpacing() + left + right
+        if self.tensor_names is None:  # the one neuron's two bars take a quarter: as before
+            if width >= both:
+                return "side"
+        elif width >= max(2 * MIN_PLOT_WIDTH, both) and width >= STACK_BELOW_ASPECT * height:
+            return "side"  # a network's two plots are alike, each needs room
         if height >= 2 * MIN_PLOT_HEIGHT and width >= max(now, history) + left + right:
             return "stacked"
         return "one"

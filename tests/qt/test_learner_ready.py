@@ -401,6 +401,14 @@ def test_a_large_screen_gets_the_side_by_side_layout(
     assert (window.width(), window.height()) == (1600, 1000)
     assert window.dockWidgetArea(window.docks["controls"]) == Qt.DockWidgetArea.LeftDockWidgetArea
     assert window.tabifiedDockWidgets(window.docks["math"]) == []
+    # The seed's gradient panel as it always was here: the bars and the history side by side.
+    grads = window.grad_plot
+    window.show()
+    QApplication.processEvents()
+    assert grads.width() > 300  # laid out in the window
+    assert grads.arrangement() == "side"
+    assert grads.now in grads.canvas.ci.items and grads.history in grads.canvas.ci.items
+    assert not grads.view_tabs.isVisible()
 
 
 def test_a_200_percent_screen_shows_one_plot_at_a_time(
