@@ -48,16 +48,23 @@ class FakeClock:
         return self.now
 
 
-def test_frames_start_one_frame_apart_however_long_each_takes(qtbot: QtBot) -> None:
-    """At 30 frames/s a frame that takes 10 ms (within its share) is followed by the next
-    33 ms after it started, not 33 ms after it ended: else 30 frames/s is never reached."""
+def on_fake_clock(draw_s: float, paint_s: float = 0.0) -> tuple[FrameThrottle, FakeClock]:
+    """A 30 frames/s throttle at the training process's 80 % share, whose draws take
+    ``draw_s`` of a fake clock (starting at 100 s) and whose paints after them ``paint_s``."""
     clock = FakeClock()
 
     def draw() -> None:
-        clock.now += 0.010
+        clock.now += draw_s
 
-    throttle = FrameThrottle(draw, fps=30, clock=clock)
+    throttle = FrameThrottle(draw, fps=30, extra_cost=lambda: paint_s, clock=clock)
     throttle.max_share = 0.8
+    return throttle, clock
+
+
+def test_frames_start_one_frame_apart_however_long_each_takes(qtbot: QtBot) -> None:
+    """At 30 frames/s a frame that takes 10 ms (within its share) is followed by the next
+    33 ms after it started, not 33 ms after it ended: else 30 frames/s is never reached."""
+    throttle, clock = on_fake_clock(0.010)
     throttle.request()
     assert throttle.interval == pytest.approx(1 / 30)
     clock.now = 100.0 + 1 / 30 - 0.001
@@ -69,13 +76,7 @@ def test_frames_start_one_frame_apart_however_long_each_takes(qtbot: QtBot) -> N
 
 
 def test_a_costly_frame_keeps_drawing_to_its_share_of_the_time(qtbot: QtBot) -> None:
-    clock = FakeClock()
-
-    def draw() -> None:
-        clock.now += 0.040
-
-    throttle = FrameThrottle(draw, fps=30, clock=clock)
-    throttle.max_share = 0.8
+    throttle, clock = on_fake_clock(0.040)
     throttle.request()
     assert throttle.interval == pytest.approx(0.040 / 0.8)  # 40 ms of every 50
     clock.now = 100.0 + 0.049
@@ -133,13 +134,7 @@ def test_a_request_before_the_next_frame_is_due_waits_for_the_rest_of_the_interv
         qtbot: QtBot) -> None:
     """Paint time after the draw counts from the same start: 10 ms drawing and 30 ms
     painting at an 80 % share put the next frame 50 ms after this one started."""
-    clock = FakeClock()
-
-    def draw() -> None:
-        clock.now += 0.010
-
-    throttle = FrameThrottle(draw, fps=30, extra_cost=lambda: 0.030, clock=clock)
-    throttle.max_share = 0.8
+    throttle, clock = on_fake_clock(0.010, paint_s=0.030)
     throttle.request()
     clock.now = 100.0 + 0.020
     throttle.request()
